@@ -1,0 +1,98 @@
+"""The composition root: settings → engine, calendar, clock, Prefect env.
+
+Everything is built on first use, never at import time, so `rectify --help`
+and single-clue commands stay fast (no Prefect import, no engine).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from models.db import current_revision, head_revision, make_engine, upgrade
+from statemachine.calendar import WorkingCalendar
+from statemachine.errors import InvalidInput, RectifyError
+
+from .settings import Settings
+
+__all__ = ["AppContext", "NotInitialised"]
+
+
+class NotInitialised(RectifyError):
+    pass
+
+
+@dataclass
+class AppContext:
+    settings: Settings = field(default_factory=Settings)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.db_url)
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        return WorkingCalendar.from_file(self.settings.calendar_overrides or None)
+
+    @cached_property
+    def now(self) -> datetime:
+        return self.settings.clock()
+
+    def db(self) -> Engine:
+        """The engine of a database migrated to the current schema."""
+        try:
+            rev = current_revision(self.engine)
+        except OperationalError as e:
+            raise NotInitialised(f"cannot open database {self._shown_url()}: "
+                                 f"{str(e.orig).splitlines()[0]}") from None
+        if rev is None:
+            raise NotInitialised(f"database {self._shown_url()} is not initialised: run 'rectify init'")
+        if rev != head_revision():
+            raise NotInitialised(f"database {self._shown_url()} is at schema {rev}, this version "
+                                 f"needs {head_revision()}: run 'rectify migrate'")
+        return self.engine
+
+    def migrate(self) -> tuple[str | None, str]:
+        try:
+            before = current_revision(self.engine)
+            upgrade(self.engine)
+        except OperationalError as e:
+            raise NotInitialised(f"cannot open database {self._shown_url()}: "
+                                 f"{str(e.orig).splitlines()[0]}") from None
+        return before, head_revision()
+
+    def campaign(self, given: str | None) -> str:
+        """--campaign, else RECTIFY_CAMPAIGN, else the only campaign loaded."""
+        code = given or self.settings.campaign
+        if code:
+            return code
+        from services.campaigns import list_campaigns
+
+        loaded = list_campaigns(self.db())
+        if len(loaded) == 1:
+            return loaded[0].code
+        if not loaded:
+            raise InvalidInput("no campaign loaded: run 'rectify load PLAN' first")
+        raise InvalidInput("several campaigns loaded: say which with --campaign "
+                           f"({', '.join(c.code for c in loaded)})")
+
+    def user(self, given: str | None) -> str:
+        return given or self.settings.user
+
+    def prefect(self) -> None:
+        """Export what flows read from the environment, then configure Prefect."""
+        from .prefect_env import configure_prefect
+
+        os.environ["RECTIFY_DB"] = self.settings.db_url
+        if self.settings.calendar_overrides:
+            os.environ["RECTIFY_CALENDAR_OVERRIDES"] = self.settings.calendar_overrides
+        configure_prefect(self.settings.home)
+
+    def _shown_url(self) -> str:
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.settings.db_url).render_as_string(hide_password=True)

@@ -1,0 +1,278 @@
+"""Use cases on problems and clues (问题线索): add, import, transition, read."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
+
+from models.db import transaction
+from models.tables import Campaign, Clue, Unit
+from statemachine.calendar import WorkingCalendar, due_end_of_day_after_working_days
+from statemachine.clue import CLUE_CHART, SUPERVISOR_TRIGGERS, ClueState
+from statemachine.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
+from statemachine.plan import CHANNELS
+from statemachine.table import Subject, check_guards
+
+from . import audit
+from .campaigns import plan_of
+from .clue_effects import ClueInput, effects, row_guard_sql
+from .directory import Actor, actor as lookup_actor, campaign_row, require_acts_for, \
+    require_supervises, unit_by_code, unit_by_id
+
+__all__ = ["NewClue", "ClueInput", "add_clues", "transition", "bulk_transition", "BulkResult",
+           "get_clue", "list_clues", "ClueView"]
+
+T, U, C = Clue.__table__, Unit.__table__, Campaign.__table__
+
+
+@dataclass(frozen=True)
+class NewClue:
+    channel: str
+    aspect: str
+    summary: str
+    unit: str
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    received_at: datetime | None = None
+    root_cause: str | None = None
+
+
+@dataclass(frozen=True)
+class ClueView:
+    number: str
+    state: str
+    kind: str
+    channel: str
+    aspect: str
+    summary: str
+    unit: str
+    owner: str | None
+    received_at: datetime
+    verify_due_at: datetime
+    deadline_at: datetime | None
+    measures: str | None
+    evidence: str | None
+    resolution: str | None
+    reason: str | None
+    version: int
+    reopen_count: int
+    history: list[dict] = field(default_factory=list)
+
+    def overdue(self, as_of: datetime) -> bool:
+        s = ClueState(self.state)
+        if s in (ClueState.received, ClueState.verifying):
+            return self.verify_due_at < as_of
+        return s == ClueState.rectifying and self.deadline_at is not None and self.deadline_at < as_of
+
+
+def add_clues(engine: Engine, campaign: str, items: Sequence[NewClue], *, actor: str, now: datetime,
+              calendar: WorkingCalendar, row_offset: int = 0) -> list[str]:
+    """Register clues; all of them or none. Errors name the item (row) and field."""
+    with transaction(engine) as conn:
+        camp = campaign_row(conn, campaign)
+        plan = plan_of(conn, camp.id)
+        who = lookup_actor(conn, camp.id, actor)
+        # a ledger names the aspect in Chinese, the CLI by key: accept both
+        aspect_key = {a.name: a.key for a in plan.aspects} | {a.key: a.key for a in plan.aspects}
+        units: dict[str, object] = {}
+        rows = []
+        for i, item in enumerate(items, start=1 + row_offset):
+            where = f"row {i}" if len(items) > 1 or row_offset else "clue"
+            if item.channel not in CHANNELS:
+                raise InvalidInput(f"{where}: channel: unknown source '{item.channel}' "
+                                   f"(one of {', '.join(CHANNELS)})")
+            if item.aspect not in aspect_key:
+                raise InvalidInput(f"{where}: aspect: unknown aspect '{item.aspect}' "
+                                   f"(one of {', '.join(a.key for a in plan.aspects)})")
+            if not item.summary or not item.summary.strip():
+                raise InvalidInput(f"{where}: summary: the problem description is empty")
+            if item.unit not in units:
+                try:
+                    units[item.unit] = unit_by_code(conn, camp.id, item.unit)
+                except NotFound:
+                    raise InvalidInput(f"{where}: unit: unknown unit '{item.unit}'") from None
+            unit = units[item.unit]
+            if not unit.participates:
+                raise InvalidInput(f"{where}: unit: '{unit.name}' does not take part in the campaign")
+            try:
+                require_acts_for(who, unit, "register clues")
+            except PermissionDenied as e:
+                raise PermissionDenied(f"{where}: {e}") from None
+            received = item.received_at or now
+            rows.append(dict(
+                campaign_id=camp.id, kind="self_inspection" if item.channel == "自查自纠" else "clue",
+                channel=item.channel, aspect_key=aspect_key[item.aspect], summary=item.summary.strip(),
+                root_cause=item.root_cause, reporter_name=item.reporter_name,
+                reporter_phone=item.reporter_phone, unit_id=unit.id, state=ClueState.received.value,
+                received_at=received,
+                verify_due_at=due_end_of_day_after_working_days(
+                    calendar, received, plan.clues.verify_within_working_days),
+                updated_at=now, updated_by=who.username, version=1, reopen_count=0))
+        if not rows:
+            return []
+        last = conn.execute(update(C).where(C.c.id == camp.id)
+                            .values(clue_seq=C.c.clue_seq + len(rows))
+                            .returning(C.c.clue_seq)).scalar_one()
+        year = camp.start_date.year
+        for n, row in enumerate(rows, start=last - len(rows) + 1):
+            row["number"] = f"{plan.clues.number_prefix}-{year}-{n:05d}"
+        ids = conn.execute(insert(T).returning(T.c.id, T.c.number, T.c.unit_id,
+                                               sort_by_parameter_order=True), rows).all()
+        audit.append(conn, camp.id, (audit.now_record(
+            at=now, actor=who.username, unit_id=r.unit_id, entity="clue", entity_id=r.id,
+            from_state=None, to_state=ClueState.received.value, trigger="receive",
+            detail={"number": r.number}) for r in ids))
+        return [r.number for r in ids]
+
+
+def _load(conn, campaign_id: int, number: str):
+    row = conn.execute(select(T).where(T.c.campaign_id == campaign_id, T.c.number == number)).first()
+    if row is None:
+        raise NotFound(f"unknown clue '{number}' (see 'rectify clue list')")
+    return row
+
+
+def _authorize(who: Actor, unit, trigger: str) -> None:
+    what = f"'{trigger}' clues"
+    if trigger in SUPERVISOR_TRIGGERS:
+        require_supervises(who, unit, what)
+    else:
+        require_acts_for(who, unit, what)
+
+
+def transition(engine: Engine, campaign: str, number: str, trigger: str, *, actor: str,
+               now: datetime, data: ClueInput = ClueInput(),
+               expected_version: int | None = None) -> ClueView:
+    """Fire one trigger on one clue through the transitions Machine."""
+    if trigger not in CLUE_CHART.triggers:
+        raise InvalidInput(f"unknown trigger '{trigger}' (one of {', '.join(CLUE_CHART.triggers)})")
+    with transaction(engine) as conn:
+        camp = campaign_row(conn, campaign)
+        row = _load(conn, camp.id, number)
+        if expected_version is not None and expected_version != row.version:
+            raise ConflictError(
+                f"clue {number} changed since version {expected_version}: it is now version "
+                f"{row.version} ({row.state}), last changed by {row.updated_by} at "
+                f"{row.updated_at:%Y-%m-%d %H:%M} UTC; reload and retry")
+        who = lookup_actor(conn, camp.id, actor)
+        unit = unit_by_id(conn, row.unit_id)
+        _authorize(who, unit, trigger)
+        subject = Subject(state=row.state, entity=number, ctx=data.context(
+            actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id, row_owner=row.owner))
+        t = CLUE_CHART.fire(subject, trigger)
+        values = effects(trigger, data, now=now, actor=who.username)
+        done = conn.execute(update(T).where(T.c.id == row.id, T.c.version == row.version)
+                            .values(state=t.dest.value, version=T.c.version + 1, **values))
+        if done.rowcount != 1:  # someone committed between our read and write
+            raise ConflictError(f"clue {number} was changed by someone else meanwhile; reload and retry")
+        audit.append(conn, camp.id, [audit.now_record(
+            at=now, actor=who.username, unit_id=row.unit_id, entity="clue", entity_id=row.id,
+            from_state=row.state, to_state=t.dest.value, trigger=trigger, reason=data.reason,
+            detail=_detail(trigger, data))])
+        return _view(conn, _load(conn, camp.id, number))
+
+
+def _detail(trigger: str, data: ClueInput) -> dict | None:
+    d = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+         for k, v in vars(data).items() if v is not None and k != "reason"}
+    return d or None
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    trigger: str
+    moved: list[tuple[str, str, str]]  # (number, from, to)
+    skipped: int
+
+
+def bulk_transition(engine: Engine, campaign: str, trigger: str, *, actor: str, now: datetime,
+                    data: ClueInput = ClueInput(), numbers: Iterable[str] | None = None,
+                    unit: str | None = None, state: str | None = None) -> BulkResult:
+    """The same table compiled to set-based SQL: one UPDATE … RETURNING per source state.
+
+    Rows the trigger does not apply to (wrong state, a row guard says no,
+    outside the actor's subtree) are left alone and counted as skipped.
+    """
+    if trigger not in CLUE_CHART.triggers:
+        raise InvalidInput(f"unknown trigger '{trigger}' (one of {', '.join(CLUE_CHART.triggers)})")
+    sources = CLUE_CHART.sources_for(trigger)
+    with transaction(engine) as conn:
+        camp = campaign_row(conn, campaign)
+        who = lookup_actor(conn, camp.id, actor)
+        scope = [T.c.campaign_id == camp.id]
+        numbers = list(numbers) if numbers is not None else None
+        if numbers is not None:
+            scope.append(T.c.number.in_(numbers))
+        if unit:
+            scope.append(T.c.unit_id == unit_by_code(conn, camp.id, unit).id)
+        if state:
+            scope.append(T.c.state == CLUE_CHART.coerce(state).value)
+        in_subtree = T.c.unit_id.in_(select(U.c.id).where(U.c.path.startswith(who.unit.path)))
+        if trigger in SUPERVISOR_TRIGGERS:
+            if who.role != "supervisor":
+                raise PermissionDenied(f"{who.username} ({who.role}) may not '{trigger}' clues: "
+                                       f"only a supervisor of a unit above the owner may")
+            scope += [in_subtree, T.c.unit_id != who.unit.id]
+        elif who.role == "supervisor":
+            scope.append(in_subtree)
+        else:
+            scope.append(T.c.unit_id == who.unit.id)
+        total = conn.execute(select(func.count()).select_from(T).where(*scope)).scalar_one()
+        moved: list[tuple[str, str, str]] = []
+        records = []
+        values = effects(trigger, data, now=now, actor=who.username)
+        for source, t in sources.items():
+            shared = [g for g in t.guards if not g.row_dependent]
+            ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=None,
+                               row_owner=None)
+            check_guards(shared, ctx, entity=f"{trigger} ({len(moved)} moved so far)", trigger=trigger)
+            row_guards = [row_guard_sql(g.name, data, actor_unit=who.unit.id)
+                          for g in t.guards if g.row_dependent]
+            res = conn.execute(update(T).where(*scope, T.c.state == source.value, *row_guards)
+                               .values(state=t.dest.value, version=T.c.version + 1, **values)
+                               .returning(T.c.id, T.c.number, T.c.unit_id)).all()
+            for r in res:
+                moved.append((r.number, source.value, t.dest.value))
+                records.append(audit.now_record(
+                    at=now, actor=who.username, unit_id=r.unit_id, entity="clue", entity_id=r.id,
+                    from_state=source.value, to_state=t.dest.value, trigger=trigger,
+                    reason=data.reason, detail=_detail(trigger, data)))
+        audit.append(conn, camp.id, records)
+        return BulkResult(trigger, moved, max(total - len(moved), 0))
+
+
+def _view(conn, row, *, with_history: bool = False) -> ClueView:
+    unit = unit_by_id(conn, row.unit_id)
+    return ClueView(
+        number=row.number, state=row.state, kind=row.kind, channel=row.channel,
+        aspect=row.aspect_key, summary=row.summary, unit=unit.name, owner=row.owner,
+        received_at=row.received_at, verify_due_at=row.verify_due_at, deadline_at=row.deadline_at,
+        measures=row.measures, evidence=row.evidence, resolution=row.resolution, reason=row.reason,
+        version=row.version, reopen_count=row.reopen_count,
+        history=audit.history(conn, entity="clue", entity_id=row.id) if with_history else [])
+
+
+def get_clue(engine: Engine, campaign: str, number: str) -> ClueView:
+    with engine.connect() as conn:
+        camp = campaign_row(conn, campaign)
+        return _view(conn, _load(conn, camp.id, number), with_history=True)
+
+
+def list_clues(engine: Engine, campaign: str, *, unit: str | None = None, state: str | None = None,
+               overdue_as_of: datetime | None = None, limit: int = 200) -> list[ClueView]:
+    with engine.connect() as conn:
+        camp = campaign_row(conn, campaign)
+        q = select(T).where(T.c.campaign_id == camp.id)
+        if unit:
+            u = unit_by_code(conn, camp.id, unit)
+            q = q.where(T.c.unit_id.in_(select(U.c.id).where(U.c.path.startswith(u.path))))
+        if state:
+            q = q.where(T.c.state == CLUE_CHART.coerce(state).value)
+        if overdue_as_of is not None:
+            q = q.where(or_(
+                and_(T.c.state.in_(["received", "verifying"]), T.c.verify_due_at < overdue_as_of),
+                and_(T.c.state == "rectifying", T.c.deadline_at < overdue_as_of)))
+        rows = conn.execute(q.order_by(T.c.number).limit(limit)).all()
+        return [_view(conn, r) for r in rows]

@@ -1,0 +1,95 @@
+"""Who is who: campaigns, units and users looked up by their keys, and the
+organisation-tree permission rules (ARCH decision 8)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from models.tables import Campaign, Unit, User
+from statemachine.errors import NotFound, PermissionDenied
+
+__all__ = ["Actor", "UnitRef", "campaign_row", "unit_by_code", "unit_by_id", "actor",
+           "require_acts_for", "require_supervises", "SYSTEM"]
+
+C, U, US = Campaign.__table__, Unit.__table__, User.__table__
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    id: int
+    code: str
+    name: str
+    path: str
+    participates: bool
+    stage_key: str | None
+    version: int
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    name: str
+    role: str
+    unit: UnitRef
+
+    def is_within(self, unit: UnitRef) -> bool:
+        return unit.path.startswith(self.unit.path)
+
+    def supervises(self, unit: UnitRef) -> bool:
+        """A supervisor of a strict ancestor unit."""
+        return self.role == "supervisor" and unit.path.startswith(self.unit.path) \
+            and unit.id != self.unit.id
+
+
+def campaign_row(conn: Connection, code: str):
+    row = conn.execute(select(C).where(C.c.code == code)).first()
+    if row is None:
+        known = conn.execute(select(C.c.code).order_by(C.c.code)).scalars().all()
+        hint = f" (loaded: {', '.join(known)})" if known else " (none loaded: run 'rectify load PLAN')"
+        raise NotFound(f"unknown campaign '{code}'{hint}")
+    return row
+
+
+def _unit(row) -> UnitRef:
+    return UnitRef(row.id, row.code, row.name, row.path, row.participates, row.stage_key, row.version)
+
+
+def unit_by_code(conn: Connection, campaign_id: int, code: str) -> UnitRef:
+    row = conn.execute(select(U).where(U.c.campaign_id == campaign_id,
+                                       (U.c.code == code) | (U.c.name == code))).first()
+    if row is None:
+        raise NotFound(f"unknown unit '{code}' in this campaign (see 'rectify units')")
+    return _unit(row)
+
+
+def unit_by_id(conn: Connection, unit_id: int) -> UnitRef:
+    return _unit(conn.execute(select(U).where(U.c.id == unit_id)).one())
+
+
+def actor(conn: Connection, campaign_id: int, username: str | None) -> Actor:
+    if not username:
+        raise PermissionDenied("say who you are: --as USER (or RECTIFY_USER)")
+    row = conn.execute(select(US, U.c.code.label("u_code"))
+                       .join(U, U.c.id == US.c.unit_id)
+                       .where(US.c.campaign_id == campaign_id, US.c.username == username)).first()
+    if row is None:
+        raise NotFound(f"unknown user '{username}' in this campaign (see 'rectify users')")
+    return Actor(row.username, row.name, row.role, unit_by_id(conn, row.unit_id))
+
+
+def require_acts_for(who: Actor, unit: UnitRef, what: str) -> None:
+    """The unit itself, or a supervisor of an ancestor unit."""
+    if who.unit.id == unit.id or who.supervises(unit):
+        return
+    raise PermissionDenied(f"{who.username} ({who.unit.name}) may not {what} for {unit.name}: "
+                           f"only that unit or a supervisor above it may")
+
+
+def require_supervises(who: Actor, unit: UnitRef, what: str) -> None:
+    if who.unit.id == unit.id:
+        raise PermissionDenied(f"{who.username} may not {what}: {unit.name} is their own unit")
+    if not who.supervises(unit):
+        raise PermissionDenied(f"{who.username} ({who.unit.name}, {who.role}) may not {what}: "
+                               f"only a supervisor of a unit above {unit.name} may")

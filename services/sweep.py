@@ -1,0 +1,100 @@
+"""The deadline sweep's set-based steps (ARCH decision 2).
+
+Each step is one INSERT … SELECT … ON CONFLICT DO NOTHING over the whole
+campaign: the natural key of a lapse (`stage:<unit>:<stage>`,
+`verify:<clue>`, `rectify:<clue>:<reopen count>`) makes a second run at the
+same instant, a second scheduler or a retry a no-op (ARCH decision 4).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, String, and_, cast, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from models.db import transaction
+from models.tables import Clue, Lapse, Stage, SweepRun, Unit
+
+__all__ = ["STEPS", "run_step", "begin_run", "finish_run", "run_summary", "SweepLine"]
+
+U, S, T, L, R = Unit.__table__, Stage.__table__, Clue.__table__, Lapse.__table__, SweepRun.__table__
+COLS = ["campaign_id", "unit_id", "clue_id", "kind", "key", "subject", "due_at", "detected_at", "run_key"]
+
+
+def _stage_lapses(campaign_id: int, as_of: datetime, run_key: str):
+    return (select(U.c.campaign_id, U.c.id, literal(None).label("clue_id"),
+                   literal("stage_deadline"),
+                   literal("stage:") + cast(U.c.id, String) + literal(":") + S.c.key,
+                   S.c.key, S.c.due_at, literal(as_of, L.c.detected_at.type), literal(run_key))
+            .join(S, and_(S.c.campaign_id == U.c.campaign_id, S.c.key == U.c.stage_key))
+            .where(U.c.campaign_id == campaign_id, U.c.participates.is_(True),
+                   S.c.due_at.is_not(None), S.c.due_at < as_of))
+
+
+def _verify_lapses(campaign_id: int, as_of: datetime, run_key: str):
+    return (select(T.c.campaign_id, T.c.unit_id, T.c.id, literal("verify_overdue"),
+                   literal("verify:") + cast(T.c.id, String),
+                   T.c.number, T.c.verify_due_at, literal(as_of, L.c.detected_at.type),
+                   literal(run_key))
+            .where(T.c.campaign_id == campaign_id, T.c.state.in_(("received", "verifying")),
+                   T.c.verify_due_at < as_of))
+
+
+def _rectify_lapses(campaign_id: int, as_of: datetime, run_key: str):
+    return (select(T.c.campaign_id, T.c.unit_id, T.c.id, literal("rectify_overdue"),
+                   literal("rectify:") + cast(T.c.id, String) + literal(":")
+                   + cast(T.c.reopen_count, String),
+                   T.c.number, T.c.deadline_at, literal(as_of, L.c.detected_at.type),
+                   literal(run_key))
+            .where(T.c.campaign_id == campaign_id, T.c.state == "rectifying",
+                   T.c.deadline_at < as_of))
+
+
+STEPS = {
+    "stage_deadline": _stage_lapses,
+    "verify_overdue": _verify_lapses,
+    "rectify_overdue": _rectify_lapses,
+}
+
+
+def _insert(conn: Connection):
+    return (postgresql.insert(L) if conn.dialect.name == "postgresql" else sqlite.insert(L))
+
+
+def run_step(engine: Engine, step: str, *, campaign_id: int, as_of: datetime, run_key: str) -> int:
+    """Record the lapses one step finds; returns how many were new."""
+    with transaction(engine) as conn:
+        stmt = _insert(conn).from_select(COLS, STEPS[step](campaign_id, as_of, run_key)) \
+            .on_conflict_do_nothing(index_elements=["campaign_id", "key"])
+        return conn.execute(stmt).rowcount
+
+
+def begin_run(engine: Engine, *, campaign_id: int, as_of: datetime, run_key: str, now: datetime,
+              flow_run_id: str | None = None) -> None:
+    with transaction(engine) as conn:
+        conn.execute(insert(R).values(campaign_id=campaign_id, run_key=run_key, as_of=as_of,
+                                      started_at=now, new_lapses=0, flow_run_id=flow_run_id))
+
+
+def finish_run(engine: Engine, *, run_key: str, new_lapses: int) -> None:
+    with transaction(engine) as conn:
+        conn.execute(update(R).where(R.c.run_key == run_key).values(new_lapses=new_lapses))
+
+
+@dataclass(frozen=True)
+class SweepLine:
+    unit: str
+    unit_name: str
+    kind: str
+    new: int
+
+
+def run_summary(engine: Engine, *, campaign_id: int, run_key: str) -> list[SweepLine]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(U.c.code, U.c.name, L.c.kind, func.count().label("n"))
+            .join(U, U.c.id == L.c.unit_id)
+            .where(L.c.campaign_id == campaign_id, L.c.run_key == run_key)
+            .group_by(U.c.code, U.c.name, L.c.kind).order_by(U.c.code, L.c.kind)).all()
+    return [SweepLine(r.code, r.name, r.kind, r.n) for r in rows]

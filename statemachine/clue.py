@@ -1,0 +1,112 @@
+"""The problem/clue (问题线索) lifecycle of DOMAIN §4, as one table.
+
+    received ─verify─▶ verifying ─substantiate─▶ rectifying ─submit_evidence─▶ rectified ─approve─▶ closed
+                       verifying ─dismiss─▶ closed          rectified ─reject─▶ rectifying
+                       rectifying ─defer─▶ long_term ─submit_evidence─▶ rectified
+    any open state ─transfer─▶ transferred            closed ─reopen─▶ rectifying
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+
+from .table import Chart, Guard, Transition
+
+__all__ = ["ClueState", "ClueContext", "CLUE_CHART", "OPEN_STATES", "LABELS", "TRIGGER_LABELS"]
+
+
+class ClueState(str, enum.Enum):
+    received = "received"
+    verifying = "verifying"
+    rectifying = "rectifying"
+    rectified = "rectified"
+    long_term = "long_term"
+    closed = "closed"
+    transferred = "transferred"
+
+
+LABELS = {
+    ClueState.received: "受理",
+    ClueState.verifying: "核查中",
+    ClueState.rectifying: "整改中",
+    ClueState.rectified: "整改完成(申请销号)",
+    ClueState.long_term: "持续推进",
+    ClueState.closed: "办结/销号",
+    ClueState.transferred: "移交纪检监察",
+}
+
+TRIGGER_LABELS = {
+    "verify": "核查", "substantiate": "查实", "dismiss": "查无实据", "submit_evidence": "申请销号",
+    "approve": "销号", "reject": "退回整改", "defer": "转持续推进", "transfer": "移交纪检监察",
+    "reopen": "重新整改(回头看)",
+}
+
+OPEN_STATES = (
+    ClueState.received, ClueState.verifying, ClueState.rectifying,
+    ClueState.rectified, ClueState.long_term,
+)
+
+
+@dataclass
+class ClueContext:
+    """What guards may look at: the actor's input and the row's relevant facts."""
+
+    actor: str = ""
+    actor_unit: int | None = None
+    owner_unit: int | None = None   # 责任单位 (row)
+    owner: str | None = None        # 责任人/联系人 (row or input)
+    measures: str | None = None     # 整改措施
+    deadline: date | None = None    # 完成时限
+    reason: str | None = None
+    evidence: str | None = None     # 可验证成果: attachment reference
+    stage_result: str | None = None  # 阶段性成效
+    long_term_measure: str | None = None  # 长期举措
+
+
+def _required(field: str, what: str):
+    def check(ctx: ClueContext) -> str | None:
+        value = getattr(ctx, field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return f"{what} is required"
+        return None
+    return check
+
+
+def _approver_not_owner(ctx: ClueContext) -> str | None:
+    # 销号 is never granted by the unit that did the work (DOMAIN §4, ARCH decision 8)
+    if ctx.actor_unit is not None and ctx.actor_unit == ctx.owner_unit:
+        return "the owning unit cannot approve or reject its own rectification"
+    return None
+
+
+HAS_MEASURES = Guard("has_measures", _required("measures", "rectification measures (--measures)"))
+HAS_DEADLINE = Guard("has_deadline", _required("deadline", "a rectification deadline (--deadline)"))
+HAS_OWNER = Guard("has_owner", _required("owner", "a responsible person (--owner)"), row_dependent=True)
+HAS_REASON = Guard("has_reason", _required("reason", "a reason (--reason)"))
+HAS_EVIDENCE = Guard("has_evidence", _required("evidence", "verifiable evidence (--evidence)"))
+HAS_STAGE_RESULT = Guard("has_stage_result", _required("stage_result", "the stage result (--stage-result)"))
+HAS_LONG_TERM = Guard("has_long_term_measure", _required("long_term_measure", "a long-term measure (--long-term)"))
+APPROVER_NOT_OWNER = Guard("approver_not_owner", _approver_not_owner, row_dependent=True)
+
+S = ClueState
+CLUE_CHART: Chart[ClueState] = Chart(
+    name="clue",
+    states=ClueState,
+    final=frozenset({S.transferred}),
+    transitions=[
+        Transition("verify", (S.received,), S.verifying),
+        Transition("substantiate", (S.verifying,), S.rectifying, (HAS_MEASURES, HAS_DEADLINE, HAS_OWNER)),
+        Transition("dismiss", (S.verifying,), S.closed, (HAS_REASON,)),
+        Transition("submit_evidence", (S.rectifying, S.long_term), S.rectified, (HAS_EVIDENCE,)),
+        Transition("approve", (S.rectified,), S.closed, (APPROVER_NOT_OWNER,)),
+        Transition("reject", (S.rectified,), S.rectifying, (HAS_REASON, APPROVER_NOT_OWNER)),
+        Transition("defer", (S.rectifying,), S.long_term, (HAS_STAGE_RESULT, HAS_LONG_TERM)),
+        Transition("transfer", OPEN_STATES, S.transferred, (HAS_REASON,)),
+        Transition("reopen", (S.closed,), S.rectifying, (HAS_REASON, HAS_DEADLINE)),
+    ],
+)
+
+# Triggers only a supervisor of an ancestor unit may fire; the rest the owning
+# unit (or its supervisors) may fire.
+SUPERVISOR_TRIGGERS = frozenset({"approve", "reject", "transfer", "reopen"})
