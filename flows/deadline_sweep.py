@@ -17,6 +17,8 @@ from prefect.context import get_run_context
 from services import sweep
 from services.campaigns import campaign_id as lookup_campaign
 
+from statemachine.calendar import TZ
+
 from . import deps
 
 __all__ = ["deadline_sweep", "SweepResult"]
@@ -45,11 +47,30 @@ def artifact_key(campaign: str) -> str:
     return "sweep-" + re.sub(r"[^a-z0-9-]+", "-", campaign.lower())
 
 
-@flow(name="deadline-sweep", flow_run_name="sweep-{campaign}-{as_of:%Y%m%d-%H%M}",
-      validate_parameters=False)
-def deadline_sweep(campaign: str, as_of: datetime) -> SweepResult:
+def _as_of(as_of: datetime | str | None) -> datetime:
+    """The instant swept: given, else the run's scheduled start (deployments)."""
+    if isinstance(as_of, str):
+        as_of = datetime.fromisoformat(as_of)
+    if as_of is None:
+        from prefect.runtime import flow_run
+
+        as_of = flow_run.scheduled_start_time or datetime.now(TZ)
+        as_of = datetime.fromisoformat(str(as_of)) if not isinstance(as_of, datetime) else as_of
     if as_of.tzinfo is None:
         raise ValueError("as_of must be an aware instant (Asia/Shanghai)")
+    return as_of.astimezone(TZ)
+
+
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    params = flow_run.parameters
+    return f"sweep-{params['campaign']}-{_as_of(params.get('as_of')):%Y%m%d-%H%M}"
+
+
+@flow(name="deadline-sweep", flow_run_name=_run_name, validate_parameters=False)
+def deadline_sweep(campaign: str, as_of: datetime | None = None) -> SweepResult:
+    as_of = _as_of(as_of)
     engine = deps.engine()
     cid = lookup_campaign(engine, campaign)
     try:

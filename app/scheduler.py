@@ -1,0 +1,118 @@
+"""The embedded scheduler (`rectify serve`): APScheduler fires each campaign's
+deadline sweep on its cron, in Asia/Shanghai, until stopped.
+
+Prefect's ephemeral API schedules nothing (STACK-NOTES), so one machine
+needs its own scheduler; at scale Prefect deployments do it instead
+(deploy/prefect.yaml) and RECTIFY_SCHEDULER=prefect turns this one off.
+A second `serve` on the same database is harmless: every fire time is
+claimed in the database first, and only the claimant runs the sweep.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+from datetime import datetime, timedelta
+
+from statemachine.calendar import TZ
+from statemachine.errors import InvalidInput, RectifyError
+
+from .context import AppContext
+
+__all__ = ["run_forever", "make_trigger", "scheduled_instant"]
+
+
+def make_trigger(cron: str):
+    """5 fields (minute hour day month weekday) or 6 with seconds first."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = cron.split()
+    try:
+        if len(fields) == 5:
+            return CronTrigger.from_crontab(cron, timezone=TZ)
+        if len(fields) == 6:
+            s, m, h, d, mo, wd = fields
+            return CronTrigger(second=s, minute=m, hour=h, day=d, month=mo, day_of_week=wd, timezone=TZ)
+    except ValueError as e:
+        raise InvalidInput(f"--cron '{cron}': {e}") from None
+    raise InvalidInput(f"--cron '{cron}': expected 5 fields (or 6 with seconds first)")
+
+
+def scheduled_instant(trigger, now: datetime, lookback: timedelta = timedelta(minutes=10)) -> datetime:
+    """The latest fire time of `trigger` at or before `now`: the natural key of
+    this firing, identical in every scheduler process that woke up for it."""
+    t, last = trigger.get_next_fire_time(None, now - lookback), None
+    while t is not None and t <= now:
+        last = t
+        t = trigger.get_next_fire_time(t, t + timedelta(microseconds=1))
+    return last or now.replace(microsecond=0)
+
+
+def _log(msg: str) -> None:
+    print(f"{datetime.now(TZ):%Y-%m-%d %H:%M:%S} {msg}", flush=True)
+
+
+def _warm_prefect() -> None:
+    """Start (or reach) the Prefect API before the first fire time, not during it:
+    an ephemeral server takes 10-20 s to start here."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        err = client.api_healthcheck()
+    if err is not None:
+        raise RectifyError(f"cannot reach the Prefect API: {err}")
+
+
+def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None) -> None:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from services.campaigns import list_campaigns
+    from services.firings import claim
+
+    from .flow_runner import run_sweep
+
+    if c.settings.scheduler == "prefect":
+        raise InvalidInput("RECTIFY_SCHEDULER=prefect: the sweep is scheduled by Prefect deployments "
+                           "(deploy/prefect.yaml, 'prefect worker start'); not starting a second scheduler")
+    engine = c.db()
+    campaigns = list_campaigns(engine)
+    if not campaigns:
+        raise InvalidInput("no campaign loaded: nothing to schedule (run 'rectify load PLAN')")
+    me = holder or f"{socket.gethostname()}:{os.getpid()}"
+    sched = BlockingScheduler(timezone=TZ)
+
+    def fire(code: str, trigger) -> None:
+        now = datetime.now(TZ)
+        at = scheduled_instant(trigger, now)
+        job = f"sweep:{code}"
+        if not claim(engine, job=job, scheduled=at, holder=me, now=now):
+            _log(f"[{me}] {job} at {at:%Y-%m-%d %H:%M:%S} already fired by another scheduler; skipped")
+            return
+        try:
+            r = run_sweep(code, at)
+            _log(f"[{me}] {job} at {at:%Y-%m-%d %H:%M:%S}: {r.total} new lapses")
+        except (RectifyError, ValueError) as e:
+            _log(f"[{me}] {job} at {at:%Y-%m-%d %H:%M:%S} failed: {e}")
+
+    from services.directory import campaign_row
+
+    with engine.connect() as conn:
+        crons = {k.code: cron_override or campaign_row(conn, k.code).sweep_cron for k in campaigns}
+    for code, cron in crons.items():
+        trigger = make_trigger(cron)
+        sched.add_job(fire, trigger, args=[code, trigger], id=f"sweep:{code}", coalesce=True,
+                      max_instances=1, misfire_grace_time=3600)
+        _log(f"[{me}] scheduled deadline sweep of {code} on '{cron}' (Asia/Shanghai)")
+
+    def stop(*_):
+        _log(f"[{me}] stopping")
+        sched.shutdown(wait=False)
+
+    _warm_prefect()
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        sched.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    sys.stdout.flush()

@@ -1,0 +1,154 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, a loaded campaign,
+and one Prefect test harness per session.
+
+PostgreSQL: a throwaway cluster (tests/pg_cluster.py) or RECTIFY_TEST_PG_URL;
+each test gets its own database cloned from a migrated template, so tests
+stay independent and fast. Without server binaries the PostgreSQL cases are
+skipped with that reason, except under CI=true where that is a failure.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+# Prefect reads its settings at import: give the session its own home first.
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="rectify-tests-"))
+os.environ["PREFECT_HOME"] = str(_SESSION_HOME / "prefect")
+os.environ.setdefault("RECTIFY_HOME", str(_SESSION_HOME / "home"))
+from app.prefect_env import configure_prefect  # noqa: E402
+
+configure_prefect(_SESSION_HOME)
+
+from models.db import make_engine, upgrade  # noqa: E402
+from statemachine.calendar import TZ, WorkingCalendar  # noqa: E402
+
+from .pg_cluster import PostgresUnavailable, external_url, throwaway_postgres  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SMALL_PLAN = FIXTURES / "small-plan.yaml"
+
+
+def at(text: str) -> datetime:
+    """An instant in Asia/Shanghai from '2023-04-01' or '2023-04-01 10:00'."""
+    if len(text) == 10:
+        text += " 09:00"
+    return datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+# -- PostgreSQL ---------------------------------------------------------------
+@pytest.fixture(scope="session")
+def pg_admin_url():
+    url = external_url()
+    if url:
+        yield url
+        return
+    try:
+        cm = throwaway_postgres()
+        url = cm.__enter__()
+    except PostgresUnavailable as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {e}")
+        pytest.skip(f"PostgreSQL server binaries not available: {e}")
+    try:
+        yield url
+    finally:
+        cm.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_admin_url):
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(pg_admin_url)
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS rectify_tpl")
+        conn.execute("CREATE DATABASE rectify_tpl")
+    tpl_url = admin.set(database="rectify_tpl").render_as_string(hide_password=False)
+    engine = make_engine(tpl_url)
+    upgrade(engine)
+    engine.dispose()
+    return admin, dsn
+
+
+_counter = itertools.count()
+
+
+def fresh_pg_url(pg_template) -> str:
+    import psycopg
+
+    admin, dsn = pg_template
+    name = f"t_{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE rectify_tpl")
+    return admin.set(database=name).render_as_string(hide_password=False)
+
+
+# -- SQLite -------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("tpl") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def fresh_sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "rectify.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+# -- per test -----------------------------------------------------------------
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path, sqlite_template) -> str:
+    if request.param == "sqlite":
+        return fresh_sqlite_url(sqlite_template, tmp_path)
+    return fresh_pg_url(request.getfixturevalue("pg_template"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, sqlite_template) -> str:
+    return fresh_sqlite_url(sqlite_template, tmp_path)
+
+
+@pytest.fixture
+def engine(db_url):
+    e = make_engine(db_url)
+    yield e
+    e.dispose()
+
+
+@pytest.fixture(scope="session")
+def calendar() -> WorkingCalendar:
+    return WorkingCalendar()
+
+
+@pytest.fixture
+def campaign(engine) -> str:
+    """The small fictional plan loaded on 2023-03-15; returns its code."""
+    from services.campaigns import load_plan
+    from services.plans import read_plan
+
+    plan = read_plan(SMALL_PLAN)
+    load_plan(engine, plan, source=str(SMALL_PLAN), now=at("2023-03-15"))
+    return plan.campaign.code
+
+
+# -- Prefect ------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def prefect_api():
+    """One real Prefect API server for the whole session; yields its URL."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield PREFECT_API_URL.value()
