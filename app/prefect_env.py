@@ -9,6 +9,7 @@ Why each one (measured in STACK-NOTES):
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -36,3 +37,7 @@ def configure_prefect(home: Path) -> None:
     Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
     for key, value in _DEFAULTS.items():
         os.environ.setdefault(key, value)
+    # Prefect's background workers log under their class names, outside the
+    # "prefect" tree, e.g. "Still processing items" while flushing on exit.
+    for name in ("EventsWorker", "APILogWorker", "QueueService"):
+        logging.getLogger(name).setLevel(logging.ERROR)
