@@ -87,10 +87,18 @@ def serve(ctx: typer.Context,
           cron: Optional[str] = typer.Option(None, "--cron",
                                              help="Override the plans' sweep cron (5 fields, or 6 with seconds)."),
           holder: Optional[str] = typer.Option(None, "--name", help="This scheduler's name in the logs.")):
-    """Run the in-process scheduler: fire the deadline sweep on its cron until stopped."""
+    """Fire the deadline sweep on each campaign's cron until stopped.
+
+    RECTIFY_SCHEDULER=embedded (default): APScheduler in this process.
+    RECTIFY_SCHEDULER=prefect: serve Prefect deployments with cron schedules
+    (needs a Prefect server, PREFECT_API_URL)."""
     c: AppContext = ctx.obj
     c.db()
     c.prefect()
+    if c.settings.scheduler == "prefect":
+        from .prefect_serve import serve_deployments
+
+        return serve_deployments(c, cron_override=cron)
     from .scheduler import run_forever
 
     run_forever(c, cron_override=cron, holder=holder)

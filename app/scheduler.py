@@ -72,9 +72,6 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
 
     from .flow_runner import run_sweep
 
-    if c.settings.scheduler == "prefect":
-        raise InvalidInput("RECTIFY_SCHEDULER=prefect: the sweep is scheduled by Prefect deployments "
-                           "(deploy/prefect.yaml, 'prefect worker start'); not starting a second scheduler")
     engine = c.db()
     campaigns = list_campaigns(engine)
     if not campaigns:

@@ -1,0 +1,47 @@
+"""Scale-out mode (RECTIFY_SCHEDULER=prefect): Prefect deployments with cron
+schedules, one per campaign, served from this process.
+
+The Prefect server's scheduler creates the runs (exactly one per fire time);
+this process executes them. It needs a real Prefect server (PREFECT_API_URL:
+`prefect server start`, on PostgreSQL at scale): the ephemeral API schedules
+nothing (STACK-NOTES).
+"""
+from __future__ import annotations
+
+import os
+
+from statemachine.errors import InvalidInput
+
+from .context import AppContext
+
+__all__ = ["deployments", "serve_deployments"]
+
+
+def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
+    from prefect.schedules import Cron
+
+    from flows.deadline_sweep import deadline_sweep
+    from services.campaigns import list_campaigns
+    from services.directory import campaign_row
+
+    engine = c.db()
+    out = []
+    with engine.connect() as conn:
+        for camp in list_campaigns(engine):
+            cron = cron_override or campaign_row(conn, camp.code).sweep_cron
+            out.append(deadline_sweep.to_deployment(
+                name=f"sweep-{camp.code}", parameters={"campaign": camp.code},
+                schedules=[Cron(cron, timezone="Asia/Shanghai")], tags=["rectify", camp.code],
+                description=f"Deadline sweep of {camp.title} ({camp.doc_number})"))
+    if not out:
+        raise InvalidInput("no campaign loaded: nothing to schedule (run 'rectify load PLAN')")
+    return out
+
+
+def serve_deployments(c: AppContext, *, cron_override: str | None = None) -> None:
+    if not os.environ.get("PREFECT_API_URL"):
+        raise InvalidInput("RECTIFY_SCHEDULER=prefect needs a Prefect server: start one "
+                           "('prefect server start') and set PREFECT_API_URL")
+    from prefect import serve
+
+    serve(*deployments(c, cron_override=cron_override), print_starting_message=True)
