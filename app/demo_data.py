@@ -63,6 +63,7 @@ class UnitPace:
     lag_days: int          # how late (negative: early) stage work is done
     verify_days: tuple[int, int]
     fix_slip: tuple[int, int]  # evidence relative to the rectification deadline
+    stall: float = 0.0         # share of substantiated clues left without evidence ("躺平")
 
 
 def _person(rng: random.Random) -> tuple[str, str]:
@@ -75,7 +76,7 @@ def _paces(units: list[str], rng: random.Random) -> dict[str, UnitPace]:
     laggards = set(rng.sample(units, k=max(1, len(units) // 5)))
     for code in units:
         if code in laggards:  # "躺平式": late on everything
-            paces[code] = UnitPace(code, rng.randint(4, 20), (8, 20), (3, 45))
+            paces[code] = UnitPace(code, rng.randint(4, 20), (8, 20), (3, 45), stall=0.3)
         else:
             paces[code] = UnitPace(code, rng.randint(-6, -1), (1, 6), (-12, 2))
     return paces
@@ -96,6 +97,8 @@ def _fate(rng: random.Random, arrives: date, pace: UnitPace, end: date, owner: s
     if roll < 0.27:
         return steps + [Step(deadline - timedelta(days=3), "defer", {
             "stage_result": "已完成阶段性整改", "long_term_measure": "纳入执法规范化长效机制持续推进"})]
+    if rng.random() < pace.stall:
+        return steps
     submit = deadline + timedelta(days=rng.randint(*pace.fix_slip))
     steps.append(Step(submit, "submit_evidence", {"evidence": "整改报告及佐证材料"}))
     if rng.random() < 0.12:

@@ -1,31 +1,40 @@
 """Calling flows from the CLI/scheduler process with Prefect configured and quiet."""
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import datetime
 
 from statemachine.errors import RectifyError
 
-__all__ = ["run_sweep", "quiet_flows"]
+__all__ = ["run_sweep", "quiet_flows", "PrefectUnavailable"]
 
-
-def quiet_flows():
-    """A context without the flow heartbeat thread: joining it costs ~1 s per sync
-    flow run (STACK-NOTES); long deployment runs keep their heartbeats."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    return temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+_process_settings = ExitStack()
 
 
 class PrefectUnavailable(RectifyError):
     pass
 
 
+def quiet_flows() -> None:
+    """Run flows without the heartbeat thread for the rest of this process.
+
+    Joining that thread costs ~1 s per sync flow run (STACK-NOTES), and
+    entering `temporary_settings` costs ~0.15 s, so it is entered once per
+    process, not per run. Long deployment runs (workers) keep heartbeats.
+    """
+    if _process_settings._exit_callbacks:  # already entered
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    _process_settings.enter_context(temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}))
+
+
 def run_sweep(campaign: str, as_of: datetime):
     from flows.deadline_sweep import deadline_sweep
 
+    quiet_flows()
     try:
-        with quiet_flows():
-            return deadline_sweep(campaign=campaign, as_of=as_of)
+        return deadline_sweep(campaign=campaign, as_of=as_of)
     except RuntimeError as e:
         if "Prefect API" in str(e) or "ephemeral" in str(e):
             raise PrefectUnavailable(f"cannot reach the Prefect API: {e} "
