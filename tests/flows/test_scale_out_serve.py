@@ -1,0 +1,87 @@
+"""RECTIFY_SCHEDULER=prefect: `rectify serve` registers one cron deployment per
+campaign on a real Prefect server and executes the runs it is given."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from models.db import make_engine
+from models.tables import SweepRun
+from services.campaigns import load_plan
+from services.plans import read_plan
+
+from ..conftest import SMALL_PLAN, at
+
+RECTIFY = str(Path(sys.executable).with_name("rectify"))
+DEPLOYMENT = "deadline-sweep/sweep-smoke-2023"
+
+
+def _env(db_url: str, tmp_path: Path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_URL")}
+    env.update(RECTIFY_DB=db_url, RECTIFY_HOME=str(tmp_path / "home"),
+               PREFECT_HOME=str(tmp_path / "prefect"), **extra)
+    return env
+
+
+@pytest.fixture
+def loaded_sqlite(sqlite_url):
+    engine = make_engine(sqlite_url)
+    load_plan(engine, read_plan(SMALL_PLAN), source=str(SMALL_PLAN), now=at("2023-03-15"))
+    yield sqlite_url, engine
+    engine.dispose()
+
+
+@pytest.mark.slow
+def test_serve_in_prefect_mode_deploys_the_sweep_on_the_plans_cron_and_runs_it(
+        prefect_api, loaded_sqlite, tmp_path):
+    from prefect import get_client
+    from prefect.deployments import run_deployment
+
+    url, engine = loaded_sqlite
+    proc = subprocess.Popen([RECTIFY, "serve"], env=_env(url, tmp_path, RECTIFY_SCHEDULER="prefect",
+                                                         PREFECT_API_URL=prefect_api),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        deployment = None
+        with get_client(sync_client=True) as client:
+            while deployment is None and time.monotonic() < deadline:
+                assert proc.poll() is None, proc.stdout.read()
+                try:
+                    deployment = client.read_deployment_by_name(DEPLOYMENT)
+                except Exception:
+                    time.sleep(0.5)
+        assert deployment is not None, "the deployment never appeared"
+        [schedule] = deployment.schedules
+        assert schedule.schedule.cron == "5 0 * * *"
+        assert schedule.schedule.timezone == "Asia/Shanghai"
+
+        run = run_deployment(DEPLOYMENT, parameters={"campaign": "smoke-2023",
+                                                     "as_of": "2023-05-01T00:05:00+08:00"},
+                             timeout=120)
+        assert run.state.is_completed(), run.state
+        assert run.name == "sweep-smoke-2023-20230501-0005"
+        with engine.connect() as conn:
+            as_of = conn.execute(select(SweepRun.__table__.c.as_of)).scalar_one()
+        assert as_of == at("2023-05-01 00:05")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_prefect_mode_without_a_prefect_server_is_refused_in_one_line(loaded_sqlite, tmp_path):
+    url, _ = loaded_sqlite
+    r = subprocess.run([RECTIFY, "serve"], env=_env(url, tmp_path, RECTIFY_SCHEDULER="prefect"),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0
+    assert r.stderr.strip().startswith("rectify: error: RECTIFY_SCHEDULER=prefect needs a Prefect server")
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
