@@ -38,17 +38,23 @@ def _stage_keys(conn, campaign_id: int) -> tuple[tuple[str, ...], dict]:
     return tuple(s.key for s in stages), {s.key: s for s in stages}
 
 
+def _participant(conn, campaign: str, unit: str, actor: str, what: str):
+    """The campaign, the participating unit, and an actor allowed to act for it."""
+    camp = campaign_row(conn, campaign)
+    u = unit_by_code(conn, camp.id, unit)
+    if not u.participates:
+        raise InvalidInput(f"{u.name} does not take part in the campaign's stages")
+    who = lookup_actor(conn, camp.id, actor)
+    require_acts_for(who, u, what)
+    return camp, u, who
+
+
 def record_deliverable(engine: Engine, campaign: str, unit: str, key: str, *, attachment: str,
                        actor: str, now: datetime, stage: str | None = None) -> None:
     if not attachment or not attachment.strip():
         raise InvalidInput("an attachment reference is required (--attachment)")
     with transaction(engine) as conn:
-        camp = campaign_row(conn, campaign)
-        u = unit_by_code(conn, camp.id, unit)
-        if not u.participates:
-            raise InvalidInput(f"{u.name} does not take part in the campaign's stages")
-        who = lookup_actor(conn, camp.id, actor)
-        require_acts_for(who, u, "record deliverables")
+        camp, u, who = _participant(conn, campaign, unit, actor, "record deliverables")
         keys, stages = _stage_keys(conn, camp.id)
         stage_key = stage or u.stage_key
         if stage_key not in stages:
@@ -81,12 +87,7 @@ def advance(engine: Engine, campaign: str, unit: str, *, actor: str, now: dateti
             expected_version: int | None = None) -> str:
     """Move a unit to its next stage; refused while deliverables are missing."""
     with transaction(engine) as conn:
-        camp = campaign_row(conn, campaign)
-        u = unit_by_code(conn, camp.id, unit)
-        if not u.participates:
-            raise InvalidInput(f"{u.name} does not take part in the campaign's stages")
-        who = lookup_actor(conn, camp.id, actor)
-        require_acts_for(who, u, "advance the stage")
+        camp, u, who = _participant(conn, campaign, unit, actor, "advance the stage")
         if expected_version is not None and expected_version != u.version:
             raise ConflictError(f"unit {u.code} changed since version {expected_version}: now version "
                                 f"{u.version} in stage '{u.stage_key}'; reload and retry")
