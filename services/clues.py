@@ -171,7 +171,10 @@ def transition(engine: Engine, campaign: str, number: str, trigger: str, *, acto
             at=now, actor=who.username, unit_id=row.unit_id, entity="clue", entity_id=row.id,
             from_state=row.state, to_state=t.dest.value, trigger=trigger, reason=data.reason,
             detail=_detail(trigger, data))])
-        return _view(conn, _load(conn, camp.id, number))
+        after = {**row._mapping, **{k: v for k, v in values.items() if k != "reopen_count"},
+                 "state": t.dest.value, "version": row.version + 1,
+                 "reopen_count": row.reopen_count + (trigger == "reopen")}
+        return _view_of(after, unit.name)
 
 
 def _detail(trigger: str, data: ClueInput) -> dict | None:
@@ -243,15 +246,19 @@ def bulk_transition(engine: Engine, campaign: str, trigger: str, *, actor: str, 
         return BulkResult(trigger, moved, max(total - len(moved), 0))
 
 
-def _view(conn, row, *, with_history: bool = False) -> ClueView:
-    unit = unit_by_id(conn, row.unit_id)
+def _view_of(row: dict, unit_name: str, history: list[dict] | None = None) -> ClueView:
     return ClueView(
-        number=row.number, state=row.state, kind=row.kind, channel=row.channel,
-        aspect=row.aspect_key, summary=row.summary, unit=unit.name, owner=row.owner,
-        received_at=row.received_at, verify_due_at=row.verify_due_at, deadline_at=row.deadline_at,
-        measures=row.measures, evidence=row.evidence, resolution=row.resolution, reason=row.reason,
-        version=row.version, reopen_count=row.reopen_count,
-        history=audit.history(conn, entity="clue", entity_id=row.id) if with_history else [])
+        number=row["number"], state=row["state"], kind=row["kind"], channel=row["channel"],
+        aspect=row["aspect_key"], summary=row["summary"], unit=unit_name, owner=row["owner"],
+        received_at=row["received_at"], verify_due_at=row["verify_due_at"],
+        deadline_at=row["deadline_at"], measures=row["measures"], evidence=row["evidence"],
+        resolution=row["resolution"], reason=row["reason"], version=row["version"],
+        reopen_count=row["reopen_count"], history=history or [])
+
+
+def _view(conn, row, *, with_history: bool = False) -> ClueView:
+    return _view_of(row._mapping, unit_by_id(conn, row.unit_id).name,
+                    audit.history(conn, entity="clue", entity_id=row.id) if with_history else None)
 
 
 def get_clue(engine: Engine, campaign: str, number: str) -> ClueView:
@@ -264,7 +271,8 @@ def list_clues(engine: Engine, campaign: str, *, unit: str | None = None, state:
                overdue_as_of: datetime | None = None, limit: int = 200) -> list[ClueView]:
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
-        q = select(T).where(T.c.campaign_id == camp.id)
+        q = select(T, U.c.name.label("unit_name")).join(U, U.c.id == T.c.unit_id) \
+            .where(T.c.campaign_id == camp.id)
         if unit:
             u = unit_by_code(conn, camp.id, unit)
             q = q.where(T.c.unit_id.in_(select(U.c.id).where(U.c.path.startswith(u.path))))
@@ -275,4 +283,4 @@ def list_clues(engine: Engine, campaign: str, *, unit: str | None = None, state:
                 and_(T.c.state.in_(["received", "verifying"]), T.c.verify_due_at < overdue_as_of),
                 and_(T.c.state == "rectifying", T.c.deadline_at < overdue_as_of)))
         rows = conn.execute(q.order_by(T.c.number).limit(limit)).all()
-        return [_view(conn, r) for r in rows]
+        return [_view_of(r._mapping, r.unit_name) for r in rows]

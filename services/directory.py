@@ -43,8 +43,12 @@ class Actor:
             and unit.id != self.unit.id
 
 
+# every column but the plan document, which is large and read only by plan_of()
+_CAMPAIGN_COLS = [c for c in C.c if c.name != "plan_json"]
+
+
 def campaign_row(conn: Connection, code: str):
-    row = conn.execute(select(C).where(C.c.code == code)).first()
+    row = conn.execute(select(*_CAMPAIGN_COLS).where(C.c.code == code)).first()
     if row is None:
         known = conn.execute(select(C.c.code).order_by(C.c.code)).scalars().all()
         hint = f" (loaded: {', '.join(known)})" if known else " (none loaded: run 'rectify load PLAN')"
@@ -71,12 +75,12 @@ def unit_by_id(conn: Connection, unit_id: int) -> UnitRef:
 def actor(conn: Connection, campaign_id: int, username: str | None) -> Actor:
     if not username:
         raise PermissionDenied("say who you are: --as USER (or RECTIFY_USER)")
-    row = conn.execute(select(US, U.c.code.label("u_code"))
+    row = conn.execute(select(US.c.username, US.c.name.label("user_name"), US.c.role, U)
                        .join(U, U.c.id == US.c.unit_id)
                        .where(US.c.campaign_id == campaign_id, US.c.username == username)).first()
     if row is None:
         raise NotFound(f"unknown user '{username}' in this campaign (see 'rectify users')")
-    return Actor(row.username, row.name, row.role, unit_by_id(conn, row.unit_id))
+    return Actor(row.username, row.user_name, row.role, _unit(row))
 
 
 def require_acts_for(who: Actor, unit: UnitRef, what: str) -> None:
