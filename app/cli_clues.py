@@ -59,7 +59,7 @@ def import_(ctx: typer.Context, file: str, actor: Optional[str] = AS_USER):
     items = read_clue_csv(file)
     try:
         numbers = add_clues(c.db(), c.campaign(None), items, actor=c.user(actor), now=c.now,
-                            calendar=c.calendar, row_offset=1)
+                            calendar=c.calendar)
     except InvalidInput as e:
         raise InvalidInput(f"{file}: {e} — nothing imported") from None
     out.say(f"imported {len(numbers)} clues ({numbers[0]} … {numbers[-1]})")

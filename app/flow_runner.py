@@ -36,7 +36,10 @@ def run_sweep(campaign: str, as_of: datetime):
     try:
         return deadline_sweep(campaign=campaign, as_of=as_of)
     except RuntimeError as e:
-        if "Prefect API" in str(e) or "ephemeral" in str(e):
+        # Prefect says "Failed to reach API at …" (remote) or speaks of the
+        # ephemeral server (local one failed to start): both are set-up
+        # problems the operator fixes, not crashes.
+        if any(m in str(e) for m in ("Prefect API", "ephemeral", "reach API")):
             raise PrefectUnavailable(f"cannot reach the Prefect API: {e} "
                                      f"(PREFECT_API_URL, or PREFECT_HOME for the local one)") from None
         raise

@@ -84,7 +84,7 @@ def read_clue_csv(path: str | Path) -> list[NewClue]:
         items.append(NewClue(channel=get("channel"), aspect=get("aspect"), summary=get("summary"),
                              unit=get("unit"), reporter_name=get("reporter_name") or None,
                              reporter_phone=get("reporter_phone") or None, received_at=received,
-                             root_cause=get("root_cause") or None))
+                             root_cause=get("root_cause") or None, row=n))
     if not items:
         raise InvalidInput(f"{path}: no rows to import")
     return items

@@ -37,6 +37,7 @@ class NewClue:
     reporter_phone: str | None = None
     received_at: datetime | None = None
     root_cause: str | None = None
+    row: int | None = None  # where it came from in an imported file, for error messages
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class ClueView:
 
 
 def add_clues(engine: Engine, campaign: str, items: Sequence[NewClue], *, actor: str, now: datetime,
-              calendar: WorkingCalendar, row_offset: int = 0) -> list[str]:
+              calendar: WorkingCalendar) -> list[str]:
     """Register clues; all of them or none. Errors name the item (row) and field."""
     with transaction(engine) as conn:
         camp = campaign_row(conn, campaign)
@@ -78,8 +79,8 @@ def add_clues(engine: Engine, campaign: str, items: Sequence[NewClue], *, actor:
         aspect_key = {a.name: a.key for a in plan.aspects} | {a.key: a.key for a in plan.aspects}
         units: dict[str, object] = {}
         rows = []
-        for i, item in enumerate(items, start=1 + row_offset):
-            where = f"row {i}" if len(items) > 1 or row_offset else "clue"
+        for i, item in enumerate(items, start=1):
+            where = f"row {item.row or i}" if len(items) > 1 or item.row else "clue"
             if item.channel not in CHANNELS:
                 raise InvalidInput(f"{where}: channel: unknown source '{item.channel}' "
                                    f"(one of {', '.join(CHANNELS)})")
@@ -212,6 +213,9 @@ def bulk_transition(engine: Engine, campaign: str, trigger: str, *, actor: str, 
             scope.append(T.c.unit_id == unit_by_code(conn, camp.id, unit).id)
         if state:
             scope.append(T.c.state == CLUE_CHART.coerce(state).value)
+        # Clues named by number count as skipped when the actor may not touch
+        # them; an unnamed request counts only what the actor could see.
+        requested = list(scope)
         in_subtree = T.c.unit_id.in_(select(U.c.id).where(U.c.path.startswith(who.unit.path)))
         if trigger in SUPERVISOR_TRIGGERS:
             if who.role != "supervisor":
@@ -222,15 +226,19 @@ def bulk_transition(engine: Engine, campaign: str, trigger: str, *, actor: str, 
             scope.append(in_subtree)
         else:
             scope.append(T.c.unit_id == who.unit.id)
-        total = conn.execute(select(func.count()).select_from(T).where(*scope)).scalar_one()
+        # Shared guards first, for every source: a refusal must come before any
+        # write and before effects() reads the actor's (possibly missing) input.
+        ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=None,
+                           row_owner=None)
+        for t in {id(t): t for t in sources.values()}.values():
+            check_guards([g for g in t.guards if not g.row_dependent], ctx, entity=trigger,
+                         trigger=trigger)
+        total = conn.execute(select(func.count()).select_from(T)
+                             .where(*(requested if numbers is not None else scope))).scalar_one()
         moved: list[tuple[str, str, str]] = []
         records = []
         values = effects(trigger, data, now=now, actor=who.username)
         for source, t in sources.items():
-            shared = [g for g in t.guards if not g.row_dependent]
-            ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=None,
-                               row_owner=None)
-            check_guards(shared, ctx, entity=f"{trigger} ({len(moved)} moved so far)", trigger=trigger)
             row_guards = [row_guard_sql(g.name, data, actor_unit=who.unit.id)
                           for g in t.guards if g.row_dependent]
             res = conn.execute(update(T).where(*scope, T.c.state == source.value, *row_guards)

@@ -23,7 +23,8 @@ def claim(engine: Engine, *, job: str, scheduled: datetime, holder: str, now: da
     with transaction(engine) as conn:
         ins = postgresql.insert(F) if conn.dialect.name == "postgresql" else sqlite.insert(F)
         res = conn.execute(ins.values(job=job, fire_key=key, holder=holder, fired_at=now)
-                           .on_conflict_do_nothing(index_elements=["job", "fire_key"]))
+                           .on_conflict_do_nothing(index_elements=["job", "fire_key"])
+                           .execution_options(preserve_rowcount=True))  # psycopg 3: else -1
         return res.rowcount == 1
 
 

@@ -50,7 +50,36 @@ def _field(loc: tuple) -> str:
     return out or "(top level)"
 
 
+def _bad_scalar(source: str, node: yaml.Node | None, error: ValueError) -> PlanError:
+    """Name the first timestamp-looking scalar PyYAML cannot turn into a date."""
+    from datetime import date
+
+    resolver = yaml.resolver.Resolver()
+    for loc, scalar in _scalars(node, ()):
+        tag = resolver.resolve(yaml.ScalarNode, scalar.value, (True, False))
+        if tag != "tag:yaml.org,2002:timestamp":
+            continue
+        try:
+            date.fromisoformat(scalar.value[:10])
+        except ValueError:
+            return PlanError(f"{source}:{scalar.start_mark.line + 1}: {_field(loc)}: "
+                             f"'{scalar.value}' is not a valid date")
+    return PlanError(f"{source}: a value could not be read: {error}")
+
+
+def _scalars(node: yaml.Node | None, path: tuple):
+    if isinstance(node, yaml.ScalarNode):
+        yield path, node
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            yield from _scalars(v, path + (k.value,))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            yield from _scalars(v, path + (i,))
+
+
 def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
+    node = None
     try:
         node = yaml.compose(text)
         data: Any = yaml.safe_load(text)
@@ -58,6 +87,9 @@ def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
         raise PlanError(f"{source}{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
+    except ValueError as e:
+        # PyYAML builds dates itself and lets ValueError out for 2023-02-30
+        raise _bad_scalar(source, node, e) from None
     if not isinstance(data, dict):
         raise PlanError(f"{source}: a plan must be a YAML mapping with campaign, units, stages …")
     lines = _lines(node) if node is not None else {}
@@ -67,6 +99,8 @@ def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
         err = e.errors()[0]
         # model-level validators report at the enclosing object; keep their loc
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        # ... and a cross-reference check knows the exact field it refuses
+        loc += getattr((err.get("ctx") or {}).get("error"), "loc", ())
         line = _line_of(lines, loc)
         where = f":{line}" if line else ""
         msg = err["msg"].removeprefix("Value error, ")

@@ -67,7 +67,9 @@ def run_step(engine: Engine, step: str, *, campaign_id: int, as_of: datetime, ru
     with transaction(engine) as conn:
         stmt = _insert(conn).from_select(COLS, STEPS[step](campaign_id, as_of, run_key)) \
             .on_conflict_do_nothing(index_elements=["campaign_id", "key"])
-        return conn.execute(stmt).rowcount
+        # psycopg 3 closes the cursor of a non-RETURNING INSERT and reports -1
+        # unless SQLAlchemy is told to keep the count.
+        return conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
 
 
 def begin_run(engine: Engine, *, campaign_id: int, as_of: datetime, run_key: str, now: datetime,

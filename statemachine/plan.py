@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["Plan", "CampaignInfo", "Aspect", "UnitSpec", "Person", "StageSpec",
+__all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "Person", "StageSpec",
            "Deliverable", "ReportingDuty", "Schedule", "ClueRules", "LEVELS", "CHANNELS"]
 
 LEVELS = ("central", "province", "prefecture", "county", "department", "team")
@@ -22,6 +22,15 @@ CHANNELS = ("12345", "12328", "信访投诉", "新闻媒体", "门户网站/微�
             "实地督察", "暗访", "随机抽查", "案卷评查", "自查自纠", "上级交办")
 KEY = r"^[a-z0-9][a-z0-9_-]*$"
 _CRON = re.compile(r"^\S+(\s+\S+){4}$")
+
+
+class PlanReferenceError(ValueError):
+    """A cross-reference check failed; `loc` says where in the plan, so the
+    reader can name the field and line rather than the whole plan."""
+
+    def __init__(self, loc: tuple, message: str):
+        super().__init__(message)
+        self.loc = loc
 
 
 class _Strict(BaseModel):
@@ -165,44 +174,50 @@ class Plan(_Strict):
 
     @model_validator(mode="after")
     def _references(self):
-        def unique(items, what):
-            seen = set()
+        def unique(items, attr, where):
+            seen: set[str] = set()
             for i, item in enumerate(items):
-                k = getattr(item, "username", None) or item.key if hasattr(item, "key") else item.code
+                k = getattr(item, attr)
                 if k in seen:
-                    raise ValueError(f"duplicate {what} '{k}'")
+                    raise PlanReferenceError((where, i, attr), f"duplicate {where} {attr} '{k}'")
                 seen.add(k)
             return seen
 
-        unique(self.aspects, "aspect key")
-        unit_codes = unique(self.units, "unit code")
-        stage_keys = unique(self.stages, "stage key")
-        unique(self.reporting, "reporting duty key")
-        if len({p.username for p in self.people}) != len(self.people):
-            raise ValueError("duplicate username in people")
+        unique(self.aspects, "key", "aspects")
+        unit_codes = unique(self.units, "code", "units")
+        stage_keys = unique(self.stages, "key", "stages")
+        unique(self.reporting, "key", "reporting")
+        unique(self.people, "username", "people")
         roots = [u for u in self.units if u.parent is None]
         if len(roots) != 1:
-            raise ValueError(f"the unit tree needs exactly one root (parent: null), found {len(roots)}")
+            raise PlanReferenceError(("units",), "the unit tree needs exactly one root "
+                                     f"(parent: null), found {len(roots)}")
         parents = {u.code: u.parent for u in self.units}
-        for u in self.units:
+        for i, u in enumerate(self.units):
             if u.parent is not None and u.parent not in unit_codes:
-                raise ValueError(f"unit '{u.code}' has unknown parent '{u.parent}'")
-        for code in parents:  # a cycle would make "ancestor" undefined
+                raise PlanReferenceError(("units", i, "parent"),
+                                         f"unit '{u.code}' has unknown parent '{u.parent}'")
+        for i, code in enumerate(parents):  # a cycle would make "ancestor" undefined
             seen, cur = set(), code
             while cur is not None:
                 if cur in seen:
-                    raise ValueError(f"unit '{code}' is in a parent cycle")
+                    raise PlanReferenceError(("units", i, "parent"),
+                                             f"unit '{code}' is in a parent cycle")
                 seen.add(cur)
                 cur = parents[cur]
-        for p in self.people:
+        for i, p in enumerate(self.people):
             if p.unit not in unit_codes:
-                raise ValueError(f"person '{p.username}' belongs to unknown unit '{p.unit}'")
-        for d in self.reporting:
+                raise PlanReferenceError(("people", i, "unit"),
+                                         f"person '{p.username}' belongs to unknown unit '{p.unit}'")
+        for i, d in enumerate(self.reporting):
             if d.schedule.stage and d.schedule.stage not in stage_keys:
-                raise ValueError(f"reporting duty '{d.key}' names unknown stage '{d.schedule.stage}'")
-        for s in self.stages[:-1]:
+                raise PlanReferenceError(("reporting", i, "schedule", "stage"),
+                                         f"reporting duty '{d.key}' names unknown stage "
+                                         f"'{d.schedule.stage}'")
+        for i, s in enumerate(self.stages[:-1]):
             if s.ongoing:
-                raise ValueError(f"stage '{s.key}' is ongoing but is not the last stage")
+                raise PlanReferenceError(("stages", i, "ongoing"),
+                                         f"stage '{s.key}' is ongoing but is not the last stage")
         return self
 
     @property
