@@ -18,7 +18,7 @@ from statemachine.table import Subject, check_guards
 from . import audit
 from .campaigns import plan_of
 from .clue_effects import ClueInput, effects, row_guard_sql
-from .directory import Actor, actor as lookup_actor, campaign_row, require_acts_for, \
+from .directory import Actor, UnitRef, actor as lookup_actor, campaign_row, require_acts_for, \
     require_supervises, unit_by_code, unit_by_id
 
 __all__ = ["NewClue", "ClueInput", "add_clues", "transition", "bulk_transition", "BulkResult",
@@ -135,6 +135,24 @@ def _load(conn, campaign_id: int, number: str):
     return row
 
 
+# the owning unit's columns, labelled so they sit beside the clue's in one row
+_UNIT_COLS = [U.c.code.label("u_code"), U.c.name.label("u_name"), U.c.path.label("u_path"),
+              U.c.participates.label("u_participates"), U.c.stage_key.label("u_stage_key"),
+              U.c.version.label("u_version")]
+
+
+def _load_with_unit(conn, campaign: str, number: str):
+    """Clue, campaign id and owning unit in one round trip (the single-clue hot path)."""
+    row = conn.execute(select(T, *_UNIT_COLS).join(C, C.c.id == T.c.campaign_id)
+                       .join(U, U.c.id == T.c.unit_id)
+                       .where(C.c.code == campaign, T.c.number == number)).first()
+    if row is None:
+        _load(conn, campaign_row(conn, campaign).id, number)  # raises the precise NotFound
+    unit = UnitRef(row.unit_id, row.u_code, row.u_name, row.u_path, row.u_participates,
+                   row.u_stage_key, row.u_version)
+    return row, unit
+
+
 def _authorize(who: Actor, unit, trigger: str) -> None:
     what = f"'{trigger}' clues"
     if trigger in SUPERVISOR_TRIGGERS:
@@ -150,15 +168,13 @@ def transition(engine: Engine, campaign: str, number: str, trigger: str, *, acto
     if trigger not in CLUE_CHART.triggers:
         raise InvalidInput(f"unknown trigger '{trigger}' (one of {', '.join(CLUE_CHART.triggers)})")
     with transaction(engine) as conn:
-        camp = campaign_row(conn, campaign)
-        row = _load(conn, camp.id, number)
+        row, unit = _load_with_unit(conn, campaign, number)
         if expected_version is not None and expected_version != row.version:
             raise ConflictError(
                 f"clue {number} changed since version {expected_version}: it is now version "
                 f"{row.version} ({row.state}), last changed by {row.updated_by} at "
                 f"{row.updated_at:%Y-%m-%d %H:%M} UTC; reload and retry")
-        who = lookup_actor(conn, camp.id, actor)
-        unit = unit_by_id(conn, row.unit_id)
+        who = lookup_actor(conn, row.campaign_id, actor)
         _authorize(who, unit, trigger)
         subject = Subject(state=row.state, entity=number, ctx=data.context(
             actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id, row_owner=row.owner))
@@ -168,7 +184,7 @@ def transition(engine: Engine, campaign: str, number: str, trigger: str, *, acto
                             .values(state=t.dest.value, version=T.c.version + 1, **values))
         if done.rowcount != 1:  # someone committed between our read and write
             raise ConflictError(f"clue {number} was changed by someone else meanwhile; reload and retry")
-        audit.append(conn, camp.id, [audit.now_record(
+        audit.append(conn, row.campaign_id, [audit.now_record(
             at=now, actor=who.username, unit_id=row.unit_id, entity="clue", entity_id=row.id,
             from_state=row.state, to_state=t.dest.value, trigger=trigger, reason=data.reason,
             detail=_detail(trigger, data))])

@@ -1,0 +1,196 @@
+"""Benchmark: the deadline-sweep flow over N clues against a hand-written SQL floor.
+
+    .venv/bin/python bench/sweep.py [--db URL] [--clues N]
+
+Without --db a throwaway PostgreSQL cluster is started (bench/pg.py); a
+`sqlite:///…` URL works too. The 忻州 plan (seed 003) is loaded and N clues
+are generated server-side, 10 % of them overdue (5 % unverified past their
+verification due, 5 % rectifying past their deadline). Then, in one run:
+
+- floor: one hand-written `INSERT … SELECT … ON CONFLICT DO NOTHING` making
+  the same lapse rows the sweep makes (best of two, around the sweep);
+- sweep: the real `deadline_sweep` Prefect flow (local API unless
+  PREFECT_API_URL is set), after one warm-up run that finds nothing.
+
+Both must write the same rows. The last line reads
+`sweep_vs_floor=<ratio> task_runs=<n> peak_rss_mb=<m>`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.pg import database_url  # noqa: E402
+
+AS_OF = "2023-06-15T09:00:00+08:00"
+PAST, FUTURE = "2023-05-01T12:00:00+08:00", "2023-09-01T12:00:00+08:00"
+
+FLOOR_SQL = """
+INSERT INTO lapses (campaign_id, unit_id, clue_id, kind, key, subject, due_at, detected_at, run_key)
+SELECT u.campaign_id, u.id, NULL, 'stage_deadline', 'stage:' || CAST(u.id AS VARCHAR) || ':' || s.key,
+       s.key, s.due_at, :as_of, 'floor'
+  FROM units u JOIN stages s ON s.campaign_id = u.campaign_id AND s.key = u.stage_key
+ WHERE u.campaign_id = :cid AND u.participates AND s.due_at IS NOT NULL AND s.due_at < :as_of
+UNION ALL
+SELECT c.campaign_id, c.unit_id, c.id, 'verify_overdue', 'verify:' || CAST(c.id AS VARCHAR),
+       c.number, c.verify_due_at, :as_of, 'floor'
+  FROM clues c
+ WHERE c.campaign_id = :cid AND c.state IN ('received', 'verifying') AND c.verify_due_at < :as_of
+UNION ALL
+SELECT c.campaign_id, c.unit_id, c.id, 'rectify_overdue',
+       'rectify:' || CAST(c.id AS VARCHAR) || ':' || CAST(c.reopen_count AS VARCHAR),
+       c.number, c.deadline_at, :as_of, 'floor'
+  FROM clues c
+ WHERE c.campaign_id = :cid AND c.state = 'rectifying' AND c.deadline_at < :as_of
+ON CONFLICT (campaign_id, key) DO NOTHING
+"""
+
+
+def _series(dialect: str) -> str:
+    if dialect == "postgresql":
+        return "SELECT g FROM generate_series(1, :n) AS g"
+    return ("WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < :n) "
+            "SELECT g FROM s")
+
+
+def generate_clues(engine, cid: int, unit_ids: list[int], aspect: str, n: int) -> None:
+    """N clues in one statement; g % 20 decides state and whether it is overdue."""
+    from sqlalchemy import bindparam, text
+
+    from models.types import UTCDateTime
+
+    pick = "CASE g % {k} {whens} END".format(
+        k=len(unit_ids), whens=" ".join(f"WHEN {i} THEN {u}" for i, u in enumerate(unit_ids)))
+    sql = f"""
+    INSERT INTO clues (campaign_id, number, kind, channel, aspect_key, summary, unit_id, owner,
+                       state, received_at, verify_due_at, measures, deadline, deadline_at,
+                       resolution, closed_at, reopen_count, updated_at, updated_by, version)
+    SELECT :cid, 'BX-' || g, 'clue', '12345', :aspect, 'benchmark clue', {pick}, '测试员',
+           CASE WHEN g % 20 = 0 THEN 'received' WHEN g % 20 = 1 THEN 'rectifying'
+                WHEN g % 20 < 5 THEN 'verifying' WHEN g % 20 < 10 THEN 'rectifying'
+                ELSE 'closed' END,
+           :past, CASE WHEN g % 20 = 0 THEN :past ELSE :future END, 'measures',
+           NULL, CASE WHEN g % 20 = 1 THEN :past ELSE :future END,
+           CASE WHEN g % 20 >= 10 THEN 'approved' END, CASE WHEN g % 20 >= 10 THEN :past END,
+           0, :past, 'bench', 1
+      FROM ({_series(engine.dialect.name)}) AS series"""
+    ts = UTCDateTime()
+    stmt = text(sql).bindparams(bindparam("past", type_=ts), bindparam("future", type_=ts))
+    with engine.begin() as conn:
+        conn.execute(stmt, dict(cid=cid, aspect=aspect, n=n, past=datetime.fromisoformat(PAST),
+                                future=datetime.fromisoformat(FUTURE)))
+        conn.exec_driver_sql(f"UPDATE campaigns SET clue_seq = {n} WHERE id = {cid}")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
+def floor(engine, cid: int, as_of: datetime) -> tuple[float, int]:
+    from sqlalchemy import bindparam, text
+
+    from models.types import UTCDateTime
+
+    stmt = text(FLOOR_SQL).bindparams(bindparam("as_of", type_=UTCDateTime()))
+    t0 = time.perf_counter()
+    with engine.begin() as conn:
+        rows = conn.execute(stmt.execution_options(preserve_rowcount=True),
+                            dict(cid=cid, as_of=as_of)).rowcount
+    return time.perf_counter() - t0, rows
+
+
+def clear_lapses(engine) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("TRUNCATE lapses")
+        else:
+            conn.exec_driver_sql("DELETE FROM lapses")
+
+
+def count_task_runs(flow_run_id: str) -> int:
+    """Task runs the Prefect API recorded for the run (recording is asynchronous)."""
+    from uuid import UUID
+
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    deadline, last = time.monotonic() + 15, -1
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])))
+            if (runs and len(runs) == last) or time.monotonic() > deadline:
+                return len(runs)
+            last = len(runs)
+            time.sleep(1.0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--db", help="database URL (default: a throwaway PostgreSQL cluster)")
+    ap.add_argument("--clues", type=int, default=1_000_000)
+    args = ap.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="rectify-bench-"))
+    from app.prefect_env import configure_prefect
+
+    configure_prefect(home)
+    with database_url(args.db) as url:
+        from models.db import make_engine, normalize_url, upgrade
+
+        url = normalize_url(url)
+        os.environ["RECTIFY_DB"] = url  # what the flow's process reads (flows/deps.py)
+        engine = make_engine(url)
+        upgrade(engine)
+        from services.campaigns import campaign_id, load_plan
+        from services.plans import read_plan
+        from sqlalchemy import text
+
+        plan = read_plan("003-xinzhou-2023")
+        load_plan(engine, plan, source="003-xinzhou-2023",
+                  now=datetime.fromisoformat("2023-03-15T09:00:00+08:00"))
+        cid = campaign_id(engine, plan.campaign.code)
+        with engine.connect() as conn:
+            unit_ids = [r[0] for r in conn.execute(
+                text("SELECT id FROM units WHERE campaign_id = :c AND participates ORDER BY id"),
+                dict(c=cid))]
+        t0 = time.perf_counter()
+        generate_clues(engine, cid, unit_ids, plan.aspects[0].key, args.clues)
+        print(f"generated {args.clues:,} clues over {len(unit_ids)} units "
+              f"on {engine.dialect.name} in {time.perf_counter() - t0:.1f}s", flush=True)
+
+        from app.flow_runner import quiet_flows
+        from flows.deadline_sweep import deadline_sweep
+
+        quiet_flows()
+        as_of = datetime.fromisoformat(AS_OF)
+        warm = deadline_sweep(campaign=plan.campaign.code,
+                              as_of=datetime.fromisoformat("2023-03-16T09:00:00+08:00"))
+        assert warm.total == 0, warm
+        f1, floor_rows = floor(engine, cid, as_of)
+        clear_lapses(engine)
+        t0 = time.perf_counter()
+        result = deadline_sweep(campaign=plan.campaign.code, as_of=as_of)
+        sweep_s = time.perf_counter() - t0
+        clear_lapses(engine)
+        f2, again = floor(engine, cid, as_of)
+        if result.total != floor_rows or again != floor_rows:
+            sys.exit(f"bench: the sweep wrote {result.total} lapses, the floor {floor_rows}/{again}")
+        best_floor = min(f1, f2)
+        tasks = count_task_runs(result.run_key)
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"lapses {floor_rows:,} ({', '.join(f'{k} {v:,}' for k, v in result.new_lapses.items())})")
+        print(f"floor {best_floor:.3f}s (runs {f1:.3f}s, {f2:.3f}s); sweep flow {sweep_s:.3f}s")
+        print(f"sweep_vs_floor={sweep_s / best_floor:.2f} task_runs={tasks} peak_rss_mb={rss_mb:.0f}")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
