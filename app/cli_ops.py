@@ -108,8 +108,10 @@ def serve(ctx: typer.Context,
 def demo(ctx: typer.Context,
          clues: int = typer.Option(300, "--clues", help="How many clues to generate."),
          seed: int = typer.Option(2023, "--seed", help="Random seed (the replay is reproducible)."),
-         out_dir: Optional[str] = typer.Option(None, "--out", help="Where the demo keeps its files.")):
+         out_dir: Optional[str] = typer.Option(None, "--out", help="Where the demo keeps its files."),
+         until: Optional[str] = typer.Option(None, "--until",
+                                             help="Stop the replay after this day (default 2023-10-31).")):
     """Replay the 忻州 campaign (seed 003) from 2023-03-15 to 10-31 through the real flows."""
     from .demo import run_demo
 
-    run_demo(ctx.obj, clues=clues, seed=seed, out_dir=out_dir)
+    run_demo(ctx.obj, clues=clues, seed=seed, out_dir=out_dir, until=until)

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from statemachine.calendar import TZ
-from statemachine.errors import RectifyError
+from statemachine.errors import InvalidInput, RectifyError
 
 from . import output as out
 from .context import AppContext
@@ -60,7 +60,20 @@ class _Progress:
             self.bar.stop()
 
 
-def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None) -> None:
+def _last_day(until: str | None, start: date, end: date) -> date:
+    if until is None:
+        return end
+    try:
+        day = date.fromisoformat(until)
+    except ValueError:
+        raise InvalidInput(f"--until: '{until}' is not a date (YYYY-MM-DD)") from None
+    if not start <= day <= end:
+        raise InvalidInput(f"--until: {day} is outside the campaign period {start} – {end}")
+    return day
+
+
+def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
+             until: str | None = None) -> None:
     from services import clues as clue_svc
     from services import units as unit_svc
     from services.campaigns import load_plan
@@ -77,7 +90,10 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None) -> No
     engine, cal = ctx.engine, ctx.calendar
     plan = read_plan(PLAN)
     code = plan.campaign.code
-    start, end = plan.campaign.period.start, plan.campaign.period.end
+    start = plan.campaign.period.start
+    end = _last_day(until, start, plan.campaign.period.end)
+    if clues < 1:
+        raise InvalidInput(f"--clues: {clues}: at least one clue")
     out.say(f"Rectify demo: {plan.campaign.title}（{plan.campaign.doc_number}）")
     out.say(f"  {len(plan.participants())} units, {len(plan.stages)} stages, {clues} clues, "
             f"{start} → {end}; database {url}")

@@ -1,6 +1,8 @@
 """Calling flows from the CLI/scheduler process with Prefect configured and quiet."""
 from __future__ import annotations
 
+import atexit
+import threading
 from contextlib import ExitStack
 from datetime import datetime
 
@@ -24,9 +26,16 @@ def quiet_flows() -> None:
     """
     if _process_settings._exit_callbacks:  # already entered
         return
+    # Prefect keeps settings in a contextvar: entered in a worker thread they
+    # would be invisible to the others and could not be reset at exit. Entered
+    # here, in the main thread, and closed by atexit in that same context.
+    # Threads that run flows (the scheduler's) run in a copy of this context.
+    if threading.current_thread() is not threading.main_thread():
+        return
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     _process_settings.enter_context(temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}))
+    atexit.register(_process_settings.close)
 
 
 def run_sweep(campaign: str, as_of: datetime):

@@ -9,6 +9,7 @@ claimed in the database first, and only the claimant runs the sweep.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import signal
 import socket
@@ -70,7 +71,7 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
     from services.campaigns import list_campaigns
     from services.firings import claim
 
-    from .flow_runner import run_sweep
+    from .flow_runner import quiet_flows, run_sweep
 
     engine = c.db()
     campaigns = list_campaigns(engine)
@@ -79,7 +80,15 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
     me = holder or f"{socket.gethostname()}:{os.getpid()}"
     sched = BlockingScheduler(timezone=TZ)
 
+    quiet_flows()
+    # jobs run in APScheduler's worker threads; give them the main thread's
+    # context so they see the Prefect settings entered above
+    main_context = contextvars.copy_context()
+
     def fire(code: str, trigger) -> None:
+        main_context.copy().run(_fire, code, trigger)
+
+    def _fire(code: str, trigger) -> None:
         now = datetime.now(TZ)
         at = scheduled_instant(trigger, now)
         job = f"sweep:{code}"
@@ -103,6 +112,8 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
         _log(f"[{me}] scheduled deadline sweep of {code} on '{cron}' (Asia/Shanghai)")
 
     def stop(*_):
+        if not sched.running:  # a second signal while shutting down
+            return
         _log(f"[{me}] stopping")
         sched.shutdown(wait=False)
 

@@ -1,0 +1,56 @@
+"""`rectify serve` with the embedded scheduler: the sweep fires on the cron, and
+two schedulers on one database never fire the same instant twice."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from models.tables import JobFiring, SweepRun
+
+from .conftest import RECTIFY, SMALL_PLAN, Cli, clean_env
+
+pytestmark = pytest.mark.slow
+
+
+def _start(env: dict, name: str, cwd) -> subprocess.Popen:
+    return subprocess.Popen([RECTIFY, "serve", "--cron", "*/2 * * * * *", "--name", name],
+                            env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def test_two_embedded_schedulers_fire_each_instant_once(db_url, engine, tmp_path, prefect_api):
+    env = clean_env(db_url, tmp_path, PREFECT_API_URL=prefect_api)
+    Cli(env, tmp_path).ok("load", SMALL_PLAN, "--now", "2023-03-15")
+    procs = [_start(env, name, tmp_path) for name in ("alpha", "beta")]
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                fired = conn.execute(select(SweepRun.__table__.c.as_of)).scalars().all()
+            if len(fired) >= 4:
+                break
+            assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+            time.sleep(0.5)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        outputs = [p.communicate(timeout=30) for p in procs]
+    for p, (out, err) in zip(procs, outputs):
+        assert p.returncode == 0, (out, err)
+        assert "Traceback" not in out + err, (out, err)
+        assert "scheduled deadline sweep of smoke-2023 on '*/2 * * * * *'" in out
+    with engine.connect() as conn:
+        runs = conn.execute(select(SweepRun.__table__.c.as_of)).scalars().all()
+        claims = conn.execute(select(JobFiring.__table__.c.fire_key,
+                                     JobFiring.__table__.c.holder)).all()
+    assert len(runs) >= 4, "the sweep did not fire on its cron"
+    assert max(Counter(runs).values()) == 1, f"an instant was swept twice: {sorted(runs)}"
+    assert len(claims) >= len(runs) and {h for _, h in claims} <= {"alpha", "beta"}
+    assert all(r.second % 2 == 0 and r.microsecond == 0 for r in runs)  # the cron's instants
+    both = "".join(out for out, _ in outputs)
+    assert "already fired by another scheduler; skipped" in both
