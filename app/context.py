@@ -80,6 +80,30 @@ class AppContext:
         raise InvalidInput("several campaigns loaded: say which with --campaign "
                            f"({', '.join(c.code for c in loaded)})")
 
+    def channels(self) -> tuple[str, ...]:
+        """The delivery channels configured here; notices are queued for those only."""
+        from notifications.channels import channels_from_env
+
+        return tuple(channels_from_env())
+
+    def warning(self, due_at: datetime | None, *, open_: bool = True) -> str:
+        """The early-warning colour of a deadline now, per the campaign's policy."""
+        from statemachine.warning import WARNING_LABELS, warning_colour
+
+        if not open_:
+            return ""
+        w = self._warning_policy
+        return WARNING_LABELS[warning_colour(due_at, self.now, blue_within_days=w.blue_within_days,
+                                             yellow_within_days=w.yellow_within_days)]
+
+    @cached_property
+    def _warning_policy(self):
+        from services.campaigns import plan_of
+        from services.directory import campaign_row
+
+        with self.db().connect() as conn:
+            return plan_of(conn, campaign_row(conn, self.campaign(None)).id).escalation.warning
+
     def user(self, given: str | None) -> str:
         return given or self.settings.user
 

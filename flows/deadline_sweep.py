@@ -23,7 +23,8 @@ from . import deps
 
 __all__ = ["deadline_sweep", "SweepResult"]
 
-KIND_LABELS = {"stage_deadline": "阶段逾期", "verify_overdue": "核查超时", "rectify_overdue": "整改逾期"}
+KIND_LABELS = {"stage_deadline": "阶段逾期", "verify_overdue": "核查超时", "rectify_overdue": "整改逾期",
+               "repeated_reject": "销号屡被退回", "no_progress": "长期无进展(躺平)", "missed_report": "报送逾期"}
 
 
 @dataclass
@@ -39,8 +40,10 @@ class SweepResult:
 
 
 @task(name="find-lapses", task_run_name="find-{step}", retries=2, retry_delay_seconds=2)
-def find_lapses(step: str, campaign_id: int, as_of: datetime, run_key: str) -> int:
-    return sweep.run_step(deps.engine(), step, campaign_id=campaign_id, as_of=as_of, run_key=run_key)
+def find_lapses(step: str, campaign_id: int, as_of: datetime, run_key: str,
+                params: sweep.SweepParams) -> int:
+    return sweep.run_step(deps.engine(), step, campaign_id=campaign_id, as_of=as_of, run_key=run_key,
+                          params=params)
 
 
 def artifact_key(campaign: str) -> str:
@@ -81,8 +84,9 @@ def deadline_sweep(campaign: str, as_of: datetime | None = None) -> SweepResult:
     sweep.begin_run(engine, campaign_id=cid, as_of=as_of, run_key=run_key, now=as_of,
                     flow_run_id=flow_run_id)
     result = SweepResult(campaign, as_of, run_key)
+    params = sweep.parameters(engine, cid, as_of, deps.calendar())
     for step in sweep.STEPS:
-        result.new_lapses[step] = find_lapses(step, cid, as_of, run_key)
+        result.new_lapses[step] = find_lapses(step, cid, as_of, run_key, params)
     sweep.finish_run(engine, run_key=run_key, new_lapses=result.total)
     lines = sweep.run_summary(engine, campaign_id=cid, run_key=run_key)
     create_table_artifact(

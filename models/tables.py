@@ -14,7 +14,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from .types import UTCDateTime
 
 __all__ = ["Base", "Campaign", "Stage", "Unit", "User", "DeliverableRecord", "Clue",
-           "Lapse", "AuditRecord", "AuditHead", "JobFiring", "SweepRun"]
+           "Lapse", "AuditRecord", "AuditHead", "JobFiring", "SweepRun", "EscalationCase",
+           "CaseLapse", "DocCounter", "Notice", "OutboxMessage"]
 
 
 class Base(DeclarativeBase):
@@ -135,6 +136,8 @@ class Clue(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # 销号 refused this many times: repeated refusals feed the escalation ladder
+    reject_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -212,3 +215,128 @@ class SweepRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     new_lapses: Mapped[int] = mapped_column(Integer, default=0)
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class EscalationCase(Base):
+    """A measure of the ladder (督办) against a unit: 通报批评 … 移交纪检监察.
+
+    `key` is the natural key of how the case came to be (a lapse's unit and
+    cause, an escalation of another case, a supervisor's action): a second
+    flow run or scheduler cannot create it twice. `open_key` is set while the
+    case is open, so a unit has at most one open case per cause.
+    """
+
+    __tablename__ = "escalation_cases"
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),
+                      UniqueConstraint("campaign_id", "open_key"),
+                      Index("ix_cases_due", "campaign_id", "state", "response_due_at"),
+                      Index("ix_cases_unit", "unit_id", "state"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    level: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(30))
+    cause: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str] = mapped_column(String(160))
+    open_key: Mapped[str | None] = mapped_column(String(160))
+    stage_key: Mapped[str | None] = mapped_column(String(64))
+    clue_id: Mapped[int | None] = mapped_column(ForeignKey("clues.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("escalation_cases.id"))
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text)
+    required_action: Mapped[str | None] = mapped_column(Text)
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_by: Mapped[str | None] = mapped_column(String(64))
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    chased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    chase_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response: Mapped[str | None] = mapped_column(Text)
+    response_attachment: Mapped[str | None] = mapped_column(String(500))
+    interview_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    interview_minutes: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(String(20))   # accountable | exempt
+    decision_text: Mapped[str | None] = mapped_column(Text)
+    exemption_grounds: Mapped[str | None] = mapped_column(Text)  # 三个区分开来
+    receiving_organ: Mapped[str | None] = mapped_column(String(200))
+    follow_up: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CaseLapse(Base):
+    """Which case answered which lapse: the primary key makes it once per lapse."""
+
+    __tablename__ = "case_lapses"
+    lapse_id: Mapped[int] = mapped_column(ForeignKey("lapses.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("escalation_cases.id", ondelete="CASCADE"),
+                                         index=True)
+
+
+class DocCounter(Base):
+    """发文字号: the last number issued per issuing unit and year; never reused."""
+
+    __tablename__ = "doc_counters"
+    issuer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Notice(Base):
+    """A rendered official document (通报, 约谈通知书, 督办通知书, 催办通知书, 摘牌通知 …)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),
+                      UniqueConstraint("issuer", "year", "seq"),
+                      Index("ix_notices_case", "case_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("escalation_cases.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str] = mapped_column(String(160))
+    issuer: Mapped[str] = mapped_column(String(100))   # the 发文机关代字, e.g. 忻交督
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    doc_number: Mapped[str] = mapped_column(String(100))
+    addressee_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """A message to deliver, written in the transaction of the change it announces.
+
+    `key` is the idempotency key: one message per (notice, channel, recipient),
+    sent as Message-ID / Idempotency-Key so a receiver can drop a repeat.
+    A sender leases a message (`claimed_until`) before sending, so two drains
+    never send it at once and a crashed drain's lease simply expires.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("key"),
+                      Index("ix_outbox_due", "state", "next_attempt_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+    channel: Mapped[str] = mapped_column(String(20))    # email | webhook | file
+    recipient: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))      # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -55,6 +55,8 @@ def effects(trigger: str, data: ClueInput, *, now: datetime, actor: str) -> dict
     elif trigger in ("dismiss", "approve", "transfer"):
         v.update(resolution={"dismiss": "dismissed", "approve": "approved",
                              "transfer": "transferred"}[trigger], closed_at=now)
+    elif trigger == "reject":
+        v["reject_count"] = T.c.reject_count + 1
     elif trigger == "reopen":
         v.update(deadline=data.deadline, deadline_at=end_of_day(data.deadline), resolution=None,
                  closed_at=None, evidence=None, reopen_count=T.c.reopen_count + 1)

@@ -188,7 +188,8 @@ def transition(engine: Engine, campaign: str, number: str, trigger: str, *, acto
             at=now, actor=who.username, unit_id=row.unit_id, entity="clue", entity_id=row.id,
             from_state=row.state, to_state=t.dest.value, trigger=trigger, reason=data.reason,
             detail=_detail(trigger, data))])
-        after = {**row._mapping, **{k: v for k, v in values.items() if k != "reopen_count"},
+        counters = ("reopen_count", "reject_count")  # SQL expressions in `values`
+        after = {**row._mapping, **{k: v for k, v in values.items() if k not in counters},
                  "state": t.dest.value, "version": row.version + 1,
                  "reopen_count": row.reopen_count + (trigger == "reopen")}
         return _view_of(after, unit.name)

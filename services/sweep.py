@@ -2,8 +2,9 @@
 
 Each step is one INSERT … SELECT … ON CONFLICT DO NOTHING over the whole
 campaign: the natural key of a lapse (`stage:<unit>:<stage>`,
-`verify:<clue>`, `rectify:<clue>:<reopen count>`) makes a second run at the
-same instant, a second scheduler or a retry a no-op (ARCH decision 4).
+`verify:<clue>`, `rectify:<clue>:<reopen count>`, `rejects:<clue>`,
+`idle:<unit>:<last activity>`) makes a second run at the same instant, a
+second scheduler or a retry a no-op (ARCH decision 4).
 """
 from __future__ import annotations
 
@@ -11,18 +12,40 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, String, and_, cast, func, insert, literal, select, update
+
+from statemachine.calendar import WorkingCalendar, end_of_day, local_date
+from statemachine.clue import OPEN_STATES
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.db import transaction
 from models.tables import Clue, Lapse, Stage, SweepRun, Unit
 
-__all__ = ["STEPS", "run_step", "begin_run", "finish_run", "run_summary", "SweepLine"]
+__all__ = ["STEPS", "run_step", "begin_run", "finish_run", "run_summary", "SweepLine",
+           "SweepParams", "parameters"]
 
 U, S, T, L, R = Unit.__table__, Stage.__table__, Clue.__table__, Lapse.__table__, SweepRun.__table__
 COLS = ["campaign_id", "unit_id", "clue_id", "kind", "key", "subject", "due_at", "detected_at", "run_key"]
 
 
-def _stage_lapses(campaign_id: int, as_of: datetime, run_key: str):
+@dataclass(frozen=True)
+class SweepParams:
+    """What the steps need from the plan and the calendar, computed once per run."""
+
+    idle_before: datetime  # no clue of the unit touched since: 躺平
+    reject_threshold: int  # 销号 refused this often
+
+
+def parameters(engine: Engine, campaign_id: int, as_of: datetime,
+               calendar: WorkingCalendar) -> SweepParams:
+    from .campaigns import plan_of
+
+    with engine.connect() as conn:
+        policy = plan_of(conn, campaign_id).escalation
+    idle_day = calendar.working_days_back(local_date(as_of), policy.no_progress_working_days)
+    return SweepParams(idle_before=end_of_day(idle_day), reject_threshold=policy.repeated_reject_count)
+
+
+def _stage_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams):
     return (select(U.c.campaign_id, U.c.id, literal(None).label("clue_id"),
                    literal("stage_deadline"),
                    literal("stage:") + cast(U.c.id, String) + literal(":") + S.c.key,
@@ -32,7 +55,7 @@ def _stage_lapses(campaign_id: int, as_of: datetime, run_key: str):
                    S.c.due_at.is_not(None), S.c.due_at < as_of))
 
 
-def _verify_lapses(campaign_id: int, as_of: datetime, run_key: str):
+def _verify_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams):
     return (select(T.c.campaign_id, T.c.unit_id, T.c.id, literal("verify_overdue"),
                    literal("verify:") + cast(T.c.id, String),
                    T.c.number, T.c.verify_due_at, literal(as_of, L.c.detected_at.type),
@@ -41,7 +64,7 @@ def _verify_lapses(campaign_id: int, as_of: datetime, run_key: str):
                    T.c.verify_due_at < as_of))
 
 
-def _rectify_lapses(campaign_id: int, as_of: datetime, run_key: str):
+def _rectify_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams):
     return (select(T.c.campaign_id, T.c.unit_id, T.c.id, literal("rectify_overdue"),
                    literal("rectify:") + cast(T.c.id, String) + literal(":")
                    + cast(T.c.reopen_count, String),
@@ -51,10 +74,42 @@ def _rectify_lapses(campaign_id: int, as_of: datetime, run_key: str):
                    T.c.deadline_at < as_of))
 
 
+_STILL_OPEN = [s.value for s in OPEN_STATES]
+
+
+def _reject_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams):
+    return (select(T.c.campaign_id, T.c.unit_id, T.c.id, literal("repeated_reject"),
+                   literal("rejects:") + cast(T.c.id, String), T.c.number, T.c.updated_at,
+                   literal(as_of, L.c.detected_at.type), literal(run_key))
+            .where(T.c.campaign_id == campaign_id, T.c.state.in_(_STILL_OPEN),
+                   T.c.reject_count >= p.reject_threshold))
+
+
+def _idle_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams):
+    """Units whose open clues nobody touched since `idle_before`; once per idle spell,
+    keyed by the last activity, so new activity followed by new idleness counts again.
+    Long-term (持续推进) items are slow by design and do not count."""
+    working = [s for s in _STILL_OPEN if s != "long_term"]
+    last = func.max(T.c.updated_at)
+    idle = (select(T.c.unit_id, last.label("last"))
+            .where(T.c.campaign_id == campaign_id, T.c.state.in_(working))
+            .group_by(T.c.unit_id).having(last < p.idle_before).subquery())
+    return (select(literal(campaign_id), idle.c.unit_id, literal(None),
+                   literal("no_progress"),
+                   literal("idle:") + cast(idle.c.unit_id, String) + literal(":")
+                   + cast(idle.c.last, String),
+                   literal("no_progress"), idle.c.last, literal(as_of, L.c.detected_at.type),
+                   literal(run_key))
+            # SQLite needs a WHERE before ON CONFLICT, else it parses it as a join's ON
+            .where(idle.c.unit_id.is_not(None)))
+
+
 STEPS = {
     "stage_deadline": _stage_lapses,
     "verify_overdue": _verify_lapses,
     "rectify_overdue": _rectify_lapses,
+    "repeated_reject": _reject_lapses,
+    "no_progress": _idle_lapses,
 }
 
 
@@ -62,10 +117,11 @@ def _insert(conn: Connection):
     return (postgresql.insert(L) if conn.dialect.name == "postgresql" else sqlite.insert(L))
 
 
-def run_step(engine: Engine, step: str, *, campaign_id: int, as_of: datetime, run_key: str) -> int:
+def run_step(engine: Engine, step: str, *, campaign_id: int, as_of: datetime, run_key: str,
+             params: SweepParams) -> int:
     """Record the lapses one step finds; returns how many were new."""
     with transaction(engine) as conn:
-        stmt = _insert(conn).from_select(COLS, STEPS[step](campaign_id, as_of, run_key)) \
+        stmt = _insert(conn).from_select(COLS, STEPS[step](campaign_id, as_of, run_key, params)) \
             .on_conflict_do_nothing(index_elements=["campaign_id", "key"])
         # psycopg 3 closes the cursor of a non-RETURNING INSERT and reports -1
         # unless SQLAlchemy is told to keep the count.

@@ -92,6 +92,16 @@ class WorkingCalendar:
             total += bisect_right(days, e) - bisect_right(days, s)
         return total
 
+    def working_days_back(self, start: date, n: int) -> date:
+        """The n-th working day before start (n >= 1): "no progress for n working days"."""
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        d = _as_date(start)
+        while n:
+            d -= timedelta(days=1)
+            n -= self.is_workday(d)
+        return d
+
     def next_workday(self, d: date) -> date:
         return self.add_working_days(d, 0)
 

@@ -14,7 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "Person", "StageSpec",
-           "Deliverable", "ReportingDuty", "Schedule", "ClueRules", "LEVELS", "CHANNELS"]
+           "Deliverable", "ReportingDuty", "Schedule", "ClueRules", "LEVELS", "CHANNELS",
+           "EscalationPolicy", "EscalationRule", "WarningColours", "LAPSE_CAUSES"]
 
 LEVELS = ("central", "province", "prefecture", "county", "department", "team")
 # 线索来源 (DOMAIN §4)
@@ -163,6 +164,76 @@ class ClueRules(_Strict):
     number_prefix: str = Field("XS", pattern=r"^[A-Z][A-Z0-9]{0,7}$")
 
 
+# What a lapse is about; each kind the sweep records is a cause on the ladder.
+LAPSE_CAUSES = ("stage_deadline", "verify_overdue", "rectify_overdue", "missed_report",
+                "no_progress", "repeated_reject")
+
+
+class EscalationRule(_Strict):
+    cause: Literal[LAPSE_CAUSES]  # type: ignore[valid-type]
+    level: int = Field(1, ge=1, le=5, description="1 通报批评 … 5 移交纪检监察")
+
+
+class WarningColours(_Strict):
+    """Early warning before a deadline (DOMAIN §8): blue, then yellow; red once overdue."""
+
+    blue_within_days: int = Field(3, ge=0)
+    yellow_within_days: int = Field(1, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.yellow_within_days > self.blue_within_days:
+            raise ValueError("yellow_within_days must not exceed blue_within_days")
+        return self
+
+
+def _default_rules() -> list[EscalationRule]:
+    # 002/003/004: 工作不力、进展缓慢 → 通报批评; a 销号 refused again and again is
+    # 敷衍塞责, answered by an interview of the unit's leaders.
+    return [EscalationRule(cause=c, level=1) for c in LAPSE_CAUSES if c != "repeated_reject"] \
+        + [EscalationRule(cause="repeated_reject", level=2)]
+
+
+class EscalationPolicy(_Strict):
+    issuer_code: str = Field("整治督", min_length=1, max_length=20,
+                             description="发文机关代字 of the notices, e.g. 忻交督 → 忻交督〔2023〕3号")
+    rules: list[EscalationRule] = Field(default_factory=_default_rules)
+    auto_levels: list[int] = Field([1], description="levels issued without a supervisor's confirmation")
+    response_working_days: dict[int, int] = Field(
+        {1: 10, 2: 20, 3: 30, 4: 30, 5: 60}, description="the unit's response window per level")
+    chase_working_days: int = Field(5, ge=1, le=60, description="after 催办, this long before the next level")
+    no_progress_working_days: int = Field(15, ge=1, le=120, description="the 躺平 signal")
+    repeated_reject_count: int = Field(2, ge=1, le=10)
+    channels: list[Literal["email", "webhook", "file"]] = ["email", "webhook", "file"]
+    warning: WarningColours = WarningColours()
+
+    @field_validator("auto_levels")
+    @classmethod
+    def _levels(cls, v: list[int]) -> list[int]:
+        bad = [x for x in v if not 1 <= x <= 5]
+        if bad:
+            raise ValueError(f"levels are 1..5, got {bad}")
+        return v
+
+    @field_validator("response_working_days")
+    @classmethod
+    def _windows(cls, v: dict[int, int]) -> dict[int, int]:
+        full = {1: 10, 2: 20, 3: 30, 4: 30, 5: 60} | v
+        if set(full) != {1, 2, 3, 4, 5} or any(not 1 <= d <= 365 for d in full.values()):
+            raise ValueError("response windows are working days (1..365) for levels 1..5")
+        return full
+
+    @model_validator(mode="after")
+    def _unique_causes(self):
+        causes = [r.cause for r in self.rules]
+        if len(causes) != len(set(causes)):
+            raise ValueError("one rule per cause")
+        return self
+
+    def level_for(self, cause: str) -> int | None:
+        return next((r.level for r in self.rules if r.cause == cause), None)
+
+
 class Plan(_Strict):
     campaign: CampaignInfo
     aspects: list[Aspect] = Field(min_length=1)
@@ -171,6 +242,7 @@ class Plan(_Strict):
     stages: list[StageSpec] = Field(min_length=1)
     reporting: list[ReportingDuty] = []
     clues: ClueRules = ClueRules()
+    escalation: EscalationPolicy = EscalationPolicy()
 
     @model_validator(mode="after")
     def _references(self):

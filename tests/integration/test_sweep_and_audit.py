@@ -16,7 +16,7 @@ from models.tables import AuditRecord, Clue, Lapse, Unit
 from services import clues, sweep, units
 from services.audit import verify
 from services.campaigns import campaign_id
-from statemachine.calendar import end_of_day
+from statemachine.calendar import WorkingCalendar, end_of_day
 
 from ..conftest import at
 
@@ -33,8 +33,9 @@ def run_all(engine, cid, as_of) -> dict[str, int]:
     run_step's return value: see test_run_step_reports_how_many_lapses_were_new.
     """
     key = f"test-run-{next(_runs)}"
+    params = sweep.parameters(engine, cid, as_of, WorkingCalendar())
     for step in sweep.STEPS:
-        sweep.run_step(engine, step, campaign_id=cid, as_of=as_of, run_key=key)
+        sweep.run_step(engine, step, campaign_id=cid, as_of=as_of, run_key=key, params=params)
     with engine.connect() as conn:
         new = dict(conn.execute(select(L.c.kind, func.count()).where(L.c.run_key == key)
                                 .group_by(L.c.kind)).all())
@@ -115,11 +116,12 @@ def test_the_next_stage_lapses_on_its_own_key_and_an_ongoing_stage_never(engine,
 
 
 def test_run_step_reports_how_many_lapses_were_new(engine, cid):
-    found = {step: sweep.run_step(engine, step, campaign_id=cid, as_of=at("2023-04-08"), run_key="r1")
-             for step in sweep.STEPS}
-    again = {step: sweep.run_step(engine, step, campaign_id=cid, as_of=at("2023-04-08"), run_key="r2")
-             for step in sweep.STEPS}
-    assert found == {"stage_deadline": 3, "verify_overdue": 0, "rectify_overdue": 0}
+    params = sweep.parameters(engine, cid, at("2023-04-08"), WorkingCalendar())
+    found = {step: sweep.run_step(engine, step, campaign_id=cid, as_of=at("2023-04-08"), run_key="r1",
+                                  params=params) for step in sweep.STEPS}
+    again = {step: sweep.run_step(engine, step, campaign_id=cid, as_of=at("2023-04-08"), run_key="r2",
+                                  params=params) for step in sweep.STEPS}
+    assert found == dict.fromkeys(sweep.STEPS, 0) | {"stage_deadline": 3}
     assert again == dict.fromkeys(sweep.STEPS, 0)
 
 

@@ -1,0 +1,83 @@
+"""escalation_round: turn new lapses into cases, issue what the policy issues by
+itself, chase unanswered measures and escalate those still unanswered.
+
+Run after each sweep. Four tasks whatever the number of units or clues
+(ARCH decision 2); every action has a natural key, so re-running it, or two
+schedulers running it, acts once (ARCH decision 4).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from prefect import flow, task
+from prefect.artifacts import create_table_artifact
+
+from services import escalation_round as steps
+
+from . import deps
+from .deadline_sweep import _as_of, artifact_key
+
+__all__ = ["escalation_round", "RoundResult"]
+
+ACTION_LABELS = {"proposed": "拟督办(待确认)", "issued": "已下发通知", "chased": "已催办",
+                 "escalated": "升级督办"}
+
+
+@dataclass
+class RoundResult:
+    campaign: str
+    as_of: datetime
+    actions: dict[str, int] = field(default_factory=dict)
+    lines: list[steps.RoundLine] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.actions.values())
+
+
+def channels() -> tuple[str, ...]:
+    """Which delivery channels this deployment has (the notices are queued for those)."""
+    from notifications.channels import channels_from_env
+
+    return tuple(channels_from_env())
+
+
+@task(name="escalation-step", task_run_name="{step}", retries=2, retry_delay_seconds=2)
+def run_step(step: str, campaign: str, as_of: datetime) -> list[steps.RoundLine]:
+    kw = dict(now=as_of, calendar=deps.calendar())
+    if step == "propose":
+        return steps.propose_for_lapses(deps.engine(), campaign, **kw)
+    fn = {"issue": steps.issue_automatic, "chase": steps.chase_overdue,
+          "escalate": steps.escalate_unanswered}[step]
+    return fn(deps.engine(), campaign, channels=channels(), **kw)
+
+
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    params = flow_run.parameters
+    return f"escalation-{params['campaign']}-{_as_of(params.get('as_of')):%Y%m%d-%H%M}"
+
+
+@flow(name="escalation-round", flow_run_name=_run_name, validate_parameters=False)
+def escalation_round(campaign: str, as_of: datetime | None = None) -> RoundResult:
+    as_of = _as_of(as_of)
+    result = RoundResult(campaign, as_of)
+    # escalate before chasing, so a case is never chased and escalated in one round
+    for step in ("propose", "issue", "escalate", "chase"):
+        lines = run_step(step, campaign, as_of)
+        result.lines += lines
+        for ln in lines:
+            result.actions[ln.action] = result.actions.get(ln.action, 0) + 1
+    create_table_artifact(
+        key=artifact_key(campaign).replace("sweep-", "escalation-", 1),
+        table=[{"case": ln.case_id, "unit": ln.unit, "单位": ln.unit_name, "措施": ln.measure,
+                "action": ln.action, "动作": ACTION_LABELS[ln.action]} for ln in result.lines[:500]]
+        or [{"case": "—", "unit": "—", "单位": "—", "措施": "—", "action": "—", "动作": "无新动作"}],
+        description=(f"Escalation round of **{campaign}** as of {as_of.isoformat()}: "
+                     + (", ".join(f"{ACTION_LABELS[k]} {v}" for k, v in result.actions.items())
+                        or "nothing to do")
+                     + (f" (first 500 of {len(result.lines)} shown)" if len(result.lines) > 500 else "")),
+    )
+    return result

@@ -1,0 +1,163 @@
+"""The escalation round's steps, run by flows/escalation_round.py after each sweep.
+
+1. `propose_for_lapses`: set-based. New lapses become cases, one per unit and
+   cause while a case for it is open; every lapse is linked to exactly one
+   case (`case_lapses` primary key), so no lapse is ever acted on twice.
+2. `issue_automatic`: proposed automatic cases at a level the policy issues
+   without confirmation get their notice.
+3. `chase_overdue`: 催办 the day after a response deadline, once per case.
+4. `escalate_unanswered`: still unanswered after the chase: the next level.
+
+Steps 2–4 render one document per case, so they work in chunks of cases per
+transaction (never a task per case); each case is re-read under lock and its
+version checked, so two rounds running at once cannot act twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Iterable
+
+from sqlalchemy import Connection, Engine, String, and_, case, cast, exists, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from models.db import transaction
+from models.tables import CaseLapse, EscalationCase, Lapse, Unit
+from statemachine.calendar import WorkingCalendar
+from statemachine.errors import ConflictError
+from statemachine.escalation import LEVEL_LABELS, Level
+
+from . import audit
+from .directory import SYSTEM, campaign_row
+from .escalations import CAUSE_LABELS, CaseInput, Ladder, apply_trigger, chase
+
+__all__ = ["RoundLine", "propose_for_lapses", "issue_automatic", "chase_overdue",
+           "escalate_unanswered", "CHUNK"]
+
+E, L, CL, U = EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Unit.__table__
+CHUNK = 200
+_ANSWERABLE = ("issued", "awaiting_response")
+
+
+@dataclass(frozen=True)
+class RoundLine:
+    unit: str
+    unit_name: str
+    case_id: int
+    measure: str
+    action: str  # proposed | issued | chased | escalated
+
+
+def _ladder(conn: Connection, campaign: str, calendar: WorkingCalendar, channels: Iterable[str]):
+    return Ladder.of(conn, campaign_row(conn, campaign), calendar, channels)
+
+
+def _insert(conn: Connection, table):
+    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+
+
+def propose_for_lapses(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar
+                       ) -> list[RoundLine]:
+    with transaction(engine) as conn:
+        ladder = _ladder(conn, campaign, calendar, ())
+        cid = ladder.campaign_id
+        rules = {r.cause: r.level for r in ladder.policy.rules}
+        if not rules:
+            return []
+        open_key = cast(L.c.unit_id, String) + literal(":") + L.c.kind
+        unlinked = ~exists().where(CL.c.lapse_id == L.c.id)
+        no_open_case = ~exists().where(E.c.campaign_id == cid, E.c.open_key == open_key)
+        level = case(*((L.c.kind == k, v) for k, v in rules.items()))
+        reason = case(*((L.c.kind == k, CAUSE_LABELS.get(k, k)) for k in rules))
+        new_cases = (
+            select(L.c.campaign_id, L.c.unit_id, level, literal("proposed"), L.c.kind,
+                   literal("lapse:") + cast(func.min(L.c.id), String), open_key, literal(True),
+                   reason, literal(SYSTEM), literal(now, E.c.proposed_at.type),
+                   literal(now, E.c.updated_at.type), literal(SYSTEM), literal(1))
+            .where(L.c.campaign_id == cid, L.c.kind.in_(list(rules)), unlinked, no_open_case)
+            .group_by(L.c.campaign_id, L.c.unit_id, L.c.kind))
+        cols = ["campaign_id", "unit_id", "level", "state", "cause", "key", "open_key", "automatic",
+                "reason", "proposed_by", "proposed_at", "updated_at", "updated_by", "version"]
+        created = conn.execute(_insert(conn, E).from_select(cols, new_cases).on_conflict_do_nothing()
+                               .returning(E.c.id, E.c.unit_id, E.c.level, E.c.cause, E.c.key)).all()
+        audit.append(conn, cid, (audit.now_record(
+            at=now, actor=SYSTEM, unit_id=r.unit_id, entity="case", entity_id=r.id, from_state=None,
+            to_state="proposed", trigger="propose", reason=CAUSE_LABELS.get(r.cause, r.cause),
+            detail={"level": r.level, "cause": r.cause, "key": r.key})
+            for r in sorted(created, key=lambda r: r.id)))
+        # every unlinked lapse goes to the open case of its unit and cause
+        link = (select(L.c.id, E.c.id).join(E, and_(E.c.campaign_id == L.c.campaign_id,
+                                                     E.c.open_key == open_key))
+                .where(L.c.campaign_id == cid, unlinked))
+        conn.execute(_insert(conn, CL).from_select(["lapse_id", "case_id"], link)
+                     .on_conflict_do_nothing())
+        names = _unit_names(conn, {r.unit_id for r in created})
+    return [RoundLine(*names[r.unit_id], r.id, LEVEL_LABELS[Level(r.level)], "proposed")
+            for r in sorted(created, key=lambda r: r.id)]
+
+
+def _unit_names(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str]]:
+    if not ids:
+        return {}
+    return {r.id: (r.code, r.name) for r in conn.execute(select(U.c.id, U.c.code, U.c.name)
+                                                         .where(U.c.id.in_(ids)))}
+
+
+def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channels: Iterable[str],
+               where: Callable[[Ladder], list], act: Callable[[Connection, Ladder, object], str | None]
+               ) -> list[RoundLine]:
+    """Apply `act` to every case matching `where`, CHUNK cases per transaction."""
+    lines: list[RoundLine] = []
+    seen: set[int] = set()
+    while True:
+        with transaction(engine) as conn:
+            ladder = _ladder(conn, campaign, calendar, channels)
+            q = (select(E).where(E.c.campaign_id == ladder.campaign_id, *where(ladder))
+                 .order_by(E.c.id).limit(CHUNK))
+            if seen:
+                q = q.where(E.c.id.not_in(seen))
+            if conn.dialect.name == "postgresql":  # a concurrent round takes other rows
+                q = q.with_for_update(skip_locked=True)
+            rows = conn.execute(q).all()
+            if not rows:
+                return lines
+            names = _unit_names(conn, {r.unit_id for r in rows})
+            for row in rows:
+                seen.add(row.id)
+                try:
+                    with conn.begin_nested():
+                        action = act(conn, ladder, row)
+                except ConflictError:  # another round got there first
+                    continue
+                if action:
+                    lines.append(RoundLine(*names[row.unit_id], row.id,
+                                           LEVEL_LABELS[Level(row.level)], action))
+
+
+def issue_automatic(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
+                    channels: Iterable[str]) -> list[RoundLine]:
+    def act(conn, ladder, row):
+        apply_trigger(conn, ladder, row, "issue", actor=SYSTEM, now=now)
+        return "issued"
+
+    return _in_chunks(engine, campaign, calendar, channels, lambda ladder: [
+        E.c.state == "proposed", E.c.automatic.is_(True), E.c.level.in_(ladder.policy.auto_levels),
+        E.c.level != int(Level.transfer)], act)
+
+
+def chase_overdue(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
+                  channels: Iterable[str]) -> list[RoundLine]:
+    return _in_chunks(engine, campaign, calendar, channels, lambda ladder: [
+        E.c.state.in_(_ANSWERABLE), E.c.chased_at.is_(None), E.c.response_due_at < now],
+        lambda conn, ladder, row: "chased" if chase(conn, ladder, row, now=now) else None)
+
+
+def escalate_unanswered(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
+                        channels: Iterable[str]) -> list[RoundLine]:
+    def act(conn, ladder, row):
+        apply_trigger(conn, ladder, row, "escalate", actor=SYSTEM, now=now,
+                      data=CaseInput(reason="催办后逾期仍未回复整改情况"))
+        return "escalated"
+
+    return _in_chunks(engine, campaign, calendar, channels, lambda ladder: [
+        E.c.state.in_(_ANSWERABLE), E.c.chase_due_at < now, E.c.level < int(Level.transfer)], act)
