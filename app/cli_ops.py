@@ -28,6 +28,38 @@ def sweep(ctx: typer.Context):
 
 
 @app.command()
+def enforce(ctx: typer.Context,
+            no_delivery: bool = typer.Option(False, "--no-delivery", help="Queue notices, send nothing.")):
+    """The nightly job now (as of --now): sweep, escalation round, delivery of notices."""
+    c: AppContext = ctx.obj
+    code = c.campaign(None)
+    c.db()
+    c.prefect()
+    from .flow_runner import run_enforcement
+
+    r = run_enforcement(code, c.now, deliver=not no_delivery)
+    parts = ", ".join(f"{k} {v}" for k, v in r.sweep.new_lapses.items() if v)
+    acts = ", ".join(f"{k} {v}" for k, v in r.round.actions.items())
+    out.say(f"enforce {code} as of {out.local(r.sweep.as_of)}: {r.sweep.total} new lapses"
+            + (f" ({parts})" if parts else "") + f"; cases: {acts or 'nothing to do'}"
+            + ("" if no_delivery else f"; messages sent {r.delivered}, failed {r.failed}"))
+
+
+@app.command("escalation-round")
+def escalation_round(ctx: typer.Context):
+    """Only the escalation round now: new lapses → cases, chases, next levels."""
+    c: AppContext = ctx.obj
+    code = c.campaign(None)
+    c.db()
+    c.prefect()
+    from .flow_runner import run_escalation
+
+    r = run_escalation(code, c.now)
+    acts = ", ".join(f"{k} {v}" for k, v in r.actions.items())
+    out.say(f"escalation round {code} as of {out.local(r.as_of)}: {acts or 'nothing to do'}")
+
+
+@app.command()
 def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
     """Where the campaign stands: per unit stage, clues, overdue, lapses; the rate."""
     from services.status import campaign_status
@@ -87,7 +119,7 @@ def serve(ctx: typer.Context,
           cron: Optional[str] = typer.Option(None, "--cron",
                                              help="Override the plans' sweep cron (5 fields, or 6 with seconds)."),
           holder: Optional[str] = typer.Option(None, "--name", help="This scheduler's name in the logs.")):
-    """Fire the deadline sweep on each campaign's cron until stopped.
+    """Fire the nightly job (sweep, escalation round, delivery) on each campaign's cron until stopped.
 
     RECTIFY_SCHEDULER=embedded (default): APScheduler in this process.
     RECTIFY_SCHEDULER=prefect: serve Prefect deployments with cron schedules

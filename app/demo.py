@@ -3,6 +3,7 @@
 deadline-sweep flow (one run per campaign day, at 00:05 Asia/Shanghai)."""
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time as clock
@@ -72,6 +73,16 @@ def _last_day(until: str | None, start: date, end: date) -> date:
     return day
 
 
+def _ladder_table(engine, code: str) -> None:
+    from services.escalations import list_cases
+
+    rows = Counter((c.measure, c.state) for c in list_cases(engine, code, limit=100000))
+    measures = sorted({m for m, _ in rows}, key=["通报批评", "函询约谈", "挂牌督办", "追责问责", "移交纪检监察"].index)
+    states = ["proposed", "issued", "awaiting_response", "responded", "resolved", "escalated", "withdrawn"]
+    out.table(["measure", *states], [(m, *(rows.get((m, st), 0) for st in states)) for m in measures],
+              title="escalation cases (督办) by measure and state")
+
+
 def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
              until: str | None = None) -> None:
     from services import clues as clue_svc
@@ -102,10 +113,18 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
     script, paces = script_campaign(plan, n=clues, rng=rng)
 
     out.say("  starting Prefect (local API) …")
+    # notices leave through the outbox into a folder (the file-drop channel)
+    drop = folder / "outbox"
+    os.environ["RECTIFY_FILE_DROP"] = str(drop)
     ctx.prefect()
-    from .flow_runner import run_sweep
+    from .demo_ladder import LadderScript
+    from .flow_runner import run_enforcement, run_sweep
 
     run_sweep(code, _at(start - timedelta(days=1), 0))  # warm up: the first run starts the API
+    ladder = LadderScript(engine, code, cal, ctx.channels(),
+                          laggards={u for u, p in paces.items() if p.lag_days > 0})
+    cases_done = Counter()
+    delivered = 0
     arrivals = defaultdict(list)
     steps = defaultdict(list)
     for item in script:
@@ -120,9 +139,12 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
     try:
         for offset in range(days):
             day = start + timedelta(days=offset)
-            result = run_sweep(code, datetime.combine(day, time(0, 5), TZ))
+            nightly = run_enforcement(code, datetime.combine(day, time(0, 5), TZ))
             sweeps += 1
-            new_lapses.update(result.new_lapses)
+            new_lapses.update(nightly.sweep.new_lapses)
+            cases_done.update(nightly.round.actions)
+            delivered += nightly.delivered
+            ladder.day(day)
             todays = arrivals.get(day, [])
             if todays:
                 numbers = clue_svc.add_clues(engine, code, [clue_svc.NewClue(
@@ -173,6 +195,17 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
             f"rectification overdue {new_lapses['rectify_overdue']} (each once)")
     out.say(f"transitions: " + ", ".join(f"{k} {v}" for k, v in sorted(fired.items()))
             + (f"; refused by the rules: {sum(refused.values())}" if refused else ""))
-    out.say(f"{sweeps} deadline-sweep flow runs through Prefect; {elapsed:.0f} s in all")
+    out.say("escalations: " + ", ".join(f"{k} {v}" for k, v in sorted(cases_done.items()))
+            + "; by supervisors and units: " + ", ".join(f"{k} {v}" for k, v in sorted(ladder.done.items())))
+    _ladder_table(engine, code)
+    from services.notices import notices_between
+
+    from .cli_escalations import export_notices
+
+    notices = notices_between(engine, code)
+    export_notices(notices, folder / "notices")
+    out.say(f"{len(notices)} notices ({', '.join(f'{k} {v}' for k, v in sorted(Counter(n.kind for n in notices).items()))}) "
+            f"written to {folder / 'notices'}; {delivered} messages delivered to {drop}")
+    out.say(f"{sweeps} nightly enforcement flow runs through Prefect; {elapsed:.0f} s in all")
     out.say(f"explore: rectify --db {url} status   |   rectify --db {url} clue list --overdue "
             f"--now {end}")

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from statemachine.errors import RectifyError
 
-__all__ = ["run_sweep", "quiet_flows", "PrefectUnavailable"]
+__all__ = ["run_sweep", "run_enforcement", "run_escalation", "quiet_flows", "PrefectUnavailable"]
 
 _process_settings = ExitStack()
 
@@ -41,9 +41,26 @@ def quiet_flows() -> None:
 def run_sweep(campaign: str, as_of: datetime):
     from flows.deadline_sweep import deadline_sweep
 
+    return _run(deadline_sweep, campaign=campaign, as_of=as_of)
+
+
+def run_enforcement(campaign: str, as_of: datetime, *, deliver: bool = True):
+    """The nightly job: sweep, escalation round, delivery (flows/enforce.py)."""
+    from flows.enforce import daily_enforcement
+
+    return _run(daily_enforcement, campaign=campaign, as_of=as_of, deliver=deliver)
+
+
+def run_escalation(campaign: str, as_of: datetime):
+    from flows.escalation_round import escalation_round
+
+    return _run(escalation_round, campaign=campaign, as_of=as_of)
+
+
+def _run(flow, **params):
     quiet_flows()
     try:
-        return deadline_sweep(campaign=campaign, as_of=as_of)
+        return flow(**params)
     except RuntimeError as e:
         # Prefect says "Failed to reach API at …" (remote) or speaks of the
         # ephemeral server (local one failed to start): both are set-up

@@ -20,7 +20,7 @@ __all__ = ["deployments", "serve_deployments"]
 def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
     from prefect.schedules import Cron
 
-    from flows.deadline_sweep import deadline_sweep
+    from flows.enforce import daily_enforcement
     from services.campaigns import list_campaigns
     from services.directory import campaign_row
 
@@ -29,10 +29,11 @@ def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
     with engine.connect() as conn:
         for camp in list_campaigns(engine):
             cron = cron_override or campaign_row(conn, camp.code).sweep_cron
-            out.append(deadline_sweep.to_deployment(
-                name=f"sweep-{camp.code}", parameters={"campaign": camp.code},
+            out.append(daily_enforcement.to_deployment(
+                name=f"enforce-{camp.code}", parameters={"campaign": camp.code},
                 schedules=[Cron(cron, timezone="Asia/Shanghai")], tags=["rectify", camp.code],
-                description=f"Deadline sweep of {camp.title} ({camp.doc_number})"))
+                description=f"Nightly enforcement of {camp.title} ({camp.doc_number}): "
+                            f"deadline sweep, escalation round, delivery of notices"))
     if not out:
         raise InvalidInput("no campaign loaded: nothing to schedule (run 'rectify load PLAN')")
     return out

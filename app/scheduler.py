@@ -1,5 +1,6 @@
 """The embedded scheduler (`rectify serve`): APScheduler fires each campaign's
-deadline sweep on its cron, in Asia/Shanghai, until stopped.
+nightly job (sweep, escalation round, delivery) on its cron, in Asia/Shanghai,
+until stopped.
 
 Prefect's ephemeral API schedules nothing (STACK-NOTES), so one machine
 needs its own scheduler; at scale Prefect deployments do it instead
@@ -71,7 +72,7 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
     from services.campaigns import list_campaigns
     from services.firings import claim
 
-    from .flow_runner import quiet_flows, run_sweep
+    from .flow_runner import quiet_flows, run_enforcement
 
     engine = c.db()
     campaigns = list_campaigns(engine)
@@ -91,13 +92,14 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
     def _fire(code: str, trigger) -> None:
         now = datetime.now(TZ)
         at = scheduled_instant(trigger, now)
-        job = f"sweep:{code}"
+        job = f"enforce:{code}"
         if not claim(engine, job=job, scheduled=at, holder=me, now=now):
             _log(f"[{me}] {job} at {at:%Y-%m-%d %H:%M:%S} already fired by another scheduler; skipped")
             return
         try:
-            r = run_sweep(code, at)
-            _log(f"[{me}] {job} at {at:%Y-%m-%d %H:%M:%S}: {r.total} new lapses")
+            r = run_enforcement(code, at)
+            _log(f"[{me}] {job} at {at:%Y-%m-%d %H:%M:%S}: {r.sweep.total} new lapses, "
+                 f"{r.round.total} case actions, {r.delivered} messages sent")
         except (RectifyError, ValueError) as e:
             _log(f"[{me}] {job} at {at:%Y-%m-%d %H:%M:%S} failed: {e}")
 
@@ -107,9 +109,9 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
         crons = {k.code: cron_override or campaign_row(conn, k.code).sweep_cron for k in campaigns}
     for code, cron in crons.items():
         trigger = make_trigger(cron)
-        sched.add_job(fire, trigger, args=[code, trigger], id=f"sweep:{code}", coalesce=True,
+        sched.add_job(fire, trigger, args=[code, trigger], id=f"enforce:{code}", coalesce=True,
                       max_instances=1, misfire_grace_time=3600)
-        _log(f"[{me}] scheduled deadline sweep of {code} on '{cron}' (Asia/Shanghai)")
+        _log(f"[{me}] scheduled daily enforcement of {code} on '{cron}' (Asia/Shanghai)")
 
     def stop(*_):
         if not sched.running:  # a second signal while shutting down

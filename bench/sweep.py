@@ -51,6 +51,18 @@ SELECT c.campaign_id, c.unit_id, c.id, 'rectify_overdue',
        c.number, c.deadline_at, :as_of, 'floor'
   FROM clues c
  WHERE c.campaign_id = :cid AND c.state = 'rectifying' AND c.deadline_at < :as_of
+UNION ALL
+SELECT c.campaign_id, c.unit_id, c.id, 'repeated_reject', 'rejects:' || CAST(c.id AS VARCHAR),
+       c.number, c.updated_at, :as_of, 'floor'
+  FROM clues c
+ WHERE c.campaign_id = :cid AND c.state IN ('received', 'verifying', 'rectifying', 'rectified', 'long_term')
+   AND c.reject_count >= :rejects
+UNION ALL
+SELECT :cid, i.unit_id, NULL, 'no_progress', 'idle:' || CAST(i.unit_id AS VARCHAR) || ':' || CAST(i.last AS VARCHAR),
+       'no_progress', i.last, :as_of, 'floor'
+  FROM (SELECT c.unit_id, max(c.updated_at) AS last FROM clues c
+         WHERE c.campaign_id = :cid AND c.state IN ('received', 'verifying', 'rectifying', 'rectified')
+         GROUP BY c.unit_id HAVING max(c.updated_at) < :idle_before) AS i
 ON CONFLICT (campaign_id, key) DO NOTHING
 """
 
@@ -97,19 +109,24 @@ def floor(engine, cid: int, as_of: datetime) -> tuple[float, int]:
     from sqlalchemy import bindparam, text
 
     from models.types import UTCDateTime
+    from services.sweep import parameters
+    from statemachine.calendar import WorkingCalendar
 
-    stmt = text(FLOOR_SQL).bindparams(bindparam("as_of", type_=UTCDateTime()))
+    p = parameters(engine, cid, as_of, WorkingCalendar())
+    stmt = text(FLOOR_SQL).bindparams(bindparam("as_of", type_=UTCDateTime()),
+                                      bindparam("idle_before", type_=UTCDateTime()))
     t0 = time.perf_counter()
     with engine.begin() as conn:
         rows = conn.execute(stmt.execution_options(preserve_rowcount=True),
-                            dict(cid=cid, as_of=as_of)).rowcount
+                            dict(cid=cid, as_of=as_of, rejects=p.reject_threshold,
+                                 idle_before=p.idle_before)).rowcount
     return time.perf_counter() - t0, rows
 
 
 def clear_lapses(engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("TRUNCATE lapses")
+            conn.exec_driver_sql("TRUNCATE lapses CASCADE")  # case_lapses refers to it
         else:
             conn.exec_driver_sql("DELETE FROM lapses")
 
@@ -126,7 +143,7 @@ def count_task_runs(flow_run_id: str) -> int:
         while True:
             runs = client.read_task_runs(
                 flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])))
-            if (runs and len(runs) == last) or time.monotonic() > deadline:
+            if (len(runs) >= 5 and len(runs) == last) or time.monotonic() > deadline:
                 return len(runs)
             last = len(runs)
             time.sleep(1.0)

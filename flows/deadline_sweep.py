@@ -21,7 +21,7 @@ from statemachine.calendar import TZ
 
 from . import deps
 
-__all__ = ["deadline_sweep", "SweepResult"]
+__all__ = ["deadline_sweep", "sweep_now", "SweepResult"]
 
 KIND_LABELS = {"stage_deadline": "阶段逾期", "verify_overdue": "核查超时", "rectify_overdue": "整改逾期",
                "repeated_reject": "销号屡被退回", "no_progress": "长期无进展(躺平)", "missed_report": "报送逾期"}
@@ -73,7 +73,12 @@ def _run_name() -> str:
 
 @flow(name="deadline-sweep", flow_run_name=_run_name, validate_parameters=False)
 def deadline_sweep(campaign: str, as_of: datetime | None = None) -> SweepResult:
-    as_of = _as_of(as_of)
+    return sweep_now(campaign, _as_of(as_of))
+
+
+def sweep_now(campaign: str, as_of: datetime) -> SweepResult:
+    """The sweep's tasks and artifact, inside whichever flow runs them (this one,
+    or the daily enforcement flow)."""
     engine = deps.engine()
     cid = lookup_campaign(engine, campaign)
     try:

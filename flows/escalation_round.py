@@ -18,7 +18,7 @@ from services import escalation_round as steps
 from . import deps
 from .deadline_sweep import _as_of, artifact_key
 
-__all__ = ["escalation_round", "RoundResult"]
+__all__ = ["escalation_round", "escalate_now", "RoundResult"]
 
 ACTION_LABELS = {"proposed": "拟督办(待确认)", "issued": "已下发通知", "chased": "已催办",
                  "escalated": "升级督办"}
@@ -62,7 +62,11 @@ def _run_name() -> str:
 
 @flow(name="escalation-round", flow_run_name=_run_name, validate_parameters=False)
 def escalation_round(campaign: str, as_of: datetime | None = None) -> RoundResult:
-    as_of = _as_of(as_of)
+    return escalate_now(campaign, _as_of(as_of))
+
+
+def escalate_now(campaign: str, as_of: datetime) -> RoundResult:
+    """The round's tasks and artifact, inside whichever flow runs them."""
     result = RoundResult(campaign, as_of)
     # escalate before chasing, so a case is never chased and escalated in one round
     for step in ("propose", "issue", "escalate", "chase"):

@@ -43,7 +43,7 @@ def test_two_embedded_schedulers_fire_each_instant_once(db_url, engine, tmp_path
     for p, (out, err) in zip(procs, outputs):
         assert p.returncode == 0, (out, err)
         assert "Traceback" not in out + err, (out, err)
-        assert "scheduled deadline sweep of smoke-2023 on '*/2 * * * * *'" in out
+        assert "scheduled daily enforcement of smoke-2023 on '*/2 * * * * *'" in out
     with engine.connect() as conn:
         runs = conn.execute(select(SweepRun.__table__.c.as_of)).scalars().all()
         claims = conn.execute(select(JobFiring.__table__.c.fire_key,

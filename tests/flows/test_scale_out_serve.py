@@ -19,7 +19,7 @@ from services.plans import read_plan
 from ..conftest import SMALL_PLAN, at
 
 RECTIFY = str(Path(sys.executable).with_name("rectify"))
-DEPLOYMENT = "deadline-sweep/sweep-smoke-2023"
+DEPLOYMENT = "daily-enforcement/enforce-smoke-2023"
 
 
 def _env(db_url: str, tmp_path: Path, **extra) -> dict:
@@ -66,7 +66,7 @@ def test_serve_in_prefect_mode_deploys_the_sweep_on_the_plans_cron_and_runs_it(
                                                      "as_of": "2023-05-01T00:05:00+08:00"},
                              timeout=120)
         assert run.state.is_completed(), run.state
-        assert run.name == "sweep-smoke-2023-20230501-0005"
+        assert run.name == "enforce-smoke-2023-20230501-0005"
         with engine.connect() as conn:
             as_of = conn.execute(select(SweepRun.__table__.c.as_of)).scalar_one()
         assert as_of == at("2023-05-01 00:05")

@@ -1,0 +1,194 @@
+"""The escalation ladder on real databases: lapses become cases once, notices
+are numbered in sequence, chases and escalations happen once, permissions
+follow the tree."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from models.tables import CaseLapse, EscalationCase, Notice, OutboxMessage
+from services import escalation_round as rnd
+from services import escalations as esc
+from services import sweep
+from services.audit import verify
+from services.campaigns import campaign_id
+from services.clues import NewClue, add_clues
+from statemachine.errors import GuardRefused, InvalidTransition, PermissionDenied
+
+from ..conftest import at
+
+CHANNELS = ("webhook", "file")
+
+
+def daily(engine, campaign, calendar, when: str):
+    """What the nightly job does: sweep, then the escalation round."""
+    as_of = at(when)
+    cid = campaign_id(engine, campaign)
+    params = sweep.parameters(engine, cid, as_of, calendar)
+    for step in sweep.STEPS:
+        sweep.run_step(engine, step, campaign_id=cid, as_of=as_of, run_key=f"r-{when}", params=params)
+    kw = dict(now=as_of, calendar=calendar)
+    lines = rnd.propose_for_lapses(engine, campaign, **kw)
+    for step in (rnd.issue_automatic, rnd.escalate_unanswered, rnd.chase_overdue):
+        lines += step(engine, campaign, channels=CHANNELS, **kw)
+    return [(ln.unit, ln.measure, ln.action) for ln in lines]
+
+
+def count(engine, table, *where) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table.__table__).where(*where)).scalar()
+
+
+def notices(engine) -> list[tuple[str, str, str]]:
+    N = Notice.__table__
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(N.c.doc_number, N.c.kind, N.c.title).order_by(N.c.id))]
+
+
+def test_a_missed_stage_deadline_gives_one_criticism_issued_once(engine, campaign, calendar):
+    assert daily(engine, campaign, calendar, "2023-04-07 23:00") == []
+    first = daily(engine, campaign, calendar, "2023-04-08 00:05")
+    # county-a, county-b and town-c1 all missed 动员部署 (due 04-07): 通报批评 is automatic
+    assert sorted(first) == sorted([(u, "通报批评", a) for u in ("county-a", "county-b", "town-c1")
+                                    for a in ("proposed", "issued")])
+    assert [n[0] for n in notices(engine)] == ["整治督〔2023〕1号", "整治督〔2023〕2号", "整治督〔2023〕3号"]
+    assert count(engine, OutboxMessage) == 3 * len(CHANNELS)
+    # again, and the next day: nothing new
+    assert daily(engine, campaign, calendar, "2023-04-08 00:05") == []
+    assert daily(engine, campaign, calendar, "2023-04-09 00:05") == []
+    assert count(engine, EscalationCase) == 3 and len(notices(engine)) == 3
+    assert count(engine, OutboxMessage) == 3 * len(CHANNELS)
+    assert verify(engine, campaign_id(engine, campaign)).ok
+
+
+def test_lapses_of_one_unit_and_cause_share_its_open_case(engine, campaign, calendar):
+    add_clues(engine, campaign, [NewClue(channel="12345", aspect="profit", summary=f"乱罚款{i}",
+                                         unit="county-b") for i in range(3)],
+              actor="sup.city", now=at("2023-03-20"), calendar=calendar)
+    daily(engine, campaign, calendar, "2023-04-08 00:05")  # verification due 04-04 passed
+    [case] = esc.list_cases(engine, campaign, unit="county-b", level=1, state="issued")
+    kinds = {c.cause: c.lapses for c in esc.list_cases(engine, campaign, unit="county-b")}
+    assert kinds == {"stage_deadline": 1, "verify_overdue": 3}
+    assert count(engine, CaseLapse) == count(engine, EscalationCase) + 2
+
+
+def test_unanswered_criticism_is_chased_once_then_escalated_for_confirmation(engine, campaign, calendar):
+    daily(engine, campaign, calendar, "2023-04-08 00:05")
+    [case] = esc.list_cases(engine, campaign, unit="county-b")
+    due = case.response_due_at  # 10 working days after 04-08 (Qingming 04-05 is before)
+    assert due.astimezone(at("2023-04-08").tzinfo).date().isoformat() == "2023-04-21"
+    assert daily(engine, campaign, calendar, "2023-04-21 23:00") == []
+    chased = daily(engine, campaign, calendar, "2023-04-22 00:05")
+    assert sorted(chased) == [(u, "通报批评", "chased") for u in ("county-a", "county-b", "town-c1")]
+    assert daily(engine, campaign, calendar, "2023-04-23 00:05") == []  # once
+    assert [k for _, k, _ in notices(engine)].count("chase") == 3
+    # the chase gives 5 working days (04-23 is a 调休 workday, then 04-24..27): due 04-27
+    assert daily(engine, campaign, calendar, "2023-04-27 12:00") == []
+    up = daily(engine, campaign, calendar, "2023-04-28 00:05")
+    assert sorted(up) == sorted([(u, m, a) for u in ("county-a", "county-b", "town-c1")
+                                 for m, a in (("通报批评", "escalated"),)])
+    cases = esc.list_cases(engine, campaign, unit="county-b")
+    assert [(c.measure, c.state, c.parent_id) for c in cases] == [
+        ("通报批评", "escalated", None), ("函询约谈", "proposed", cases[0].id)]
+    assert daily(engine, campaign, calendar, "2023-05-30 00:05") == []  # proposed cases wait
+    # a supervisor confirms: the interview notice gets the next number
+    v = esc.fire(engine, campaign, cases[1].id, "issue", actor="sup.city", now=at("2023-05-30"),
+                 calendar=calendar, channels=CHANNELS)
+    assert v.state == "issued"
+    assert notices(engine)[-1][0] == "整治督〔2023〕7号" and notices(engine)[-1][1] == "interview"
+
+
+def test_permissions_follow_the_tree(engine, campaign, calendar):
+    daily(engine, campaign, calendar, "2023-04-08 00:05")
+    case_a = esc.list_cases(engine, campaign, unit="county-a")[0]
+    case_c1 = esc.list_cases(engine, campaign, unit="town-c1")[0]
+    kw = dict(now=at("2023-04-10"), calendar=calendar)
+    with pytest.raises(PermissionDenied, match="their own unit"):
+        esc.fire(engine, campaign, case_a.id, "escalate", actor="sup.a",
+                 data=esc.CaseInput(reason="r"), **kw)
+    with pytest.raises(PermissionDenied, match="only a supervisor"):
+        esc.fire(engine, campaign, case_c1.id, "escalate", actor="off.a",
+                 data=esc.CaseInput(reason="r"), **kw)
+    with pytest.raises(PermissionDenied):  # county-b answers for county-b only
+        esc.fire(engine, campaign, case_a.id, "respond", actor="off.b",
+                 data=esc.CaseInput(response="已整改"), **kw)
+    # the unit answers, a supervisor above resolves; county-a's supervisor does town-c1's
+    esc.fire(engine, campaign, case_a.id, "acknowledge", actor="off.a", **kw)
+    esc.fire(engine, campaign, case_a.id, "respond", actor="off.a", data=esc.CaseInput(response="已整改"), **kw)
+    with pytest.raises(PermissionDenied):
+        esc.fire(engine, campaign, case_a.id, "resolve", actor="sup.a", **kw)
+    assert esc.fire(engine, campaign, case_a.id, "resolve", actor="sup.city", **kw).state == "resolved"
+    esc.fire(engine, campaign, case_c1.id, "respond", actor="off.c1", data=esc.CaseInput(response="已整改"), **kw)
+    assert esc.fire(engine, campaign, case_c1.id, "resolve", actor="sup.a", **kw).state == "resolved"
+    with pytest.raises(InvalidTransition, match="allowed: none"):
+        esc.fire(engine, campaign, case_a.id, "resolve", actor="sup.city", **kw)
+
+
+def test_a_listed_supervision_ends_by_delisting_with_its_notice(engine, campaign, calendar):
+    [number] = add_clues(engine, campaign, [NewClue(channel="暗访", aspect="profit", summary="违规设置测速",
+                                                    unit="county-b")],
+                         actor="sup.city", now=at("2023-05-04"), calendar=calendar)
+    kw = dict(calendar=calendar, channels=CHANNELS)
+    v = esc.escalate_unit(engine, campaign, "county-b", 3, actor="sup.city", now=at("2023-05-05"),
+                          data=esc.CaseInput(reason="违规设置测速设备问题整改迟缓", clue=number), **kw)
+    assert (v.measure, v.state, v.clue) == ("挂牌督办", "issued", number)
+    with pytest.raises(GuardRefused, match="listed_only|resolvable"):
+        esc.fire(engine, campaign, v.id, "resolve", actor="sup.city", now=at("2023-05-20"), **kw)
+    esc.fire(engine, campaign, v.id, "respond", actor="off.b", now=at("2023-05-20"),
+             data=esc.CaseInput(response="已拆除", attachment="拆除照片.zip"), **kw)
+    with pytest.raises(GuardRefused, match="has_note"):
+        esc.fire(engine, campaign, v.id, "delist", actor="sup.city", now=at("2023-05-22"), **kw)
+    done = esc.fire(engine, campaign, v.id, "delist", actor="sup.city", now=at("2023-05-22"),
+                    data=esc.CaseInput(note="实地核查已拆除"), **kw)
+    assert done.state == "resolved"
+    full = esc.get_case(engine, campaign, v.id)
+    assert [n.kind for n in full.notices] == ["listed", "delisting"]
+    assert [n.doc_number for n in full.notices] == ["整治督〔2023〕1号", "整治督〔2023〕2号"]
+    assert [h["trigger"] for h in full.history] == ["propose", "issue", "respond", "delist"]
+
+
+def test_accountability_exempts_only_with_grounds_and_transfer_names_its_organ(engine, campaign, calendar):
+    kw = dict(calendar=calendar, channels=())
+    v = esc.escalate_unit(engine, campaign, "county-a", 4, actor="sup.city", now=at("2023-06-01"),
+                          data=esc.CaseInput(reason="整改弄虚作假"), **kw)
+    with pytest.raises(GuardRefused, match="三个区分开来"):
+        esc.fire(engine, campaign, v.id, "decide", actor="sup.city", now=at("2023-06-20"),
+                 data=esc.CaseInput(decision="exempt"), **kw)
+    d = esc.fire(engine, campaign, v.id, "decide", actor="sup.city", now=at("2023-06-20"),
+                 data=esc.CaseInput(decision="exempt", grounds="属于缺乏经验先行先试出现的失误"), **kw)
+    assert (d.state, d.decision) == ("resolved", "exempt")
+    with pytest.raises(GuardRefused, match="organ"):
+        esc.escalate_unit(engine, campaign, "county-a", 5, actor="sup.city", now=at("2023-06-21"),
+                          data=esc.CaseInput(reason="辅警违纪线索"), **kw)
+    assert count(engine, EscalationCase) == 1  # the refused transfer left nothing
+    t = esc.escalate_unit(engine, campaign, "county-a", 5, actor="sup.city", now=at("2023-06-21"),
+                          data=esc.CaseInput(reason="辅警违纪线索", receiving_organ="示例市纪委监委"), **kw)
+    assert t.measure == "移交纪检监察" and t.state == "issued"
+    assert [n[0] for n in notices(engine)] == ["整治督〔2023〕1号", "整治督〔2023〕2号"]
+
+
+def test_two_rounds_at_once_act_once(engine, campaign, calendar):
+    as_of = at("2023-04-08 00:05")
+    cid = campaign_id(engine, campaign)
+    params = sweep.parameters(engine, cid, as_of, calendar)
+    for step in sweep.STEPS:
+        sweep.run_step(engine, step, campaign_id=cid, as_of=as_of, run_key="r", params=params)
+    errors = []
+
+    def round_():
+        try:
+            rnd.propose_for_lapses(engine, campaign, now=as_of, calendar=calendar)
+            rnd.issue_automatic(engine, campaign, now=as_of, calendar=calendar, channels=CHANNELS)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=round_) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert count(engine, EscalationCase) == 3 and len(notices(engine)) == 3
+    assert count(engine, CaseLapse) == 3
