@@ -190,9 +190,10 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
                for u in sorted(status.units, key=lambda u: (u.figures.rate or 0), reverse=True)],
               title=f"{plan.campaign.title} — as of {end}")
     out.say(status.figures.sentence())
-    out.say(f"lapses recorded: stage deadlines {new_lapses['stage_deadline']}, "
-            f"verification overdue {new_lapses['verify_overdue']}, "
-            f"rectification overdue {new_lapses['rectify_overdue']} (each once)")
+    from flows.deadline_sweep import KIND_LABELS
+
+    out.say("lapses recorded (each once): " + ", ".join(
+        f"{KIND_LABELS.get(k, k)} {v}" for k, v in new_lapses.items() if v))
     out.say(f"transitions: " + ", ".join(f"{k} {v}" for k, v in sorted(fired.items()))
             + (f"; refused by the rules: {sum(refused.values())}" if refused else ""))
     out.say("escalations: " + ", ".join(f"{k} {v}" for k, v in sorted(cases_done.items()))

@@ -6,7 +6,7 @@ same transaction."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable
@@ -243,7 +243,9 @@ def _facts(conn: Connection, case) -> list[str]:
     rows = conn.execute(
         select(L.c.kind, L.c.subject, L.c.due_at).join(CL, CL.c.lapse_id == L.c.id)
         .where(CL.c.case_id == case.id).order_by(L.c.due_at, L.c.id).limit(21)).all()
-    facts = [case.reason]
+    if not rows:  # a supervisor's own measure: the reason is the fact
+        return [case.reason]
+    facts = []
     for r in rows[:20]:
         facts.append(f"{CAUSE_LABELS.get(r.kind, r.kind)}：{r.subject}"
                      f"（期限 {chinese_date(local_date(r.due_at))}）")
