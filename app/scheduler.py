@@ -116,8 +116,9 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
     def stop(*_):
         if not sched.running:  # a second signal while shutting down
             return
-        _log(f"[{me}] stopping")
-        sched.shutdown(wait=False)
+        _log(f"[{me}] stopping (a run in progress finishes first)")
+        # wait: a flow cut off by interpreter exit logs into closed streams
+        sched.shutdown(wait=True)
 
     _warm_prefect()
     signal.signal(signal.SIGTERM, stop)

@@ -21,7 +21,8 @@ def test_the_demo_replays_the_campaign_reproducibly_through_the_sweep_flow(tmp_p
                    timeout=300) for i in (1, 2)]
     first = runs[0].stdout
     assert "忻交发〔2023〕56号" in first and "2023-03-15 → 2023-05-20" in first
-    assert "67 deadline-sweep flow runs through Prefect" in first  # one per campaign day
+    assert "67 nightly enforcement flow runs through Prefect" in first  # one per campaign day
+    assert "通报批评" in first and "notices (" in first  # the ladder ran too
     assert runs[0].stderr == ""  # no Prefect noise, no warnings
     m = FIGURES.search(first)
     assert m, first
