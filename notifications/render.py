@@ -1,6 +1,7 @@
 """Rendering notices (公文) from Jinja2 templates, to HTML and plain text.
 
-Each kind has `<kind>.html.j2` and `<kind>.txt.j2` in templates/, extending
+Each kind has `<kind>.html.j2` and `<kind>.txt.j2` in templates/ (the text one sets
+the title, which the HTML one receives), extending
 the common layout (issuing unit, document number, title, addressee, body,
 signature, date). A folder given as `override_dir` wins over the shipped
 templates file by file, so a campaign can restyle one notice and keep the rest.
