@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 from datetime import timedelta
-from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -25,37 +24,7 @@ from ..conftest import at
 O = OutboxMessage.__table__
 
 
-# -- real peers on 127.0.0.1 ------------------------------------------------------
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    class Collect:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-            return "250 OK"
-
-    handler = Collect()
-    port = _free_port()  # aiosmtpd checks its port by connecting, so it cannot be 0
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, handler.messages
-    finally:
-        controller.stop()
-
-
+# -- real peers on 127.0.0.1 (the SMTP server is tests/conftest.py's smtp_server) ----
 @pytest.fixture
 def http_server():
     """Answers with the status at the head of `statuses` (then 200); records requests."""
