@@ -104,10 +104,14 @@ def list_(ctx: typer.Context, unit: Optional[str] = typer.Option(None, "--unit")
                       overdue_as_of=c.now if overdue else None, limit=limit)
     if as_json:
         return out.emit_json([asdict(r) for r in rows])
-    out.table(["number", "state", "unit", "channel", "aspect", "due", "overdue", "summary"],
+    def due(r):  # the deadline that runs in this state: verification, then rectification
+        return r.verify_due_at if r.state in ("received", "verifying") else \
+            r.deadline_at if r.state == "rectifying" else None
+
+    out.table(["number", "state", "unit", "channel", "aspect", "due", "warning", "summary"],
               [(r.number, _label(r.state), r.unit, r.channel, r.aspect,
-                out.local(r.deadline_at or r.verify_due_at, "%Y-%m-%d"),
-                "yes" if r.overdue(c.now) else "", r.summary[:40]) for r in rows])
+                out.local(r.deadline_at or r.verify_due_at, "%Y-%m-%d"), c.warning(due(r)),
+                r.summary[:40]) for r in rows])
 
 
 def _input(reason, measures, deadline, owner, evidence, stage_result, long_term):

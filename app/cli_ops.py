@@ -13,13 +13,19 @@ audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log."
 app.add_typer(audit_app, name="audit")
 
 
-@app.command()
-def sweep(ctx: typer.Context):
-    """Run the deadline sweep flow now (as of --now): record missed deadlines once."""
+def _for_flows(ctx: typer.Context) -> tuple[AppContext, str]:
+    """The campaign, a migrated database, Prefect configured: what running a flow needs."""
     c: AppContext = ctx.obj
     code = c.campaign(None)
     c.db()
     c.prefect()
+    return c, code
+
+
+@app.command()
+def sweep(ctx: typer.Context):
+    """Run the deadline sweep flow now (as of --now): record missed deadlines once."""
+    c, code = _for_flows(ctx)
     from .flow_runner import run_sweep
 
     r = run_sweep(code, c.now)
@@ -31,10 +37,7 @@ def sweep(ctx: typer.Context):
 def enforce(ctx: typer.Context,
             no_delivery: bool = typer.Option(False, "--no-delivery", help="Queue notices, send nothing.")):
     """The nightly job now (as of --now): sweep, escalation round, delivery of notices."""
-    c: AppContext = ctx.obj
-    code = c.campaign(None)
-    c.db()
-    c.prefect()
+    c, code = _for_flows(ctx)
     from .flow_runner import run_enforcement
 
     r = run_enforcement(code, c.now, deliver=not no_delivery)
@@ -48,10 +51,7 @@ def enforce(ctx: typer.Context,
 @app.command("escalation-round")
 def escalation_round(ctx: typer.Context):
     """Only the escalation round now: new lapses → cases, chases, next levels."""
-    c: AppContext = ctx.obj
-    code = c.campaign(None)
-    c.db()
-    c.prefect()
+    c, code = _for_flows(ctx)
     from .flow_runner import run_escalation
 
     r = run_escalation(code, c.now)

@@ -64,14 +64,17 @@ def _as_of(as_of: datetime | str | None) -> datetime:
     return as_of.astimezone(TZ)
 
 
-def _run_name() -> str:
-    from prefect.runtime import flow_run
+def run_name(prefix: str):
+    """`<prefix>-<campaign>-<YYYYMMDD-HHMM>` of the instant the run is about."""
+    def name() -> str:
+        from prefect.runtime import flow_run
 
-    params = flow_run.parameters
-    return f"sweep-{params['campaign']}-{_as_of(params.get('as_of')):%Y%m%d-%H%M}"
+        params = flow_run.parameters
+        return f"{prefix}-{params['campaign']}-{_as_of(params.get('as_of')):%Y%m%d-%H%M}"
+    return name
 
 
-@flow(name="deadline-sweep", flow_run_name=_run_name, validate_parameters=False)
+@flow(name="deadline-sweep", flow_run_name=run_name("sweep"), validate_parameters=False)
 def deadline_sweep(campaign: str, as_of: datetime | None = None) -> SweepResult:
     return sweep_now(campaign, _as_of(as_of))
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from prefect import flow
 
-from .deadline_sweep import SweepResult, _as_of, sweep_now
+from .deadline_sweep import SweepResult, _as_of, run_name, sweep_now
 from .escalation_round import RoundResult, escalate_now
 
 __all__ = ["daily_enforcement", "EnforcementResult"]
@@ -26,14 +26,8 @@ class EnforcementResult:
     failed: int
 
 
-def _run_name() -> str:
-    from prefect.runtime import flow_run
 
-    params = flow_run.parameters
-    return f"enforce-{params['campaign']}-{_as_of(params.get('as_of')):%Y%m%d-%H%M}"
-
-
-@flow(name="daily-enforcement", flow_run_name=_run_name, validate_parameters=False)
+@flow(name="daily-enforcement", flow_run_name=run_name("enforce"), validate_parameters=False)
 def daily_enforcement(campaign: str, as_of: datetime | None = None,
                       deliver: bool = True) -> EnforcementResult:
     as_of = _as_of(as_of)

@@ -16,7 +16,7 @@ from prefect.artifacts import create_table_artifact
 from services import escalation_round as steps
 
 from . import deps
-from .deadline_sweep import _as_of, artifact_key
+from .deadline_sweep import _as_of, artifact_key, run_name
 
 __all__ = ["escalation_round", "escalate_now", "RoundResult"]
 
@@ -53,14 +53,8 @@ def run_step(step: str, campaign: str, as_of: datetime) -> list[steps.RoundLine]
     return fn(deps.engine(), campaign, channels=channels(), **kw)
 
 
-def _run_name() -> str:
-    from prefect.runtime import flow_run
 
-    params = flow_run.parameters
-    return f"escalation-{params['campaign']}-{_as_of(params.get('as_of')):%Y%m%d-%H%M}"
-
-
-@flow(name="escalation-round", flow_run_name=_run_name, validate_parameters=False)
+@flow(name="escalation-round", flow_run_name=run_name("escalation"), validate_parameters=False)
 def escalation_round(campaign: str, as_of: datetime | None = None) -> RoundResult:
     return escalate_now(campaign, _as_of(as_of))
 

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
-from .table import Chart, Guard, Transition
+from .table import Chart, Guard, Transition, required
 
 __all__ = ["ClueState", "ClueContext", "CLUE_CHART", "OPEN_STATES", "LABELS", "TRIGGER_LABELS"]
 
@@ -64,14 +64,6 @@ class ClueContext:
     long_term_measure: str | None = None  # 长期举措
 
 
-def _required(field: str, what: str):
-    def check(ctx: ClueContext) -> str | None:
-        value = getattr(ctx, field)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return f"{what} is required"
-        return None
-    return check
-
 
 def _approver_not_owner(ctx: ClueContext) -> str | None:
     # 销号 is never granted by the unit that did the work (DOMAIN §4, ARCH decision 8)
@@ -80,13 +72,13 @@ def _approver_not_owner(ctx: ClueContext) -> str | None:
     return None
 
 
-HAS_MEASURES = Guard("has_measures", _required("measures", "rectification measures (--measures)"))
-HAS_DEADLINE = Guard("has_deadline", _required("deadline", "a rectification deadline (--deadline)"))
-HAS_OWNER = Guard("has_owner", _required("owner", "a responsible person (--owner)"), row_dependent=True)
-HAS_REASON = Guard("has_reason", _required("reason", "a reason (--reason)"))
-HAS_EVIDENCE = Guard("has_evidence", _required("evidence", "verifiable evidence (--evidence)"))
-HAS_STAGE_RESULT = Guard("has_stage_result", _required("stage_result", "the stage result (--stage-result)"))
-HAS_LONG_TERM = Guard("has_long_term_measure", _required("long_term_measure", "a long-term measure (--long-term)"))
+HAS_MEASURES = Guard("has_measures", required("measures", "rectification measures (--measures)"))
+HAS_DEADLINE = Guard("has_deadline", required("deadline", "a rectification deadline (--deadline)"))
+HAS_OWNER = Guard("has_owner", required("owner", "a responsible person (--owner)"), row_dependent=True)
+HAS_REASON = Guard("has_reason", required("reason", "a reason (--reason)"))
+HAS_EVIDENCE = Guard("has_evidence", required("evidence", "verifiable evidence (--evidence)"))
+HAS_STAGE_RESULT = Guard("has_stage_result", required("stage_result", "the stage result (--stage-result)"))
+HAS_LONG_TERM = Guard("has_long_term_measure", required("long_term_measure", "a long-term measure (--long-term)"))
 APPROVER_NOT_OWNER = Guard("approver_not_owner", _approver_not_owner, row_dependent=True)
 
 S = ClueState

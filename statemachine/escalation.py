@@ -21,7 +21,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
-from .table import Chart, Guard, Transition
+from .table import Chart, Guard, Transition, required
 
 __all__ = ["Level", "CaseState", "CaseContext", "CASE_CHART", "OPEN_CASE_STATES", "LEVEL_LABELS",
            "NOTICE_KIND", "CASE_LABELS", "UNIT_TRIGGERS", "SUPERVISOR_CASE_TRIGGERS", "next_level"]
@@ -80,14 +80,6 @@ class CaseContext:
     follow_up: str | None = None
 
 
-def _required(field: str, what: str):
-    def check(ctx: CaseContext) -> str | None:
-        v = getattr(ctx, field)
-        if v is None or (isinstance(v, str) and not v.strip()):
-            return f"{what} is required"
-        return None
-    return check
-
 
 def _levels(*allowed: Level):
     names = "/".join(LEVEL_LABELS[lv] for lv in allowed)
@@ -115,12 +107,12 @@ def _transfer_has_organ(ctx: CaseContext) -> str | None:
     return None
 
 
-HAS_REASON = Guard("has_reason", _required("reason", "a reason (--reason)"))
-HAS_RESPONSE = Guard("has_response", _required("response", "the unit's report (--text)"))
-HAS_MINUTES = Guard("has_minutes", _required("minutes", "the interview minutes (--minutes)"))
-HAS_REPORT_DUE = Guard("has_report_due", _required("report_due", "the report's due date (--report-due)"))
-HAS_NOTE = Guard("has_note", _required("note", "the supervisor's verification (--note)"))
-HAS_FOLLOW_UP = Guard("has_follow_up", _required("follow_up", "the organ's follow-up (--text)"))
+HAS_REASON = Guard("has_reason", required("reason", "a reason (--reason)"))
+HAS_RESPONSE = Guard("has_response", required("response", "the unit's report (--text)"))
+HAS_MINUTES = Guard("has_minutes", required("minutes", "the interview minutes (--minutes)"))
+HAS_REPORT_DUE = Guard("has_report_due", required("report_due", "the report's due date (--report-due)"))
+HAS_NOTE = Guard("has_note", required("note", "the supervisor's verification (--note)"))
+HAS_FOLLOW_UP = Guard("has_follow_up", required("follow_up", "the organ's follow-up (--text)"))
 ORGAN_NAMED = Guard("organ_named", _transfer_has_organ)
 DECISION_VALID = Guard("decision_valid", _decision)
 INTERVIEW_ONLY = Guard("interview_only", _levels(Level.interview))

@@ -19,7 +19,7 @@ from transitions import Machine, MachineError
 
 from .errors import GuardRefused, InvalidTransition
 
-__all__ = ["Guard", "Transition", "Chart", "Subject"]
+__all__ = ["Guard", "Transition", "Chart", "Subject", "required"]
 
 S = TypeVar("S", bound=enum.Enum)
 
@@ -33,6 +33,16 @@ class Guard:
     # True when the check looks at the row (owner, deadline...) rather than
     # only at what the actor supplied; the bulk path must filter those in SQL.
     row_dependent: bool = False
+
+
+def required(field: str, what: str) -> Callable[[Any], str | None]:
+    """A check that `ctx.<field>` was supplied (not None, not blank)."""
+    def check(ctx: Any) -> str | None:
+        value = getattr(ctx, field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return f"{what} is required"
+        return None
+    return check
 
 
 @dataclass(frozen=True)
