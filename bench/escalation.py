@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import sys
 import tempfile
@@ -81,12 +82,12 @@ FLOOR = [
            reason, proposed_by, proposed_at, issued_by, issued_at, response_due_at, updated_at,
            updated_by, version)
        SELECT l.campaign_id, l.unit_id, 1, 'issued', l.kind, 'floor:' || min(l.id),
-              CAST(l.unit_id AS VARCHAR) || ':' || l.kind, TRUE, '问题整改逾期', 'system', :now,
+              CAST(l.unit_id AS VARCHAR) || chr(58) || l.kind, TRUE, '问题整改逾期', 'system', :now,
               'system', :now, :now, :now, 'system', 3
          FROM lapses l WHERE l.campaign_id = :cid GROUP BY l.campaign_id, l.unit_id, l.kind""",
     """INSERT INTO case_lapses (lapse_id, case_id)
        SELECT l.id, c.id FROM lapses l JOIN escalation_cases c
-         ON c.campaign_id = l.campaign_id AND c.open_key = CAST(l.unit_id AS VARCHAR) || ':' || l.kind
+         ON c.campaign_id = l.campaign_id AND c.open_key = CAST(l.unit_id AS VARCHAR) || chr(58) || l.kind
         WHERE l.campaign_id = :cid""",
     """INSERT INTO doc_counters (issuer, year, last) VALUES ('floor', 2023, 0)""",
     """INSERT INTO notices (campaign_id, case_id, kind, key, issuer, year, seq, doc_number,
@@ -99,7 +100,7 @@ FLOOR = [
         WHERE issuer = 'floor'""",
     """INSERT INTO outbox (campaign_id, key, notice_id, channel, recipient, subject, body_text, body_html,
            state, attempts, next_attempt_at, created_at)
-       SELECT n.campaign_id, n.key || ':file', n.id, 'file', 'unit', n.title, n.text, n.html,
+       SELECT n.campaign_id, n.key || '-file', n.id, 'file', 'unit', n.title, n.text, n.html,
               'pending', 0, :now, :now FROM notices n WHERE n.campaign_id = :cid AND n.issuer = 'floor'""",
     """INSERT INTO audit_log (campaign_id, seq, at, actor, unit_id, entity, entity_id, from_state,
            to_state, trigger, reason, detail, prev_hash, hash)
@@ -118,8 +119,12 @@ def floor(engine, cid: int, html: str, text_: str) -> float:
     t0 = time.perf_counter()
     with engine.begin() as conn:
         for sql in FLOOR:
-            conn.execute(text(sql).bindparams(bindparam("now", type_=UTCDateTime())),
-                         dict(cid=cid, now=AS_OF, html=html, text=text_, hash="0" * 64))
+            stmt = text(sql)
+            if ":now" in sql:
+                stmt = stmt.bindparams(bindparam("now", type_=UTCDateTime()))
+            names = set(re.findall(r":(\w+)", sql))
+            conn.execute(stmt, {k: v for k, v in dict(cid=cid, now=AS_OF, html=html, text=text_,
+                                                       hash="0" * 64).items() if k in names})
     return time.perf_counter() - t0
 
 
