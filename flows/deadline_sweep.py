@@ -23,6 +23,7 @@ from . import deps
 
 __all__ = ["deadline_sweep", "sweep_now", "SweepResult"]
 
+ARTIFACT_ROWS = 500
 KIND_LABELS = {"stage_deadline": "阶段逾期", "verify_overdue": "核查超时", "rectify_overdue": "整改逾期",
                "repeated_reject": "销号屡被退回", "no_progress": "长期无进展(躺平)", "missed_report": "报送逾期"}
 
@@ -99,11 +100,16 @@ def sweep_now(campaign: str, as_of: datetime) -> SweepResult:
     lines = sweep.run_summary(engine, campaign_id=cid, run_key=run_key)
     create_table_artifact(
         key=artifact_key(campaign),
+        # the largest rows first, and not all of them: an artifact travels in an
+        # event, and Prefect drops events over ~1.5 MB (a province has thousands of units)
         table=[{"unit": ln.unit, "单位": ln.unit_name, "kind": ln.kind,
-                "类型": KIND_LABELS.get(ln.kind, ln.kind), "new_lapses": ln.new} for ln in lines]
+                "类型": KIND_LABELS.get(ln.kind, ln.kind), "new_lapses": ln.new}
+               for ln in sorted(lines, key=lambda ln: -ln.new)[:ARTIFACT_ROWS]]
         or [{"unit": "—", "单位": "—", "kind": "—", "类型": "无新增逾期", "new_lapses": 0}],
         description=(f"Deadline sweep of **{campaign}** as of {as_of.isoformat()}: "
                      f"{result.total} new lapses "
-                     + ", ".join(f"{KIND_LABELS[k]} {v}" for k, v in result.new_lapses.items())),
+                     + ", ".join(f"{KIND_LABELS[k]} {v}" for k, v in result.new_lapses.items())
+                     + (f" (the {ARTIFACT_ROWS} largest of {len(lines)} rows shown)"
+                        if len(lines) > ARTIFACT_ROWS else "")),
     )
     return result

@@ -13,7 +13,7 @@ from prefect.artifacts import create_table_artifact
 from services import outbox
 
 from . import deps
-from .deadline_sweep import _as_of
+from .deadline_sweep import ARTIFACT_ROWS, _as_of
 
 __all__ = ["deliver_outbox", "deliver_now", "DeliveryResult"]
 
@@ -52,7 +52,7 @@ def deliver_now(as_of: datetime, batch: int = 100) -> DeliveryResult:
         create_table_artifact(
             key="outbox-delivery",
             table=[{"message": i, "channel": ch, "to": to, "outcome": outcome, "error": err}
-                   for i, ch, to, outcome, err in r.lines[:500]],
+                   for i, ch, to, outcome, err in r.lines[:ARTIFACT_ROWS]],
             description=f"Outbox delivery as of {as_of.isoformat()}: sent {r.sent}, "
                         f"to retry {r.failed}, dead {r.dead}")
     return DeliveryResult(r.sent, r.failed, r.dead, r.lines)

@@ -16,7 +16,7 @@ from prefect.artifacts import create_table_artifact
 from services import escalation_round as steps
 
 from . import deps
-from .deadline_sweep import _as_of, artifact_key, run_name
+from .deadline_sweep import ARTIFACT_ROWS, _as_of, artifact_key, run_name
 
 __all__ = ["escalation_round", "escalate_now", "RoundResult"]
 
@@ -71,11 +71,12 @@ def escalate_now(campaign: str, as_of: datetime) -> RoundResult:
     create_table_artifact(
         key=artifact_key(campaign).replace("sweep-", "escalation-", 1),
         table=[{"case": ln.case_id, "unit": ln.unit, "单位": ln.unit_name, "措施": ln.measure,
-                "action": ln.action, "动作": ACTION_LABELS[ln.action]} for ln in result.lines[:500]]
+                "action": ln.action, "动作": ACTION_LABELS[ln.action]} for ln in result.lines[:ARTIFACT_ROWS]]
         or [{"case": "—", "unit": "—", "单位": "—", "措施": "—", "action": "—", "动作": "无新动作"}],
         description=(f"Escalation round of **{campaign}** as of {as_of.isoformat()}: "
                      + (", ".join(f"{ACTION_LABELS[k]} {v}" for k, v in result.actions.items())
                         or "nothing to do")
-                     + (f" (first 500 of {len(result.lines)} shown)" if len(result.lines) > 500 else "")),
+                     + (f" (first {ARTIFACT_ROWS} of {len(result.lines)} shown)"
+                        if len(result.lines) > ARTIFACT_ROWS else "")),
     )
     return result

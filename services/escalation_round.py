@@ -106,7 +106,10 @@ def _unit_names(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str]]:
 def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channels: Iterable[str],
                where: Callable[[Ladder], list], act: Callable[[Connection, Ladder, object], str | None]
                ) -> list[RoundLine]:
-    """Apply `act` to every case matching `where`, CHUNK cases per transaction."""
+    """Apply `act` to every case matching `where`, CHUNK cases per transaction.
+
+    Acting moves a case out of `where`; only the cases left alone are
+    remembered, so the next chunk's query stays small."""
     lines: list[RoundLine] = []
     seen: set[int] = set()
     while True:
@@ -123,15 +126,16 @@ def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channel
                 return lines
             names = _unit_names(conn, {r.unit_id for r in rows})
             for row in rows:
-                seen.add(row.id)
                 try:
                     with conn.begin_nested():
                         action = act(conn, ladder, row)
                 except ConflictError:  # another round got there first
+                    action = None
+                if not action:  # acted-on rows leave the selection by themselves
+                    seen.add(row.id)
                     continue
-                if action:
-                    lines.append(RoundLine(*names[row.unit_id], row.id,
-                                           LEVEL_LABELS[Level(row.level)], action))
+                lines.append(RoundLine(*names[row.unit_id], row.id, LEVEL_LABELS[Level(row.level)],
+                                       action))
 
 
 def issue_automatic(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
