@@ -26,7 +26,8 @@ def list_(ctx: typer.Context, state: Optional[str] = typer.Option(None, "--state
     c: AppContext = ctx.obj
     rows = list_messages(c.db(), state=state, limit=limit)
     if as_json:
-        return out.emit_json([asdict(r) | {"body_text": None} for r in rows])
+        drop = ("body_text", "body_html")
+        return out.emit_json([{k: v for k, v in asdict(r).items() if k not in drop} for r in rows])
     out.table(["id", "state", "channel", "to", "subject", "attempts", "next attempt", "last error"],
               [(r.id, r.state, r.channel, r.recipient, r.subject[:40], r.attempts,
                 out.local(r.next_attempt_at) if r.state == "pending" else "", (r.last_error or "")[:60])
@@ -34,22 +35,32 @@ def list_(ctx: typer.Context, state: Optional[str] = typer.Option(None, "--state
 
 
 @outbox_app.command("show")
-def show(ctx: typer.Context, ref: str):
-    """One message (by id or key): its headers and text."""
+def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="ID|KEY"),
+         html: bool = typer.Option(False, "--html", help="The HTML body instead of the text.")):
+    """One message (by id or key): its headers and body."""
+    from notifications.channels import message_id
     from services.outbox import get_message
 
     c: AppContext = ctx.obj
     m = get_message(c.db(), ref)
     out.say(f"message {m.id} · {m.state} · {m.channel} → {m.recipient} · attempts {m.attempts}")
-    out.say(f"key: {m.key}\nsubject: {m.subject}\ncreated: {out.local(m.created_at)}; sent: {out.local(m.sent_at)}")
+    out.say(f"key: {m.key}")
+    if m.channel == "email":
+        out.say(f"Message-ID: {message_id(m.key)}")
+    out.say(f"subject: {m.subject}")
+    out.say(f"created: {out.local(m.created_at)}; "
+            + (f"sent: {out.local(m.sent_at)}" if m.state == "sent" else
+               "dead" if m.state == "dead" else f"next attempt: {out.local(m.next_attempt_at)}"))
+    if m.claimed_by:
+        out.say(f"claimed by {m.claimed_by} until {out.local(m.claimed_until)}")
     if m.last_error:
         out.say(f"last error: {m.last_error}")
     out.say("")
-    out.say(m.body_text)
+    out.say((m.body_html or "(no HTML body)") if html else m.body_text)
 
 
 @outbox_app.command("retry")
-def retry(ctx: typer.Context, ref: Optional[str] = typer.Argument(None),
+def retry(ctx: typer.Context, ref: Optional[str] = typer.Argument(None, metavar="[ID|KEY]"),
           dead: bool = typer.Option(False, "--dead", help="Every dead message.")):
     """Send a dead (or waiting) message again at the next delivery."""
     from services.outbox import retry as retry_one, retry_dead
@@ -65,16 +76,22 @@ def retry(ctx: typer.Context, ref: Optional[str] = typer.Argument(None),
 
 
 @outbox_app.command("deliver")
-def deliver(ctx: typer.Context):
-    """Run the delivery flow now."""
+def deliver(ctx: typer.Context, batch: int = typer.Option(100, "--batch", min=1, help="Messages per batch.")):
+    """Run the delivery flow now (as of --now)."""
+    from notifications.channels import channels_from_env
+
     c: AppContext = ctx.obj
     c.db()
+    # checked here, before Prefect starts: a bad setting is refused by channels_from_env,
+    # and a drain with no channel at all would only spend every message's attempts
+    if not channels_from_env():
+        raise InvalidInput("no delivery channel configured (RECTIFY_SMTP_HOST, RECTIFY_WEBHOOK_URL "
+                           "or RECTIFY_FILE_DROP): nothing sent")
     c.prefect()
-    from .flow_runner import _run
-    from flows.deliver import deliver_outbox
+    from .delivery_runner import run_delivery
 
-    r = _run(deliver_outbox, as_of=c.now)
-    out.say(f"delivered {r.sent}, to retry {r.failed}, dead {r.dead}")
-    for i, ch, to, outcome, err in r.lines:
-        if outcome != "sent":
-            out.say(f"  message {i} ({ch} → {to}): {outcome}: {err}")
+    r = run_delivery(c.now, batch=batch)
+    out.say(f"delivered {r.sent}, to retry {r.failed}, dead {r.dead}"
+            + (f", given back {r.released}" if r.released else ""))
+    for line in r.problems:
+        out.say(f"  {line}")

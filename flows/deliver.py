@@ -1,5 +1,12 @@
 """deliver_outbox: drain the outbox to the configured channels (SMTP, webhook,
-file drop), in batches, with retries and a dead-letter state."""
+file drop) as of an instant, with backoff and dead letters (services/outbox.py).
+
+A task per batch of messages, never per message (ARCH decision 2); a run
+takes at most MAX_BATCHES batches and leaves the rest to the next run.
+Channels come from this process's environment (RECTIFY_SMTP_*, …) and are
+built inside the task: a password never becomes a task parameter that the
+Prefect UI would show.
+"""
 from __future__ import annotations
 
 import os
@@ -9,53 +16,69 @@ from datetime import datetime
 
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
 from services import outbox
 
 from . import deps
 from .deadline_sweep import ARTIFACT_ROWS, _as_of
 
-__all__ = ["deliver_outbox", "deliver_now", "DeliveryResult"]
+__all__ = ["deliver_outbox", "deliver_now", "DeliveryResult", "ARTIFACT_KEY"]
 
-MAX_BATCHES = 50  # a run sends at most this many batches; the next run takes the rest
+ARTIFACT_KEY = "outbox-delivery"
+MAX_BATCHES = 20
 
 
 @dataclass
 class DeliveryResult:
+    as_of: datetime
     sent: int = 0
     failed: int = 0
     dead: int = 0
-    lines: list = field(default_factory=list)
+    released: int = 0
+    batches: int = 0
+    problems: list[str] = field(default_factory=list)  # one line per message not sent (capped)
 
 
-@task(name="deliver-batch", task_run_name="deliver-batch")
-def deliver_batches(as_of: datetime, batch: int) -> outbox.DrainResult:
-    """All batches in one task: a task per message (or per batch) would cost more
-    than the sending (ARCH decision 2)."""
+# never cached: a cached batch would report sends that did not happen
+@task(name="deliver-batch", task_run_name="deliver-batch-{number}", cache_policy=NO_CACHE)
+def deliver_batch(number: int, as_of: datetime, batch: int, holder: str) -> outbox.DrainResult:
     from notifications.channels import channels_from_env
 
-    channels = channels_from_env()
-    total = outbox.DrainResult()
-    holder = f"{socket.gethostname()}:{os.getpid()}"
-    for _ in range(MAX_BATCHES):
-        r = outbox.drain(deps.engine(), channels, now=as_of, holder=holder, batch=batch)
-        total.sent, total.failed, total.dead = total.sent + r.sent, total.failed + r.failed, total.dead + r.dead
-        total.lines += r.lines
-        if len(r.lines) < batch:
-            break
-    return total
+    return outbox.drain(deps.engine(), channels_from_env(), now=as_of, holder=holder, batch=batch)
 
 
 def deliver_now(as_of: datetime, batch: int = 100) -> DeliveryResult:
-    r = deliver_batches(as_of, batch)
-    if r.lines:
-        create_table_artifact(
-            key="outbox-delivery",
-            table=[{"message": i, "channel": ch, "to": to, "outcome": outcome, "error": err}
-                   for i, ch, to, outcome, err in r.lines[:ARTIFACT_ROWS]],
-            description=f"Outbox delivery as of {as_of.isoformat()}: sent {r.sent}, "
-                        f"to retry {r.failed}, dead {r.dead}")
-    return DeliveryResult(r.sent, r.failed, r.dead, r.lines)
+    """The delivery's tasks and artifact, inside whichever flow runs them (this
+    one, or the daily enforcement flow)."""
+    from notifications.channels import channels_from_env
+
+    channels_from_env()  # a bad setting fails the run here, once, not in every batch
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    total, result = outbox.DrainResult(), DeliveryResult(as_of)
+    for number in range(1, MAX_BATCHES + 1):
+        r = deliver_batch(number, as_of, batch, holder)
+        total.add(r)
+        result.batches = number
+        # a short batch: nothing more is due; a released one: the lease ran out, stop for now
+        if r.claimed < batch or r.released:
+            break
+    result.sent, result.failed, result.dead, result.released = total.sent, total.failed, total.dead, total.released
+    result.problems = [f"message {ln.id} ({ln.channel} → {ln.recipient}): {ln.outcome}: {ln.error}"
+                       for ln in total.lines if ln.outcome != "sent"][:ARTIFACT_ROWS]
+    # the problems first and not all rows: an artifact travels in an event (deadline_sweep.py)
+    rows = sorted(total.lines, key=lambda ln: ln.outcome == "sent")[:ARTIFACT_ROWS]
+    create_table_artifact(
+        key=ARTIFACT_KEY,
+        table=[{"message": ln.id, "key": ln.key, "channel": ln.channel, "to": ln.recipient,
+                "outcome": ln.outcome, "error": ln.error} for ln in rows]
+        or [{"message": "—", "key": "—", "channel": "—", "to": "—", "outcome": "nothing due", "error": ""}],
+        description=(f"Outbox delivery as of {as_of.isoformat()}: sent {total.sent}, to retry "
+                     f"{total.failed}, dead {total.dead}"
+                     + (f", given back {total.released}" if total.released else "")
+                     + (f" (the first {ARTIFACT_ROWS} of {len(total.lines)} rows shown)"
+                        if len(total.lines) > ARTIFACT_ROWS else "")))
+    return result
 
 
 def _run_name() -> str:

@@ -1,15 +1,21 @@
 """Notices rendered from their templates: every kind, strictly, escaped, overridable."""
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 
-from notifications.render import KINDS, REQUIRED_FIELDS, NoticeTemplateError, render_notice
+from notifications.render import DECISION_FIELDS, KINDS, REQUIRED_FIELDS, NoticeTemplateError, \
+    render_notice
+from statemachine.calendar import TZ
+from statemachine.errors import InvalidInput
 
 FULL = {
     "issuer_name": "示例市交通运输局", "doc_number": "示交督〔2023〕7号", "addressee": "甲县交通运输局",
-    "date": "2023年4月8日", "grounds": "根据《示例专项整治实施方案》（示交发〔2023〕1号）有关要求",
+    "date": date(2023, 4, 8), "grounds": "根据《示例专项整治实施方案》（示交发〔2023〕1号）有关要求",
     "facts": ["问题整改逾期：XS-2023-00001（期限 2023年3月31日）", "问题线索未按期核查：XS-2023-00002"],
-    "campaign_title": "示例专项整治", "required_action": "立即整改", "deadline": "2023年4月21日",
+    "campaign_title": "示例专项整治", "required_action": "立即整改",
+    "deadline": datetime(2023, 4, 20, 23, 59, 59, tzinfo=TZ),
     "original_deadline": "2023年4月7日", "verification": "经实地核查已整改到位",
     "receiving_organ": "示例市纪委监委",
 }
@@ -18,6 +24,7 @@ TITLES = {"criticism": "关于对甲县交通运输局的通报批评", "intervi
           "delisting": "关于同意甲县交通运输局挂牌督办事项摘牌的通知",
           "accountability": "关于对甲县交通运输局启动追责问责的通知",
           "transfer": "关于移送甲县交通运输局有关问题线索的函"}
+CLOSINGS = {"criticism": "特此通报。", "chase": "特此催办。", "transfer": "此函。"}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -25,33 +32,90 @@ def test_every_kind_renders_as_an_official_document(kind):
     n = render_notice(kind, FULL)
     assert n.title == TITLES[kind]
     for part in (n.text, n.html):
-        assert "示交督〔2023〕7号" in part and "甲县交通运输局" in part and "2023年4月8日" in part
-        assert "示例市交通运输局" in part and "XS-2023-00001" in part
+        assert "示交督〔2023〕7号" in part and "甲县交通运输局" in part
+        assert "2023年4月8日" in part  # 成文日期 from a date
+        assert "示例市交通运输局" in part and "XS-2023-00001" in part and "XS-2023-00002" in part
+        assert "《示例专项整治实施方案》（示交发〔2023〕1号）" in part  # 依据
+        assert CLOSINGS.get(kind, "特此通知。") in part
+        if "deadline" in REQUIRED_FIELDS[kind]:
+            assert "于2023年4月20日前" in part  # an instant, written as its Beijing date
     lines = n.text.splitlines()
-    assert lines[0] == "示例市交通运输局" and "甲县交通运输局：" in lines  # 发文机关 first, 主送 line
-    if "deadline" in REQUIRED_FIELDS[kind]:
-        assert "2023年4月21日" in n.text and "2023年4月21日" in n.html
-    if kind == "transfer":
-        assert "示例市纪委监委：" in n.text
+    assert lines[:5] == ["示例市交通运输局", "", "示交督〔2023〕7号", "", n.title]  # 发文机关, 字号, 标题
+    addressee = "示例市纪委监委：" if kind == "transfer" else "甲县交通运输局："  # 主送
+    assert lines[6] == addressee and f">{addressee}</p>" in n.html
+    assert lines[-2:] == ["示例市交通运输局", "2023年4月8日"]  # 落款 and 成文日期 close the text
+    assert f"<h1>{n.title}</h1>" in n.html and "<title>" in n.html
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_missing_field_is_refused_naming_it(kind):
+@pytest.mark.parametrize("blank", [None, "  ", "absent"])
+def test_a_missing_field_is_refused_naming_it(kind, blank):
     field = REQUIRED_FIELDS[kind][-1]
+    ctx = {k: v for k, v in FULL.items() if k != field} if blank == "absent" else FULL | {field: blank}
     with pytest.raises(NoticeTemplateError) as e:
-        render_notice(kind, {k: v for k, v in FULL.items() if k != field})
+        render_notice(kind, ctx)
     assert str(e.value) == f"notice '{kind}': missing field '{field}'"
+    assert isinstance(e.value, InvalidInput)
+
+
+def test_no_facts_is_a_missing_field_and_a_string_is_not_a_list():
+    with pytest.raises(NoticeTemplateError, match="missing field 'facts'"):
+        render_notice("criticism", FULL | {"facts": []})
+    with pytest.raises(NoticeTemplateError, match="'facts' must be a list"):
+        render_notice("criticism", FULL | {"facts": "一条"})
 
 
 def test_html_is_escaped_and_text_is_not():
-    n = render_notice("criticism", FULL | {"addressee": "甲县<script>alert(1)</script>"})
-    assert "<script>" not in n.html and "&lt;script&gt;" in n.html
-    assert "甲县<script>alert(1)</script>：" in n.text
+    n = render_notice("criticism", FULL | {"addressee": "甲县<script>alert(1)</script>",
+                                           "facts": ["A & B <b>"]})
+    assert "<script>" not in n.html and "&lt;script&gt;alert(1)&lt;/script&gt;" in n.html
+    assert "<li>A &amp; B &lt;b&gt;</li>" in n.html
+    assert "甲县<script>alert(1)</script>：" in n.text and "1. A & B <b>" in n.text
+    assert n.title == "关于对甲县<script>alert(1)</script>的通报批评"  # the title is text
 
 
 def test_an_unknown_kind_is_refused():
-    with pytest.raises(NoticeTemplateError, match="unknown notice kind 'praise'"):
+    with pytest.raises(NoticeTemplateError, match="^unknown notice kind 'praise' \\(one of criticism, "):
         render_notice("praise", FULL)
+
+
+def test_cc_and_contact_close_the_document():
+    n = render_notice("listed", FULL | {"cc": ["市纪委监委", "市司法局"], "contact": "张三",
+                                        "phone": "0350-1234567"})
+    assert n.text.splitlines()[-3:] == ["（联系人：张三，联系电话：0350-1234567）", "", "抄送：市纪委监委，市司法局。"]
+    assert "抄送：市纪委监委，市司法局。" in n.html and "联系电话：0350-1234567" in n.html
+    assert "抄送" not in render_notice("listed", FULL).text
+
+
+def test_an_interview_with_a_time_and_place_is_a_summons():
+    n = render_notice("interview", FULL | {"interview_at": datetime(2023, 4, 12, 1, 30, tzinfo=TZ),
+                                           "interview_place": "市局三楼会议室"})
+    assert n.title == "约谈通知书"
+    assert "决定于2023年4月12日1时30分在市局三楼会议室对你单位主要负责同志" in n.text
+    assert "函询约谈" not in n.text
+
+
+def test_accountability_decisions_accountable_and_exempt():
+    decided = render_notice("accountability", FULL | {"decision": "accountable",
+                                                      "decision_text": "对相关责任人进行诫勉谈话"})
+    assert decided.title == "关于对甲县交通运输局有关问题追责问责的决定"
+    assert "作出如下决定：对相关责任人进行诫勉谈话。" in decided.text and "特此决定。" in decided.html
+
+    exempt = render_notice("accountability", FULL | {"decision": "exempt",
+                                                     "exemption_grounds": "系为推动发展的无意过失，未谋取私利"})
+    assert exempt.title == "关于对甲县交通运输局有关问题予以容错免责的决定"
+    for part in (exempt.text, exempt.html):
+        assert "三个区分开来" in part and "系为推动发展的无意过失，未谋取私利" in part
+        assert "予以容错免责" in part and "容错免责不免除整改责任" in part
+
+
+@pytest.mark.parametrize("decision", ["accountable", "exempt"])
+def test_a_decision_without_its_grounds_is_refused(decision):
+    [field] = DECISION_FIELDS[decision]
+    with pytest.raises(NoticeTemplateError, match=f"^notice 'accountability': missing field '{field}'$"):
+        render_notice("accountability", FULL | {"decision": decision})
+    with pytest.raises(NoticeTemplateError, match="decision 'pardon' is not one of"):
+        render_notice("accountability", FULL | {"decision": "pardon"})
 
 
 def test_a_campaign_folder_overrides_one_template_and_keeps_the_rest(tmp_path):
@@ -59,5 +123,20 @@ def test_a_campaign_folder_overrides_one_template_and_keeps_the_rest(tmp_path):
         '{% set title %}通报（{{ addressee }}）{% endset %}{{ title }}：{{ required_action }}\n', encoding="utf-8")
     n = render_notice("criticism", FULL, override_dir=tmp_path)
     assert n.title == "通报（甲县交通运输局）" and n.text == "通报（甲县交通运输局）：立即整改\n"
-    assert "通报（甲县交通运输局）" in n.html  # the shipped HTML, with the overriding title
+    assert "<h1>通报（甲县交通运输局）</h1>" in n.html  # the shipped HTML, with the overriding title
     assert render_notice("chase", FULL, override_dir=tmp_path).title == "催办通知书"
+    assert render_notice("criticism", FULL).title == "关于对甲县交通运输局的通报批评"  # others unaffected
+
+
+def test_an_override_using_an_unknown_field_names_it(tmp_path):
+    (tmp_path / "chase.html.j2").write_text("<p>{{ supervisor_phone }}</p>", encoding="utf-8")
+    with pytest.raises(NoticeTemplateError, match="^notice 'chase': missing field 'supervisor_phone'$"):
+        render_notice("chase", FULL, override_dir=tmp_path)
+
+
+def test_a_broken_override_or_a_missing_folder_is_one_line(tmp_path):
+    (tmp_path / "listed.txt.j2").write_text("{% set title %}x{% endset %}\n{% if %}\n", encoding="utf-8")
+    with pytest.raises(NoticeTemplateError, match="^notice 'listed': .*listed.txt.j2, line 2: "):
+        render_notice("listed", FULL, override_dir=tmp_path)
+    with pytest.raises(NoticeTemplateError, match="template folder .* does not exist"):
+        render_notice("listed", FULL, override_dir=tmp_path / "nope")
