@@ -8,7 +8,8 @@ from datetime import datetime
 
 from statemachine.errors import RectifyError
 
-__all__ = ["run_sweep", "run_enforcement", "run_escalation", "quiet_flows", "PrefectUnavailable"]
+__all__ = ["run_sweep", "run_enforcement", "run_escalation", "run_open_round", "run_close_round",
+           "quiet_flows", "PrefectUnavailable"]
 
 _process_settings = ExitStack()
 
@@ -55,6 +56,18 @@ def run_escalation(campaign: str, as_of: datetime):
     from flows.escalation_round import escalation_round
 
     return _run(escalation_round, campaign=campaign, as_of=as_of)
+
+
+def run_open_round(campaign: str, code: str, actor: str, as_of: datetime):
+    from flows.lookback import open_round
+
+    return _run(open_round, campaign=campaign, code=code, actor=actor, as_of=as_of)
+
+
+def run_close_round(campaign: str, code: str, actor: str, as_of: datetime):
+    from flows.lookback import close_round
+
+    return _run(close_round, campaign=campaign, code=code, actor=actor, as_of=as_of)
 
 
 def _run(flow, **params):

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from models.db import default_url, make_engine, normalize_url
 from statemachine.calendar import WorkingCalendar
 
-__all__ = ["engine", "calendar"]
+__all__ = ["engine", "calendar", "transient"]
 
 
 @lru_cache(maxsize=4)
@@ -33,3 +33,11 @@ def _calendar(path: str | None) -> WorkingCalendar:
 
 def calendar() -> WorkingCalendar:
     return _calendar(os.environ.get("RECTIFY_CALENDAR_OVERRIDES") or None)
+
+
+def transient(task, task_run, state) -> bool:
+    """Retry a task on infrastructure trouble, never on a refusal of ours (bad
+    input, permissions, a conflict): those fail the same way every time."""
+    from statemachine.errors import RectifyError
+
+    return not isinstance(getattr(state, "data", None), RectifyError)

@@ -15,7 +15,8 @@ from .types import UTCDateTime
 
 __all__ = ["Base", "Campaign", "Stage", "Unit", "User", "DeliverableRecord", "Clue",
            "Lapse", "AuditRecord", "AuditHead", "JobFiring", "SweepRun", "EscalationCase",
-           "CaseLapse", "DocCounter", "Notice", "OutboxMessage"]
+           "CaseLapse", "DocCounter", "Notice", "OutboxMessage", "InspectionRound", "InspectionTeam",
+           "RoundUnit", "InspectionCheck"]
 
 
 class Base(DeclarativeBase):
@@ -340,3 +341,95 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InspectionRound(Base):
+    """A look-back round (回头看) or field inspection (实地督察), DOMAIN §6."""
+
+    __tablename__ = "inspection_rounds"
+    __table_args__ = (UniqueConstraint("campaign_id", "code"),
+                      Index("ix_rounds_due", "campaign_id", "state", "deadline_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))      # look_back | field_inspection
+    state: Mapped[str] = mapped_column(String(20))
+    organiser_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    scope_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    spec_json: Mapped[str] = mapped_column(Text)       # the validated RoundSpec
+    seed: Mapped[str] = mapped_column(String(20))      # recorded so anyone can re-draw the sample
+    deadline: Mapped[date] = mapped_column(Date)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    visit_from: Mapped[date | None] = mapped_column(Date)
+    visit_to: Mapped[date | None] = mapped_column(Date)
+    candidates: Mapped[int] = mapped_column(Integer, default=0)
+    selected: Mapped[int] = mapped_column(Integer, default=0)
+    digest: Mapped[str | None] = mapped_column(String(64))  # of the drawn item numbers
+    tally_json: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class InspectionTeam(Base):
+    """督察组: members are the campaign's people (usernames)."""
+
+    __tablename__ = "inspection_teams"
+    __table_args__ = (UniqueConstraint("round_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_rounds.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    leader: Mapped[str | None] = mapped_column(String(64))
+    members_json: Mapped[str] = mapped_column(Text)
+
+
+class RoundUnit(Base):
+    """A unit in a round: its team, visit day, and what the draw saw there.
+
+    `candidates_json` keeps a sample's candidates ([number, weight] pairs), so
+    the draw can be repeated from the recorded seed afterwards."""
+
+    __tablename__ = "round_units"
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_rounds.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_teams.id"))
+    visit_on: Mapped[date | None] = mapped_column(Date)
+    candidates: Mapped[int] = mapped_column(Integer, default=0)
+    selected: Mapped[int] = mapped_column(Integer, default=0)
+    candidates_json: Mapped[str | None] = mapped_column(Text)
+
+
+class InspectionCheck(Base):
+    """One selected item's re-check; (round, clue) is its natural key."""
+
+    __tablename__ = "inspection_checks"
+    __table_args__ = (UniqueConstraint("round_id", "clue_id"),
+                      Index("ix_checks_round_state", "round_id", "state"),
+                      Index("ix_checks_round_unit", "round_id", "unit_id"),
+                      Index("ix_checks_clue", "clue_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("inspection_rounds.id", ondelete="CASCADE"))
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_teams.id"))
+    state: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str | None] = mapped_column(String(20))
+    inspector: Mapped[str | None] = mapped_column(String(100))
+    findings: Mapped[str | None] = mapped_column(Text)
+    attachment: Mapped[str | None] = mapped_column(String(500))
+    checked_on: Mapped[date | None] = mapped_column(Date)
+    new_deadline: Mapped[date | None] = mapped_column(Date)  # a relapse's rectification deadline
+    recorded_by: Mapped[str | None] = mapped_column(String(64))
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # reopen/escalation done
+    applied_note: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)

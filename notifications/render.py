@@ -41,6 +41,9 @@ Per kind, in addition (``REQUIRED_FIELDS``):
                     "exempt"      容错免责决定, needs exemption_grounds (三个区分开来)
     transfer        移交纪检监察函 receiving_organ (主送: 纪委监委); the unit concerned
                     is `addressee`
+    inspection      回头看 / 实地督察通知 round_title, kind_label (整改“回头看” or 实地督察),
+                    deadline; `facts` are the arrangements (scope, items, sampling,
+                    schedule, methods, teams); 主送 各有关单位
 
 Dates (date, deadline, original_deadline) may be dates or strings. Optional
 everywhere: `cc` (抄送, a string or a list), `contact` (联系人) and `phone`.
@@ -74,6 +77,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "delisting": COMMON + ("verification",),
     "accountability": COMMON + ("required_action", "deadline"),
     "transfer": COMMON + ("receiving_organ",),
+    "inspection": COMMON + ("round_title", "kind_label", "deadline"),
 }
 # accountability: what each `decision` needs besides REQUIRED_FIELDS
 DECISION_FIELDS: dict[str | None, tuple[str, ...]] = {

@@ -56,12 +56,15 @@ def _insert(conn: Connection, table):
     return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 
 
-def propose_for_lapses(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar
-                       ) -> list[RoundLine]:
+def propose_for_lapses(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
+                       causes: Iterable[str] | None = None) -> list[RoundLine]:
+    """`causes` limits the step to lapses of those kinds (a round's faked findings)."""
     with transaction(engine) as conn:
         ladder = _ladder(conn, campaign, calendar, ())
         cid = ladder.campaign_id
-        rules = {r.cause: r.level for r in ladder.policy.rules}
+        rules = ladder.policy.levels()
+        if causes is not None:
+            rules = {k: v for k, v in rules.items() if k in set(causes)}
         if not rules:
             return []
         open_key = cast(L.c.unit_id, String) + literal(":") + L.c.kind
@@ -88,7 +91,7 @@ def propose_for_lapses(engine: Engine, campaign: str, *, now: datetime, calendar
         # every unlinked lapse goes to the open case of its unit and cause
         link = (select(L.c.id, E.c.id).join(E, and_(E.c.campaign_id == L.c.campaign_id,
                                                      E.c.open_key == open_key))
-                .where(L.c.campaign_id == cid, unlinked))
+                .where(L.c.campaign_id == cid, L.c.kind.in_(list(rules)), unlinked))
         conn.execute(_insert(conn, CL).from_select(["lapse_id", "case_id"], link)
                      .on_conflict_do_nothing())
         names = _unit_names(conn, {r.unit_id for r in created})

@@ -79,9 +79,11 @@ def _recipients(unit_row, channels: Iterable[str]) -> list[tuple[str, str]]:
 
 def issue_notice(conn: Connection, *, campaign_id: int, case_id: int | None, kind: str, key: str,
                  issuer: str, unit_id: int, context: Mapping, now: datetime,
-                 channels: Iterable[str] = (), template_dir: Path | None = None) -> int | None:
+                 channels: Iterable[str] = (), template_dir: Path | None = None,
+                 addressee: str | None = None) -> int | None:
     """Number, render and store one notice and queue its messages; returns its id,
-    or None when a notice with this natural key already exists (a re-run)."""
+    or None when a notice with this natural key already exists (a re-run).
+    `addressee` (主送) is the unit's name unless given (各有关单位)."""
     from notifications.render import render_notice
 
     if conn.execute(select(N.c.id).where(N.c.campaign_id == campaign_id, N.c.key == key)).first():
@@ -90,7 +92,7 @@ def issue_notice(conn: Connection, *, campaign_id: int, case_id: int | None, kin
     seq = allocate_number(conn, issuer, year)
     doc_number = f"{issuer}〔{year}〕{seq}号"
     unit = conn.execute(select(U).where(U.c.id == unit_id)).one()
-    rendered = render_notice(kind, {**context, "doc_number": doc_number, "addressee": unit.name,
+    rendered = render_notice(kind, {**context, "doc_number": doc_number, "addressee": addressee or unit.name,
                                     "date": chinese_date(local_date(now))},
                              override_dir=template_dir)
     notice_id = conn.execute(insert(N).values(

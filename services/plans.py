@@ -6,15 +6,17 @@ YAML is composed into nodes first to keep each value's line number.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from statemachine.errors import InvalidInput
 from statemachine.plan import Plan
 
-__all__ = ["PlanError", "read_plan", "parse_plan", "shipped_plans", "PLANS_DIR"]
+__all__ = ["PlanError", "read_plan", "parse_plan", "parse_yaml_model", "shipped_plans", "PLANS_DIR"]
+
+M = TypeVar("M", bound=BaseModel)
 
 PLANS_DIR = Path(__file__).resolve().parent.parent / "deploy" / "plans"
 
@@ -79,6 +81,12 @@ def _scalars(node: yaml.Node | None, path: tuple):
 
 
 def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
+    return parse_yaml_model(text, Plan, source=source,
+                            shape="a plan must be a YAML mapping with campaign, units, stages …")
+
+
+def parse_yaml_model(text: str, model: type[M], *, source: str, shape: str) -> M:
+    """YAML text validated as `model`; any error is one PlanError naming file:line: field."""
     node = None
     try:
         node = yaml.compose(text)
@@ -91,10 +99,10 @@ def parse_plan(text: str, *, source: str = "<plan>") -> Plan:
         # PyYAML builds dates itself and lets ValueError out for 2023-02-30
         raise _bad_scalar(source, node, e) from None
     if not isinstance(data, dict):
-        raise PlanError(f"{source}: a plan must be a YAML mapping with campaign, units, stages …")
+        raise PlanError(f"{source}: {shape}")
     lines = _lines(node) if node is not None else {}
     try:
-        return Plan.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
         # model-level validators report at the enclosing object; keep their loc

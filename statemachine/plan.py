@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "Person", "StageSpec",
            "Deliverable", "ReportingDuty", "Schedule", "ClueRules", "LEVELS", "CHANNELS",
-           "EscalationPolicy", "EscalationRule", "WarningColours", "LAPSE_CAUSES"]
+           "EscalationPolicy", "EscalationRule", "WarningColours", "LAPSE_CAUSES", "FAKED_LEVEL", "Period", "KEY"]
 
 LEVELS = ("central", "province", "prefecture", "county", "department", "team")
 # 线索来源 (DOMAIN §4)
@@ -165,8 +165,10 @@ class ClueRules(_Strict):
 
 
 # What a lapse is about; each kind the sweep records is a cause on the ladder.
+# `faked` (弄虚作假) is what a look-back check finds; it is 追责问责 at least.
 LAPSE_CAUSES = ("stage_deadline", "verify_overdue", "rectify_overdue", "missed_report",
-                "no_progress", "repeated_reject")
+                "no_progress", "repeated_reject", "faked")
+FAKED_LEVEL = 4
 
 
 class EscalationRule(_Strict):
@@ -190,8 +192,10 @@ class WarningColours(_Strict):
 def _default_rules() -> list[EscalationRule]:
     # 002/003/004: 工作不力、进展缓慢 → 通报批评; a 销号 refused again and again is
     # 敷衍塞责, answered by an interview of the unit's leaders.
-    return [EscalationRule(cause=c, level=1) for c in LAPSE_CAUSES if c != "repeated_reject"] \
-        + [EscalationRule(cause="repeated_reject", level=2)]
+    return [EscalationRule(cause=c, level=1) for c in LAPSE_CAUSES
+            if c not in ("repeated_reject", "faked")] \
+        + [EscalationRule(cause="repeated_reject", level=2),
+           EscalationRule(cause="faked", level=FAKED_LEVEL)]
 
 
 class EscalationPolicy(_Strict):
@@ -228,10 +232,17 @@ class EscalationPolicy(_Strict):
         causes = [r.cause for r in self.rules]
         if len(causes) != len(set(causes)):
             raise ValueError("one rule per cause")
+        if (self.level_for("faked") or FAKED_LEVEL) < FAKED_LEVEL:
+            raise ValueError("faked (弄虚作假) is answered by 追责问责 (level 4) or 移交纪检监察 (5)")
         return self
 
     def level_for(self, cause: str) -> int | None:
         return next((r.level for r in self.rules if r.cause == cause), None)
+
+    def levels(self) -> dict[str, int]:
+        """cause → level; 弄虚作假 found by a look-back always has one, even when a
+        plan's own rules leave it out."""
+        return {"faked": FAKED_LEVEL} | {r.cause: r.level for r in self.rules}
 
 
 class Plan(_Strict):

@@ -1,0 +1,245 @@
+"""Recording checks of an open round, and moving a unit to another team.
+
+An inspector records a check of an item assigned to their team; a
+supervisor of the organising unit may record any check of the round and
+revise a recorded one while the round is open. Every change is audited.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Engine, select, update
+
+from models.db import transaction
+from models.tables import Clue, InspectionCheck, InspectionTeam, RoundUnit, Unit
+from statemachine.assignment import TeamSlot, may_inspect
+from statemachine.calendar import WorkingCalendar, local_date
+from statemachine.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
+from statemachine.lookback import CHECK_CHART, METHODS, OUTCOMES, CheckContext, method_key
+from statemachine.table import Subject
+
+from . import audit
+from .directory import Actor, actor as lookup_actor, campaign_row, unit_by_code, unit_by_id
+from .rounds import load_round, require_organiser, spec_of
+
+__all__ = ["CheckInput", "CheckView", "record_check", "revise_check", "reassign_unit", "list_checks"]
+
+T, U, TM, RU, CK = (Clue.__table__, Unit.__table__, InspectionTeam.__table__, RoundUnit.__table__,
+                    InspectionCheck.__table__)
+
+
+@dataclass(frozen=True)
+class CheckInput:
+    method: str | None = None
+    inspector: str | None = None   # who checked; the recording user by default
+    findings: str | None = None
+    checked_on: date | None = None  # the recording day by default
+    attachment: str | None = None
+    deadline: date | None = None    # a relapsed item's new deadline (default: the round's rule)
+    reason: str | None = None       # for a revision
+
+
+@dataclass(frozen=True)
+class CheckView:
+    id: int
+    number: str
+    summary: str
+    unit: str
+    unit_name: str
+    team: str | None
+    state: str
+    method: str | None
+    inspector: str | None
+    findings: str | None
+    checked_on: date | None
+    new_deadline: date | None
+    applied_note: str | None
+    version: int
+
+
+def _select():
+    return (select(CK, T.c.number, T.c.summary, U.c.code.label("unit_code"), U.c.name.label("unit_name"),
+                   TM.c.code.label("team_code"))
+            .join(T, T.c.id == CK.c.clue_id).join(U, U.c.id == CK.c.unit_id)
+            .outerjoin(TM, TM.c.id == CK.c.team_id))
+
+
+def _view(r) -> CheckView:
+    return CheckView(r.id, r.number, r.summary, r.unit_code, r.unit_name, r.team_code, r.state, r.method,
+                     r.inspector, r.findings, r.checked_on, r.new_deadline, r.applied_note, r.version)
+
+
+def _load_check(conn: Connection, round_row, ref: str):
+    """A check by its id or by the item's number."""
+    match = T.c.number == ref
+    if ref.isdigit():
+        match = match | (CK.c.id == int(ref))
+    row = conn.execute(_select().where(CK.c.round_id == round_row.id, match)).first()
+    if row is None:
+        raise NotFound(f"round {round_row.code} has no check of '{ref}' (see 'rectify round checks')")
+    return row
+
+
+def _authorize(conn: Connection, who: Actor, round_row, check, what: str) -> None:
+    """Team members record their team's checks; the organiser's supervisors any check."""
+    organiser = unit_by_id(conn, round_row.organiser_unit_id)
+    if who.role == "supervisor" and organiser.path.startswith(who.unit.path):
+        return
+    if check.team_id is not None:
+        members = json.loads(conn.execute(select(TM.c.members_json).where(TM.c.id == check.team_id))
+                             .scalar_one())
+        if who.username in members:
+            return
+        raise PermissionDenied(f"{who.username} may not {what}: {check.number} is assigned to team "
+                               f"{check.team_code}, and {who.username} is not in it")
+    raise PermissionDenied(f"{who.username} ({who.role}) may not {what}: only a supervisor of "
+                           f"{organiser.name} or a member of the item's team may")
+
+
+def _require_open(round_row) -> None:
+    if round_row.state != "open":
+        raise InvalidInput(f"round {round_row.code} is {round_row.state}; checks are recorded while it is open")
+
+
+def record_check(engine: Engine, campaign: str, code: str, ref: str, outcome: str, *, actor: str,
+                 now: datetime, calendar: WorkingCalendar, data: CheckInput,
+                 expected_version: int | None = None) -> CheckView:
+    """Record what a check found: confirmed, relapsed or faked."""
+    if outcome not in OUTCOMES:
+        raise InvalidInput(f"unknown outcome '{outcome}' (one of {', '.join(OUTCOMES)})")
+    trigger = OUTCOMES[outcome]
+    with transaction(engine) as conn:
+        camp = campaign_row(conn, campaign)
+        rnd = load_round(conn, camp.id, code)
+        check = _load_check(conn, rnd, ref)
+        who = lookup_actor(conn, camp.id, actor)
+        _authorize(conn, who, rnd, check, f"record a check of {check.number}")
+        _require_open(rnd)
+        if expected_version is not None and expected_version != check.version:
+            raise ConflictError(f"check of {check.number} changed since version {expected_version}: it is "
+                                f"now version {check.version} ({check.state}); reload and retry")
+        spec = spec_of(rnd)
+        checked_on = data.checked_on or local_date(now)
+        method = method_key(data.method) if data.method else None
+        ctx = CheckContext(method=data.method, inspector=data.inspector or who.name or who.username,
+                           findings=data.findings, checked_on=checked_on)
+        t = CHECK_CHART.fire(Subject(state=check.state, ctx=ctx, entity=f"check of {check.number}"), trigger)
+        if spec.methods and method not in spec.methods:
+            raise InvalidInput(f"--method: this round uses {'、'.join(METHODS[m] for m in spec.methods)}, "
+                               f"not {METHODS[method]}")
+        if checked_on > local_date(now):
+            raise InvalidInput(f"--on: {checked_on} is in the future")
+        if rnd.opened_at and checked_on < local_date(rnd.opened_at):
+            raise InvalidInput(f"--on: {checked_on} is before the round opened ({local_date(rnd.opened_at)})")
+        if rnd.visit_from and rnd.visit_to and check.team_id is not None \
+                and not rnd.visit_from <= checked_on <= rnd.visit_to:
+            raise InvalidInput(f"--on: {checked_on} is outside the visit window "
+                               f"{rnd.visit_from} – {rnd.visit_to}")
+        new_deadline = None
+        if outcome in ("relapsed", "faked"):  # the item is reopened when the round closes
+            new_deadline = data.deadline or calendar.add_working_days(checked_on, spec.reopen_working_days)
+            if new_deadline <= checked_on:
+                raise InvalidInput(f"--deadline: {new_deadline} must be after the check ({checked_on})")
+        elif data.deadline:
+            raise InvalidInput("--deadline is the reopened item's new deadline: it applies to "
+                               "relapsed or faked findings only")
+        done = conn.execute(update(CK).where(CK.c.id == check.id, CK.c.version == check.version).values(
+            state=t.dest.value, method=method, inspector=ctx.inspector, findings=data.findings,
+            attachment=data.attachment, checked_on=checked_on, new_deadline=new_deadline,
+            recorded_by=who.username, recorded_at=now, version=CK.c.version + 1))
+        if done.rowcount != 1:
+            raise ConflictError(f"check of {check.number} was changed by someone else meanwhile; reload and retry")
+        audit.append(conn, camp.id, [audit.now_record(
+            at=now, actor=who.username, unit_id=check.unit_id, entity="check", entity_id=check.id,
+            from_state=check.state, to_state=t.dest.value, trigger=trigger, reason=data.findings,
+            detail={"round": code, "item": check.number, "method": method, "inspector": ctx.inspector,
+                    "checked_on": checked_on.isoformat(), "attachment": data.attachment,
+                    "new_deadline": new_deadline.isoformat() if new_deadline else None})])
+        return _view(_load_check(conn, rnd, str(check.id)))
+
+
+def revise_check(engine: Engine, campaign: str, code: str, ref: str, *, actor: str, now: datetime,
+                 reason: str | None) -> CheckView:
+    """A supervisor takes a recorded outcome back (to pending) while the round is open."""
+    with transaction(engine) as conn:
+        camp = campaign_row(conn, campaign)
+        rnd = load_round(conn, camp.id, code)
+        check = _load_check(conn, rnd, ref)
+        who = lookup_actor(conn, camp.id, actor)
+        require_organiser(who, unit_by_id(conn, rnd.organiser_unit_id), f"revise a check of {check.number}")
+        _require_open(rnd)
+        t = CHECK_CHART.fire(Subject(state=check.state, ctx=CheckContext(reason=reason),
+                                     entity=f"check of {check.number}"), "revise")
+        done = conn.execute(update(CK).where(CK.c.id == check.id, CK.c.version == check.version).values(
+            state=t.dest.value, method=None, inspector=None, findings=None, attachment=None,
+            checked_on=None, new_deadline=None, recorded_by=None, recorded_at=None,
+            version=CK.c.version + 1))
+        if done.rowcount != 1:
+            raise ConflictError(f"check of {check.number} was changed by someone else meanwhile; reload and retry")
+        audit.append(conn, camp.id, [audit.now_record(
+            at=now, actor=who.username, unit_id=check.unit_id, entity="check", entity_id=check.id,
+            from_state=check.state, to_state=t.dest.value, trigger="revise", reason=reason,
+            detail={"round": code, "item": check.number, "was": {
+                "method": check.method, "inspector": check.inspector, "findings": check.findings}})])
+        return _view(_load_check(conn, rnd, str(check.id)))
+
+
+def reassign_unit(engine: Engine, campaign: str, code: str, unit: str, team: str, *, actor: str,
+                  now: datetime, visit_on: date | None = None) -> int:
+    """Give a unit (and its pending checks) to another team; returns the checks moved."""
+    with transaction(engine) as conn:
+        camp = campaign_row(conn, campaign)
+        rnd = load_round(conn, camp.id, code)
+        who = lookup_actor(conn, camp.id, actor)
+        require_organiser(who, unit_by_id(conn, rnd.organiser_unit_id), f"assign teams of round {code}")
+        if rnd.state not in ("planned", "open"):
+            raise InvalidInput(f"round {code} is {rnd.state}; teams are assigned while it is planned or open")
+        target = unit_by_code(conn, camp.id, unit)
+        ru = conn.execute(select(RU).where(RU.c.round_id == rnd.id, RU.c.unit_id == target.id)).first()
+        if ru is None:
+            raise InvalidInput(f"{target.name} has no items in round {code}")
+        t = conn.execute(select(TM).where(TM.c.round_id == rnd.id, TM.c.code == team)).first()
+        if t is None:
+            known = conn.execute(select(TM.c.code).where(TM.c.round_id == rnd.id)).scalars().all()
+            raise InvalidInput(f"unknown team '{team}' (teams: {', '.join(known) or 'none'})")
+        if visit_on and rnd.visit_from and not rnd.visit_from <= visit_on <= rnd.visit_to:
+            raise InvalidInput(f"--visit: {visit_on} is outside the visit window {rnd.visit_from} – {rnd.visit_to}")
+        from .round_open import _team_slots
+
+        slot = next(s for s in _team_slots(conn, rnd.id) if s.team == t.id)
+        scope = unit_by_id(conn, rnd.scope_unit_id)
+        if not may_inspect(TeamSlot(slot.team, slot.code, slot.member_paths), target.path, scope.path):
+            raise InvalidInput(f"team {team} may not inspect {target.name}: one of its members comes "
+                               f"from that unit or from a unit above it (回避)")
+        conn.execute(update(RU).where(RU.c.round_id == rnd.id, RU.c.unit_id == target.id)
+                     .values(team_id=t.id, visit_on=visit_on or ru.visit_on))
+        moved = conn.execute(update(CK).where(CK.c.round_id == rnd.id, CK.c.unit_id == target.id,
+                                              CK.c.state == "pending").values(team_id=t.id)
+                             .execution_options(preserve_rowcount=True)).rowcount
+        audit.append(conn, camp.id, [audit.now_record(
+            at=now, actor=who.username, unit_id=target.id, entity="round", entity_id=rnd.id,
+            from_state=rnd.state, to_state=rnd.state, trigger="assign", reason=None,
+            detail={"unit": target.code, "team": team, "checks": moved,
+                    "visit_on": (visit_on or ru.visit_on).isoformat() if (visit_on or ru.visit_on) else None})])
+        return moved
+
+
+def list_checks(engine: Engine, campaign: str, code: str, *, unit: str | None = None,
+                team: str | None = None, state: str | None = None, limit: int = 200) -> list[CheckView]:
+    with engine.connect() as conn:
+        camp = campaign_row(conn, campaign)
+        rnd = load_round(conn, camp.id, code)
+        q = _select().where(CK.c.round_id == rnd.id)
+        if unit:
+            q = q.where(CK.c.unit_id == unit_by_code(conn, camp.id, unit).id)
+        if team:
+            q = q.where(TM.c.code == team)
+        if state:
+            try:
+                q = q.where(CK.c.state == CHECK_CHART.coerce(state).value)
+            except ValueError:
+                raise InvalidInput(f"unknown check state '{state}' "
+                                   f"(one of {', '.join(s.value for s in CHECK_CHART.state_list)})") from None
+        return [_view(r) for r in conn.execute(q.order_by(U.c.code, T.c.number).limit(limit))]

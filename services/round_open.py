@@ -1,0 +1,309 @@
+"""Opening a round: draw (select, assign, create checks) and notify.
+
+`draw` is one transaction: a half-drawn round never exists, and a second
+run finds the round drawn and changes nothing. Taking every closed item is
+one INSERT … SELECT; a sample streams the candidates once, draws in Python
+(statemachine/sampling.py, reproducible from the recorded seed) and keeps
+each unit's candidates so the draw can be repeated afterwards.
+
+`notify` issues the round's notice (one numbered document to all units in
+scope), sends each unit its part and each team its assignment, and moves
+the round to open, in one transaction.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from sqlalchemy import Connection, Engine, func, insert, literal, select, update
+
+from models.db import transaction
+from models.tables import Clue, InspectionCheck, InspectionRound, InspectionTeam, Notice, RoundUnit, Unit, \
+    User
+from statemachine.assignment import TeamSlot, UnitLoad, assign_units, visit_days
+from statemachine.calendar import TZ, WorkingCalendar, end_of_day
+from statemachine.clue import OPEN_STATES
+from statemachine.errors import InvalidInput
+from statemachine.lookback import ITEM_KINDS, METHODS, ROUND_KINDS
+from statemachine.sampling import Candidate, RiskRules, digest, draw as draw_sample, risk_weights
+
+from . import audit, outbox
+from .directory import actor as lookup_actor, campaign_row, unit_by_id
+from .escalations import Ladder
+from .notices import _recipients, chinese_date, issue_notice
+from .rounds import fire_round, load_round, require_organiser, spec_of
+
+__all__ = ["draw", "notify", "DrawResult", "NotifyResult", "candidate_filter"]
+
+T, U, TM, RU, CK, US, RD, N = (Clue.__table__, Unit.__table__, InspectionTeam.__table__,
+                               RoundUnit.__table__, InspectionCheck.__table__, User.__table__,
+                               InspectionRound.__table__, Notice.__table__)
+_UNIT_ITEMS_SHOWN = 200  # a unit's message lists this many items, then says how many more
+
+
+@dataclass
+class DrawResult:
+    round: str
+    candidates: int
+    selected: int
+    units: int
+    seed: str
+    digest: str | None
+    already: bool = False
+    per_unit: list[dict] = field(default_factory=list)
+
+
+def candidate_filter(round_row, spec, scope, *, now: datetime) -> list:
+    """The closed items of the round's kinds, in its scope and period, below the organiser."""
+    in_scope = select(U.c.id).where(U.c.campaign_id == round_row.campaign_id,
+                                    U.c.path.startswith(scope.path), U.c.participates.is_(True),
+                                    U.c.id != round_row.organiser_unit_id)
+    where = [T.c.campaign_id == round_row.campaign_id, T.c.state == "closed",
+             T.c.kind.in_(spec.items), T.c.unit_id.in_(in_scope), T.c.closed_at <= now]
+    if spec.closed:
+        where += [T.c.closed_at >= datetime.combine(spec.closed.start, time.min, TZ),
+                  T.c.closed_at <= end_of_day(spec.closed.end)]
+    return where
+
+
+def _team_slots(conn: Connection, round_id: int) -> list[TeamSlot]:
+    slots = []
+    for t in conn.execute(select(TM).where(TM.c.round_id == round_id).order_by(TM.c.code)):
+        members = json.loads(t.members_json)
+        unit_ids = {t.unit_id} | set(conn.execute(select(US.c.unit_id).where(
+            US.c.username.in_(members), US.c.unit_id.is_not(None),
+            US.c.campaign_id == select(U.c.campaign_id).where(U.c.id == t.unit_id).scalar_subquery()))
+            .scalars())
+        paths = tuple(conn.execute(select(U.c.path).where(U.c.id.in_(unit_ids))).scalars())
+        slots.append(TeamSlot(t.id, t.code, paths))
+    return slots
+
+
+def _assign(conn: Connection, row, spec, scope, loads: list[UnitLoad]) -> tuple[dict, dict]:
+    assignment = assign_units(loads, _team_slots(conn, row.id), scope_path=scope.path)
+    visits = visit_days(assignment, loads, spec.visits.start, spec.visits.end) \
+        if spec.visits and assignment else {}
+    return assignment, visits
+
+
+def draw(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime) -> DrawResult:
+    with transaction(engine) as conn:
+        camp = campaign_row(conn, campaign)
+        row = load_round(conn, camp.id, code, lock=True)
+        who = lookup_actor(conn, camp.id, actor)
+        require_organiser(who, unit_by_id(conn, row.organiser_unit_id), f"open round {code}")
+        if row.digest is not None:  # drawn before: a re-run changes nothing
+            return DrawResult(code, row.candidates, row.selected,
+                              conn.execute(select(func.count()).select_from(RU)
+                                           .where(RU.c.round_id == row.id)).scalar_one(),
+                              row.seed, row.digest, already=True)
+        if row.state != "planned":
+            raise InvalidInput(f"round {code} is {row.state}; only a planned round can be opened")
+        spec = spec_of(row)
+        scope = unit_by_id(conn, row.scope_unit_id)
+        where = candidate_filter(row, spec, scope, now=now)
+        units = {u.id: u for u in conn.execute(select(U.c.id, U.c.code, U.c.path)
+                                               .where(U.c.campaign_id == camp.id))}
+        if spec.selection.mode == "all":
+            counts = dict(conn.execute(select(T.c.unit_id, func.count()).where(*where)
+                                       .group_by(T.c.unit_id)).all())
+            loads = [UnitLoad(u, units[u].code, units[u].path, n) for u, n in counts.items()]
+            assignment, visits = _assign(conn, row, spec, scope, loads)
+            _insert_units(conn, row.id, loads, counts, assignment, visits, candidates=None)
+            team = select(RU.c.team_id).where(RU.c.round_id == row.id, RU.c.unit_id == T.c.unit_id) \
+                .scalar_subquery()
+            conn.execute(insert(CK).from_select(
+                ["round_id", "clue_id", "unit_id", "team_id", "state", "version"],
+                select(literal(row.id), T.c.id, T.c.unit_id, team, literal("pending"), literal(1))
+                .where(*where)))
+            candidates = selected = sum(counts.values())
+        else:
+            candidates, selected, loads, counts, assignment = _draw_sample(conn, row, spec, scope, where,
+                                                                           units)
+        numbers = conn.execute(select(T.c.number).join(CK, CK.c.clue_id == T.c.id)
+                               .where(CK.c.round_id == row.id)).scalars().all()
+        fingerprint = digest(numbers)
+        conn.execute(update(RD).where(RD.c.id == row.id).values(
+            candidates=candidates, selected=selected, digest=fingerprint, updated_at=now,
+            updated_by=who.username, version=RD.c.version + 1))
+        audit.append(conn, camp.id, [audit.now_record(
+            at=now, actor=who.username, unit_id=row.organiser_unit_id, entity="round", entity_id=row.id,
+            from_state=row.state, to_state=row.state, trigger="draw", reason=None,
+            detail={"seed": row.seed, "mode": spec.selection.mode, "candidates": candidates,
+                    "selected": selected, "units": len(loads), "digest": fingerprint})])
+        per_unit = [{"unit": units[ld.unit].code, "candidates": counts.get(ld.unit, ld.items),
+                     "selected": ld.items, "team": assignment.get(ld.unit)}
+                    for ld in sorted(loads, key=lambda ld: units[ld.unit].code)]
+        return DrawResult(code, candidates, selected, len(loads), row.seed, fingerprint,
+                          per_unit=per_unit)
+
+
+def _insert_units(conn: Connection, round_id: int, loads: list[UnitLoad], counts: dict[int, int],
+                  assignment: dict, visits: dict, *, candidates: dict[int, list] | None) -> None:
+    if not loads:
+        return
+    conn.execute(insert(RU), [dict(
+        round_id=round_id, unit_id=ld.unit, team_id=assignment.get(ld.unit), visit_on=visits.get(ld.unit),
+        candidates=counts[ld.unit], selected=ld.items,
+        candidates_json=json.dumps(candidates[ld.unit]) if candidates is not None else None)
+        for ld in loads])
+
+
+def _draw_sample(conn: Connection, row, spec, scope, where, units):
+    sel = spec.selection
+    rows = conn.execute(select(T.c.id, T.c.number, T.c.unit_id, T.c.received_at, T.c.closed_at,
+                               func.coalesce(func.length(func.trim(T.c.evidence)), 0).label("ev"))
+                        .where(*where)).all()
+    ids = {r.number: r.id for r in rows}
+    cands = [Candidate(r.number, r.unit_id,
+                       (r.closed_at - r.received_at).total_seconds() / 86400.0, int(r.ev)) for r in rows]
+    if sel.risk_weighted:
+        busy = set(conn.execute(select(T.c.unit_id).where(
+            T.c.campaign_id == row.campaign_id, T.c.kind.in_(spec.items),
+            T.c.state.in_([s.value for s in OPEN_STATES])).distinct()).scalars())
+        full = {c.unit for c in cands} - busy
+        cands = risk_weights(cands, full_units=full, rules=RiskRules(**sel.risk.model_dump()))
+    drawn = draw_sample(int(row.seed), cands, count=sel.count, share=sel.share, minimum=sel.min_per_unit)
+    counts: dict[int, int] = {}
+    pool: dict[int, list] = {}
+    for c in cands:
+        counts[c.unit] = counts.get(c.unit, 0) + 1
+        pool.setdefault(c.unit, []).append([c.number, c.weight])
+    loads = [UnitLoad(u, units[u].code, units[u].path, len(nums)) for u, nums in drawn.items()]
+    assignment, visits = _assign(conn, row, spec, scope, loads)
+    _insert_units(conn, row.id, loads, counts, assignment, visits, candidates=pool)
+    checks = [dict(round_id=row.id, clue_id=ids[n], unit_id=u, team_id=assignment.get(u), state="pending",
+                   version=1) for u, nums in drawn.items() for n in nums]
+    if checks:
+        conn.execute(insert(CK), checks)
+    return len(cands), len(checks), loads, counts, assignment
+
+
+@dataclass
+class NotifyResult:
+    round: str
+    state: str
+    notice: str | None
+    messages: int
+    already: bool = False
+
+
+def notify(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime,
+           calendar: WorkingCalendar, channels=()) -> NotifyResult:
+    with transaction(engine) as conn:
+        camp = campaign_row(conn, campaign)
+        row = load_round(conn, camp.id, code, lock=True)
+        who = lookup_actor(conn, camp.id, actor)
+        require_organiser(who, unit_by_id(conn, row.organiser_unit_id), f"open round {code}")
+        if row.state != "planned":
+            return NotifyResult(code, row.state, None, 0, already=True)
+        if row.digest is None:
+            raise InvalidInput(f"round {code} has not been drawn yet (run the open flow)")
+        spec = spec_of(row)
+        ladder = Ladder.of(conn, camp, calendar, channels)
+        scope = unit_by_id(conn, row.scope_unit_id)
+        teams = conn.execute(select(TM).where(TM.c.round_id == row.id).order_by(TM.c.code)).all()
+        info = ladder.plan.campaign
+        context = {
+            "issuer_name": info.issuing_unit, "campaign_title": info.title,
+            "grounds": f"根据《{info.title}》（{info.doc_number}）有关要求",
+            "round_title": spec.title, "kind_label": ROUND_KINDS[spec.kind],
+            "deadline": spec.deadline, "facts": _arrangements(spec, row, scope.name, teams),
+        }
+        notice_id = issue_notice(conn, campaign_id=camp.id, case_id=None, kind="inspection",
+                                 key=f"round:{row.id}:open", issuer=ladder.policy.issuer_code,
+                                 unit_id=scope.id, context=context, now=now, channels=(),
+                                 template_dir=ladder.template_dir, addressee="各有关单位")
+        notice = conn.execute(select(N.c.doc_number, N.c.title, N.c.text, N.c.html)
+                              .where(N.c.id == notice_id)).one()
+        sent = _to_units(conn, row, spec, notice, notice_id, ladder.channels, now) \
+            + _to_teams(conn, row, teams, notice, ladder.channels, now)
+        state = fire_round(conn, row, "open", actor=who.username, now=now, opened_at=now,
+                           detail={"notice": notice.doc_number, "messages": sent})
+        return NotifyResult(code, state, notice.doc_number, sent)
+
+
+def _arrangements(spec, row, scope_name: str, teams) -> list[str]:
+    """The notice's numbered arrangements: scope, items, sampling, schedule, methods, teams."""
+    lines = [f"核查范围：{scope_name}及所属各单位",
+             f"核查对象：{'、'.join(ITEM_KINDS[k] for k in spec.items)}中已办结（销号）的事项"
+             + (f"（{chinese_date(spec.closed.start)}至{chinese_date(spec.closed.end)}办结）"
+                if spec.closed else ""),
+             f"抽查方式：{_selection_text(spec, row)}，共 {row.selected} 件"]
+    if spec.visits:
+        lines.append(f"时间安排：{chinese_date(spec.visits.start)}至{chinese_date(spec.visits.end)}"
+                     f"实地督察，{chinese_date(spec.deadline)}前完成")
+    if spec.methods:
+        lines.append("核查方法：" + "、".join(METHODS[m] for m in spec.methods))
+    if teams:
+        lines.append("组织方式：成立" + "、".join(t.name for t in teams) + "，分片包干开展核查")
+    if spec.note:
+        lines.append(spec.note)
+    return lines
+
+
+def _selection_text(spec, row) -> str:
+    sel = spec.selection
+    if sel.mode == "all":
+        return "对范围内已办结（销号）的全部问题逐项核查"
+    how = f"每个单位随机抽取 {sel.count} 件" if sel.count else f"每个单位随机抽取 {sel.share:.0%}"
+    risk = "，对办结过快、佐证材料单薄、自报整改率100%的单位加大抽查比重" if sel.risk_weighted else ""
+    return f"{how}（每单位不少于 {sel.min_per_unit} 件）{risk}，抽样种子 {row.seed}，可复核"
+
+
+
+def _unit_items(conn: Connection, round_id: int, unit_id: int) -> list[str]:
+    rows = conn.execute(select(T.c.number, T.c.summary).join(CK, CK.c.clue_id == T.c.id)
+                        .where(CK.c.round_id == round_id, CK.c.unit_id == unit_id)
+                        .order_by(T.c.number).limit(_UNIT_ITEMS_SHOWN + 1)).all()
+    lines = [f"{r.number} {r.summary[:60]}" for r in rows[:_UNIT_ITEMS_SHOWN]]
+    if len(rows) > _UNIT_ITEMS_SHOWN:
+        lines.append("……（其余见系统清单）")
+    return lines
+
+
+def _to_units(conn: Connection, row, spec, notice, notice_id: int, channels, now: datetime) -> int:
+    sent = 0
+    units = conn.execute(select(U, RU.c.selected, RU.c.visit_on).join(RU, RU.c.unit_id == U.c.id)
+                         .where(RU.c.round_id == row.id).order_by(U.c.code)).all()
+    for u in units:
+        extra = f"\n\n本次{ROUND_KINDS[spec.kind]}在你单位抽取核查事项 {u.selected} 件。"
+        if u.visit_on:
+            extra += f"督察组计划于{chinese_date(u.visit_on)}前后到你单位开展实地督察。" \
+                if spec.announce_items else ""
+        if spec.announce_items:
+            extra += "\n" + "\n".join(_unit_items(conn, row.id, u.id))
+        for channel, recipient in _recipients(u, channels):
+            sent += outbox.enqueue(conn, campaign_id=row.campaign_id,
+                                   key=f"round:{row.id}:open:{u.code}:{channel}:{recipient}"[:200],
+                                   channel=channel, recipient=recipient,
+                                   subject=f"{notice.title}（{notice.doc_number}）",
+                                   body_text=notice.text + extra, body_html=None, notice_id=notice_id,
+                                   now=now)
+    return sent
+
+
+def _to_teams(conn: Connection, row, teams, notice, channels, now: datetime) -> int:
+    sent = 0
+    for t in teams:
+        units = conn.execute(select(U.c.code, U.c.name, RU.c.visit_on, RU.c.selected)
+                             .join(RU, RU.c.unit_id == U.c.id)
+                             .where(RU.c.round_id == row.id, RU.c.team_id == t.id)
+                             .order_by(RU.c.visit_on, U.c.code)).all()
+        body = (f"{t.name}：\n    根据{notice.title}（{notice.doc_number}），你组负责以下单位的核查，"
+                f"请于{chinese_date(row.deadline)}前录入全部核查结果：\n"
+                + "\n".join(f"    {u.name}（{u.code}）：{u.selected} 件"
+                            + (f"，{chinese_date(u.visit_on)}" if u.visit_on else "") for u in units))
+        members = json.loads(t.members_json)
+        emails = conn.execute(select(US.c.username, US.c.email).where(
+            US.c.campaign_id == row.campaign_id, US.c.username.in_(members))).all()
+        targets = [("email", e.email) for e in emails if e.email and "email" in channels]
+        if "file" in channels:
+            targets.append(("file", f"team-{t.code}"))
+        for channel, recipient in targets:
+            sent += outbox.enqueue(conn, campaign_id=row.campaign_id,
+                                   key=f"round:{row.id}:team:{t.code}:{channel}:{recipient}"[:200],
+                                   channel=channel, recipient=recipient,
+                                   subject=f"督察任务：{row.title}（{t.name}）", body_text=body, now=now)
+    return sent
