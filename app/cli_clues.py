@@ -38,6 +38,8 @@ def add(ctx: typer.Context,
         summary: str = typer.Option(..., "--summary", help="问题表现."),
         reporter: Optional[str] = typer.Option(None, "--reporter"),
         phone: Optional[str] = typer.Option(None, "--phone"),
+        kind: Optional[str] = typer.Option(None, "--kind",
+                                           help="clue | self_inspection | carried_over (default: by channel)."),
         actor: Optional[str] = AS_USER):
     """Register one clue."""
     from services.clues import NewClue, add_clues
@@ -45,7 +47,7 @@ def add(ctx: typer.Context,
     c: AppContext = ctx.obj
     numbers = add_clues(c.db(), c.campaign(None), [NewClue(
         channel=channel, aspect=aspect, summary=summary, unit=unit, reporter_name=reporter,
-        reporter_phone=phone)], actor=c.user(actor), now=c.now, calendar=c.calendar)
+        reporter_phone=phone, kind=kind)], actor=c.user(actor), now=c.now, calendar=c.calendar)
     out.say(numbers[0])
 
 

@@ -23,6 +23,7 @@ COLUMNS = {
     "reporter_phone": ("reporter_phone", "联系电话"),
     "received_at": ("received_at", "受理时间"),
     "root_cause": ("root_cause", "原因剖析"),
+    "kind": ("kind", "类别"),  # clue | self_inspection | carried_over (上年度遗留问题)
 }
 REQUIRED = ("channel", "aspect", "summary", "unit")
 
@@ -84,7 +85,7 @@ def read_clue_csv(path: str | Path) -> list[NewClue]:
         items.append(NewClue(channel=get("channel"), aspect=get("aspect"), summary=get("summary"),
                              unit=get("unit"), reporter_name=get("reporter_name") or None,
                              reporter_phone=get("reporter_phone") or None, received_at=received,
-                             root_cause=get("root_cause") or None, row=n))
+                             root_cause=get("root_cause") or None, row=n, kind=get("kind") or None))
     if not items:
         raise InvalidInput(f"{path}: no rows to import")
     return items

@@ -12,6 +12,7 @@ from models.tables import Campaign, Clue, Unit
 from statemachine.calendar import WorkingCalendar, due_end_of_day_after_working_days
 from statemachine.clue import CLUE_CHART, SUPERVISOR_TRIGGERS, ClueState
 from statemachine.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
+from statemachine.lookback import ITEM_KINDS
 from statemachine.plan import CHANNELS
 from statemachine.table import Subject, check_guards
 
@@ -38,6 +39,7 @@ class NewClue:
     received_at: datetime | None = None
     root_cause: str | None = None
     row: int | None = None  # where it came from in an imported file, for error messages
+    kind: str | None = None  # clue | self_inspection | carried_over; by the channel when absent
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,12 @@ def add_clues(engine: Engine, campaign: str, items: Sequence[NewClue], *, actor:
                 require_acts_for(who, unit, "register clues")
             except PermissionDenied as e:
                 raise PermissionDenied(f"{where}: {e}") from None
+            if item.kind is not None and item.kind not in ITEM_KINDS:
+                raise InvalidInput(f"{where}: kind: unknown kind '{item.kind}' (one of {', '.join(ITEM_KINDS)})")
             received = item.received_at or now
             rows.append(dict(
-                campaign_id=camp.id, kind="self_inspection" if item.channel == "自查自纠" else "clue",
+                campaign_id=camp.id,
+                kind=item.kind or ("self_inspection" if item.channel == "自查自纠" else "clue"),
                 channel=item.channel, aspect_key=aspect_key[item.aspect], summary=item.summary.strip(),
                 root_cause=item.root_cause, reporter_name=item.reporter_name,
                 reporter_phone=item.reporter_phone, unit_id=unit.id, state=ClueState.received.value,

@@ -247,8 +247,10 @@ def _facts(conn: Connection, case) -> list[str]:
         return [case.reason]
     facts = []
     for r in rows[:20]:
+        when = chinese_date(local_date(r.due_at))
+        # a faked result has no deadline: its date is the day the check found it
         facts.append(f"{CAUSE_LABELS.get(r.kind, r.kind)}：{r.subject}"
-                     f"（期限 {chinese_date(local_date(r.due_at))}）")
+                     + (f"（{when}核查发现）" if r.kind == "faked" else f"（期限 {when}）"))
     if len(rows) > 20:
         total = conn.execute(select(func.count()).select_from(CL).where(CL.c.case_id == case.id)).scalar()
         facts.append(f"等共 {total} 项")

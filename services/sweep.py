@@ -3,7 +3,7 @@
 Each step is one INSERT … SELECT … ON CONFLICT DO NOTHING over the whole
 campaign: the natural key of a lapse (`stage:<unit>:<stage>`,
 `verify:<clue>`, `rectify:<clue>:<reopen count>`, `rejects:<clue>`,
-`idle:<unit>:<last activity>`) makes a second run at the same instant, a
+`idle:<unit>:<last activity>`, `checks:<round>:<team>`) makes a second run at the same instant, a
 second scheduler or a retry a no-op (ARCH decision 4).
 """
 from __future__ import annotations
@@ -18,12 +18,13 @@ from statemachine.clue import OPEN_STATES
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.db import transaction
-from models.tables import Clue, Lapse, Stage, SweepRun, Unit
+from models.tables import Clue, InspectionCheck, InspectionRound, InspectionTeam, Lapse, Stage, SweepRun, Unit
 
 __all__ = ["STEPS", "run_step", "begin_run", "finish_run", "run_summary", "SweepLine",
            "SweepParams", "parameters"]
 
 U, S, T, L, R = Unit.__table__, Stage.__table__, Clue.__table__, Lapse.__table__, SweepRun.__table__
+RD, TM, CK = InspectionRound.__table__, InspectionTeam.__table__, InspectionCheck.__table__
 COLS = ["campaign_id", "unit_id", "clue_id", "kind", "key", "subject", "due_at", "detected_at", "run_key"]
 
 
@@ -104,12 +105,30 @@ def _idle_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams
             .where(idle.c.unit_id.is_not(None)))
 
 
+def _check_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams):
+    """An open round past its deadline with checks still pending: a lapse of each
+    team that owes them (checks without a team: of the organising unit), once per
+    round and team. No escalation rule names it: the organiser answers for its teams."""
+    team_key = func.coalesce(cast(TM.c.id, String), literal("0"))
+    return (select(literal(campaign_id), func.coalesce(TM.c.unit_id, RD.c.organiser_unit_id),
+                   literal(None), literal("check_overdue"),
+                   literal("checks:") + cast(RD.c.id, String) + literal(":") + team_key,
+                   RD.c.code + literal("/") + func.coalesce(TM.c.code, literal("-")),
+                   RD.c.deadline_at, literal(as_of, L.c.detected_at.type), literal(run_key))
+            .select_from(CK).join(RD, RD.c.id == CK.c.round_id).outerjoin(TM, TM.c.id == CK.c.team_id)
+            .where(RD.c.campaign_id == campaign_id, RD.c.state == "open", RD.c.deadline_at < as_of,
+                   CK.c.state == "pending")
+            .group_by(RD.c.id, RD.c.code, RD.c.deadline_at, RD.c.organiser_unit_id, TM.c.id, TM.c.code,
+                      TM.c.unit_id))
+
+
 STEPS = {
     "stage_deadline": _stage_lapses,
     "verify_overdue": _verify_lapses,
     "rectify_overdue": _rectify_lapses,
     "repeated_reject": _reject_lapses,
     "no_progress": _idle_lapses,
+    "check_overdue": _check_lapses,
 }
 
 
