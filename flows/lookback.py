@@ -42,11 +42,21 @@ def _key(kind: str, campaign: str, code: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", f"{kind}-{campaign}-{code}".lower())
 
 
+def _flow_run_id() -> str | None:
+    from prefect.context import get_run_context
+
+    try:
+        return str(get_run_context().flow_run.id)
+    except Exception:  # called outside a flow run (never in production)
+        return None
+
+
 @dataclass
 class OpenRoundResult:
     code: str
     drawn: round_open.DrawResult
     notified: round_open.NotifyResult
+    flow_run_id: str | None = None
 
 
 @dataclass
@@ -56,6 +66,7 @@ class CloseRoundResult:
     reopened: list[round_close.ReopenLine] = field(default_factory=list)
     cases: list[RoundLine] = field(default_factory=list)
     tally: dict = field(default_factory=dict)
+    flow_run_id: str | None = None
 
 
 @task(name="round-draw", task_run_name="draw-{code}", retries=2, retry_delay_seconds=2,
@@ -89,7 +100,7 @@ def open_now(campaign: str, code: str, actor: str, as_of: datetime) -> OpenRound
                      f"drawn in {drawn.units} units (seed {drawn.seed}, digest {drawn.digest and drawn.digest[:12]})"
                      f"; notice {notified.notice or '(issued before)'}, {notified.messages} messages queued"
                      + ("; already drawn, nothing changed" if drawn.already else "")))
-    return OpenRoundResult(code, drawn, notified)
+    return OpenRoundResult(code, drawn, notified, _flow_run_id())
 
 
 @task(name="round-close-step", task_run_name="{step}-{code}", retries=2, retry_delay_seconds=2,
@@ -111,7 +122,8 @@ def close_round(campaign: str, code: str, actor: str, as_of: datetime | None = N
 
 
 def close_now(campaign: str, code: str, actor: str, as_of: datetime) -> CloseRoundResult:
-    result = CloseRoundResult(code, close_step("begin-close", campaign, code, actor, as_of))
+    result = CloseRoundResult(code, close_step("begin-close", campaign, code, actor, as_of),
+                              flow_run_id=_flow_run_id())
     result.reopened = close_step("reopen", campaign, code, actor, as_of)
     result.cases = close_step("escalate", campaign, code, actor, as_of)
     result.tally = close_step("finish", campaign, code, actor, as_of)

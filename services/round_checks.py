@@ -113,10 +113,10 @@ def record_check(engine: Engine, campaign: str, code: str, ref: str, outcome: st
     with transaction(engine) as conn:
         camp = campaign_row(conn, campaign)
         rnd = load_round(conn, camp.id, code)
+        _require_open(rnd)
         check = _load_check(conn, rnd, ref)
         who = lookup_actor(conn, camp.id, actor)
         _authorize(conn, who, rnd, check, f"record a check of {check.number}")
-        _require_open(rnd)
         if expected_version is not None and expected_version != check.version:
             raise ConflictError(f"check of {check.number} changed since version {expected_version}: it is "
                                 f"now version {check.version} ({check.state}); reload and retry")
@@ -166,10 +166,10 @@ def revise_check(engine: Engine, campaign: str, code: str, ref: str, *, actor: s
     with transaction(engine) as conn:
         camp = campaign_row(conn, campaign)
         rnd = load_round(conn, camp.id, code)
+        _require_open(rnd)
         check = _load_check(conn, rnd, ref)
         who = lookup_actor(conn, camp.id, actor)
         require_organiser(who, unit_by_id(conn, rnd.organiser_unit_id), f"revise a check of {check.number}")
-        _require_open(rnd)
         t = CHECK_CHART.fire(Subject(state=check.state, ctx=CheckContext(reason=reason),
                                      entity=f"check of {check.number}"), "revise")
         done = conn.execute(update(CK).where(CK.c.id == check.id, CK.c.version == check.version).values(
