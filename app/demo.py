@@ -83,6 +83,30 @@ def _ladder_table(engine, code: str) -> None:
               title="escalation cases (督办) by measure and state")
 
 
+def _rounds_summary(engine, code: str, script, as_of: datetime) -> None:
+    from services.round_report import round_report
+    from services.rounds import list_rounds
+    from statemachine.lookback import ROUND_KINDS
+
+    rounds = list_rounds(engine, code)
+    if not rounds:
+        return
+    rows = []
+    for r in rounds:
+        t = round_report(engine, code, r.code, now=as_of).tally
+        tot = t["totals"]
+        worst = sorted((u for u in t["units"] if u["relapsed"] + u["faked"]),
+                       key=lambda u: -(u["relapsed"] + u["faked"]))[:3]
+        rows.append((f"{ROUND_KINDS[r.kind]} {r.code}", r.state, tot["selected"], tot["checked"],
+                     tot["relapsed"], tot["faked"], tot["missed"],
+                     "—" if tot["relapse_rate"] is None else f"{tot['relapse_rate']:.1%}", len(t["reopened"]),
+                     "、".join(u["name"] for u in worst) or "—"))
+    out.table(["round", "state", "drawn", "checked", "relapsed", "faked", "missed", "relapse rate",
+               "reopened", "most found at"], rows, title="look-back (回头看) and field inspection (实地督察)")
+    done = {k: v for k, v in script.done.items() if not k.startswith("checks ")}
+    out.say("look-back: " + ", ".join(f"{k} {v}" for k, v in sorted(done.items())))
+
+
 def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
              until: str | None = None) -> None:
     from services import clues as clue_svc
@@ -123,6 +147,9 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
     run_sweep(code, _at(start - timedelta(days=1), 0))  # warm up: the first run starts the API
     ladder = LadderScript(engine, code, cal, ctx.channels(),
                           laggards={u for u, p in paces.items() if p.lag_days > 0})
+    from .demo_rounds import RoundScript
+
+    look_back = RoundScript(engine, code, cal, random.Random(seed + 1))
     cases_done = Counter()
     delivered = 0
     arrivals = defaultdict(list)
@@ -145,6 +172,7 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
             cases_done.update(nightly.round.actions)
             delivered += nightly.delivered
             ladder.day(day)
+            look_back.day(day)
             todays = arrivals.get(day, [])
             if todays:
                 numbers = clue_svc.add_clues(engine, code, [clue_svc.NewClue(
@@ -199,6 +227,7 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
     out.say("escalations: " + ", ".join(f"{k} {v}" for k, v in sorted(cases_done.items()))
             + "; by supervisors and units: " + ", ".join(f"{k} {v}" for k, v in sorted(ladder.done.items())))
     _ladder_table(engine, code)
+    _rounds_summary(engine, code, look_back, _at(end, 23))
     from services.notices import notices_between
 
     from .cli_escalations import export_notices
