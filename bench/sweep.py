@@ -101,7 +101,7 @@ def generate_clues(engine, cid: int, unit_ids: list[int], aspect: str, n: int) -
         conn.execute(stmt, dict(cid=cid, aspect=aspect, n=n, past=datetime.fromisoformat(PAST),
                                 future=datetime.fromisoformat(FUTURE)))
         conn.exec_driver_sql(f"UPDATE campaigns SET clue_seq = {n} WHERE id = {cid}")
-    with engine.connect() as conn:
+    with engine.begin() as conn:  # committed: an ANALYZE rolled back leaves no statistics
         conn.exec_driver_sql("ANALYZE")
 
 

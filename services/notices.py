@@ -23,7 +23,7 @@ from statemachine.errors import NotFound
 
 from . import outbox
 
-__all__ = ["NoticeView", "issue_notice", "allocate_number", "get_notice", "notices_of_case",
+__all__ = ["NoticeView", "issue_notice", "allocate_number", "get_notice", "notices_of_case", "unit_recipients",
            "chinese_date", "notices_between"]
 
 N, DC, U, C = Notice.__table__, DocCounter.__table__, Unit.__table__, Campaign.__table__
@@ -58,7 +58,7 @@ class NoticeView:
     text: str
 
 
-def _recipients(unit_row, channels: Iterable[str]) -> list[tuple[str, str]]:
+def unit_recipients(unit_row, channels: Iterable[str]) -> list[tuple[str, str]]:
     """(channel, recipient) pairs: the unit's liaison and leader by e-mail, the
     robot webhook once, a file per unit."""
     out: list[tuple[str, str]] = []
@@ -99,7 +99,7 @@ def issue_notice(conn: Connection, *, campaign_id: int, case_id: int | None, kin
         campaign_id=campaign_id, case_id=case_id, kind=kind, key=key, issuer=issuer, year=year,
         seq=seq, doc_number=doc_number, addressee_unit_id=unit_id, title=rendered.title,
         html=rendered.html, text=rendered.text, created_at=now).returning(N.c.id)).scalar_one()
-    for channel, recipient in _recipients(unit, channels):
+    for channel, recipient in unit_recipients(unit, channels):
         outbox.enqueue(conn, campaign_id=campaign_id, key=f"{key}:{channel}:{recipient}",
                        channel=channel, recipient=recipient,
                        subject=f"{rendered.title}（{doc_number}）", body_text=rendered.text,

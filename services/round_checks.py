@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from models.db import transaction
 from models.tables import Clue, InspectionCheck, InspectionTeam, RoundUnit, Unit
-from statemachine.assignment import TeamSlot, may_inspect
+from statemachine.assignment import may_inspect
 from statemachine.calendar import WorkingCalendar, local_date
 from statemachine.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
 from statemachine.lookback import CHECK_CHART, METHODS, OUTCOMES, CheckContext, method_key
@@ -22,6 +22,7 @@ from statemachine.table import Subject
 
 from . import audit
 from .directory import Actor, actor as lookup_actor, campaign_row, unit_by_code, unit_by_id
+from .round_open import team_slots
 from .rounds import load_round, require_organiser, spec_of
 
 __all__ = ["CheckInput", "CheckView", "record_check", "revise_check", "reassign_unit", "list_checks"]
@@ -206,11 +207,9 @@ def reassign_unit(engine: Engine, campaign: str, code: str, unit: str, team: str
             raise InvalidInput(f"unknown team '{team}' (teams: {', '.join(known) or 'none'})")
         if visit_on and rnd.visit_from and not rnd.visit_from <= visit_on <= rnd.visit_to:
             raise InvalidInput(f"--visit: {visit_on} is outside the visit window {rnd.visit_from} – {rnd.visit_to}")
-        from .round_open import _team_slots
-
-        slot = next(s for s in _team_slots(conn, rnd.id) if s.team == t.id)
+        slot = next(s for s in team_slots(conn, rnd.id) if s.team == t.id)
         scope = unit_by_id(conn, rnd.scope_unit_id)
-        if not may_inspect(TeamSlot(slot.team, slot.code, slot.member_paths), target.path, scope.path):
+        if not may_inspect(slot, target.path, scope.path):
             raise InvalidInput(f"team {team} may not inspect {target.name}: one of its members comes "
                                f"from that unit or from a unit above it (回避)")
         conn.execute(update(RU).where(RU.c.round_id == rnd.id, RU.c.unit_id == target.id)

@@ -31,10 +31,10 @@ from statemachine.sampling import Candidate, RiskRules, digest, draw as draw_sam
 from . import audit, outbox
 from .directory import actor as lookup_actor, campaign_row, unit_by_id
 from .escalations import Ladder
-from .notices import _recipients, chinese_date, issue_notice
+from .notices import unit_recipients, chinese_date, issue_notice
 from .rounds import fire_round, load_round, require_organiser, spec_of
 
-__all__ = ["draw", "notify", "DrawResult", "NotifyResult", "candidate_filter"]
+__all__ = ["draw", "notify", "DrawResult", "NotifyResult", "candidate_filter", "team_slots"]
 
 T, U, TM, RU, CK, US, RD, N = (Clue.__table__, Unit.__table__, InspectionTeam.__table__,
                                RoundUnit.__table__, InspectionCheck.__table__, User.__table__,
@@ -54,11 +54,15 @@ class DrawResult:
     per_unit: list[dict] = field(default_factory=list)
 
 
-def candidate_filter(round_row, spec, scope, *, now: datetime) -> list:
-    """The closed items of the round's kinds, in its scope and period, below the organiser."""
-    in_scope = select(U.c.id).where(U.c.campaign_id == round_row.campaign_id,
-                                    U.c.path.startswith(scope.path), U.c.participates.is_(True),
-                                    U.c.id != round_row.organiser_unit_id)
+def candidate_filter(conn: Connection, round_row, spec, scope, *, now: datetime) -> list:
+    """The closed items of the round's kinds, in its scope and period, below the organiser.
+
+    The units are resolved first and given as a list: a subquery on units
+    lets a planner with stale statistics (right after a bulk import) pick a
+    nested loop over a million items."""
+    in_scope = conn.execute(select(U.c.id).where(
+        U.c.campaign_id == round_row.campaign_id, U.c.path.startswith(scope.path),
+        U.c.participates.is_(True), U.c.id != round_row.organiser_unit_id)).scalars().all()
     where = [T.c.campaign_id == round_row.campaign_id, T.c.state == "closed",
              T.c.kind.in_(spec.items), T.c.unit_id.in_(in_scope), T.c.closed_at <= now]
     if spec.closed:
@@ -67,7 +71,7 @@ def candidate_filter(round_row, spec, scope, *, now: datetime) -> list:
     return where
 
 
-def _team_slots(conn: Connection, round_id: int) -> list[TeamSlot]:
+def team_slots(conn: Connection, round_id: int) -> list[TeamSlot]:
     slots = []
     for t in conn.execute(select(TM).where(TM.c.round_id == round_id).order_by(TM.c.code)):
         members = json.loads(t.members_json)
@@ -81,7 +85,7 @@ def _team_slots(conn: Connection, round_id: int) -> list[TeamSlot]:
 
 
 def _assign(conn: Connection, row, spec, scope, loads: list[UnitLoad]) -> tuple[dict, dict]:
-    assignment = assign_units(loads, _team_slots(conn, row.id), scope_path=scope.path)
+    assignment = assign_units(loads, team_slots(conn, row.id), scope_path=scope.path)
     visits = visit_days(assignment, loads, spec.visits.start, spec.visits.end) \
         if spec.visits and assignment else {}
     return assignment, visits
@@ -102,7 +106,7 @@ def draw(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime)
             raise InvalidInput(f"round {code} is {row.state}; only a planned round can be opened")
         spec = spec_of(row)
         scope = unit_by_id(conn, row.scope_unit_id)
-        where = candidate_filter(row, spec, scope, now=now)
+        where = candidate_filter(conn, row, spec, scope, now=now)
         units = {u.id: u for u in conn.execute(select(U.c.id, U.c.code, U.c.path)
                                                .where(U.c.campaign_id == camp.id))}
         if spec.selection.mode == "all":
@@ -274,7 +278,7 @@ def _to_units(conn: Connection, row, spec, notice, notice_id: int, channels, now
                 if spec.announce_items else ""
         if spec.announce_items:
             extra += "\n" + "\n".join(_unit_items(conn, row.id, u.id))
-        for channel, recipient in _recipients(u, channels):
+        for channel, recipient in unit_recipients(u, channels):
             sent += outbox.enqueue(conn, campaign_id=row.campaign_id,
                                    key=f"round:{row.id}:open:{u.code}:{channel}:{recipient}"[:200],
                                    channel=channel, recipient=recipient,
