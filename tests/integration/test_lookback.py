@@ -359,3 +359,16 @@ def test_checks_pending_after_the_deadline_are_a_lapse_of_the_team_once(engine, 
     with engine.connect() as conn:
         subjects = set(conn.execute(select(Lapse.subject).where(Lapse.kind == "check_overdue")).scalars())
     assert subjects == {f"lb-1/{t}" for t in teams_owing}
+
+
+def test_the_shipped_example_round_plans_against_the_xinzhou_campaign(engine, calendar):
+    from pathlib import Path
+
+    from services.campaigns import load_plan
+    from services.plans import parse_yaml_model, read_plan
+
+    load_plan(engine, read_plan("003-xinzhou-2023"), source="003", now=at("2023-03-15"))
+    f = Path(__file__).resolve().parents[2] / "deploy" / "rounds" / "xinzhou-lookback.example.yaml"
+    s = parse_yaml_model(f.read_text(encoding="utf-8"), RoundSpec, source=str(f), shape="a round")
+    v = rounds.plan_round(engine, "xinzhou-2023", s, actor="sup.xinzhou", now=at("2023-08-24"))
+    assert (v.state, v.seed, [t.code for t in v.teams]) == ("planned", "20230824", ["team-1", "team-2"])
