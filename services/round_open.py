@@ -12,7 +12,9 @@ the round to open, in one transaction.
 """
 from __future__ import annotations
 
+import itertools
 import json
+import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -26,7 +28,8 @@ from statemachine.calendar import TZ, WorkingCalendar, end_of_day
 from statemachine.clue import OPEN_STATES
 from statemachine.errors import InvalidInput
 from statemachine.lookback import ITEM_KINDS, METHODS, ROUND_KINDS
-from statemachine.sampling import Candidate, RiskRules, digest, draw as draw_sample, risk_weights
+from statemachine.sampling import Candidate, RiskRules, digest, draw as draw_sample, fast_threshold, \
+    risk_weight
 
 from . import audit, outbox
 from .directory import actor as lookup_actor, campaign_row, unit_by_id
@@ -136,52 +139,77 @@ def draw(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime)
             from_state=row.state, to_state=row.state, trigger="draw", reason=None,
             detail={"seed": row.seed, "mode": spec.selection.mode, "candidates": candidates,
                     "selected": selected, "units": len(loads), "digest": fingerprint})])
+        team_codes = dict(conn.execute(select(TM.c.id, TM.c.code).where(TM.c.round_id == row.id)).all())
         per_unit = [{"unit": units[ld.unit].code, "candidates": counts.get(ld.unit, ld.items),
-                     "selected": ld.items, "team": assignment.get(ld.unit)}
+                     "selected": ld.items, "team": team_codes.get(assignment.get(ld.unit))}
                     for ld in sorted(loads, key=lambda ld: units[ld.unit].code)]
         return DrawResult(code, candidates, selected, len(loads), row.seed, fingerprint,
                           per_unit=per_unit)
 
 
 def _insert_units(conn: Connection, round_id: int, loads: list[UnitLoad], counts: dict[int, int],
-                  assignment: dict, visits: dict, *, candidates: dict[int, list] | None) -> None:
+                  assignment: dict, visits: dict, *, candidates: dict[int, str] | None) -> None:
     if not loads:
         return
     conn.execute(insert(RU), [dict(
         round_id=round_id, unit_id=ld.unit, team_id=assignment.get(ld.unit), visit_on=visits.get(ld.unit),
         candidates=counts[ld.unit], selected=ld.items,
-        candidates_json=json.dumps(candidates[ld.unit]) if candidates is not None else None)
+        candidates_json=candidates[ld.unit] if candidates is not None else None)
         for ld in loads])
 
 
+def _days_to_close(conn: Connection):
+    if conn.dialect.name == "postgresql":
+        return func.extract("epoch", T.c.closed_at - T.c.received_at) / 86400.0
+    return func.julianday(T.c.closed_at) - func.julianday(T.c.received_at)
+
+
+def _median_days(conn: Connection, where, days) -> float | None:
+    if conn.dialect.name == "postgresql":
+        return conn.execute(select(func.percentile_cont(0.5).within_group(days)).where(*where)).scalar()
+    values = conn.execute(select(days).where(*where)).scalars().all()  # SQLite: one machine's data
+    return statistics.median(values) if values else None
+
+
 def _draw_sample(conn: Connection, row, spec, scope, where, units):
+    """Stream the candidates unit by unit (memory: one unit's items), weigh, draw,
+    and keep each unit's candidates for the re-draw."""
     sel = spec.selection
-    rows = conn.execute(select(T.c.id, T.c.number, T.c.unit_id, T.c.received_at, T.c.closed_at,
-                               func.coalesce(func.length(func.trim(T.c.evidence)), 0).label("ev"))
-                        .where(*where)).all()
-    ids = {r.number: r.id for r in rows}
-    cands = [Candidate(r.number, r.unit_id,
-                       (r.closed_at - r.received_at).total_seconds() / 86400.0, int(r.ev)) for r in rows]
+    rules = RiskRules(**sel.risk.model_dump())
+    days = _days_to_close(conn)
+    fast_below = full = None
     if sel.risk_weighted:
+        fast_below = fast_threshold(_median_days(conn, where, days), rules)
         busy = set(conn.execute(select(T.c.unit_id).where(
             T.c.campaign_id == row.campaign_id, T.c.kind.in_(spec.items),
             T.c.state.in_([s.value for s in OPEN_STATES])).distinct()).scalars())
-        full = {c.unit for c in cands} - busy
-        cands = risk_weights(cands, full_units=full, rules=RiskRules(**sel.risk.model_dump()))
-    drawn = draw_sample(int(row.seed), cands, count=sel.count, share=sel.share, minimum=sel.min_per_unit)
+    stream = conn.execute(
+        select(T.c.id, T.c.number, T.c.unit_id, days.label("days"),
+               func.coalesce(func.length(func.trim(T.c.evidence)), 0).label("ev"))
+        .where(*where).order_by(T.c.unit_id).execution_options(yield_per=20_000))
     counts: dict[int, int] = {}
-    pool: dict[int, list] = {}
-    for c in cands:
-        counts[c.unit] = counts.get(c.unit, 0) + 1
-        pool.setdefault(c.unit, []).append([c.number, c.weight])
-    loads = [UnitLoad(u, units[u].code, units[u].path, len(nums)) for u, nums in drawn.items()]
+    pool: dict[int, str] = {}
+    drawn: dict[int, list[int]] = {}
+    for unit_id, group in itertools.groupby(stream, key=lambda r: r.unit_id):
+        items = list(group)
+        full = sel.risk_weighted and unit_id not in busy
+        weights = [risk_weight(r.days, int(r.ev), full, fast_below=fast_below, rules=rules)
+                   if sel.risk_weighted else 1.0 for r in items]
+        chosen = draw_sample(int(row.seed), (Candidate(r.number, unit_id, weight=w)
+                                             for r, w in zip(items, weights)),
+                             count=sel.count, share=sel.share, minimum=sel.min_per_unit)[unit_id]
+        ids = {r.number: r.id for r in items}
+        drawn[unit_id] = [ids[n] for n in chosen]
+        counts[unit_id] = len(items)
+        pool[unit_id] = json.dumps([[r.number, w] for r, w in zip(items, weights)], ensure_ascii=False)
+    loads = [UnitLoad(u, units[u].code, units[u].path, len(ids)) for u, ids in drawn.items()]
     assignment, visits = _assign(conn, row, spec, scope, loads)
     _insert_units(conn, row.id, loads, counts, assignment, visits, candidates=pool)
-    checks = [dict(round_id=row.id, clue_id=ids[n], unit_id=u, team_id=assignment.get(u), state="pending",
-                   version=1) for u, nums in drawn.items() for n in nums]
+    checks = [dict(round_id=row.id, clue_id=i, unit_id=u, team_id=assignment.get(u), state="pending",
+                   version=1) for u, ids in drawn.items() for i in ids]
     if checks:
         conn.execute(insert(CK), checks)
-    return len(cands), len(checks), loads, counts, assignment
+    return sum(counts.values()), len(checks), loads, counts, assignment
 
 
 @dataclass

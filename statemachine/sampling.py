@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 __all__ = ["Candidate", "RiskRules", "sample_key", "per_unit_quota", "draw", "risk_weights",
-           "digest"]
+           "risk_weight", "fast_threshold", "digest"]
 
 
 @dataclass(frozen=True)
@@ -66,22 +66,33 @@ def per_unit_quota(n: int, *, count: int | None, share: float | None, minimum: i
     return min(n, max(want, minimum))
 
 
+def risk_weight(days_to_close: float | None, evidence_chars: int, full_unit: bool, *,
+                fast_below: float | None, rules: RiskRules = RiskRules()) -> float:
+    """One item's weight: the factors of the rules it meets, multiplied."""
+    w = 1.0
+    if fast_below is not None and days_to_close is not None and days_to_close < fast_below:
+        w *= rules.fast
+    if evidence_chars < rules.thin_evidence_chars:
+        w *= rules.thin_evidence
+    if full_unit:
+        w *= rules.full_unit
+    return w
+
+
+def fast_threshold(median_days: float | None, rules: RiskRules = RiskRules()) -> float | None:
+    """Closing in under this many days is "unusually fast"."""
+    return None if median_days is None else rules.fast_ratio * median_days
+
+
 def risk_weights(candidates: Sequence[Candidate], *, full_units: set[int],
                  rules: RiskRules = RiskRules()) -> list[Candidate]:
     """The candidates with their weights set by `rules`."""
     durations = [c.days_to_close for c in candidates if c.days_to_close is not None]
-    fast_below = rules.fast_ratio * statistics.median(durations) if durations else None
-    out = []
-    for c in candidates:
-        w = 1.0
-        if fast_below is not None and c.days_to_close is not None and c.days_to_close < fast_below:
-            w *= rules.fast
-        if c.evidence_chars < rules.thin_evidence_chars:
-            w *= rules.thin_evidence
-        if c.unit in full_units:
-            w *= rules.full_unit
-        out.append(Candidate(c.number, c.unit, c.days_to_close, c.evidence_chars, w))
-    return out
+    fast_below = fast_threshold(statistics.median(durations) if durations else None, rules)
+    return [Candidate(c.number, c.unit, c.days_to_close, c.evidence_chars,
+                      risk_weight(c.days_to_close, c.evidence_chars, c.unit in full_units,
+                                  fast_below=fast_below, rules=rules))
+            for c in candidates]
 
 
 def draw(seed: int, candidates: Iterable[Candidate], *, count: int | None = None,

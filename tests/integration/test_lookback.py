@@ -372,3 +372,18 @@ def test_the_shipped_example_round_plans_against_the_xinzhou_campaign(engine, ca
     s = parse_yaml_model(f.read_text(encoding="utf-8"), RoundSpec, source=str(f), shape="a round")
     v = rounds.plan_round(engine, "xinzhou-2023", s, actor="sup.xinzhou", now=at("2023-08-24"))
     assert (v.state, v.seed, [t.code for t in v.teams]) == ("planned", "20230824", ["team-1", "team-2"])
+
+
+def test_risk_weighting_draws_thin_evidence_more_often(engine, campaign, calendar):
+    thin = set(closed_items(engine, campaign, calendar, {"county-a": 5}, evidence="照片"))
+    closed_items(engine, campaign, calendar, {"county-a": 5})
+    drawn_thin = drawn_all = 0
+    for seed in range(20):
+        code = f"r{seed}"
+        open_round(engine, campaign, calendar, spec(code=code, teams=[], visits=None, selection={
+            "mode": "sample", "count": 2, "risk_weighted": True, "seed": seed}))
+        picked = set(checks_of(engine, campaign, code))
+        drawn_thin += len(picked & thin)
+        drawn_all += len(picked)
+        assert verify_sample(engine, campaign, code).ok
+    assert drawn_all == 40 and drawn_thin >= 28  # weight 3 vs 1: about 3 in 4 draws are thin
