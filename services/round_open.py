@@ -42,7 +42,8 @@ __all__ = ["draw", "notify", "DrawResult", "NotifyResult", "candidate_filter", "
 T, U, TM, RU, CK, US, RD, N = (Clue.__table__, Unit.__table__, InspectionTeam.__table__,
                                RoundUnit.__table__, InspectionCheck.__table__, User.__table__,
                                InspectionRound.__table__, Notice.__table__)
-_UNIT_ITEMS_SHOWN = 200  # a unit's message lists this many items, then says how many more
+_UNIT_ITEMS_SHOWN = 200
+_VALUES_BATCH = 2000  # a unit's message lists this many items, then says how many more
 
 
 @dataclass
@@ -118,11 +119,12 @@ def draw(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime)
             loads = [UnitLoad(u, units[u].code, units[u].path, n) for u, n in counts.items()]
             assignment, visits = _assign(conn, row, spec, scope, loads)
             _insert_units(conn, row.id, loads, counts, assignment, visits, candidates=None)
-            team = select(RU.c.team_id).where(RU.c.round_id == row.id, RU.c.unit_id == T.c.unit_id) \
-                .scalar_subquery()
+            # joined to the round's units (exactly the units with candidates) for their team:
+            # a hash join, where a per-row subquery would probe the index a million times
             conn.execute(insert(CK).from_select(
                 ["round_id", "clue_id", "unit_id", "team_id", "state", "version"],
-                select(literal(row.id), T.c.id, T.c.unit_id, team, literal("pending"), literal(1))
+                select(literal(row.id), T.c.id, T.c.unit_id, RU.c.team_id, literal("pending"), literal(1))
+                .join(RU, (RU.c.unit_id == T.c.unit_id) & (RU.c.round_id == row.id))
                 .where(*where)))
             candidates = selected = sum(counts.values())
         else:
@@ -207,8 +209,10 @@ def _draw_sample(conn: Connection, row, spec, scope, where, units):
     _insert_units(conn, row.id, loads, counts, assignment, visits, candidates=pool)
     checks = [dict(round_id=row.id, clue_id=i, unit_id=u, team_id=assignment.get(u), state="pending",
                    version=1) for u, ids in drawn.items() for i in ids]
-    if checks:
-        conn.execute(insert(CK), checks)
+    # multi-row VALUES in batches: several times faster than executemany for 10^5 rows,
+    # and within SQLite's and PostgreSQL's limits on bound parameters
+    for start in range(0, len(checks), _VALUES_BATCH):
+        conn.execute(insert(CK).values(checks[start:start + _VALUES_BATCH]))
     return sum(counts.values()), len(checks), loads, counts, assignment
 
 

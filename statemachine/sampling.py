@@ -21,14 +21,15 @@ import hashlib
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 __all__ = ["Candidate", "RiskRules", "sample_key", "per_unit_quota", "draw", "risk_weights",
            "risk_weight", "fast_threshold", "digest"]
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """An item that may be drawn (a tuple: a round draws from a million of them)."""
+
     number: str
     unit: int
     days_to_close: float | None = None

@@ -18,12 +18,14 @@ FULL = {
     "deadline": datetime(2023, 4, 20, 23, 59, 59, tzinfo=TZ),
     "original_deadline": "2023年4月7日", "verification": "经实地核查已整改到位",
     "receiving_organ": "示例市纪委监委",
+    "round_title": "专项整治问题整改“回头看”", "kind_label": "整改“回头看”",
 }
 TITLES = {"criticism": "关于对甲县交通运输局的通报批评", "interview": "函询约谈通知书",
           "listed": "挂牌督办通知书", "chase": "催办通知书",
           "delisting": "关于同意甲县交通运输局挂牌督办事项摘牌的通知",
           "accountability": "关于对甲县交通运输局启动追责问责的通知",
-          "transfer": "关于移送甲县交通运输局有关问题线索的函"}
+          "transfer": "关于移送甲县交通运输局有关问题线索的函",
+          "inspection": "关于开展专项整治问题整改“回头看”的通知"}
 CLOSINGS = {"criticism": "特此通报。", "chase": "特此催办。", "transfer": "此函。"}
 
 
