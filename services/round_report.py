@@ -82,8 +82,13 @@ def round_report(engine: Engine, campaign: str, code: str, *, now: datetime) -> 
         camp = campaign_row(conn, campaign)
         rnd = load_round(conn, camp.id, code)
         if rnd.state == "closed" and rnd.tally_json:
-            return RoundReport(code, rnd.title, rnd.kind, rnd.state, rnd.seed, json.loads(rnd.tally_json),
-                               rnd.closed_at, True)
+            final = json.loads(rnd.tally_json)
+            # the counts are those of the closing; what became of the reopened items is live
+            now_state = dict(conn.execute(select(T.c.number, T.c.state).where(
+                T.c.campaign_id == camp.id, T.c.number.in_([x["number"] for x in final["reopened"]]))).all())
+            for x in final["reopened"]:
+                x["item_state"] = now_state.get(x["number"], x["item_state"])
+            return RoundReport(code, rnd.title, rnd.kind, rnd.state, rnd.seed, final, rnd.closed_at, True)
         return RoundReport(code, rnd.title, rnd.kind, rnd.state, rnd.seed, tally(conn, rnd, now=now), now,
                            False)
 

@@ -283,6 +283,8 @@ def test_a_relapsed_item_is_rectified_and_struck_off_again(engine, campaign, cal
     assert v.state == "closed" and v.reopen_count == 1
     triggers = [h["trigger"] for h in get_clue(engine, campaign, n).history]
     assert triggers[-3:] == ["reopen", "submit_evidence", "approve"]
+    report = round_report(engine, campaign, "lb-1", now=at("2023-10-01"))
+    assert report.final and [(x["number"], x["item_state"]) for x in report.tally["reopened"]] == [(n, "closed")]
 
 
 def test_an_item_reopened_by_hand_meanwhile_is_not_reopened_twice(engine, campaign, calendar):
