@@ -29,6 +29,13 @@ def append(conn: Connection, campaign_id: int, records: Iterable[Mapping[str, An
     is locked first (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE
     already serializes writers) so concurrent appenders cannot fork a chain.
     """
+    from .deferred import active
+
+    batch = active(conn)
+    if batch is not None:  # a batch transaction chains its records once, at its end
+        records = list(records)
+        batch.records.setdefault(campaign_id, []).extend(records)
+        return len(records)
     head = conn.execute(
         select(H.c.seq, H.c.hash).where(H.c.campaign_id == campaign_id).with_for_update()
     ).one()

@@ -28,6 +28,7 @@ from statemachine.errors import ConflictError
 from statemachine.escalation import LEVEL_LABELS, Level
 
 from . import audit
+from .deferred import deferred_writes, savepoint
 from .directory import SYSTEM, campaign_row
 from .escalations import CAUSE_LABELS, CaseInput, Ladder, apply_trigger, chase
 
@@ -128,17 +129,19 @@ def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channel
             if not rows:
                 return lines
             names = _unit_names(conn, {r.unit_id for r in rows})
-            for row in rows:
-                try:
-                    with conn.begin_nested():
-                        action = act(conn, ladder, row)
-                except ConflictError:  # another round got there first
-                    action = None
-                if not action:  # acted-on rows leave the selection by themselves
-                    seen.add(row.id)
-                    continue
-                lines.append(RoundLine(*names[row.unit_id], row.id, LEVEL_LABELS[Level(row.level)],
-                                       action))
+            # the chunk's audit records and document numbers are written once, at its end
+            with deferred_writes(conn):
+                for row in rows:
+                    try:
+                        with savepoint(conn):
+                            action = act(conn, ladder, row)
+                    except ConflictError:  # another round got there first
+                        action = None
+                    if not action:  # acted-on rows leave the selection by themselves
+                        seen.add(row.id)
+                        continue
+                    lines.append(RoundLine(*names[row.unit_id], row.id, LEVEL_LABELS[Level(row.level)],
+                                           action))
 
 
 def issue_automatic(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,

@@ -24,7 +24,7 @@ from statemachine.errors import NotFound
 from . import outbox
 
 __all__ = ["NoticeView", "issue_notice", "allocate_number", "get_notice", "notices_of_case", "unit_recipients",
-           "chinese_date", "notices_between"]
+           "chinese_date", "notices_between", "write_counter"]
 
 N, DC, U, C = Notice.__table__, DocCounter.__table__, Unit.__table__, Campaign.__table__
 
@@ -39,10 +39,25 @@ def _dialect_insert(conn: Connection, table):
 
 
 def allocate_number(conn: Connection, issuer: str, year: int) -> int:
+    from .deferred import active
+
     conn.execute(_dialect_insert(conn, DC).values(issuer=issuer, year=year, last=0)
                  .on_conflict_do_nothing(index_elements=["issuer", "year"]))
-    return conn.execute(update(DC).where(DC.c.issuer == issuer, DC.c.year == year)
-                        .values(last=DC.c.last + 1).returning(DC.c.last)).scalar_one()
+    batch = active(conn)
+    if batch is None:
+        return conn.execute(update(DC).where(DC.c.issuer == issuer, DC.c.year == year)
+                            .values(last=DC.c.last + 1).returning(DC.c.last)).scalar_one()
+    key = (issuer, year)
+    if key not in batch.counters:  # read once under lock; written once when the batch ends
+        q = select(DC.c.last).where(DC.c.issuer == issuer, DC.c.year == year)
+        last = conn.execute(q.with_for_update() if conn.dialect.name == "postgresql" else q).scalar_one()
+        batch.counters[key] = [last, last]
+    batch.counters[key][1] += 1
+    return batch.counters[key][1]
+
+
+def write_counter(conn: Connection, issuer: str, year: int, last: int) -> None:
+    conn.execute(update(DC).where(DC.c.issuer == issuer, DC.c.year == year).values(last=last))
 
 
 @dataclass(frozen=True)
