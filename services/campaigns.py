@@ -123,9 +123,25 @@ def stages_of(conn, campaign_id: int) -> list[StageRow]:
                      json.loads(r.deliverables_json)) for r in rows]
 
 
+_PLANS: dict[tuple, Plan] = {}
+_PLANS_KEPT = 16
+
+
 def plan_of(conn, campaign_id: int) -> Plan:
-    return Plan.model_validate_json(conn.execute(select(C.c.plan_json).where(C.c.id == campaign_id))
-                                    .scalar_one())
+    """The campaign's validated plan. A plan is written once, at loading; validating a
+    province's plan (thousands of units) per transaction of a batch would cost more
+    than the batch's work, so it is kept per database, campaign and loading."""
+    stamp = conn.execute(select(C.c.code, C.c.loaded_at, func.length(C.c.plan_json))
+                         .where(C.c.id == campaign_id)).one()
+    key = (str(conn.engine.url), campaign_id, *stamp)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = Plan.model_validate_json(conn.execute(select(C.c.plan_json).where(C.c.id == campaign_id))
+                                        .scalar_one())
+        if len(_PLANS) >= _PLANS_KEPT:
+            _PLANS.pop(next(iter(_PLANS)))
+        _PLANS[key] = plan
+    return plan
 
 
 def campaign_id(engine: Engine, code: str) -> int:

@@ -41,9 +41,12 @@ def _dialect_insert(conn: Connection, table):
 def allocate_number(conn: Connection, issuer: str, year: int) -> int:
     from .deferred import active
 
+    batch = active(conn)
+    if batch is not None and (issuer, year) in batch.counters:
+        batch.counters[(issuer, year)][1] += 1
+        return batch.counters[(issuer, year)][1]
     conn.execute(_dialect_insert(conn, DC).values(issuer=issuer, year=year, last=0)
                  .on_conflict_do_nothing(index_elements=["issuer", "year"]))
-    batch = active(conn)
     if batch is None:
         return conn.execute(update(DC).where(DC.c.issuer == issuer, DC.c.year == year)
                             .values(last=DC.c.last + 1).returning(DC.c.last)).scalar_one()
