@@ -30,8 +30,8 @@ def _lines(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[t
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            out[path + (k.value,)] = k.start_mark.line + 1
             _lines(v, path + (k.value,), out)
+            out[path + (k.value,)] = k.start_mark.line + 1  # the key's line, not its block's first
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
             _lines(v, path + (i,), out)

@@ -7,7 +7,7 @@
     items: [clue, self_inspection, carried_over]
     closed: {start: 2023-04-01, end: 2023-08-20}   # items closed in this period
     selection: {mode: sample, share: 0.2, min_per_unit: 1, risk_weighted: true, seed: 20230824}
-    deadline: 2023-09-15         # every check recorded by then
+    deadline: 2023-09-28         # every check recorded by then
     visits: {start: 2023-09-18, end: 2023-09-25}   # teams visit units in this window
     methods: [随机抽查, 案卷审查]
     teams:
@@ -24,7 +24,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .lookback import ITEM_KINDS, METHODS, ROUND_KINDS, method_key
-from .plan import KEY, Period
+from .plan import KEY, Period, PlanReferenceError
 
 __all__ = ["RoundSpec", "Selection", "TeamSpec", "RiskSpec"]
 
@@ -107,15 +107,18 @@ class RoundSpec(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self):
+        # PlanReferenceError carries the field, so a round file's error names its line
         if self.visits and self.visits.end > self.deadline:
-            raise ValueError(f"the visit window ends {self.visits.end}, after the deadline {self.deadline}")
-        codes = [t.code for t in self.teams]
-        if len(codes) != len(set(codes)):
-            raise ValueError("team codes must be unique")
+            raise PlanReferenceError(("visits", "end"), f"the visit window ends {self.visits.end}, "
+                                                        f"after the deadline {self.deadline}")
+        seen_codes: set[str] = set()
         seen: dict[str, str] = {}
-        for t in self.teams:
+        for i, t in enumerate(self.teams):
+            if t.code in seen_codes:
+                raise PlanReferenceError(("teams", i, "code"), f"team codes must be unique ('{t.code}' twice)")
+            seen_codes.add(t.code)
             for m in t.members:
                 if m in seen:
-                    raise ValueError(f"'{m}' is in two teams ({seen[m]}, {t.code})")
+                    raise PlanReferenceError(("teams", i, "members"), f"'{m}' is in two teams ({seen[m]}, {t.code})")
                 seen[m] = t.code
         return self

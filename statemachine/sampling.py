@@ -49,7 +49,9 @@ class RiskRules:
 def sample_key(seed: int, number: str, weight: float = 1.0) -> float:
     """The item's key: deterministic in (seed, number, weight), larger is drawn first."""
     h = hashlib.blake2b(f"{seed}:{number}".encode(), digest_size=8).digest()
-    u = (int.from_bytes(h, "big") + 0.5) / 2.0 ** 64  # strictly inside (0, 1)
+    # 52 bits: (k + 0.5) / 2**52 is exact in a float and strictly inside (0, 1)
+    # (with 53 bits the largest value would round up to 1.0)
+    u = ((int.from_bytes(h, "big") >> 12) + 0.5) / 2.0 ** 52
     return u if weight == 1.0 else math.exp(math.log(u) / weight)
 
 

@@ -233,9 +233,6 @@ def test_a_sample_without_count_or_share_is_reported_inside_the_selection_block(
     assert 5 <= int(m.group(1)) <= 7, "the line must point into the selection block"
 
 
-@pytest.mark.xfail(strict=True, reason="services.plans._lines records a key's line and then overwrites "
-                   "it with its value's first line, so an error on a block mapping/sequence is reported "
-                   "at its first child (r.yaml:6 'mode: sample') rather than at 'selection:' (r.yaml:5)")
 def test_an_error_on_a_whole_block_is_reported_at_the_line_of_its_key():
     with pytest.raises(PlanError) as e:
         parse(ROUND_YAML.replace("  share: 0.2\n", ""))
@@ -273,9 +270,6 @@ def test_a_file_that_is_not_a_mapping_is_refused_with_the_expected_shape(text):
     assert str(e.value) == f"r.yaml: {SHAPE}"
 
 
-@pytest.mark.xfail(strict=True, reason="cross-field checks of RoundSpec raise a plain ValueError, not "
-                   "PlanReferenceError with a loc, so the error is reported as 'r.yaml:1: (top level)' "
-                   "instead of at the visits line")
 def test_visits_after_the_deadline_are_reported_at_the_visits_line():
     text = ROUND_YAML + "visits: {start: 2023-09-18, end: 2023-09-25}\n"
     with pytest.raises(PlanError) as e:
@@ -283,9 +277,6 @@ def test_visits_after_the_deadline_are_reported_at_the_visits_line():
     assert str(e.value).startswith("r.yaml:17: visits")
 
 
-@pytest.mark.xfail(strict=True, reason="cross-field checks of RoundSpec raise a plain ValueError, not "
-                   "PlanReferenceError with a loc, so a person in two teams is reported as "
-                   "'r.yaml:1: (top level)' instead of at the second team")
 def test_a_person_in_two_teams_is_reported_at_the_second_teams_line():
     text = ROUND_YAML + "  - code: team-2\n    name: 第二督察组\n    members: [insp.b]\n"
     with pytest.raises(PlanError) as e:

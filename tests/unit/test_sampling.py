@@ -196,9 +196,6 @@ def test_the_key_stays_above_zero_for_the_smallest_hash(monkeypatch):
     assert 0 < key(1, "x") < key(1, "x", 2.0) < 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a hash >= 2**64 - 1024 makes (h + 0.5) / 2**64 round to "
-                   "exactly 1.0, so the key leaves the documented open interval (0, 1) and a weight "
-                   "no longer raises it")
 def test_the_key_stays_below_one_even_for_the_largest_hash(monkeypatch):
     key = _with_hash(monkeypatch, b"\xff" * 8)
     assert 0 < key(1, "x") < 1
