@@ -21,7 +21,6 @@ import os
 import re
 import resource
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.flowruns import bench_home, task_runs  # noqa: E402
 from bench.pg import database_url  # noqa: E402
 
 START = datetime.fromisoformat("2023-03-15T09:00:00+08:00")
@@ -135,17 +135,6 @@ def clear_cases(engine) -> None:
         conn.exec_driver_sql("DELETE FROM audit_log WHERE seq >= 1000000")
 
 
-def task_runs(flow_run_id) -> int:
-    from prefect import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    with get_client(sync_client=True) as client:
-        for _ in range(30):
-            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-            if len(runs) >= 4:
-                return len(runs)
-            time.sleep(0.5)
-    return len(runs)
 
 
 def main() -> None:
@@ -154,11 +143,7 @@ def main() -> None:
     ap.add_argument("--units", type=int, default=10_000)
     ap.add_argument("--clues-per-unit", type=int, default=10)
     args = ap.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="rectify-bench-"))
-    from app.prefect_env import configure_prefect
-
-    configure_prefect(home)
-    os.environ["RECTIFY_FILE_DROP"] = str(home / "drop")
+    bench_home()
     with database_url(args.db) as url:
         from models.db import make_engine, normalize_url, upgrade
         from services.campaigns import campaign_id, load_plan
@@ -195,7 +180,7 @@ def main() -> None:
         print(f"round: {result.actions} in {round_s:.2f}s; rows {n}", flush=True)
         clear_cases(engine)
         floor_s = floor(engine, cid, sample.html, sample.text)
-        tasks = task_runs(state.state_details.flow_run_id)
+        tasks = task_runs(state.state_details.flow_run_id, at_least=4)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"floor {floor_s:.2f}s; escalation round flow {round_s:.2f}s")
         print(f"escalation_vs_floor={round_s / floor_s:.2f} task_runs={tasks} peak_rss_mb={rss:.0f}")

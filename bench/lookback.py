@@ -24,7 +24,6 @@ import argparse
 import os
 import resource
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.flowruns import bench_home, task_runs  # noqa: E402
 from bench.pg import database_url  # noqa: E402
 
 START = datetime.fromisoformat("2023-03-15T09:00:00+08:00")
@@ -142,17 +142,6 @@ def analyze(engine) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
-def task_runs(flow_run_id) -> int:
-    from prefect import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    with get_client(sync_client=True) as client:
-        for _ in range(30):
-            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-            if len(runs) >= 2:
-                return len(runs)
-            time.sleep(0.5)
-    return len(runs)
 
 
 def open_timed(engine, code: str, selection: dict):
@@ -172,11 +161,7 @@ def main() -> None:
     ap.add_argument("--items-per-unit", type=int, default=334)
     ap.add_argument("--share", type=float, default=0.1)
     args = ap.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="rectify-bench-"))
-    from app.prefect_env import configure_prefect
-
-    configure_prefect(home)
-    os.environ["RECTIFY_FILE_DROP"] = str(home / "drop")
+    bench_home()
     with database_url(args.db) as url:
         from models.db import make_engine, normalize_url, upgrade
         from services.campaigns import campaign_id, load_plan
@@ -215,7 +200,7 @@ def main() -> None:
             body = conn.exec_driver_sql("SELECT body_text FROM outbox LIMIT 1").scalar()
         floor_all = floor(engine, cid, "lb-all", body, None)
         floor_sample = floor(engine, cid, "lb-all", body, round(1 / args.share))
-        tasks = task_runs(every.flow_run_id)
+        tasks = task_runs(every.flow_run_id, at_least=2)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"floor all {floor_all:.2f}s, sample {floor_sample:.2f}s; open-round flow all {all_s:.2f}s, "
               f"sample {sample_s:.2f}s")

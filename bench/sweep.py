@@ -21,7 +21,6 @@ import argparse
 import os
 import resource
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.flowruns import bench_home, task_runs  # noqa: E402
 from bench.pg import database_url  # noqa: E402
 
 AS_OF = "2023-06-15T09:00:00+08:00"
@@ -131,22 +131,6 @@ def clear_lapses(engine) -> None:
             conn.exec_driver_sql("DELETE FROM lapses")
 
 
-def count_task_runs(flow_run_id: str) -> int:
-    """Task runs the Prefect API recorded for the run (recording is asynchronous)."""
-    from uuid import UUID
-
-    from prefect import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    deadline, last = time.monotonic() + 15, -1
-    with get_client(sync_client=True) as client:
-        while True:
-            runs = client.read_task_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])))
-            if (len(runs) >= 5 and len(runs) == last) or time.monotonic() > deadline:
-                return len(runs)
-            last = len(runs)
-            time.sleep(1.0)
 
 
 def main() -> None:
@@ -155,10 +139,7 @@ def main() -> None:
     ap.add_argument("--clues", type=int, default=1_000_000)
     args = ap.parse_args()
 
-    home = Path(tempfile.mkdtemp(prefix="rectify-bench-"))
-    from app.prefect_env import configure_prefect
-
-    configure_prefect(home)
+    bench_home()
     with database_url(args.db) as url:
         from models.db import make_engine, normalize_url, upgrade
 
@@ -201,7 +182,7 @@ def main() -> None:
         if result.total != floor_rows or again != floor_rows:
             sys.exit(f"bench: the sweep wrote {result.total} lapses, the floor {floor_rows}/{again}")
         best_floor = min(f1, f2)
-        tasks = count_task_runs(result.run_key)
+        tasks = task_runs(result.run_key, at_least=6)
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"lapses {floor_rows:,} ({', '.join(f'{k} {v:,}' for k, v in result.new_lapses.items())})")
         print(f"floor {best_floor:.3f}s (runs {f1:.3f}s, {f2:.3f}s); sweep flow {sweep_s:.3f}s")

@@ -66,13 +66,21 @@ def _as_of(as_of: datetime | str | None) -> datetime:
     return as_of.astimezone(TZ)
 
 
-def run_name(prefix: str):
-    """`<prefix>-<campaign>-<YYYYMMDD-HHMM>` of the instant the run is about."""
+def current_flow_run_id() -> str | None:
+    try:
+        return str(get_run_context().flow_run.id)
+    except Exception:  # called outside a run context (never in production)
+        return None
+
+
+def run_name(prefix: str, *keys: str):
+    """`<prefix>-<campaign>[-<key parameters>]-<YYYYMMDD-HHMM>` of the instant the run is about."""
     def name() -> str:
         from prefect.runtime import flow_run
 
         params = flow_run.parameters
-        return f"{prefix}-{params['campaign']}-{_as_of(params.get('as_of')):%Y%m%d-%H%M}"
+        parts = [prefix, params["campaign"], *(str(params[k]) for k in keys)]
+        return f"{'-'.join(parts)}-{_as_of(params.get('as_of')):%Y%m%d-%H%M}"
     return name
 
 
@@ -86,10 +94,7 @@ def sweep_now(campaign: str, as_of: datetime) -> SweepResult:
     or the daily enforcement flow)."""
     engine = deps.engine()
     cid = lookup_campaign(engine, campaign)
-    try:
-        flow_run_id = str(get_run_context().flow_run.id)
-    except Exception:  # called outside a run context (never in production)
-        flow_run_id = None
+    flow_run_id = current_flow_run_id()
     run_key = flow_run_id or uuid.uuid4().hex
     sweep.begin_run(engine, campaign_id=cid, as_of=as_of, run_key=run_key, now=as_of,
                     flow_run_id=flow_run_id)

@@ -23,32 +23,14 @@ from services import round_close, round_open
 from services.escalation_round import RoundLine
 
 from . import deps
-from .deadline_sweep import ARTIFACT_ROWS, _as_of
+from .deadline_sweep import ARTIFACT_ROWS, _as_of, current_flow_run_id, run_name
 from .escalation_round import channels
 
 __all__ = ["open_round", "close_round", "OpenRoundResult", "CloseRoundResult", "open_now", "close_now"]
 
 
-def _run_name(prefix: str):
-    def name() -> str:
-        from prefect.runtime import flow_run
-
-        p = flow_run.parameters
-        return f"{prefix}-{p['campaign']}-{p['code']}-{_as_of(p.get('as_of')):%Y%m%d-%H%M}"
-    return name
-
-
 def _key(kind: str, campaign: str, code: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", f"{kind}-{campaign}-{code}".lower())
-
-
-def _flow_run_id() -> str | None:
-    from prefect.context import get_run_context
-
-    try:
-        return str(get_run_context().flow_run.id)
-    except Exception:  # called outside a flow run (never in production)
-        return None
 
 
 @dataclass
@@ -82,7 +64,7 @@ def notify_task(campaign: str, code: str, actor: str, as_of: datetime) -> round_
                              calendar=deps.calendar(), channels=channels())
 
 
-@flow(name="open-round", flow_run_name=_run_name("round-open"), validate_parameters=False)
+@flow(name="open-round", flow_run_name=run_name("round-open", "code"), validate_parameters=False)
 def open_round(campaign: str, code: str, actor: str, as_of: datetime | None = None) -> OpenRoundResult:
     return open_now(campaign, code, actor, _as_of(as_of))
 
@@ -100,7 +82,7 @@ def open_now(campaign: str, code: str, actor: str, as_of: datetime) -> OpenRound
                      f"drawn in {drawn.units} units (seed {drawn.seed}, digest {drawn.digest and drawn.digest[:12]})"
                      f"; notice {notified.notice or '(issued before)'}, {notified.messages} messages queued"
                      + ("; already drawn, nothing changed" if drawn.already else "")))
-    return OpenRoundResult(code, drawn, notified, _flow_run_id())
+    return OpenRoundResult(code, drawn, notified, current_flow_run_id())
 
 
 @task(name="round-close-step", task_run_name="{step}-{code}", retries=2, retry_delay_seconds=2,
@@ -116,14 +98,14 @@ def close_step(step: str, campaign: str, code: str, actor: str, as_of: datetime)
     return round_close.finish_close(engine, campaign, code, actor=actor, now=as_of)
 
 
-@flow(name="close-round", flow_run_name=_run_name("round-close"), validate_parameters=False)
+@flow(name="close-round", flow_run_name=run_name("round-close", "code"), validate_parameters=False)
 def close_round(campaign: str, code: str, actor: str, as_of: datetime | None = None) -> CloseRoundResult:
     return close_now(campaign, code, actor, _as_of(as_of))
 
 
 def close_now(campaign: str, code: str, actor: str, as_of: datetime) -> CloseRoundResult:
     result = CloseRoundResult(code, close_step("begin-close", campaign, code, actor, as_of),
-                              flow_run_id=_flow_run_id())
+                              flow_run_id=current_flow_run_id())
     result.reopened = close_step("reopen", campaign, code, actor, as_of)
     result.cases = close_step("escalate", campaign, code, actor, as_of)
     result.tally = close_step("finish", campaign, code, actor, as_of)

@@ -23,7 +23,7 @@ from statemachine.table import Subject
 from . import audit
 from .directory import Actor, actor as lookup_actor, campaign_row, unit_by_code, unit_by_id
 from .round_open import team_slots
-from .rounds import load_round, require_organiser, spec_of
+from .rounds import load_round, organised_round, require_organiser, spec_of
 
 __all__ = ["CheckInput", "CheckView", "record_check", "revise_check", "reassign_unit", "list_checks"]
 
@@ -99,9 +99,13 @@ def _authorize(conn: Connection, who: Actor, round_row, check, what: str) -> Non
                            f"{organiser.name} or a member of the item's team may")
 
 
-def _require_open(round_row) -> None:
-    if round_row.state != "open":
-        raise InvalidInput(f"round {round_row.code} is {round_row.state}; checks are recorded while it is open")
+def _open_check(conn: Connection, campaign: str, code: str, ref: str, actor: str):
+    """(campaign, round, check, actor) for a step on a check; the round must be open."""
+    camp = campaign_row(conn, campaign)
+    rnd = load_round(conn, camp.id, code)
+    if rnd.state != "open":
+        raise InvalidInput(f"round {rnd.code} is {rnd.state}; checks are recorded while it is open")
+    return camp, rnd, _load_check(conn, rnd, ref), lookup_actor(conn, camp.id, actor)
 
 
 def record_check(engine: Engine, campaign: str, code: str, ref: str, outcome: str, *, actor: str,
@@ -112,11 +116,7 @@ def record_check(engine: Engine, campaign: str, code: str, ref: str, outcome: st
         raise InvalidInput(f"unknown outcome '{outcome}' (one of {', '.join(OUTCOMES)})")
     trigger = OUTCOMES[outcome]
     with transaction(engine) as conn:
-        camp = campaign_row(conn, campaign)
-        rnd = load_round(conn, camp.id, code)
-        _require_open(rnd)
-        check = _load_check(conn, rnd, ref)
-        who = lookup_actor(conn, camp.id, actor)
+        camp, rnd, check, who = _open_check(conn, campaign, code, ref, actor)
         _authorize(conn, who, rnd, check, f"record a check of {check.number}")
         if expected_version is not None and expected_version != check.version:
             raise ConflictError(f"check of {check.number} changed since version {expected_version}: it is "
@@ -165,11 +165,7 @@ def revise_check(engine: Engine, campaign: str, code: str, ref: str, *, actor: s
                  reason: str | None) -> CheckView:
     """A supervisor takes a recorded outcome back (to pending) while the round is open."""
     with transaction(engine) as conn:
-        camp = campaign_row(conn, campaign)
-        rnd = load_round(conn, camp.id, code)
-        _require_open(rnd)
-        check = _load_check(conn, rnd, ref)
-        who = lookup_actor(conn, camp.id, actor)
+        camp, rnd, check, who = _open_check(conn, campaign, code, ref, actor)
         require_organiser(who, unit_by_id(conn, rnd.organiser_unit_id), f"revise a check of {check.number}")
         t = CHECK_CHART.fire(Subject(state=check.state, ctx=CheckContext(reason=reason),
                                      entity=f"check of {check.number}"), "revise")
@@ -191,10 +187,7 @@ def reassign_unit(engine: Engine, campaign: str, code: str, unit: str, team: str
                   now: datetime, visit_on: date | None = None) -> int:
     """Give a unit (and its pending checks) to another team; returns the checks moved."""
     with transaction(engine) as conn:
-        camp = campaign_row(conn, campaign)
-        rnd = load_round(conn, camp.id, code)
-        who = lookup_actor(conn, camp.id, actor)
-        require_organiser(who, unit_by_id(conn, rnd.organiser_unit_id), f"assign teams of round {code}")
+        camp, rnd, who = organised_round(conn, campaign, code, actor, "assign teams of", lock=False)
         if rnd.state not in ("planned", "open"):
             raise InvalidInput(f"round {code} is {rnd.state}; teams are assigned while it is planned or open")
         target = unit_by_code(conn, camp.id, unit)

@@ -33,7 +33,7 @@ from .clue_effects import ClueInput, effects
 from .directory import SYSTEM, actor as lookup_actor, campaign_row, unit_by_id
 from .escalation_round import RoundLine, propose_for_lapses
 from .round_report import tally
-from .rounds import fire_round, load_round, require_organiser
+from .rounds import fire_round, load_round, organised_round, require_organiser
 
 __all__ = ["begin_close", "reopen_found", "escalate_faked", "finish_close", "ReopenLine", "CHUNK"]
 
@@ -44,10 +44,7 @@ CHUNK = 200
 def begin_close(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime) -> int:
     """Returns how many pending checks were marked missed (0 on a re-run)."""
     with transaction(engine) as conn:
-        camp = campaign_row(conn, campaign)
-        rnd = load_round(conn, camp.id, code, lock=True)
-        who = lookup_actor(conn, camp.id, actor)
-        require_organiser(who, unit_by_id(conn, rnd.organiser_unit_id), f"close round {code}")
+        camp, rnd, who = organised_round(conn, campaign, code, actor, "close")
         if rnd.state in ("closing", "closed"):
             return 0
         fire_round(conn, rnd, "begin_close", actor=who.username, now=now)

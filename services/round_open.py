@@ -32,10 +32,10 @@ from statemachine.sampling import Candidate, RiskRules, digest, draw as draw_sam
     risk_weight
 
 from . import audit, outbox
-from .directory import actor as lookup_actor, campaign_row, unit_by_id
+from .directory import unit_by_id
 from .escalations import Ladder
 from .notices import unit_recipients, chinese_date, issue_notice
-from .rounds import fire_round, load_round, require_organiser, spec_of
+from .rounds import fire_round, organised_round, spec_of
 
 __all__ = ["draw", "notify", "DrawResult", "NotifyResult", "candidate_filter", "team_slots"]
 
@@ -97,10 +97,7 @@ def _assign(conn: Connection, row, spec, scope, loads: list[UnitLoad]) -> tuple[
 
 def draw(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime) -> DrawResult:
     with transaction(engine) as conn:
-        camp = campaign_row(conn, campaign)
-        row = load_round(conn, camp.id, code, lock=True)
-        who = lookup_actor(conn, camp.id, actor)
-        require_organiser(who, unit_by_id(conn, row.organiser_unit_id), f"open round {code}")
+        camp, row, who = organised_round(conn, campaign, code, actor, "open")
         if row.digest is not None:  # drawn before: a re-run changes nothing
             return DrawResult(code, row.candidates, row.selected,
                               conn.execute(select(func.count()).select_from(RU)
@@ -228,10 +225,7 @@ class NotifyResult:
 def notify(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime,
            calendar: WorkingCalendar, channels=()) -> NotifyResult:
     with transaction(engine) as conn:
-        camp = campaign_row(conn, campaign)
-        row = load_round(conn, camp.id, code, lock=True)
-        who = lookup_actor(conn, camp.id, actor)
-        require_organiser(who, unit_by_id(conn, row.organiser_unit_id), f"open round {code}")
+        camp, row, who = organised_round(conn, campaign, code, actor, "open")
         if row.state != "planned":
             return NotifyResult(code, row.state, None, 0, already=True)
         if row.digest is None:

@@ -28,7 +28,7 @@ from . import audit
 from .directory import Actor, UnitRef, actor as lookup_actor, campaign_row, unit_by_code, unit_by_id
 
 __all__ = ["plan_round", "cancel_round", "get_round", "list_rounds", "RoundView", "TeamView",
-           "load_round", "require_organiser", "spec_of", "fire_round", "preflight"]
+           "load_round", "require_organiser", "spec_of", "fire_round", "preflight", "organised_round"]
 
 RD, TM, RU, CK, U, US = (InspectionRound.__table__, InspectionTeam.__table__, RoundUnit.__table__,
                          InspectionCheck.__table__, Unit.__table__, User.__table__)
@@ -89,6 +89,16 @@ def require_organiser(who: Actor, organiser: UnitRef, what: str) -> None:
         return
     raise PermissionDenied(f"{who.username} ({who.unit.name}, {who.role}) may not {what}: only a "
                            f"supervisor of {organiser.name}, which organises the round, may")
+
+
+def organised_round(conn: Connection, campaign: str, code: str, actor: str, what: str, *,
+                    lock: bool = True):
+    """(campaign, round, actor) for an organiser's action; refused for anyone else."""
+    camp = campaign_row(conn, campaign)
+    row = load_round(conn, camp.id, code, lock=lock)
+    who = lookup_actor(conn, camp.id, actor)
+    require_organiser(who, unit_by_id(conn, row.organiser_unit_id), f"{what} round {code}")
+    return camp, row, who
 
 
 def fire_round(conn: Connection, row, trigger: str, *, actor: str, now: datetime,
@@ -171,10 +181,7 @@ def cancel_round(engine: Engine, campaign: str, code: str, *, reason: str | None
                  now: datetime) -> RoundView:
     """Call a planned or open round off: its pending checks are cancelled, nothing is reopened."""
     with transaction(engine) as conn:
-        camp = campaign_row(conn, campaign)
-        row = load_round(conn, camp.id, code, lock=True)
-        who = lookup_actor(conn, camp.id, actor)
-        require_organiser(who, unit_by_id(conn, row.organiser_unit_id), f"cancel round {code}")
+        camp, row, who = organised_round(conn, campaign, code, actor, "cancel")
         fire_round(conn, row, "cancel", actor=who.username, now=now, reason=reason, closed_at=now)
         conn.execute(update(RD).where(RD.c.id == row.id).values(reason=reason))
         n = conn.execute(update(CK).where(CK.c.round_id == row.id, CK.c.state == "pending")
@@ -229,10 +236,7 @@ def preflight(engine: Engine, campaign: str, code: str, *, actor: str, action: s
     Re-running an action that is done is allowed (the flow changes nothing)."""
     allowed = {"open": ("planned", "open"), "close": ("open", "closing", "closed")}[action]
     with engine.connect() as conn:
-        camp = campaign_row(conn, campaign)
-        row = load_round(conn, camp.id, code)
-        who = lookup_actor(conn, camp.id, actor)
-        require_organiser(who, unit_by_id(conn, row.organiser_unit_id), f"{action} round {code}")
+        _, row, _ = organised_round(conn, campaign, code, actor, action, lock=False)
         if row.state not in allowed:
             raise InvalidInput(f"round {code} is {row.state}; it cannot be {action}ed "
                                f"(only when {' or '.join(allowed)})")
