@@ -16,7 +16,7 @@ from .types import UTCDateTime
 __all__ = ["Base", "Campaign", "Stage", "Unit", "User", "DeliverableRecord", "Clue",
            "Lapse", "AuditRecord", "AuditHead", "JobFiring", "SweepRun", "EscalationCase",
            "CaseLapse", "DocCounter", "Notice", "OutboxMessage", "InspectionRound", "InspectionTeam",
-           "RoundUnit", "InspectionCheck"]
+           "RoundUnit", "InspectionCheck", "ReportSubmission", "GeneratedReport"]
 
 
 class Base(DeclarativeBase):
@@ -133,6 +133,8 @@ class Clue(Base):
     evidence: Mapped[str | None] = mapped_column(Text)            # 可验证成果
     stage_result: Mapped[str | None] = mapped_column(Text)        # 阶段性成效
     long_term_measure: Mapped[str | None] = mapped_column(Text)   # 长期举措
+    progress: Mapped[str | None] = mapped_column(Text)            # 完成情况 / 整改进度 (the unit's words)
+    remark: Mapped[str | None] = mapped_column(Text)              # 备注
     resolution: Mapped[str | None] = mapped_column(String(20))    # dismissed | approved | transferred
     reason: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -433,3 +435,42 @@ class InspectionCheck(Base):
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # reopen/escalation done
     applied_note: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ReportSubmission(Base):
+    """A unit's report under a reporting duty (报送) for one period; one per
+    (unit, duty, period). `late` is fixed when it is recorded."""
+
+    __tablename__ = "report_submissions"
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "duty_key", "period"),
+                      Index("ix_submissions_duty", "campaign_id", "duty_key", "period"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    duty_key: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    attachment: Mapped[str] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(Text)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class GeneratedReport(Base):
+    """A generated report (roll-up, final summary) of a unit for a period; one per
+    (unit, kind, period), so a scheduled run that repeats writes nothing new."""
+
+    __tablename__ = "generated_reports"
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "kind", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(32))
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    generated_by: Mapped[str] = mapped_column(String(64))
+    files_json: Mapped[str] = mapped_column(Text)  # format -> path
+    digest: Mapped[str] = mapped_column(String(64))
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
