@@ -3,7 +3,8 @@
 Each step is one INSERT … SELECT … ON CONFLICT DO NOTHING over the whole
 campaign: the natural key of a lapse (`stage:<unit>:<stage>`,
 `verify:<clue>`, `rectify:<clue>:<reopen count>`, `rejects:<clue>`,
-`idle:<unit>:<last activity>`, `checks:<round>:<team>`) makes a second run at the same instant, a
+`idle:<unit>:<last activity>`, `checks:<round>:<team>`,
+`report:<unit>:<duty>:<period>`) makes a second run at the same instant, a
 second scheduler or a retry a no-op (ARCH decision 4).
 """
 from __future__ import annotations
@@ -11,20 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, String, and_, cast, func, insert, literal, select, update
+from sqlalchemy import (Connection, Engine, String, and_, cast, exists, func, insert, literal, or_, select,
+                        union_all, update)
 
 from statemachine.calendar import WorkingCalendar, end_of_day, local_date
 from statemachine.clue import OPEN_STATES
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.db import transaction
-from models.tables import Clue, InspectionCheck, InspectionRound, InspectionTeam, Lapse, Stage, SweepRun, Unit
+from models.tables import (Clue, InspectionCheck, InspectionRound, InspectionTeam, Lapse, ReportSubmission,
+                           Stage, SweepRun, Unit)
+from statemachine.duties import all_occurrences
 
 __all__ = ["STEPS", "run_step", "begin_run", "finish_run", "run_summary", "SweepLine",
            "SweepParams", "parameters"]
 
 U, S, T, L, R = Unit.__table__, Stage.__table__, Clue.__table__, Lapse.__table__, SweepRun.__table__
 RD, TM, CK = InspectionRound.__table__, InspectionTeam.__table__, InspectionCheck.__table__
+RS = ReportSubmission.__table__
 COLS = ["campaign_id", "unit_id", "clue_id", "kind", "key", "subject", "due_at", "detected_at", "run_key"]
 
 
@@ -34,6 +39,8 @@ class SweepParams:
 
     idle_before: datetime  # no clue of the unit touched since: 躺平
     reject_threshold: int  # 销号 refused this often
+    # reports due by now: (duty, period, due_at, owed_by), from the plan's reporting duties
+    reports_due: tuple[tuple[str, str, datetime, str], ...] = ()
 
 
 def parameters(engine: Engine, campaign_id: int, as_of: datetime,
@@ -41,9 +48,12 @@ def parameters(engine: Engine, campaign_id: int, as_of: datetime,
     from .campaigns import plan_of
 
     with engine.connect() as conn:
-        policy = plan_of(conn, campaign_id).escalation
+        plan = plan_of(conn, campaign_id)
+    policy = plan.escalation
     idle_day = calendar.working_days_back(local_date(as_of), policy.no_progress_working_days)
-    return SweepParams(idle_before=end_of_day(idle_day), reject_threshold=policy.repeated_reject_count)
+    due = tuple((o.duty, o.period, o.due_at, o.owed_by) for o in all_occurrences(plan) if o.due_at < as_of)
+    return SweepParams(idle_before=end_of_day(idle_day), reject_threshold=policy.repeated_reject_count,
+                       reports_due=due)
 
 
 def _stage_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams):
@@ -122,6 +132,40 @@ def _check_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParam
                       TM.c.unit_id))
 
 
+def _report_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams):
+    """Reports past due that a unit owing them has not submitted (not even late).
+    The due reports are few (one per week at most per duty), so they travel as
+    literal rows; SQLite caps a compound SELECT at 500 terms, so 400 per block."""
+    if not p.reports_due:
+        return _no_rows()
+    blocks = [p.reports_due[i:i + 400] for i in range(0, len(p.reports_due), 400)]
+    parts = [union_all(*[select(literal(d, String).label("duty"), literal(per, String).label("period"),
+                                literal(at, L.c.due_at.type).label("due_at"),
+                                literal(by, String).label("owed_by")) for d, per, at, by in block])
+             if len(block) > 1 else
+             select(literal(block[0][0], String).label("duty"), literal(block[0][1], String).label("period"),
+                    literal(block[0][2], L.c.due_at.type).label("due_at"),
+                    literal(block[0][3], String).label("owed_by"))
+             for block in blocks]
+    occ = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("occ")
+    owing = or_(and_(occ.c.owed_by == "participants", U.c.participates.is_(True)),
+                and_(occ.c.owed_by == "lead", U.c.parent_id.is_(None)))
+    submitted = exists().where(RS.c.campaign_id == campaign_id, RS.c.unit_id == U.c.id,
+                               RS.c.duty_key == occ.c.duty, RS.c.period == occ.c.period)
+    return (select(literal(campaign_id), U.c.id, literal(None), literal("missed_report"),
+                   literal("report:") + cast(U.c.id, String) + literal(":") + occ.c.duty + literal(":")
+                   + occ.c.period,
+                   occ.c.duty + literal("/") + occ.c.period, occ.c.due_at,
+                   literal(as_of, L.c.detected_at.type), literal(run_key))
+            .select_from(U).join(occ, owing)
+            .where(U.c.campaign_id == campaign_id, ~submitted))
+
+
+def _no_rows():
+    return (select(literal(None), literal(None), literal(None), literal(None), literal(None), literal(None),
+                   literal(None), literal(None), literal(None)).where(literal(False)))
+
+
 STEPS = {
     "stage_deadline": _stage_lapses,
     "verify_overdue": _verify_lapses,
@@ -129,6 +173,7 @@ STEPS = {
     "repeated_reject": _reject_lapses,
     "no_progress": _idle_lapses,
     "check_overdue": _check_lapses,
+    "missed_report": _report_lapses,
 }
 
 
