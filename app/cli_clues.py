@@ -170,3 +170,18 @@ def bulk(ctx: typer.Context, trigger: str, numbers: Optional[List[str]] = typer.
                         data=_input(reason, measures, deadline, owner, evidence, stage_result,
                                     long_term), numbers=numbers or None, unit=unit, state=state)
     out.say(f"{trigger}: {len(r.moved)} moved, {r.skipped} skipped")
+
+
+@clue_app.command("typical")
+def typical(ctx: typer.Context, number: str,
+            note: Optional[str] = typer.Option(None, "--note", help="Why it is typical (正面/反面典型)."),
+            clear: bool = typer.Option(False, "--clear", help="No longer a typical case."),
+            actor: Optional[str] = AS_USER):
+    """Mark an item as a typical case (典型案例) for the reports; supervisors above its unit."""
+    from services.typical import mark_typical
+
+    c: AppContext = ctx.obj
+    if not clear and note is None:
+        raise InvalidInput("--note is required (or --clear)")
+    mark_typical(c.db(), c.campaign(None), number, note=None if clear else note, actor=c.user(actor), now=c.now)
+    out.say(f"{number}: {'no longer a typical case' if clear else 'typical case: ' + note}")

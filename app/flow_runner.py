@@ -70,6 +70,14 @@ def run_close_round(campaign: str, code: str, actor: str, as_of: datetime):
     return _run(close_round, campaign=campaign, code=code, actor=actor, as_of=as_of)
 
 
+def run_report(campaign: str, kind: str, *, unit: str | None, period: str | None, actor: str,
+               as_of: datetime, force: bool, formats: tuple[str, ...]):
+    from flows.reports import generate_report
+
+    return _run(generate_report, campaign=campaign, kind=kind, unit=unit, period=period, actor=actor,
+                as_of=as_of, force=force, formats=formats)
+
+
 def _run(flow, **params):
     quiet_flows()
     try:

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from models.db import default_url, make_engine, normalize_url
 from statemachine.calendar import WorkingCalendar
 
-__all__ = ["engine", "calendar", "transient"]
+__all__ = ["engine", "calendar", "transient", "reports_dir"]
 
 
 @lru_cache(maxsize=4)
@@ -41,3 +41,12 @@ def transient(task, task_run, state) -> bool:
     from statemachine.errors import RectifyError
 
     return not isinstance(getattr(state, "data", None), RectifyError)
+
+
+def reports_dir():
+    """Where generated reports are written: RECTIFY_REPORTS_DIR, else <home>/reports."""
+    from pathlib import Path
+
+    from models.db import default_home
+
+    return Path(os.environ.get("RECTIFY_REPORTS_DIR") or default_home() / "reports")

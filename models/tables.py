@@ -135,6 +135,7 @@ class Clue(Base):
     long_term_measure: Mapped[str | None] = mapped_column(Text)   # 长期举措
     progress: Mapped[str | None] = mapped_column(Text)            # 完成情况 / 整改进度 (the unit's words)
     remark: Mapped[str | None] = mapped_column(Text)              # 备注
+    typical_note: Mapped[str | None] = mapped_column(Text)        # chosen as a 典型案例: why
     resolution: Mapped[str | None] = mapped_column(String(20))    # dismissed | approved | transferred
     reason: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

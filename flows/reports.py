@@ -1,0 +1,81 @@
+"""generate-report / scheduled-reports: generated reports as Prefect flows.
+
+generate-report    one report of one unit for one period, on demand
+scheduled-reports  the supervisor's roll-ups whose duty is due by `as_of`
+                   (the latest period of each weekly / monthly / stage / final
+                   duty); also a step of the nightly daily-enforcement run
+
+Each new report is published as a Markdown artifact (figures, tables and the
+charts as text bars) keyed per unit, kind and period; a report already
+generated for its period is returned as it was, so re-runs change nothing.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+
+from services import reports
+from services.directory import SYSTEM
+
+from . import deps
+from .deadline_sweep import _as_of, current_flow_run_id, run_name
+
+__all__ = ["generate_report", "scheduled_reports", "reports_now", "ReportsResult", "artifact_key"]
+
+MAX_ARTIFACT_CHARS = 900_000  # Prefect drops events over ~1.5 MB; a province's report can be long
+
+
+@dataclass
+class ReportsResult:
+    campaign: str
+    generated: list[reports.Generated] = field(default_factory=list)
+
+    @property
+    def new(self) -> int:
+        return sum(g.created for g in self.generated)
+
+
+def artifact_key(campaign: str, unit: str, kind: str, period: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", f"report-{campaign}-{unit}-{kind}-{period}".lower()).strip("-")
+
+
+@task(name="generate-report", task_run_name="report-{kind}-{period}", retries=2, retry_delay_seconds=2,
+      retry_condition_fn=deps.transient)
+def report_task(campaign: str, kind: str, unit: str | None, period: str | None, as_of: datetime,
+                actor: str, force: bool, formats: tuple[str, ...]) -> reports.Generated:
+    g = reports.generate(deps.engine(), campaign, kind=kind, unit=unit, period=period, formats=formats,
+                         out_dir=deps.reports_dir(), actor=actor, now=as_of, force=force,
+                         flow_run_id=current_flow_run_id())
+    if g.created:
+        text = g.markdown if len(g.markdown) <= MAX_ARTIFACT_CHARS else \
+            g.markdown[:MAX_ARTIFACT_CHARS] + "\n\n…（全文见报告文件）"
+        create_markdown_artifact(
+            key=artifact_key(campaign, g.unit, kind, g.period), markdown=text,
+            description=f"{g.unit_name} {reports.KINDS[kind]} {g.period}: " + ", ".join(
+                f"{k} {v}" for k, v in sorted(g.files.items())))
+    return g
+
+
+@flow(name="generate-report", flow_run_name=run_name("report", "kind"), validate_parameters=False)
+def generate_report(campaign: str, kind: str, unit: str | None = None, period: str | None = None,
+                    as_of: datetime | None = None, actor: str = SYSTEM, force: bool = False,
+                    formats: tuple[str, ...] = ("md", "html")) -> reports.Generated:
+    return report_task(campaign, kind, unit, period, _as_of(as_of), actor, force, tuple(formats))
+
+
+def reports_now(campaign: str, as_of: datetime) -> ReportsResult:
+    """The due roll-ups of the lead unit, inside whichever flow runs them."""
+    result = ReportsResult(campaign)
+    for kind, period in reports.due_reports(deps.engine(), campaign, now=as_of):
+        formats = ("md", "html", "xlsx") if kind == "final" else ("md", "html")
+        result.generated.append(report_task(campaign, kind, None, period, as_of, SYSTEM, False, formats))
+    return result
+
+
+@flow(name="scheduled-reports", flow_run_name=run_name("reports"), validate_parameters=False)
+def scheduled_reports(campaign: str, as_of: datetime | None = None) -> ReportsResult:
+    return reports_now(campaign, _as_of(as_of))

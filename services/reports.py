@@ -1,0 +1,176 @@
+"""Generate a report (周报 / 月报 / 阶段总结 / 总结报告) of a unit for a period,
+write it as files and record it once per (unit, kind, period).
+
+A second request for the same report returns the recorded one unchanged
+(scheduled runs repeat; two schedulers may fire); `force` regenerates it
+with the figures as they are now.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, insert, select, update
+
+from models.db import transaction
+from models.tables import GeneratedReport
+from statemachine.duties import all_occurrences
+from statemachine.errors import InvalidInput
+
+from . import audit
+from .campaigns import plan_of
+from .directory import actor as lookup_actor, campaign_row, require_acts_for, unit_by_code
+from .report_data import KINDS, gather, resolve_period
+
+__all__ = ["FORMATS", "Generated", "generate", "preflight", "list_generated", "due_reports", "kind_of_duty"]
+
+G = GeneratedReport.__table__
+FORMATS = ("md", "html", "xlsx")
+
+
+@dataclass(frozen=True)
+class Generated:
+    unit: str
+    unit_name: str
+    kind: str
+    period: str
+    files: dict[str, str]
+    digest: str
+    created: bool
+    markdown: str
+    as_of: datetime
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
+
+
+def preflight(engine: Engine, campaign: str, *, kind: str, unit: str | None, period: str | None,
+              formats: tuple[str, ...], actor: str, now: datetime) -> None:
+    """Refuse a bad request before any flow runs: kind, period, unit, formats, permission."""
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise InvalidInput(f"unknown format '{bad[0] if bad else ''}' (one or more of {', '.join(FORMATS)})")
+    with engine.connect() as conn:
+        camp = campaign_row(conn, campaign)
+        plan = plan_of(conn, camp.id)
+        u = unit_by_code(conn, camp.id, unit or plan.root.code)
+        if actor != "system":
+            require_acts_for(lookup_actor(conn, camp.id, actor), u, "generate reports")
+        resolve_period(plan, kind, period, now=now)
+
+
+def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = None, period: str | None = None,
+             formats: tuple[str, ...] = ("md", "html"), out_dir: Path, actor: str, now: datetime,
+             force: bool = False, flow_run_id: str | None = None) -> Generated:
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise InvalidInput(f"unknown format '{bad[0] if bad else ''}' (one or more of {', '.join(FORMATS)})")
+    with engine.connect() as conn:
+        camp = campaign_row(conn, campaign)
+        plan = plan_of(conn, camp.id)
+        u = unit_by_code(conn, camp.id, unit or plan.root.code)
+        who = lookup_actor(conn, camp.id, actor) if actor != "system" else None
+        if who is not None:
+            require_acts_for(who, u, "generate reports")
+        span = resolve_period(plan, kind, period, now=now)
+        done = conn.execute(select(G).where(G.c.campaign_id == camp.id, G.c.unit_id == u.id,
+                                            G.c.kind == kind, G.c.period == span.period)).first()
+    if done is not None and not force:
+        files = json.loads(done.files_json)
+        md_path = files.get("md")
+        text = Path(md_path).read_text(encoding="utf-8") if md_path and Path(md_path).exists() else ""
+        return Generated(u.code, u.name, kind, span.period, files, done.digest, False, text, done.as_of)
+    data = gather(engine, campaign, u.code, kind, span.period, now=now)
+    from notifications.reports import render_html, render_markdown
+
+    md = render_markdown(data)
+    folder = Path(out_dir) / _slug(campaign) / _slug(u.code)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{kind}-{_slug(span.period)}"
+    files: dict[str, str] = {}
+    if "md" in formats:
+        files["md"] = _write(folder / f"{stem}.md", md)
+    if "html" in formats:
+        files["html"] = _write(folder / f"{stem}.html", render_html(data))
+    if "xlsx" in formats:
+        files["xlsx"] = str(_ledger_xlsx(engine, campaign, u.code, folder / f"{stem}-台账.xlsx", now))
+    digest = hashlib.sha256(md.encode()).hexdigest()
+    with transaction(engine) as conn:
+        values = dict(as_of=data.as_of, generated_at=now, generated_by=actor, files_json=json.dumps(files),
+                      digest=digest, flow_run_id=flow_run_id)
+        if done is None:
+            rid = conn.execute(insert(G).values(campaign_id=camp.id, unit_id=u.id, kind=kind,
+                                                period=span.period, **values).returning(G.c.id)).scalar_one()
+        else:
+            rid = done.id
+            conn.execute(update(G).where(G.c.id == rid).values(**values))
+        audit.append(conn, camp.id, [audit.now_record(
+            at=now, actor=actor, unit_id=u.id, entity="report", entity_id=rid, from_state=None,
+            to_state="generated", trigger="generate_report",
+            detail={"kind": kind, "period": span.period, "digest": digest, "files": sorted(files)})])
+    return Generated(u.code, u.name, kind, span.period, files, digest, True, md, data.as_of)
+
+
+def _write(path: Path, text: str) -> str:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)  # a reader never sees half a report
+    return str(path)
+
+
+def _ledger_xlsx(engine, campaign, unit_code, path: Path, now: datetime) -> Path:
+    from .ledger_export import write_ledger
+
+    write_ledger(engine, campaign, unit_code, "004", path, on=now.date())
+    return path
+
+
+def list_generated(engine: Engine, campaign: str, *, unit: str | None = None) -> list[dict]:
+    with engine.connect() as conn:
+        camp = campaign_row(conn, campaign)
+        q = select(G).where(G.c.campaign_id == camp.id).order_by(G.c.generated_at, G.c.id)
+        if unit:
+            q = q.where(G.c.unit_id == unit_by_code(conn, camp.id, unit).id)
+        return [dict(kind=r.kind, period=r.period, as_of=r.as_of, generated_at=r.generated_at,
+                     files=json.loads(r.files_json), digest=r.digest) for r in conn.execute(q)]
+
+
+def kind_of_duty(plan, duty_key: str) -> str | None:
+    """The report the system drafts for a duty: its roll-up of the same cadence."""
+    duty = next(d for d in plan.reporting if d.key == duty_key)
+    kind = duty.schedule.kind
+    if kind == "weekly":
+        return "weekly"
+    if kind == "monthly":
+        return "monthly"
+    if kind == "stage_end":
+        return "stage"
+    return "final" if duty.typical_cases else None
+
+
+def due_reports(engine: Engine, campaign: str, *, now: datetime) -> list[tuple[str, str]]:
+    """(kind, period) of the supervisor's roll-ups due by now: for each duty, its
+    latest occurrence already due (not a backlog of every past week)."""
+    with engine.connect() as conn:
+        plan = plan_of(conn, campaign_row(conn, campaign).id)
+    latest: dict[str, object] = {}
+    for o in all_occurrences(plan):
+        if o.due_at <= now:
+            latest[o.duty] = o
+    out: list[tuple[str, str]] = []
+    for duty, o in latest.items():
+        kind = kind_of_duty(plan, duty)
+        if kind is None:
+            continue
+        period = {"weekly": o.period, "monthly": o.period, "stage": o.period, "final": "final"}[kind]
+        if (kind, period) not in out:
+            out.append((kind, period))
+    return out
+
+
+__all__ += ["KINDS"]
