@@ -23,7 +23,7 @@ def generate(ctx: typer.Context,
              period: Optional[str] = typer.Option(
                  None, "--period", help="weekly: the week's last day YYYY-MM-DD; monthly: YYYY-MM; "
                                         "stage: a stage key; final: final. Default: the latest."),
-             fmt: str = typer.Option("md,html", "--format", help="Comma-separated: md, html, xlsx (the ledger)."),
+             fmt: str = typer.Option("md,html", "--format", help="Comma-separated: md, html."),
              out_dir: Optional[str] = typer.Option(None, "--out", help="Folder (default <home>/reports)."),
              force: bool = typer.Option(False, "--force", help="Regenerate a report already made for its period."),
              show: bool = typer.Option(False, "--show", help="Print the Markdown too."),

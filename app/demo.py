@@ -140,6 +140,7 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
     # notices leave through the outbox into a folder (the file-drop channel)
     drop = folder / "outbox"
     os.environ["RECTIFY_FILE_DROP"] = str(drop)
+    os.environ["RECTIFY_REPORTS_DIR"] = str(folder / "reports")
     ctx.prefect()
     from .demo_ladder import LadderScript
     from .flow_runner import run_enforcement, run_sweep
@@ -150,6 +151,9 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
     from .demo_rounds import RoundScript
 
     look_back = RoundScript(engine, code, cal, random.Random(seed + 1))
+    from .demo_reports import ReportScript
+
+    reporting = ReportScript(engine, code, plan, paces, random.Random(seed + 2))
     cases_done = Counter()
     delivered = 0
     arrivals = defaultdict(list)
@@ -173,6 +177,7 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
             delivered += nightly.delivered
             ladder.day(day)
             look_back.day(day)
+            reporting.day(day)
             todays = arrivals.get(day, [])
             if todays:
                 numbers = clue_svc.add_clues(engine, code, [clue_svc.NewClue(
@@ -228,6 +233,11 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
             + "; by supervisors and units: " + ", ".join(f"{k} {v}" for k, v in sorted(ladder.done.items())))
     _ladder_table(engine, code)
     _rounds_summary(engine, code, look_back, _at(end, 23))
+    out.say(reporting.summary())
+    from .flow_runner import run_report
+
+    final = run_report(code, "final", unit=None, period=None, actor=SUPERVISOR, as_of=_at(end, 18),
+                       force=True, formats=("md", "html"))  # the draft made on 9-10 is regenerated at the end
     from services.notices import notices_between
 
     from .cli_escalations import export_notices
@@ -237,5 +247,6 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
     out.say(f"{len(notices)} notices ({', '.join(f'{k} {v}' for k, v in sorted(Counter(n.kind for n in notices).items()))}) "
             f"written to {folder / 'notices'}; {delivered} messages delivered to {drop}")
     out.say(f"{sweeps} nightly enforcement flow runs through Prefect; {elapsed:.0f} s in all")
+    out.say(f"final summary report (总结报告): {final.files['html']}  (Markdown: {final.files['md']})")
     out.say(f"explore: rectify --db {url} status   |   rectify --db {url} clue list --overdue "
             f"--now {end}")

@@ -69,8 +69,10 @@ def _as_of(as_of: datetime | str | None) -> datetime:
 def current_flow_run_id() -> str | None:
     try:
         return str(get_run_context().flow_run.id)
-    except Exception:  # called outside a run context (never in production)
-        return None
+    except Exception:  # in a task the run context is the task's; outside a run there is none
+        from prefect.runtime import flow_run
+
+        return flow_run.id or None
 
 
 def run_name(prefix: str, *keys: str):

@@ -71,8 +71,7 @@ def reports_now(campaign: str, as_of: datetime) -> ReportsResult:
     """The due roll-ups of the lead unit, inside whichever flow runs them."""
     result = ReportsResult(campaign)
     for kind, period in reports.due_reports(deps.engine(), campaign, now=as_of):
-        formats = ("md", "html", "xlsx") if kind == "final" else ("md", "html")
-        result.generated.append(report_task(campaign, kind, None, period, as_of, SYSTEM, False, formats))
+        result.generated.append(report_task(campaign, kind, None, period, as_of, SYSTEM, False, ("md", "html")))
     return result
 
 

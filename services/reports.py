@@ -29,7 +29,7 @@ from .report_data import KINDS, gather, resolve_period
 __all__ = ["FORMATS", "Generated", "generate", "preflight", "list_generated", "due_reports", "kind_of_duty"]
 
 G = GeneratedReport.__table__
-FORMATS = ("md", "html", "xlsx")
+FORMATS = ("md", "html")  # the ledger as .xlsx joins when the ledger export lands (issue 5)
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,6 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
         files["md"] = _write(folder / f"{stem}.md", md)
     if "html" in formats:
         files["html"] = _write(folder / f"{stem}.html", render_html(data))
-    if "xlsx" in formats:
-        files["xlsx"] = str(_ledger_xlsx(engine, campaign, u.code, folder / f"{stem}-台账.xlsx", now))
     digest = hashlib.sha256(md.encode()).hexdigest()
     with transaction(engine) as conn:
         values = dict(as_of=data.as_of, generated_at=now, generated_by=actor, files_json=json.dumps(files),
@@ -121,13 +119,6 @@ def _write(path: Path, text: str) -> str:
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)  # a reader never sees half a report
     return str(path)
-
-
-def _ledger_xlsx(engine, campaign, unit_code, path: Path, now: datetime) -> Path:
-    from .ledger_export import write_ledger
-
-    write_ledger(engine, campaign, unit_code, "004", path, on=now.date())
-    return path
 
 
 def list_generated(engine: Engine, campaign: str, *, unit: str | None = None) -> list[dict]:
