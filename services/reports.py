@@ -23,7 +23,7 @@ from statemachine.errors import InvalidInput
 
 from . import audit
 from .campaigns import plan_of
-from .directory import actor as lookup_actor, campaign_row, require_acts_for, unit_by_code
+from .directory import SYSTEM, actor as lookup_actor, campaign_row, require_acts_for, unit_by_code
 from .report_data import KINDS, gather, resolve_period
 
 __all__ = ["FORMATS", "Generated", "generate", "preflight", "list_generated", "due_reports", "kind_of_duty"]
@@ -49,35 +49,32 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
 
 
-def preflight(engine: Engine, campaign: str, *, kind: str, unit: str | None, period: str | None,
-              formats: tuple[str, ...], actor: str, now: datetime) -> None:
-    """Refuse a bad request before any flow runs: kind, period, unit, formats, permission."""
+def _resolve(conn, campaign: str, *, kind: str, unit: str | None, period: str | None,
+             formats: tuple[str, ...], actor: str, now: datetime):
+    """Kind, period, unit, formats and permission checked: (campaign row, unit, span)."""
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise InvalidInput(f"unknown format '{bad[0] if bad else ''}' (one or more of {', '.join(FORMATS)})")
+    camp = campaign_row(conn, campaign)
+    plan = plan_of(conn, camp.id)
+    u = unit_by_code(conn, camp.id, unit or plan.root.code)
+    if actor != SYSTEM:
+        require_acts_for(lookup_actor(conn, camp.id, actor), u, "generate reports")
+    return camp, u, resolve_period(plan, kind, period, now=now)
+
+
+def preflight(engine: Engine, campaign: str, **request) -> None:
+    """Refuse a bad request before any flow runs."""
     with engine.connect() as conn:
-        camp = campaign_row(conn, campaign)
-        plan = plan_of(conn, camp.id)
-        u = unit_by_code(conn, camp.id, unit or plan.root.code)
-        if actor != "system":
-            require_acts_for(lookup_actor(conn, camp.id, actor), u, "generate reports")
-        resolve_period(plan, kind, period, now=now)
+        _resolve(conn, campaign, **request)
 
 
 def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = None, period: str | None = None,
              formats: tuple[str, ...] = ("md", "html"), out_dir: Path, actor: str, now: datetime,
              force: bool = False, flow_run_id: str | None = None) -> Generated:
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
-        raise InvalidInput(f"unknown format '{bad[0] if bad else ''}' (one or more of {', '.join(FORMATS)})")
     with engine.connect() as conn:
-        camp = campaign_row(conn, campaign)
-        plan = plan_of(conn, camp.id)
-        u = unit_by_code(conn, camp.id, unit or plan.root.code)
-        who = lookup_actor(conn, camp.id, actor) if actor != "system" else None
-        if who is not None:
-            require_acts_for(who, u, "generate reports")
-        span = resolve_period(plan, kind, period, now=now)
+        camp, u, span = _resolve(conn, campaign, kind=kind, unit=unit, period=period, formats=formats,
+                                 actor=actor, now=now)
         done = conn.execute(select(G).where(G.c.campaign_id == camp.id, G.c.unit_id == u.id,
                                             G.c.kind == kind, G.c.period == span.period)).first()
     if done is not None and not force:
