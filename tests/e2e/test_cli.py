@@ -61,7 +61,8 @@ def tamper_audit_row(url: str, campaign: str, seq: int) -> None:
 SWEEP_LINE = re.compile(r"sweep (?P<code>\S+) as of (?P<as_of>[\d-]+ [\d:]+): (?P<total>\d+) new lapses "
                         r"\(stage_deadline (?P<stage>\d+), verify_overdue (?P<verify>\d+), "
                         r"rectify_overdue (?P<rectify>\d+), repeated_reject (?P<rejects>\d+), "
-                        r"no_progress (?P<idle>\d+), check_overdue (?P<checks>\d+)\)")
+                        r"no_progress (?P<idle>\d+), check_overdue (?P<checks>\d+), "
+                        r"missed_report (?P<reports>\d+)\)")
 
 
 # -- the session ------------------------------------------------------------------
