@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
 from models.db import transaction
 from models.tables import Campaign, Clue, Unit
@@ -22,8 +22,8 @@ from .clue_effects import ClueInput, effects, row_guard_sql
 from .directory import Actor, UnitRef, actor as lookup_actor, campaign_row, require_acts_for, \
     require_supervises, unit_by_code, unit_by_id
 
-__all__ = ["NewClue", "ClueInput", "add_clues", "transition", "bulk_transition", "BulkResult",
-           "get_clue", "list_clues", "ClueView"]
+__all__ = ["NewClue", "ClueInput", "add_clues", "add_clues_on", "transition", "transition_on",
+           "bulk_transition", "BulkResult", "get_clue", "list_clues", "ClueView"]
 
 T, U, C = Clue.__table__, Unit.__table__, Campaign.__table__
 
@@ -74,63 +74,69 @@ def add_clues(engine: Engine, campaign: str, items: Sequence[NewClue], *, actor:
               calendar: WorkingCalendar) -> list[str]:
     """Register clues; all of them or none. Errors name the item (row) and field."""
     with transaction(engine) as conn:
-        camp = campaign_row(conn, campaign)
-        plan = plan_of(conn, camp.id)
-        who = lookup_actor(conn, camp.id, actor)
-        # a ledger names the aspect in Chinese, the CLI by key: accept both
-        aspect_key = {a.name: a.key for a in plan.aspects} | {a.key: a.key for a in plan.aspects}
-        units: dict[str, object] = {}
-        rows = []
-        for i, item in enumerate(items, start=1):
-            where = f"row {item.row or i}" if len(items) > 1 or item.row else "clue"
-            if item.channel not in CHANNELS:
-                raise InvalidInput(f"{where}: channel: unknown source '{item.channel}' "
-                                   f"(one of {', '.join(CHANNELS)})")
-            if item.aspect not in aspect_key:
-                raise InvalidInput(f"{where}: aspect: unknown aspect '{item.aspect}' "
-                                   f"(one of {', '.join(a.key for a in plan.aspects)})")
-            if not item.summary or not item.summary.strip():
-                raise InvalidInput(f"{where}: summary: the problem description is empty")
-            if item.unit not in units:
-                try:
-                    units[item.unit] = unit_by_code(conn, camp.id, item.unit)
-                except NotFound:
-                    raise InvalidInput(f"{where}: unit: unknown unit '{item.unit}'") from None
-            unit = units[item.unit]
-            if not unit.participates:
-                raise InvalidInput(f"{where}: unit: '{unit.name}' does not take part in the campaign")
+        return add_clues_on(conn, campaign, items, actor=actor, now=now, calendar=calendar)
+
+
+def add_clues_on(conn: Connection, campaign: str, items: Sequence[NewClue], *, actor: str,
+                 now: datetime, calendar: WorkingCalendar) -> list[str]:
+    """add_clues inside the caller's transaction (a ledger import adds and fires in one)."""
+    camp = campaign_row(conn, campaign)
+    plan = plan_of(conn, camp.id)
+    who = lookup_actor(conn, camp.id, actor)
+    # a ledger names the aspect in Chinese, the CLI by key: accept both
+    aspect_key = {a.name: a.key for a in plan.aspects} | {a.key: a.key for a in plan.aspects}
+    units: dict[str, object] = {}
+    rows = []
+    for i, item in enumerate(items, start=1):
+        where = f"row {item.row or i}" if len(items) > 1 or item.row else "clue"
+        if item.channel not in CHANNELS:
+            raise InvalidInput(f"{where}: channel: unknown source '{item.channel}' "
+                               f"(one of {', '.join(CHANNELS)})")
+        if item.aspect not in aspect_key:
+            raise InvalidInput(f"{where}: aspect: unknown aspect '{item.aspect}' "
+                               f"(one of {', '.join(a.key for a in plan.aspects)})")
+        if not item.summary or not item.summary.strip():
+            raise InvalidInput(f"{where}: summary: the problem description is empty")
+        if item.unit not in units:
             try:
-                require_acts_for(who, unit, "register clues")
-            except PermissionDenied as e:
-                raise PermissionDenied(f"{where}: {e}") from None
-            if item.kind is not None and item.kind not in ITEM_KINDS:
-                raise InvalidInput(f"{where}: kind: unknown kind '{item.kind}' (one of {', '.join(ITEM_KINDS)})")
-            received = item.received_at or now
-            rows.append(dict(
-                campaign_id=camp.id,
-                kind=item.kind or ("self_inspection" if item.channel == "自查自纠" else "clue"),
-                channel=item.channel, aspect_key=aspect_key[item.aspect], summary=item.summary.strip(),
-                root_cause=item.root_cause, reporter_name=item.reporter_name,
-                reporter_phone=item.reporter_phone, unit_id=unit.id, state=ClueState.received.value,
-                received_at=received,
-                verify_due_at=due_end_of_day_after_working_days(
-                    calendar, received, plan.clues.verify_within_working_days),
-                updated_at=now, updated_by=who.username, version=1, reopen_count=0))
-        if not rows:
-            return []
-        last = conn.execute(update(C).where(C.c.id == camp.id)
-                            .values(clue_seq=C.c.clue_seq + len(rows))
-                            .returning(C.c.clue_seq)).scalar_one()
-        year = camp.start_date.year
-        for n, row in enumerate(rows, start=last - len(rows) + 1):
-            row["number"] = f"{plan.clues.number_prefix}-{year}-{n:05d}"
-        ids = conn.execute(insert(T).returning(T.c.id, T.c.number, T.c.unit_id,
-                                               sort_by_parameter_order=True), rows).all()
-        audit.append(conn, camp.id, (audit.now_record(
-            at=now, actor=who.username, unit_id=r.unit_id, entity="clue", entity_id=r.id,
-            from_state=None, to_state=ClueState.received.value, trigger="receive",
-            detail={"number": r.number}) for r in ids))
-        return [r.number for r in ids]
+                units[item.unit] = unit_by_code(conn, camp.id, item.unit)
+            except NotFound:
+                raise InvalidInput(f"{where}: unit: unknown unit '{item.unit}'") from None
+        unit = units[item.unit]
+        if not unit.participates:
+            raise InvalidInput(f"{where}: unit: '{unit.name}' does not take part in the campaign")
+        try:
+            require_acts_for(who, unit, "register clues")
+        except PermissionDenied as e:
+            raise PermissionDenied(f"{where}: {e}") from None
+        if item.kind is not None and item.kind not in ITEM_KINDS:
+            raise InvalidInput(f"{where}: kind: unknown kind '{item.kind}' (one of {', '.join(ITEM_KINDS)})")
+        received = item.received_at or now
+        rows.append(dict(
+            campaign_id=camp.id,
+            kind=item.kind or ("self_inspection" if item.channel == "自查自纠" else "clue"),
+            channel=item.channel, aspect_key=aspect_key[item.aspect], summary=item.summary.strip(),
+            root_cause=item.root_cause, reporter_name=item.reporter_name,
+            reporter_phone=item.reporter_phone, unit_id=unit.id, state=ClueState.received.value,
+            received_at=received,
+            verify_due_at=due_end_of_day_after_working_days(
+                calendar, received, plan.clues.verify_within_working_days),
+            updated_at=now, updated_by=who.username, version=1, reopen_count=0))
+    if not rows:
+        return []
+    last = conn.execute(update(C).where(C.c.id == camp.id)
+                        .values(clue_seq=C.c.clue_seq + len(rows))
+                        .returning(C.c.clue_seq)).scalar_one()
+    year = camp.start_date.year
+    for n, row in enumerate(rows, start=last - len(rows) + 1):
+        row["number"] = f"{plan.clues.number_prefix}-{year}-{n:05d}"
+    ids = conn.execute(insert(T).returning(T.c.id, T.c.number, T.c.unit_id,
+                                           sort_by_parameter_order=True), rows).all()
+    audit.append(conn, camp.id, (audit.now_record(
+        at=now, actor=who.username, unit_id=r.unit_id, entity="clue", entity_id=r.id,
+        from_state=None, to_state=ClueState.received.value, trigger="receive",
+        detail={"number": r.number}) for r in ids))
+    return [r.number for r in ids]
 
 
 def _load(conn, campaign_id: int, number: str):
@@ -170,34 +176,42 @@ def transition(engine: Engine, campaign: str, number: str, trigger: str, *, acto
                now: datetime, data: ClueInput = ClueInput(),
                expected_version: int | None = None) -> ClueView:
     """Fire one trigger on one clue through the transitions Machine."""
+    with transaction(engine) as conn:
+        return transition_on(conn, campaign, number, trigger, actor=actor, now=now, data=data,
+                             expected_version=expected_version)
+
+
+def transition_on(conn: Connection, campaign: str, number: str, trigger: str, *, actor: str,
+                  now: datetime, data: ClueInput = ClueInput(),
+                  expected_version: int | None = None) -> ClueView:
+    """transition inside the caller's transaction."""
     if trigger not in CLUE_CHART.triggers:
         raise InvalidInput(f"unknown trigger '{trigger}' (one of {', '.join(CLUE_CHART.triggers)})")
-    with transaction(engine) as conn:
-        row, unit = _load_with_unit(conn, campaign, number)
-        if expected_version is not None and expected_version != row.version:
-            raise ConflictError(
-                f"clue {number} changed since version {expected_version}: it is now version "
-                f"{row.version} ({row.state}), last changed by {row.updated_by} at "
-                f"{row.updated_at:%Y-%m-%d %H:%M} UTC; reload and retry")
-        who = lookup_actor(conn, row.campaign_id, actor)
-        _authorize(who, unit, trigger)
-        subject = Subject(state=row.state, entity=number, ctx=data.context(
-            actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id, row_owner=row.owner))
-        t = CLUE_CHART.fire(subject, trigger)
-        values = effects(trigger, data, now=now, actor=who.username)
-        done = conn.execute(update(T).where(T.c.id == row.id, T.c.version == row.version)
-                            .values(state=t.dest.value, version=T.c.version + 1, **values))
-        if done.rowcount != 1:  # someone committed between our read and write
-            raise ConflictError(f"clue {number} was changed by someone else meanwhile; reload and retry")
-        audit.append(conn, row.campaign_id, [audit.now_record(
-            at=now, actor=who.username, unit_id=row.unit_id, entity="clue", entity_id=row.id,
-            from_state=row.state, to_state=t.dest.value, trigger=trigger, reason=data.reason,
-            detail=_detail(trigger, data))])
-        counters = ("reopen_count", "reject_count")  # SQL expressions in `values`
-        after = {**row._mapping, **{k: v for k, v in values.items() if k not in counters},
-                 "state": t.dest.value, "version": row.version + 1,
-                 "reopen_count": row.reopen_count + (trigger == "reopen")}
-        return _view_of(after, unit.name)
+    row, unit = _load_with_unit(conn, campaign, number)
+    if expected_version is not None and expected_version != row.version:
+        raise ConflictError(
+            f"clue {number} changed since version {expected_version}: it is now version "
+            f"{row.version} ({row.state}), last changed by {row.updated_by} at "
+            f"{row.updated_at:%Y-%m-%d %H:%M} UTC; reload and retry")
+    who = lookup_actor(conn, row.campaign_id, actor)
+    _authorize(who, unit, trigger)
+    subject = Subject(state=row.state, entity=number, ctx=data.context(
+        actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id, row_owner=row.owner))
+    t = CLUE_CHART.fire(subject, trigger)
+    values = effects(trigger, data, now=now, actor=who.username)
+    done = conn.execute(update(T).where(T.c.id == row.id, T.c.version == row.version)
+                        .values(state=t.dest.value, version=T.c.version + 1, **values))
+    if done.rowcount != 1:  # someone committed between our read and write
+        raise ConflictError(f"clue {number} was changed by someone else meanwhile; reload and retry")
+    audit.append(conn, row.campaign_id, [audit.now_record(
+        at=now, actor=who.username, unit_id=row.unit_id, entity="clue", entity_id=row.id,
+        from_state=row.state, to_state=t.dest.value, trigger=trigger, reason=data.reason,
+        detail=_detail(trigger, data))])
+    counters = ("reopen_count", "reject_count")  # SQL expressions in `values`
+    after = {**row._mapping, **{k: v for k, v in values.items() if k not in counters},
+             "state": t.dest.value, "version": row.version + 1,
+             "reopen_count": row.reopen_count + (trigger == "reopen")}
+    return _view_of(after, unit.name)
 
 
 def _detail(trigger: str, data: ClueInput) -> dict | None:
