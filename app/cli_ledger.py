@@ -41,11 +41,13 @@ def export(ctx: typer.Context,
 def import_(ctx: typer.Context, file: str,
             template: Optional[str] = typer.Option(None, "--template",
                                                    help=TEMPLATE_HELP + " (default: recognised from the sheet)"),
+            check: bool = typer.Option(False, "--check",
+                                       help="Validate every row and report what would change; write nothing."),
             actor: Optional[str] = AS_USER):
     """Read a filled ledger back: new rows become items, known ones are updated; all rows or none."""
     from services.ledger_import import import_ledger
 
     c: AppContext = ctx.obj
     r = import_ledger(c.db(), c.campaign(None), file, actor=c.user(actor), now=c.now,
-                      calendar=c.calendar, template=template)
+                      calendar=c.calendar, template=template, check=check)
     out.say(str(r))

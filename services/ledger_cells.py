@@ -109,7 +109,7 @@ def _core(text: str) -> str:
 def match_aspect(text: str, aspects: Sequence[Any]) -> str:
     """The key of the aspect a cell names (objects with key, name, focus).
 
-    Exact name or key; else the name without quotes and the trailing 问题
+    Exact name or key; else one of the plan's aliases for it; else the name without quotes and the trailing 问题
     ('逐利执法' → '“逐利执法”问题'); else a unique partial name; else a wording
     found in exactly one aspect's focus (003 附件3's 选择性执法 → 执法不规范).
     Raises ValueError when none or several fit.
@@ -121,6 +121,9 @@ def match_aspect(text: str, aspects: Sequence[Any]) -> str:
         if raw in (a.name, a.key):
             return a.key
     core = _core(raw)
+    named = [a.key for a in aspects if core in (_core(x) for x in getattr(a, "aliases", ()))]
+    if len(named) == 1:  # the plan's own word for it wins over guessing
+        return named[0]
     names = {a.key: _core(a.name) for a in aspects}
     for pick in (lambda k: names[k] == core,
                  lambda k: core in names[k] or names[k] in core,

@@ -98,12 +98,17 @@ def export_ledger(engine: Engine, campaign: str, unit_code: str, template: str, 
     line(tpl.title, size=16, bold=True, centre=True)
     if tpl.subtitle:
         line(tpl.subtitle, size=12, centre=True)
-    half = max(visible // 2, 1)
-    ws.cell(r, 1, f"填报单位（盖章）：{unit.name}")
-    ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=half)
-    ws.cell(r, half + 1, f"填报时间：{date_text(on)}")
-    ws.merge_cells(start_row=r, start_column=half + 1, end_row=r, end_column=visible)
-    r += 1
+    stamp, when = f"填报单位（盖章）：{unit.name}", f"填报时间：{date_text(on)}"
+    if tpl.stamp_lines == 2:
+        line(when)
+        line(stamp)
+    else:
+        half = max(visible // 2, 1)
+        ws.cell(r, 1, stamp)
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=half)
+        ws.cell(r, half + 1, when)
+        ws.merge_cells(start_row=r, start_column=half + 1, end_row=r, end_column=visible)
+        r += 1
 
     header = r
     two = tpl.header_rows == 2

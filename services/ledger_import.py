@@ -85,8 +85,12 @@ class ImportResult:
     updated: int
     unchanged: int
     numbers: tuple[str, ...] = ()  # of the added items
+    checked: bool = False          # a check: nothing was written
 
     def __str__(self) -> str:
+        if self.checked:
+            return (f"ledger is valid: would add {self.added}, update {self.updated}, "
+                    f"leave {self.unchanged} unchanged (nothing written)")
         return f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}"
 
 
@@ -323,8 +327,27 @@ def _liaison(conn: Connection, unit_id: int) -> str | None:
     return (contact or {}).get("name") or None
 
 
+class _RollBack(Exception):
+    """Leaves a checked import's transaction without a trace, carrying what it would have done."""
+
+    def __init__(self, result: ImportResult):
+        self.result = result
+
+
 def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str, now: datetime,
-                  calendar: WorkingCalendar, template: str | None = None) -> ImportResult:
+                  calendar: WorkingCalendar, template: str | None = None,
+                  check: bool = False) -> ImportResult:
+    """Import a filled ledger; with check, do all of it (the clue machine's guards
+    included) and roll it back, so a unit can fix its sheet before sending it."""
+    try:
+        return _import(engine, campaign, path, actor=actor, now=now, calendar=calendar,
+                       template=template, check=check)
+    except _RollBack as done:
+        return done.result
+
+
+def _import(engine: Engine, campaign: str, path: str | Path, *, actor: str, now: datetime,
+            calendar: WorkingCalendar, template: str | None, check: bool) -> ImportResult:
     ledger = read_ledger(path, template)
     tpl = ledger.template
     with transaction(engine) as conn:
@@ -404,7 +427,10 @@ def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str
         for item, changes in updates:
             _write(conn, camp.id, item, changes, who, now)
         numbers = _add(conn, camp, tpl, new, who, now, calendar) if new else []
-        return ImportResult(len(numbers), len(updates), unchanged, tuple(numbers))
+        result = ImportResult(len(numbers), len(updates), unchanged, tuple(numbers), checked=check)
+        if check:
+            raise _RollBack(result)
+        return result
 
 
 def _add(conn: Connection, camp, tpl: Template, new: list[_New], who: Actor, now: datetime,

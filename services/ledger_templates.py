@@ -35,6 +35,8 @@ class Template:
     kinds: tuple[str, ...]     # the items it lists
     new_kind: str              # what a row without 编号 becomes
     footer: tuple[str, ...]    # as printed, in the printed order
+    # 003 prints 填报时间 and 填报单位 as two lines, date first; 004's (unprinted) sample one line
+    stamp_lines: int = 1
 
     @property
     def visible(self) -> tuple[Column, ...]:
@@ -71,7 +73,7 @@ TEMPLATES: dict[str, Template] = {t.key: t for t in (
                  _c("owner", "联系人", 10, "责任清单"),
                  _REMARK, _NUMBER),
         kinds=("clue", "self_inspection"), new_kind="self_inspection",
-        footer=("审核人", "联系人", "联系电话")),
+        footer=("审核人", "联系人", "联系电话"), stamp_lines=2),
     Template(
         key="003-2022", title=_TITLE_003, subtitle="（2022 年自查整改问题）",
         columns=(_SEQ,
@@ -83,7 +85,7 @@ TEMPLATES: dict[str, Template] = {t.key: t for t in (
                  _c("long_term_measure", "长期举措", 28),
                  _REMARK, _NUMBER),
         kinds=("carried_over",), new_kind="carried_over",
-        footer=("联系电话", "联系人", "审核人")),
+        footer=("联系电话", "联系人", "审核人"), stamp_lines=2),
     Template(
         key="004", title="交通运输执法领域突出问题整改工作台账", subtitle=None,
         columns=(_SEQ,

@@ -72,6 +72,9 @@ class Aspect(_Strict):
     key: str = Field(pattern=KEY)
     name: str
     focus: str = ""
+    # other wordings of the same aspect in the units' sheets, e.g. the 2022
+    # self-inspection template's headings that a carried-over item keeps
+    aliases: list[str] = []
 
 
 class Contact(_Strict):

@@ -37,6 +37,11 @@ def test_export_then_import_changes_nothing_then_a_filled_row_is_added(cli: Cli,
 
     filled = blank_template(tmp_path / "filled.xlsx", "004", [
         [1, "逐利执法问题", "1. 超限不开票 2. 乱收费", "退还", "甲县", "2023年6月30日", "已整改", "退款凭证"]])
+    before = cli.json("clue", "list")
+    assert cli.ok("ledger", "import", filled, "--check", "--as", "off.a", "--now", "2023-05-16"
+                  ).stdout.strip() == ("ledger is valid: would add 1, update 0, leave 0 unchanged "
+                                       "(nothing written)")
+    assert cli.json("clue", "list") == before and cli.ok("audit", "verify").stdout == audit
     assert cli.ok("ledger", "import", filled, "--template", "004", "--as", "off.a",
                   "--now", "2023-05-16").stdout.strip() == "added 1, updated 0, unchanged 0"
     rows = cli.json("clue", "list", "--unit", "county-a")

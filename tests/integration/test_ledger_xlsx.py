@@ -373,3 +373,22 @@ def test_a_file_that_is_not_a_workbook_is_refused_in_one_line(engine, ledger_cam
     assert refused(engine, calendar, bad) == [f"{bad}: cannot read: not an .xlsx workbook "
                                               f"(save it as Excel 2007 or later .xlsx)"]
     assert "no such file" in refused(engine, calendar, tmp_path / "missing.xlsx")[0]
+
+
+def test_the_seeds_2022_headings_land_on_the_xinzhou_plans_aspects(engine, calendar, tmp_path):
+    """003 附件3 heads its rows with the 2022 campaign's wording; the shipped plan's aliases
+    carry them onto the 2023 aspects, and the 填报单位 line names the unit."""
+    from services.plans import read_plan
+
+    load_plan(engine, read_plan("003-xinzhou-2023"), source="003", now=at("2023-03-15"))
+    path = blank_template(tmp_path / "附件3.xlsx", "003-2022", [
+        [1, "以人民为中心的执法理念树立不牢", "1. 答复诉求不细致 2. 3. 4.", "1. 建立回访制度"],
+        [2, None, "1. 2. 3. 4."],
+        [3, "趋利性 执法问 题", "1. 违规设置电子监控", "1. 拆除 2. 备案", "持续推进"],
+        [4, "选择性 执法问 题", "人情案", "案件回访"],
+    ], unit="原平市", merges=("B0:B1",))
+    r = import_ledger(engine, "xinzhou-2023", path, actor="off.yuanping", now=NOW, calendar=calendar)
+    got = [get_clue(engine, "xinzhou-2023", x) for x in r.numbers]
+    assert [(c.aspect, c.unit, c.kind) for c in got] == [
+        ("public_concern", "原平市", "carried_over"), ("profit", "原平市", "carried_over"),
+        ("nonstandard", "原平市", "carried_over")]

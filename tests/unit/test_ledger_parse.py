@@ -62,7 +62,7 @@ def test_bad_dates_say_what_to_write(cell, why):
         parse_date(cell)
 
 
-ASPECTS = [SimpleNamespace(key=k, name=n, focus=f) for k, n, f in [
+ASPECTS = [SimpleNamespace(key=k, name=n, focus=f, aliases=[]) for k, n, f in [
     ("profit", "“逐利执法”问题", "下达罚没指标，乱罚款、滥收费"),
     ("nonstandard", "执法不规范问题", "滥用自由裁量权，随意设置路障，选择性执法"),
     ("rigid", "执法方式简单僵化问题", "“一刀切”执法、运动式执法"),
@@ -92,3 +92,10 @@ def test_an_ambiguous_or_unknown_aspect_is_refused_with_the_choices():
         match_aspect("执法", ASPECTS)
     with pytest.raises(ValueError, match="unknown aspect '以人民为中心的执法理念树立不牢'.*逐利执法"):
         match_aspect("以人民为中心的执法理念树立不牢", ASPECTS)
+
+
+def test_a_plans_alias_names_an_aspect_the_sheet_words_differently():
+    aspects = ASPECTS + [SimpleNamespace(key="public_concern", name="群众反映强烈的问题", focus="",
+                                         aliases=["以人民为中心的执法理念树立不牢"])]
+    assert match_aspect("以人民为中心的 执法理念树立不牢", aspects) == "public_concern"
+    assert match_aspect("以人民为中心的执法理念树立不牢问题", aspects) == "public_concern"
