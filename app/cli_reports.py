@@ -23,7 +23,9 @@ def generate(ctx: typer.Context,
              period: Optional[str] = typer.Option(
                  None, "--period", help="weekly: the week's last day YYYY-MM-DD; monthly: YYYY-MM; "
                                         "stage: a stage key; final: final. Default: the latest."),
-             fmt: str = typer.Option("md,html", "--format", help="Comma-separated: md, html."),
+             fmt: str = typer.Option("md,html,xlsx,docx", "--format",
+                                     help="Comma-separated: md, html, xlsx (tables; the final report's "
+                                          "ledger in full), docx."),
              out_dir: Optional[str] = typer.Option(None, "--out", help="Folder (default <home>/reports)."),
              force: bool = typer.Option(False, "--force", help="Regenerate a report already made for its period."),
              show: bool = typer.Option(False, "--show", help="Print the Markdown too."),
@@ -41,7 +43,9 @@ def generate(ctx: typer.Context,
     from .flow_runner import run_report
 
     g = run_report(code, kind, unit=unit, period=period, actor=user, as_of=c.now, force=force, formats=formats)
-    state = "generated" if g.created else "already generated (use --force to regenerate)"
+    missing = [f for f in formats if f not in g.files]
+    state = "generated" if g.created else "already generated (use --force to regenerate" + (
+        f" with {', '.join(missing)}" if missing else "") + ")"
     out.say(f"{g.unit_name} {kind} {g.period}: {state}")
     for f, path in sorted(g.files.items()):
         out.say(f"  {f}: {path}")

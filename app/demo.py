@@ -234,10 +234,12 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
     _ladder_table(engine, code)
     _rounds_summary(engine, code, look_back, _at(end, 23))
     out.say(reporting.summary())
+    from services.reports import DEFAULT_FORMATS
+
     from .flow_runner import run_report
 
     final = run_report(code, "final", unit=None, period=None, actor=SUPERVISOR, as_of=_at(end, 18),
-                       force=True, formats=("md", "html"))  # the draft made on 9-10 is regenerated at the end
+                       force=True, formats=DEFAULT_FORMATS)  # the draft made on 9-10 is regenerated at the end
     from services.notices import notices_between
 
     from .cli_escalations import export_notices
@@ -247,6 +249,8 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
     out.say(f"{len(notices)} notices ({', '.join(f'{k} {v}' for k, v in sorted(Counter(n.kind for n in notices).items()))}) "
             f"written to {folder / 'notices'}; {delivered} messages delivered to {drop}")
     out.say(f"{sweeps} nightly enforcement flow runs through Prefect; {elapsed:.0f} s in all")
-    out.say(f"final summary report (总结报告): {final.files['html']}  (Markdown: {final.files['md']})")
+    out.say(f"final summary report (总结报告): {final.files['html']}")
+    out.say(f"  also as Word {Path(final.files['docx']).name}, Markdown {Path(final.files['md']).name}, "
+            f"and the tables with the whole ledger (台账) {Path(final.files['xlsx']).name}")
     out.say(f"explore: rectify --db {url} status   |   rectify --db {url} clue list --overdue "
             f"--now {end}")

@@ -63,7 +63,7 @@ def report_task(campaign: str, kind: str, unit: str | None, period: str | None, 
 @flow(name="generate-report", flow_run_name=run_name("report", "kind"), validate_parameters=False)
 def generate_report(campaign: str, kind: str, unit: str | None = None, period: str | None = None,
                     as_of: datetime | None = None, actor: str = SYSTEM, force: bool = False,
-                    formats: tuple[str, ...] = ("md", "html")) -> reports.Generated:
+                    formats: tuple[str, ...] = reports.DEFAULT_FORMATS) -> reports.Generated:
     return report_task(campaign, kind, unit, period, _as_of(as_of), actor, force, tuple(formats))
 
 
@@ -71,7 +71,8 @@ def reports_now(campaign: str, as_of: datetime) -> ReportsResult:
     """The due roll-ups of the lead unit, inside whichever flow runs them."""
     result = ReportsResult(campaign)
     for kind, period in reports.due_reports(deps.engine(), campaign, now=as_of):
-        result.generated.append(report_task(campaign, kind, None, period, as_of, SYSTEM, False, ("md", "html")))
+        result.generated.append(report_task(campaign, kind, None, period, as_of, SYSTEM, False,
+                                             reports.DEFAULT_FORMATS))
     return result
 
 

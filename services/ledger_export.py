@@ -22,9 +22,9 @@ from statemachine.errors import InvalidInput
 from .campaigns import plan_of
 from .directory import campaign_row, unit_by_code
 from .ledger_cells import date_text, numbered
-from .ledger_templates import NUMBER_HEADING, TEMPLATES, Template, state_label
+from .ledger_templates import TEMPLATES, Template, state_label
 
-__all__ = ["export_ledger", "write_ledger", "ledger_items"]
+__all__ = ["export_ledger", "draw_ledger", "write_ledger", "ledger_items"]
 
 T, U = Clue.__table__, Unit.__table__
 _THIN = Side(style="thin")
@@ -69,6 +69,13 @@ def _contact(raw: str | None) -> dict:
 
 
 def export_ledger(engine: Engine, campaign: str, unit_code: str, template: str, *, on: date) -> Workbook:
+    wb = Workbook()
+    draw_ledger(wb.active, engine, campaign, unit_code, template, on=on)
+    return wb
+
+
+def draw_ledger(ws, engine: Engine, campaign: str, unit_code: str, template: str, *, on: date) -> int:
+    """Lay a unit's ledger out on a sheet (of its own workbook or a report's); returns its items."""
     tpl = _template(template)
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
@@ -80,9 +87,6 @@ def export_ledger(engine: Engine, campaign: str, unit_code: str, template: str, 
     leader, liaison = _contact(contacts.leader_json), _contact(contacts.liaison_json)
     footer = {"审核人": leader.get("name", ""), "联系人": liaison.get("name", ""),
               "联系电话": liaison.get("phone", "")}
-
-    wb = Workbook()
-    ws = wb.active
     ws.title = f"台账{tpl.key}"
     cols, visible = tpl.columns, len(tpl.visible)
     last = get_column_letter(visible)
@@ -160,7 +164,7 @@ def export_ledger(engine: Engine, campaign: str, unit_code: str, template: str, 
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.freeze_panes = ws.cell(first, 1)
-    return wb
+    return len(items)
 
 
 def _merge_runs(ws, cols, first: int, items: list[dict]) -> None:
@@ -178,8 +182,7 @@ def _merge_runs(ws, cols, first: int, items: list[dict]) -> None:
 def write_ledger(engine: Engine, campaign: str, unit_code: str, template: str, path: str | Path,
                  *, on: date) -> int:
     """Export to a file; returns the number of items written."""
-    wb = export_ledger(engine, campaign, unit_code, template, on=on)
+    wb = Workbook()
+    n = draw_ledger(wb.active, engine, campaign, unit_code, template, on=on)
     wb.save(str(path))
-    col = len(TEMPLATES[template].columns)  # the hidden 编号 column: one number per item
-    return sum(1 for (v,) in wb.active.iter_rows(min_col=col, max_col=col, values_only=True)
-               if v and v != NUMBER_HEADING)
+    return n

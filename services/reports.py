@@ -26,10 +26,12 @@ from .campaigns import plan_of
 from .directory import SYSTEM, actor as lookup_actor, campaign_row, require_acts_for, unit_by_code
 from .report_data import KINDS, gather, resolve_period
 
-__all__ = ["FORMATS", "Generated", "generate", "preflight", "list_generated", "due_reports", "kind_of_duty"]
+__all__ = ["FORMATS", "DEFAULT_FORMATS", "Generated", "generate", "preflight", "list_generated", "due_reports", "kind_of_duty"]
 
 G = GeneratedReport.__table__
-FORMATS = ("md", "html")  # the ledger as .xlsx joins when the ledger export lands (issue 5)
+FORMATS = ("md", "html", "xlsx", "docx")
+DEFAULT_FORMATS = FORMATS
+LEDGER_TEMPLATE = "004"  # 整改工作台账: the one template that lists every kind of item
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def preflight(engine: Engine, campaign: str, **request) -> None:
 
 
 def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = None, period: str | None = None,
-             formats: tuple[str, ...] = ("md", "html"), out_dir: Path, actor: str, now: datetime,
+             formats: tuple[str, ...] = DEFAULT_FORMATS, out_dir: Path, actor: str, now: datetime,
              force: bool = False, flow_run_id: str | None = None) -> Generated:
     with engine.connect() as conn:
         camp, u, span = _resolve(conn, campaign, kind=kind, unit=unit, period=period, formats=formats,
@@ -94,6 +96,12 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
         files["md"] = _write(folder / f"{stem}.md", md)
     if "html" in formats:
         files["html"] = _write(folder / f"{stem}.html", render_html(data))
+    if "xlsx" in formats:
+        files["xlsx"] = _write_workbook(folder / f"{stem}.xlsx", data, engine, campaign, u.code)
+    if "docx" in formats:
+        from notifications.report_docx import markdown_to_docx
+
+        files["docx"] = _write(folder / f"{stem}.docx", markdown_to_docx(md, landscape=kind == "final"))
     digest = hashlib.sha256(md.encode()).hexdigest()
     with transaction(engine) as conn:
         values = dict(as_of=data.as_of, generated_at=now, generated_by=actor, files_json=json.dumps(files),
@@ -111,10 +119,29 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
     return Generated(u.code, u.name, kind, span.period, files, digest, True, md, data.as_of)
 
 
-def _write(path: Path, text: str) -> str:
+def _write(path: Path, content: str | bytes) -> str:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    if isinstance(content, bytes):
+        tmp.write_bytes(content)
+    else:
+        tmp.write_text(content, encoding="utf-8")
     tmp.replace(path)  # a reader never sees half a report
+    return str(path)
+
+
+def _write_workbook(path: Path, data, engine: Engine, campaign: str, unit: str) -> str:
+    from notifications.report_workbook import report_workbook
+    from statemachine.calendar import TZ
+
+    from .ledger_export import draw_ledger
+
+    wb = report_workbook(data)
+    if data.kind == "final":  # 附件1 整改问题清单（台账）, all of it
+        draw_ledger(wb.create_sheet(), engine, campaign, unit, LEDGER_TEMPLATE,
+                    on=data.as_of.astimezone(TZ).date())
+    tmp = path.with_suffix(".tmp.xlsx")
+    wb.save(str(tmp))
+    tmp.replace(path)
     return str(path)
 
 

@@ -8,6 +8,8 @@ import json
 import re
 from datetime import date
 
+import docx
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -112,13 +114,24 @@ def test_period_activity_and_escalations(engine, campaign, seed000):
 def test_generate_writes_files_once_per_period(engine, campaign, seed000, tmp_path):
     g = reports.generate(engine, campaign, kind="monthly", period="2023-07", out_dir=tmp_path,
                          now=at("2023-07-05"), **SUP)
-    assert g.created and set(g.files) == {"md", "html"}
+    assert g.created and set(g.files) == {"md", "html", "xlsx", "docx"}
     md = open(g.files["md"], encoding="utf-8").read()
     html = open(g.files["html"], encoding="utf-8").read()
     sentence = "共受理问题线索 614 件，已办结 590 件，持续推进中 2 件，正在办理 22 件；自查自纠问题 604 件，已整改 604 件；整改率 98.2%"
     assert sentence in md and sentence in html
     assert "🔴 红色预警" in md and html.count("<svg") == 3 and "<script" not in html
     assert re.search(r"\| 乙县 \| 300 \| 276 \| 2 \| 22 \| 200 \| 200 \| 95\.6% \| 22 \| 🔴", md)
+    # the same figures in the workbook (rate a number Excel sorts, red fill) and the Word file
+    ws = openpyxl.load_workbook(g.files["xlsx"])["各单位整改情况"]
+    row = next(r for r in ws.iter_rows(min_row=4) if r[0].value == "乙县")
+    assert [c.value for c in row[1:7]] == [300, 276, 2, 22, 200, 200] and row[9].value.startswith("红色预警")
+    assert round(row[7].value, 3) == 0.956 and row[7].number_format == "0.0%"
+    assert row[0].fill.fgColor.rgb.endswith("FFC7CE")
+    doc = docx.Document(g.files["docx"])
+    assert any(sentence in p.text for p in doc.paragraphs)
+    table = next(t for t in doc.tables if t.cell(0, 0).text == "单位")
+    assert [c.text for c in table.rows[0].cells][:3] == ["单位", "问题线索", "已办结"]
+    assert any([c.text for c in r.cells][:2] == ["乙县", "300"] for r in table.rows)
     again = reports.generate(engine, campaign, kind="monthly", period="2023-07", out_dir=tmp_path,
                              now=at("2023-07-06"), **SUP)
     assert not again.created and again.digest == g.digest and again.markdown == md
@@ -141,6 +154,15 @@ def test_final_report_structure_typical_cases_and_accountability(engine, campaig
     typical = md.split("附件3 典型案例")[1].split("附件4")[0]
     assert "正面典型：取消罚没指标" in typical and typical.count("自动选取，待确认") == 2  # 3 required
     assert "共 1218 件，此处列前 500 件" in md
+    # the .xlsx carries the whole ledger (004 整改工作台账) behind the report's tables
+    wb = openpyxl.load_workbook(g.files["xlsx"])
+    assert wb.sheetnames == ["各单位整改情况", "逾期问题", "典型案例", "追责问责容错免责", "台账004"]
+    numbers = [r[0] for r in wb["台账004"].iter_rows(min_row=4, min_col=10, max_col=10, values_only=True) if r[0]]
+    assert len(numbers) == len(set(numbers)) == 1218
+    word = docx.Document(g.files["docx"])
+    headings = [p.text for p in word.paragraphs if p.runs and p.runs[0].bold and p.runs[0].font.name == "黑体"]
+    assert headings.index("一、工作情况") < headings.index("五、有关建议") < headings.index("附件1 整改问题清单（台账）")
+    assert word.sections[0].page_width > word.sections[0].page_height  # landscape for the wide tables
     assert "本次专项整治未发生追责问责" in md
 
 
@@ -151,6 +173,10 @@ def test_user_text_cannot_inject_html(engine, campaign, calendar, tmp_path):
     g = reports.generate(engine, campaign, kind="final", out_dir=tmp_path, now=at("2023-05-20"), **SUP)
     html = open(g.files["html"], encoding="utf-8").read()
     assert "<script>" not in html and "&lt;script&gt;" in html
+    words = "\n".join(p.text for p in docx.Document(g.files["docx"]).paragraphs)
+    ws = openpyxl.load_workbook(g.files["xlsx"])["台账004"]
+    assert "&lt;" not in words and any("<script>alert(1)</script>" in str(c.value) for r in ws.iter_rows()
+                                        for c in r)  # text as written, in files that run no script
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
