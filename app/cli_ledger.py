@@ -34,7 +34,7 @@ def export(ctx: typer.Context,
     except ValueError:
         raise InvalidInput(f"--date: '{on}' is not a date (YYYY-MM-DD)") from None
     n = write_ledger(c.db(), c.campaign(None), unit, template, out_file, on=day)
-    out.say(f"wrote {n} items to {out_file}")
+    out.say(f"wrote {n} item{'s' if n != 1 else ''} to {out_file}")
 
 
 @ledger_app.command("import")

@@ -3,9 +3,12 @@ and the final summary report, for any unit (its subtree) and period."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Optional
 
 import typer
+
+from statemachine.errors import InvalidInput
 
 from . import output as out
 from .cli_root import AS_USER, app
@@ -38,7 +41,14 @@ def generate(ctx: typer.Context,
     user = c.user(actor)
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     preflight(c.db(), code, kind=kind, unit=unit, period=period, formats=formats, actor=user, now=c.now)
-    os.environ["RECTIFY_REPORTS_DIR"] = out_dir or str(c.settings.home / "reports")
+    folder = Path(out_dir) if out_dir else c.settings.home / "reports"
+    try:  # refuse here, not as a failed flow run
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(13, "permission denied")
+    except OSError as e:
+        raise InvalidInput(f"--out {folder}: cannot write: {e.strerror or e}") from None
+    os.environ["RECTIFY_REPORTS_DIR"] = str(folder)
     c.prefect()
     from .flow_runner import run_report
 

@@ -184,5 +184,8 @@ def write_ledger(engine: Engine, campaign: str, unit_code: str, template: str, p
     """Export to a file; returns the number of items written."""
     wb = Workbook()
     n = draw_ledger(wb.active, engine, campaign, unit_code, template, on=on)
-    wb.save(str(path))
+    try:
+        wb.save(str(path))
+    except OSError as e:
+        raise InvalidInput(f"{path}: cannot write: {e.strerror or e}") from None
     return n

@@ -72,6 +72,8 @@ def test_refusals_list_every_bad_row_and_change_nothing(cli: Cli, tmp_path):
     assert "not a date" in cli.fail("ledger", "export", "--unit", "city", "--template", "004",
                                     "--out", tmp_path / "x.xlsx", "--date", "5月15日")
     assert "no such file" in cli.fail("ledger", "import", tmp_path / "none.xlsx", "--as", "sup.city")
+    assert "cannot write" in cli.fail("ledger", "export", "--unit", "city", "--template", "004",
+                                      "--out", tmp_path / "no-such-dir" / "x.xlsx")
     other = blank_template(tmp_path / "other.xlsx", "004", [[1, "逐利执法", "罚款不开票", "退还", "甲县"]],
                            unit="乙县")
     r = cli.run("ledger", "import", other, "--as", "off.b")

@@ -42,6 +42,11 @@ def test_duties_and_reports(cli, tmp_path):
     again = cli.ok("report", "generate", "monthly", "--period", "2023-04", "--out", out, "--as", "sup.city",
                    "--now", "2023-04-27 09:00")
     assert "already generated" in again.stdout
+    files = {p.name for p in (out / "smoke-2023" / "city").iterdir()}
+    assert files == {f"monthly-2023-04.{x}" for x in ("md", "html", "xlsx", "docx")}
+    (out / "blocked").write_text("a file where a folder should be", encoding="utf-8")
+    assert "cannot write" in cli.fail("report", "generate", "weekly", "--out", out / "blocked" / "x",
+                                      "--as", "sup.city", "--now", "2023-04-27 09:00")
     listed = cli.ok("report", "list", "--json").json()
     assert [(x["kind"], x["period"]) for x in listed] == [("monthly", "2023-04")]
     for args, message in [(("report", "generate", "yearly"), "unknown report kind 'yearly'"),
