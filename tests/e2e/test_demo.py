@@ -24,6 +24,15 @@ def test_the_demo_replays_the_campaign_reproducibly_through_the_sweep_flow(tmp_p
     assert "67 nightly enforcement flow runs through Prefect" in first  # one per campaign day
     assert "通报批评" in first and "notices (" in first  # the ladder ran too
     assert runs[0].stderr == ""  # no Prefect noise, no warnings
+    # it ends by naming the final summary report, written in every format
+    final = re.search(r"final summary report \(总结报告\): (\S+\.html)\n  also as Word (\S+), Markdown (\S+), "
+                      r"and the tables with the whole ledger \(台账\) (\S+)\n", first)
+    assert final, first
+    html = final.group(1)
+    assert "一、工作情况" in open(html, encoding="utf-8").read()
+    folder = html.rsplit("/", 1)[0]
+    for name in final.groups()[1:]:
+        assert (tmp_path / folder / name).stat().st_size > 0
     m = FIGURES.search(first)
     assert m, first
     received, concluded, ongoing, in_progress, self_items, self_done = map(int, m.groups())
