@@ -9,9 +9,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from services.report_data import COLOUR_LABELS, ReportData
+__all__ = ["report_workbook", "FILLS", "COLOUR_LABELS"]
 
-__all__ = ["report_workbook", "FILLS"]
+COLOUR_LABELS = {"red": "红色预警（有逾期未整改问题）", "yellow": "黄色预警（整改率低于平均）",
+                 "blue": "蓝色提示（有问题即将到期）", "": "正常"}
 
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -50,7 +51,7 @@ def _table(ws, title: str, subtitle: str, headings: list[tuple[str, float]], row
     ws.page_setup.orientation = "landscape"
 
 
-def _units(ws, data: ReportData, head: str) -> None:
+def _units(ws, data, head: str) -> None:
     rows = [[u.name + ("（本级）" if u.own else ""), u.figures.clues, u.figures.concluded, u.figures.ongoing,
              u.figures.in_progress, u.figures.self_inspection, u.figures.self_rectified,
              u.rate, u.overdue, COLOUR_LABELS[u.colour]]
@@ -61,7 +62,8 @@ def _units(ws, data: ReportData, head: str) -> None:
            rows, [FILLS.get(u.colour) for u in data.units], pct_cols=(8,))
 
 
-def report_workbook(data: ReportData) -> Workbook:
+def report_workbook(data) -> Workbook:
+    """`data`: a services.report_data.ReportData."""
     head = f"{data.unit['name']} · {data.span.label} · 截至 {data.as_of:%Y-%m-%d %H:%M}"
     wb = Workbook()
     ws = wb.active

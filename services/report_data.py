@@ -100,10 +100,6 @@ class UnitRow:
         return self.figures.clues + self.figures.self_inspection
 
 
-COLOUR_LABELS = {"red": "红色预警（有逾期未整改问题）", "yellow": "黄色预警（整改率低于平均）",
-                 "blue": "蓝色提示（有问题即将到期）", "": "正常"}
-
-
 @dataclass
 class ReportData:
     campaign: dict
