@@ -10,7 +10,9 @@ the table's history (the escalation benchmark's superlinear 15 ms per case).
 Inside `deferred_writes(conn)`, `audit.append` keeps its records in memory
 and `notices.allocate_number` hands out numbers from the counter read once
 (under lock); at the end the records are chained and inserted in one
-statement and each counter is written once. `savepoint(conn)` wraps one
+statement and each counter is written once. Notices and their outbox
+messages wait likewise and go in as two statements per batch (a round of
+10,000 cases spent most of its time on one small INSERT after another). `savepoint(conn)` wraps one
 item's work: if it fails, the database rolls back to the savepoint and the
 deferred records and numbers taken since are dropped too, so a rolled-back
 item leaves neither an audit record nor a gap in the document numbers.
@@ -32,13 +34,25 @@ _KEY = "rectify.deferred"
 class _Batch:
     records: dict[int, list[Mapping[str, Any]]] = field(default_factory=dict)  # campaign → records
     counters: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (issuer, year) → [start, last]
+    # notices with their outbox rows, inserted two statements per batch (services.notices)
+    notices: list[tuple[dict, list[dict]]] = field(default_factory=list)
+    notice_keys: set[tuple[int, str]] = field(default_factory=set)
+    units: dict[int, Any] = field(default_factory=dict)  # unit rows read once per batch
+    # read ahead for a chunk of cases (services.escalation_round.prefetch): their lapses
+    # (first 21 rows, total) and the keys of the notices they already have
+    facts: dict[int, tuple[list, int]] = field(default_factory=dict)
+    cases_read: set[int] = field(default_factory=set)
+    existing_keys: set[tuple[int, str]] = field(default_factory=set)
 
-    def mark(self) -> tuple[dict[int, int], dict[tuple[str, int], int]]:
+    def mark(self):
         return ({k: len(v) for k, v in self.records.items()},
-                {k: v[1] for k, v in self.counters.items()})
+                {k: v[1] for k, v in self.counters.items()}, len(self.notices))
 
     def restore(self, mark) -> None:
-        lengths, lasts = mark
+        lengths, lasts, notices = mark
+        for values, _ in self.notices[notices:]:
+            self.notice_keys.discard((values["campaign_id"], values["key"]))
+        del self.notices[notices:]
         for k in list(self.records):
             del self.records[k][lengths.get(k, 0):]
         for k in list(self.counters):
@@ -66,6 +80,7 @@ def deferred_writes(conn: Connection) -> Iterator[None]:
         conn.info.pop(_KEY, None)
     from . import audit, notices  # the writers themselves
 
+    notices.write_deferred(conn, batch.notices)
     for campaign_id, records in batch.records.items():
         audit.append(conn, campaign_id, records)
     for (issuer, year), (start, last) in batch.counters.items():

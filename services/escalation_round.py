@@ -22,20 +22,21 @@ from sqlalchemy import Connection, Engine, String, and_, case, cast, exists, fun
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.db import transaction
-from models.tables import CaseLapse, EscalationCase, Lapse, Unit
+from models.tables import CaseLapse, EscalationCase, Lapse, Notice, Unit
 from statemachine.calendar import WorkingCalendar
 from statemachine.errors import ConflictError
 from statemachine.escalation import LEVEL_LABELS, Level
 
 from . import audit
-from .deferred import deferred_writes, savepoint
+from .deferred import active, deferred_writes, savepoint
 from .directory import SYSTEM, campaign_row
 from .escalations import CAUSE_LABELS, CaseInput, Ladder, apply_trigger, chase
 
 __all__ = ["RoundLine", "propose_for_lapses", "issue_automatic", "chase_overdue",
            "escalate_unanswered", "CHUNK"]
 
-E, L, CL, U = EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Unit.__table__
+E, L, CL, U, N = (EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Unit.__table__,
+                  Notice.__table__)
 CHUNK = 200
 _ANSWERABLE = ("issued", "awaiting_response")
 
@@ -131,6 +132,7 @@ def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channel
             names = _unit_names(conn, {r.unit_id for r in rows})
             # the chunk's audit records and document numbers are written once, at its end
             with deferred_writes(conn):
+                prefetch(conn, ladder.campaign_id, rows)
                 for row in rows:
                     try:
                         with savepoint(conn):
@@ -142,6 +144,26 @@ def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channel
                         continue
                     lines.append(RoundLine(*names[row.unit_id], row.id, LEVEL_LABELS[Level(row.level)],
                                            action))
+
+
+def prefetch(conn: Connection, campaign_id: int, rows) -> None:
+    """Read what acting on a chunk of cases needs in three statements, not four per
+    case: the units addressed, each case's lapses (the notice's facts) and the
+    keys of the notices the cases already have."""
+    batch = active(conn)
+    ids = [r.id for r in rows]
+    batch.units.update({u.id: u for u in conn.execute(
+        select(U).where(U.c.id.in_({r.unit_id for r in rows})))})
+    linked: dict[int, list] = {i: [] for i in ids}
+    for r in conn.execute(select(CL.c.case_id, L.c.kind, L.c.subject, L.c.due_at, L.c.id)
+                          .join(L, L.c.id == CL.c.lapse_id).where(CL.c.case_id.in_(ids))):
+        linked[r.case_id].append(r)
+    for case_id, found in linked.items():
+        found.sort(key=lambda r: (r.due_at, r.id))
+        batch.facts[case_id] = (found[:21], len(found))
+    batch.existing_keys.update((campaign_id, k) for k in conn.execute(
+        select(N.c.key).where(N.c.campaign_id == campaign_id, N.c.case_id.in_(ids))).scalars())
+    batch.cases_read.update(ids)
 
 
 def issue_automatic(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,

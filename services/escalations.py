@@ -168,14 +168,15 @@ def apply_trigger(conn: Connection, ladder: Ladder, row, trigger: str, *, actor:
     if t.dest.value in ("resolved", "withdrawn", "escalated"):
         values.update(open_key=None, resolved_at=now, resolved_by=actor,
                       resolution_note=data.note or data.reason or data.decision_text or data.follow_up)
-    done = conn.execute(update(E).where(E.c.id == row.id, E.c.version == row.version).values(**values))
-    if done.rowcount != 1:
+    # the row as updated comes back with the update: no second read per case
+    fresh = conn.execute(update(E).where(E.c.id == row.id, E.c.version == row.version).values(**values)
+                         .returning(*E.c)).first()
+    if fresh is None:
         raise ConflictError(f"case {row.id} was changed by someone else meanwhile; reload and retry")
     audit.append(conn, ladder.campaign_id, [audit.now_record(
         at=now, actor=actor, unit_id=row.unit_id, entity="case", entity_id=row.id,
         from_state=row.state, to_state=t.dest.value, trigger=trigger, reason=data.reason,
         detail=_detail(data, row.level))])
-    fresh = conn.execute(select(E).where(E.c.id == row.id)).one()
     if trigger == "issue":
         _notice(conn, ladder, fresh, NOTICE_KIND[Level(row.level)], key=f"case:{row.id}:issue", now=now)
     elif trigger == "delist":
@@ -243,10 +244,17 @@ def _facts(conn: Connection, case) -> list[str]:
     # the case's lapses by the case_lapses index first, then those lapses by primary key:
     # as one join, a planner whose statistics predate the round (tables analysed nearly
     # empty) scans lapses once per case
-    ids = conn.execute(select(CL.c.lapse_id).where(CL.c.case_id == case.id)).scalars().all()
-    rows = conn.execute(
-        select(L.c.kind, L.c.subject, L.c.due_at).where(L.c.id.in_(ids))
-        .order_by(L.c.due_at, L.c.id).limit(21)).all() if ids else []
+    from .deferred import active
+
+    batch = active(conn)
+    if batch is not None and case.id in batch.facts:  # read ahead with its chunk
+        rows, total = batch.facts[case.id]
+    else:
+        ids = conn.execute(select(CL.c.lapse_id).where(CL.c.case_id == case.id)).scalars().all()
+        rows = conn.execute(
+            select(L.c.kind, L.c.subject, L.c.due_at).where(L.c.id.in_(ids))
+            .order_by(L.c.due_at, L.c.id).limit(21)).all() if ids else []
+        total = len(ids)
     if not rows:  # a supervisor's own measure: the reason is the fact
         return [case.reason]
     facts = []
@@ -256,7 +264,7 @@ def _facts(conn: Connection, case) -> list[str]:
         facts.append(f"{CAUSE_LABELS.get(r.kind, r.kind)}：{r.subject}"
                      + (f"（{when}核查发现）" if r.kind == "faked" else f"（期限 {when}）"))
     if len(rows) > 20:
-        facts.append(f"等共 {len(ids)} 项")
+        facts.append(f"等共 {total} 项")
     return facts
 
 

@@ -24,7 +24,7 @@ from statemachine.errors import NotFound
 from . import outbox
 
 __all__ = ["NoticeView", "issue_notice", "allocate_number", "get_notice", "notices_of_case", "unit_recipients",
-           "chinese_date", "notices_between", "write_counter"]
+           "chinese_date", "notices_between", "write_counter", "write_deferred"]
 
 N, DC, U, C = Notice.__table__, DocCounter.__table__, Unit.__table__, Campaign.__table__
 
@@ -100,29 +100,58 @@ def issue_notice(conn: Connection, *, campaign_id: int, case_id: int | None, kin
                  channels: Iterable[str] = (), template_dir: Path | None = None,
                  addressee: str | None = None) -> int | None:
     """Number, render and store one notice and queue its messages; returns its id,
-    or None when a notice with this natural key already exists (a re-run).
+    or None when a notice with this natural key already exists (a re-run) or
+    when it waits in a deferred batch (services.deferred) to be written with it.
     `addressee` (主送) is the unit's name unless given (各有关单位)."""
     from notifications.render import render_notice
 
-    if conn.execute(select(N.c.id).where(N.c.campaign_id == campaign_id, N.c.key == key)).first():
+    from .deferred import active
+
+    batch = active(conn)
+    if batch is not None and (campaign_id, key) in batch.notice_keys:
+        return None
+    if batch is not None and case_id in batch.cases_read:  # read ahead with its chunk
+        if (campaign_id, key) in batch.existing_keys:
+            return None
+    elif conn.execute(select(N.c.id).where(N.c.campaign_id == campaign_id, N.c.key == key)).first():
         return None
     year = local_date(now).year
     seq = allocate_number(conn, issuer, year)
     doc_number = f"{issuer}〔{year}〕{seq}号"
-    unit = conn.execute(select(U).where(U.c.id == unit_id)).one()
+    if batch is not None and unit_id in batch.units:
+        unit = batch.units[unit_id]
+    else:
+        unit = conn.execute(select(U).where(U.c.id == unit_id)).one()
+        if batch is not None:
+            batch.units[unit_id] = unit
     rendered = render_notice(kind, {**context, "doc_number": doc_number, "addressee": addressee or unit.name,
                                     "date": chinese_date(local_date(now))},
                              override_dir=template_dir)
-    notice_id = conn.execute(insert(N).values(
-        campaign_id=campaign_id, case_id=case_id, kind=kind, key=key, issuer=issuer, year=year,
-        seq=seq, doc_number=doc_number, addressee_unit_id=unit_id, title=rendered.title,
-        html=rendered.html, text=rendered.text, created_at=now).returning(N.c.id)).scalar_one()
-    for channel, recipient in unit_recipients(unit, channels):
-        outbox.enqueue(conn, campaign_id=campaign_id, key=f"{key}:{channel}:{recipient}",
-                       channel=channel, recipient=recipient,
-                       subject=f"{rendered.title}（{doc_number}）", body_text=rendered.text,
-                       body_html=rendered.html, notice_id=notice_id, now=now)
+    values = dict(campaign_id=campaign_id, case_id=case_id, kind=kind, key=key, issuer=issuer, year=year,
+                  seq=seq, doc_number=doc_number, addressee_unit_id=unit_id, title=rendered.title,
+                  html=rendered.html, text=rendered.text, created_at=now)
+    messages = [outbox.message_row(campaign_id=campaign_id, key=f"{key}:{channel}:{recipient}",
+                                   channel=channel, recipient=recipient,
+                                   subject=f"{rendered.title}（{doc_number}）", body_text=rendered.text,
+                                   body_html=rendered.html, now=now)
+                for channel, recipient in unit_recipients(unit, channels)]
+    if batch is not None:  # written with the batch's others when it ends (services.deferred)
+        batch.notices.append((values, messages))
+        batch.notice_keys.add((campaign_id, key))
+        return None
+    notice_id = conn.execute(insert(N).values(**values).returning(N.c.id)).scalar_one()
+    outbox.insert_rows(conn, [{**m, "notice_id": notice_id} for m in messages])
     return notice_id
+
+
+def write_deferred(conn: Connection, pending: list[tuple[dict, list[dict]]]) -> None:
+    """A batch's notices in one INSERT, then their messages in another."""
+    if not pending:
+        return
+    ids = conn.execute(insert(N).returning(N.c.id, sort_by_parameter_order=True),
+                       [values for values, _ in pending]).scalars().all()
+    outbox.insert_rows(conn, [{**m, "notice_id": nid} for nid, (_, messages) in zip(ids, pending)
+                              for m in messages])
 
 
 def _view(r) -> NoticeView:

@@ -43,12 +43,38 @@ from notifications.channels import Channel, DeliveryError, OutboundMessage
 from statemachine.calendar import TZ
 from statemachine.errors import InvalidInput, NotFound
 
-__all__ = ["enqueue", "drain", "DrainResult", "DeliveryLine", "list_messages", "get_message", "retry",
+__all__ = ["enqueue", "message_row", "insert_rows", "drain", "DrainResult", "DeliveryLine", "list_messages", "get_message", "retry",
            "retry_dead", "MessageView", "STATES", "counts"]
 
 O = OutboxMessage.__table__
 STATES = ("pending", "sent", "dead")
 _KEY_MAX, _SUBJECT_MAX, _RECIPIENT_MAX = 200, 300, 500  # the columns' lengths
+
+
+def message_row(*, campaign_id: int | None, key: str, channel: str, recipient: str, subject: str,
+                body_text: str, body_html: str | None = None, notice_id: int | None = None,
+                now: datetime) -> dict:
+    """One outbox row, checked against the columns (a batch inserts many at once)."""
+    if not key or len(key) > _KEY_MAX:
+        raise InvalidInput(f"outbox key must be 1 to {_KEY_MAX} characters (got {len(key or '')})")
+    if not recipient or len(recipient) > _RECIPIENT_MAX:
+        raise InvalidInput(f"outbox message {key}: recipient must be 1 to {_RECIPIENT_MAX} characters")
+    if len(subject) > _SUBJECT_MAX:  # the subject only labels the message; the body is whole
+        subject = subject[:_SUBJECT_MAX - 1] + "…"
+    return dict(campaign_id=campaign_id, key=key, notice_id=notice_id, channel=channel, recipient=recipient,
+                subject=subject, body_text=body_text, body_html=body_html, state="pending", attempts=0,
+                next_attempt_at=now, created_at=now)
+
+
+def insert_rows(conn: Connection, rows: list[dict]) -> int:
+    """Insert message rows, skipping keys queued before; returns how many were new."""
+    if not rows:
+        return 0
+    ins = postgresql.insert(O) if conn.dialect.name == "postgresql" else sqlite.insert(O)
+    stmt = ins.on_conflict_do_nothing(index_elements=["key"]).execution_options(preserve_rowcount=True)
+    if len(rows) == 1:
+        return conn.execute(stmt.values(**rows[0])).rowcount  # psycopg 3: else -1
+    return conn.execute(stmt, rows).rowcount
 
 
 def enqueue(conn: Connection, *, campaign_id: int | None, key: str, channel: str, recipient: str,
@@ -59,19 +85,9 @@ def enqueue(conn: Connection, *, campaign_id: int | None, key: str, channel: str
     `key` is its idempotency key (one per notice, channel and recipient);
     returns False, changing nothing, when that key was queued before.
     """
-    if not key or len(key) > _KEY_MAX:
-        raise InvalidInput(f"outbox key must be 1 to {_KEY_MAX} characters (got {len(key or '')})")
-    if not recipient or len(recipient) > _RECIPIENT_MAX:
-        raise InvalidInput(f"outbox message {key}: recipient must be 1 to {_RECIPIENT_MAX} characters")
-    if len(subject) > _SUBJECT_MAX:  # the subject only labels the message; the body is whole
-        subject = subject[:_SUBJECT_MAX - 1] + "…"
-    ins = postgresql.insert(O) if conn.dialect.name == "postgresql" else sqlite.insert(O)
-    res = conn.execute(ins.values(
-        campaign_id=campaign_id, key=key, notice_id=notice_id, channel=channel, recipient=recipient,
-        subject=subject, body_text=body_text, body_html=body_html, state="pending", attempts=0,
-        next_attempt_at=now, created_at=now).on_conflict_do_nothing(index_elements=["key"])
-        .execution_options(preserve_rowcount=True))  # psycopg 3: else -1
-    return res.rowcount == 1
+    return insert_rows(conn, [message_row(
+        campaign_id=campaign_id, key=key, channel=channel, recipient=recipient, subject=subject,
+        body_text=body_text, body_html=body_html, notice_id=notice_id, now=now)]) == 1
 
 
 @dataclass(frozen=True)

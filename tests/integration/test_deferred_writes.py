@@ -60,3 +60,38 @@ def test_a_failed_batch_writes_nothing(engine, campaign):
         assert conn.execute(select(DocCounter.last)).scalar() in (None, 0)
         assert conn.execute(select(AuditRecord.id).where(AuditRecord.entity == "case")).first() is None
     assert audit.verify(engine, cid).ok
+
+
+def test_a_batch_writes_its_notices_and_messages_at_the_end_without_a_failed_items(engine, campaign):
+    from models.tables import Notice, OutboxMessage, Unit
+    from services.notices import issue_notice
+
+    CONTEXT = {"issuer_name": "示例市交通运输局", "campaign_title": "专项整治", "grounds": "根据方案",
+               "facts": ["逾期未整改"], "required_action": "立即整改", "deadline": "2023年5月10日"}
+    cid = campaign_id(engine, campaign)
+    with engine.connect() as conn:
+        unit = conn.execute(select(Unit.id).where(Unit.code == "county-a")).scalar_one()
+
+    def issue(conn, key):
+        return issue_notice(conn, campaign_id=cid, case_id=None, kind="criticism", key=key, issuer="示交督",
+                            unit_id=unit, context=CONTEXT, now=at("2023-05-02"),
+                            channels=("file",))
+
+    with transaction(engine) as conn:
+        with deferred_writes(conn):
+            assert issue(conn, "k1") is None                    # waits for the batch
+            with pytest.raises(RuntimeError):
+                with savepoint(conn):
+                    issue(conn, "k2")
+                    raise RuntimeError("this item conflicts")
+            assert issue(conn, "k1") is None and issue(conn, "k3") is None  # k1 once only
+            assert conn.execute(select(Notice.id)).first() is None
+        rows = conn.execute(select(Notice.key, Notice.doc_number).order_by(Notice.id)).all()
+        sent = conn.execute(select(OutboxMessage.key, OutboxMessage.notice_id)
+                            .order_by(OutboxMessage.id)).all()
+        ids = dict(conn.execute(select(Notice.key, Notice.id)).all())
+    assert rows == [("k1", "示交督〔2023〕1号"), ("k3", "示交督〔2023〕2号")]  # no gap for k2
+    assert sent == [("k1:file:county-a", ids["k1"]), ("k3:file:county-a", ids["k3"])]
+    with transaction(engine) as conn:  # outside a batch: written at once, its id returned
+        assert issue(conn, "k4") == conn.execute(select(Notice.id).where(Notice.key == "k4")).scalar_one()
+        assert issue(conn, "k4") is None
