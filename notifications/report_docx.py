@@ -17,6 +17,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from .reports import markdown_html
+
 __all__ = ["markdown_to_docx"]
 
 _BODY_FONT, _HEAD_FONT = "仿宋", "黑体"
@@ -127,8 +129,6 @@ class _Walker(HTMLParser):
 
 
 def markdown_to_docx(md: str, *, landscape: bool = False) -> bytes:
-    import markdown
-
     doc = Document()
     normal = doc.styles["Normal"]
     normal.font.name = _BODY_FONT
@@ -138,7 +138,7 @@ def markdown_to_docx(md: str, *, landscape: bool = False) -> bytes:
         s = doc.sections[0]
         s.orientation, s.page_width, s.page_height = WD_ORIENT.LANDSCAPE, s.page_height, s.page_width
     walker = _Walker(doc)
-    walker.feed(markdown.markdown(md, extensions=["tables", "sane_lists"], output_format="html"))
+    walker.feed(markdown_html(md))
     walker.close()
     out = BytesIO()
     doc.save(out)

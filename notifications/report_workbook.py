@@ -6,18 +6,16 @@ added by services.reports, which has the database (services.ledger_export).
 from __future__ import annotations
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+from .xlsx_style import BOX, CENTRE, WRAP
 
 __all__ = ["report_workbook", "FILLS", "COLOUR_LABELS"]
 
 COLOUR_LABELS = {"red": "红色预警（有逾期未整改问题）", "yellow": "黄色预警（整改率低于平均）",
                  "blue": "蓝色提示（有问题即将到期）", "": "正常"}
 
-_THIN = Side(style="thin")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEAD = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_WRAP = Alignment(vertical="center", wrap_text=True)
 # the early-warning colours of DOMAIN §8, in Excel's own light tints
 FILLS = {"red": PatternFill("solid", fgColor="FFC7CE"), "yellow": PatternFill("solid", fgColor="FFEB9C"),
          "blue": PatternFill("solid", fgColor="DDEBF7")}
@@ -29,19 +27,19 @@ def _table(ws, title: str, subtitle: str, headings: list[tuple[str, float]], row
     last = get_column_letter(len(headings))
     ws.append([title])
     ws.merge_cells(f"A1:{last}1")
-    ws["A1"].font, ws["A1"].alignment = Font(size=14, bold=True), _HEAD
+    ws["A1"].font, ws["A1"].alignment = Font(size=14, bold=True), CENTRE
     ws.append([subtitle])
     ws.merge_cells(f"A2:{last}2")
     ws.append([h for h, _ in headings])
     for i, (_, width) in enumerate(headings, start=1):
         c = ws.cell(3, i)
-        c.font, c.alignment, c.border = Font(bold=True), _HEAD, _BOX
+        c.font, c.alignment, c.border = Font(bold=True), CENTRE, BOX
         ws.column_dimensions[get_column_letter(i)].width = width
     for n, row in enumerate(rows):
         ws.append(row)
         for i in range(1, len(headings) + 1):
             c = ws.cell(4 + n, i)
-            c.border, c.alignment = _BOX, _WRAP
+            c.border, c.alignment = BOX, WRAP
             if i in pct_cols:
                 c.number_format = "0.0%"
             if fills and fills[n] is not None:

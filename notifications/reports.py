@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from .charts import svg_for, text_bars
 from .render import TEMPLATES, _cn_datetime, chinese_date
 
-__all__ = ["render_markdown", "render_html", "COLOUR_MARKS", "suggestions"]
+__all__ = ["render_markdown", "render_html", "markdown_html", "COLOUR_MARKS", "suggestions"]
 
 COLOUR_MARKS = {"red": "🔴 红色预警", "yellow": "🟡 黄色预警", "blue": "🔵 蓝色提示", "": "正常"}
 _CHARTS_MARK = "@@CHARTS@@"
@@ -87,11 +87,16 @@ def render_markdown(data) -> str:
     return _env().get_template("report.md.j2").render(_context(data, charts or "（暂无数据）"))
 
 
-def render_html(data) -> str:
+def markdown_html(md: str) -> str:
+    """The report's Markdown as HTML: the one conversion the .html and .docx share."""
     import markdown
 
+    return markdown.markdown(md, extensions=["tables", "sane_lists"], output_format="html")
+
+
+def render_html(data) -> str:
     md = _env().get_template("report.md.j2").render(_context(data, _CHARTS_MARK))
-    body = markdown.markdown(md, extensions=["tables", "sane_lists"], output_format="html")
+    body = markdown_html(md)
     svgs = "\n".join(f'<div class="chart">{svg_for(name, s)}</div>'
                      for name, s in data.charts.items() if s.labels)
     body = body.replace(f"<p>{_CHARTS_MARK}</p>", svgs or "<p>（暂无数据）</p>")

@@ -36,13 +36,12 @@ class _Batch:
     counters: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # (issuer, year) → [start, last]
     # notices with their outbox rows, inserted two statements per batch (services.notices)
     notices: list[tuple[dict, list[dict]]] = field(default_factory=list)
-    notice_keys: set[tuple[int, str]] = field(default_factory=set)
+    notice_keys: set[tuple[int, str]] = field(default_factory=set)  # pending here or read ahead
     units: dict[int, Any] = field(default_factory=dict)  # unit rows read once per batch
     # read ahead for a chunk of cases (services.escalation_round.prefetch): their lapses
-    # (first 21 rows, total) and the keys of the notices they already have
+    # (first 21 rows, total); the keys of the notices they have join notice_keys
     facts: dict[int, tuple[list, int]] = field(default_factory=dict)
     cases_read: set[int] = field(default_factory=set)
-    existing_keys: set[tuple[int, str]] = field(default_factory=set)
 
     def mark(self):
         return ({k: len(v) for k, v in self.records.items()},

@@ -2,6 +2,7 @@
 organisation-tree permission rules (ARCH decision 8)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
@@ -10,7 +11,7 @@ from models.tables import Campaign, Unit, User
 from statemachine.errors import NotFound, PermissionDenied
 
 __all__ = ["Actor", "UnitRef", "campaign_row", "unit_by_code", "unit_by_id", "actor",
-           "require_acts_for", "require_supervises", "SYSTEM"]
+           "require_acts_for", "require_supervises", "SYSTEM", "unit_ref", "contact_of"]
 
 C, U, US = Campaign.__table__, Unit.__table__, User.__table__
 SYSTEM = "system"
@@ -56,7 +57,13 @@ def campaign_row(conn: Connection, code: str):
     return row
 
 
-def _unit(row) -> UnitRef:
+def contact_of(raw: str | None) -> dict:
+    """A unit's leader_json / liaison_json as a dict ({} when none is given)."""
+    return json.loads(raw or "null") or {}
+
+
+def unit_ref(row) -> UnitRef:
+    """A units row (or any row with its columns) as a UnitRef."""
     return UnitRef(row.id, row.code, row.name, row.path, row.participates, row.stage_key, row.version)
 
 
@@ -65,11 +72,11 @@ def unit_by_code(conn: Connection, campaign_id: int, code: str) -> UnitRef:
                                        (U.c.code == code) | (U.c.name == code))).first()
     if row is None:
         raise NotFound(f"unknown unit '{code}' in this campaign (see 'rectify units')")
-    return _unit(row)
+    return unit_ref(row)
 
 
 def unit_by_id(conn: Connection, unit_id: int) -> UnitRef:
-    return _unit(conn.execute(select(U).where(U.c.id == unit_id)).one())
+    return unit_ref(conn.execute(select(U).where(U.c.id == unit_id)).one())
 
 
 def actor(conn: Connection, campaign_id: int, username: str | None) -> Actor:
@@ -80,7 +87,7 @@ def actor(conn: Connection, campaign_id: int, username: str | None) -> Actor:
                        .where(US.c.campaign_id == campaign_id, US.c.username == username)).first()
     if row is None:
         raise NotFound(f"unknown user '{username}' in this campaign (see 'rectify users')")
-    return Actor(row.username, row.user_name, row.role, _unit(row))
+    return Actor(row.username, row.user_name, row.role, unit_ref(row))
 
 
 def require_acts_for(who: Actor, unit: UnitRef, what: str) -> None:

@@ -168,7 +168,7 @@ def prefetch(conn: Connection, campaign_id: int, rows) -> None:
     for case_id, found in linked.items():
         found.sort(key=lambda r: (r.due_at, r.id))
         batch.facts[case_id] = (found[:21], len(found))
-    batch.existing_keys.update((campaign_id, k) for k in conn.execute(
+    batch.notice_keys.update((campaign_id, k) for k in conn.execute(
         select(N.c.key).where(N.c.campaign_id == campaign_id, N.c.case_id.in_(ids))).scalars())
     batch.cases_read.update(ids)
 

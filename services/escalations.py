@@ -24,6 +24,7 @@ from statemachine.table import Subject
 
 from . import audit
 from .campaigns import plan_of, stages_of
+from .deferred import active
 from .directory import SYSTEM, Actor, UnitRef, actor as lookup_actor, campaign_row, require_acts_for, \
     require_supervises, unit_by_code, unit_by_id
 from .notices import NoticeView, chinese_date, issue_notice, notices_of_case
@@ -244,8 +245,6 @@ def _facts(conn: Connection, case) -> list[str]:
     # the case's lapses by the case_lapses index first, then those lapses by primary key:
     # as one join, a planner whose statistics predate the round (tables analysed nearly
     # empty) scans lapses once per case
-    from .deferred import active
-
     batch = active(conn)
     if batch is not None and case.id in batch.facts:  # read ahead with its chunk
         rows, total = batch.facts[case.id]

@@ -7,30 +7,26 @@ comes back onto the same items (services.ledger_import).
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine, select
 
 from models.tables import Clue, Unit
+from notifications.xlsx_style import BOX, CENTRE, WRAP
 from statemachine.errors import InvalidInput
 
 from .campaigns import plan_of
-from .directory import campaign_row, unit_by_code
+from .directory import campaign_row, contact_of, unit_by_code
 from .ledger_cells import date_text, numbered
 from .ledger_templates import TEMPLATES, Template, state_label
 
 __all__ = ["export_ledger", "draw_ledger", "write_ledger", "ledger_items"]
 
 T, U = Clue.__table__, Unit.__table__
-_THIN = Side(style="thin")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_WRAP = Alignment(wrap_text=True, vertical="center")
-_CENTRE = Alignment(wrap_text=True, vertical="center", horizontal="center")
 
 
 def _template(key: str) -> Template:
@@ -64,10 +60,6 @@ def _cell_value(field: str, item: dict, seq: int, aspects: dict[str, str]):
     return numbered(item[field]) or None  # '1. …\n2. …', as the import reads it back
 
 
-def _contact(raw: str | None) -> dict:
-    return json.loads(raw or "null") or {}
-
-
 def export_ledger(engine: Engine, campaign: str, unit_code: str, template: str, *, on: date) -> Workbook:
     wb = Workbook()
     draw_ledger(wb.active, engine, campaign, unit_code, template, on=on)
@@ -84,7 +76,7 @@ def draw_ledger(ws, engine: Engine, campaign: str, unit_code: str, template: str
                                 .where(U.c.id == unit.id)).one()
         aspects = {a.key: a.name for a in plan_of(conn, camp.id).aspects}
         items = ledger_items(conn, camp.id, unit, tpl)
-    leader, liaison = _contact(contacts.leader_json), _contact(contacts.liaison_json)
+    leader, liaison = contact_of(contacts.leader_json), contact_of(contacts.liaison_json)
     footer = {"审核人": leader.get("name", ""), "联系人": liaison.get("name", ""),
               "联系电话": liaison.get("phone", "")}
     ws.title = f"台账{tpl.key}"
@@ -95,7 +87,7 @@ def draw_ledger(ws, engine: Engine, campaign: str, unit_code: str, template: str
     def line(text: str, *, size: int = 11, bold: bool = False, centre: bool = False) -> None:
         nonlocal r
         ws.cell(r, 1, text).font = Font(size=size, bold=bold)
-        ws.cell(r, 1).alignment = _CENTRE if centre else Alignment(vertical="center")
+        ws.cell(r, 1).alignment = CENTRE if centre else Alignment(vertical="center")
         ws.merge_cells(f"A{r}:{last}{r}")
         r += 1
 
@@ -135,15 +127,15 @@ def draw_ledger(ws, engine: Engine, campaign: str, unit_code: str, template: str
     for rr in range(header, first):
         for i in range(1, len(cols) + 1):
             c = ws.cell(rr, i)
-            c.font, c.alignment, c.border = Font(bold=True), _CENTRE, _BOX
+            c.font, c.alignment, c.border = Font(bold=True), CENTRE, BOX
 
     for n, item in enumerate(items, start=1):
         rr = first + n - 1
         for i, col in enumerate(cols, start=1):
             value = _cell_value(col.field, item, n, aspects)
             c = ws.cell(rr, i, value)
-            c.border = _BOX
-            c.alignment = _CENTRE if col.field in ("seq", "aspect", "deadline", "owner") else _WRAP
+            c.border = BOX
+            c.alignment = CENTRE if col.field in ("seq", "aspect", "deadline", "owner") else WRAP
             if col.field == "deadline" and value is not None:
                 c.number_format = 'yyyy"年"m"月"d"日"'
     end = first + len(items)

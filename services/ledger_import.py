@@ -27,7 +27,8 @@ from statemachine.errors import ConflictError, InvalidInput, PermissionDenied
 from . import audit
 from .campaigns import plan_of
 from .clues import ClueInput, NewClue, add_clues_on, transition_on
-from .directory import Actor, UnitRef, actor as lookup_actor, campaign_row, require_acts_for
+from .directory import (Actor, UnitRef, actor as lookup_actor, campaign_row, contact_of,
+                        require_acts_for, unit_ref)
 from .ledger_cells import match_aspect, numbered, parse_date, squash, text_of
 from .ledger_templates import (DONE_WORDS, FOOTER_LABELS, NUMBER_HEADING, TEMPLATES, Template,
                                state_label)
@@ -307,24 +308,23 @@ class _New:
     owner: str | None
 
 
-def _units(conn: Connection, campaign_id: int) -> tuple[dict[str, UnitRef], dict[int, UnitRef]]:
+@dataclass(frozen=True)
+class _Units:
+    by_key: dict[str, UnitRef]       # code, name or name without blanks
+    by_id: dict[int, UnitRef]
+    liaison: dict[int, str | None]   # the responsible person of a new problem without 联系人
+
+
+def _units(conn: Connection, campaign_id: int) -> _Units:
     rows = conn.execute(select(U).where(U.c.campaign_id == campaign_id).order_by(U.c.path)).all()
-    refs = [(UnitRef(r.id, r.code, r.name, r.path, r.participates, r.stage_key, r.version),
-             r.liaison_json) for r in rows]
+    refs = [unit_ref(r) for r in rows]
     by_key: dict[str, UnitRef] = {}
-    for ref, _ in refs:
+    for ref in refs:
         by_key.setdefault(ref.name, ref)
         by_key.setdefault(squash(ref.name), ref)
-    by_key.update({ref.code: ref for ref, _ in refs})  # a code wins over a name
-    return by_key, {ref.id: ref for ref, _ in refs}
-
-
-def _liaison(conn: Connection, unit_id: int) -> str | None:
-    import json
-
-    contact = json.loads(conn.execute(select(U.c.liaison_json).where(U.c.id == unit_id)).scalar_one()
-                         or "null")
-    return (contact or {}).get("name") or None
+    by_key.update({ref.code: ref for ref in refs})  # a code wins over a name
+    return _Units(by_key, {ref.id: ref for ref in refs},
+                  {r.id: contact_of(r.liaison_json).get("name") or None for r in rows})
 
 
 class _RollBack(Exception):
@@ -354,7 +354,7 @@ def _import(engine: Engine, campaign: str, path: str | Path, *, actor: str, now:
         camp = campaign_row(conn, campaign)
         plan = plan_of(conn, camp.id)
         who = lookup_actor(conn, camp.id, actor)
-        units, by_id = _units(conn, camp.id)
+        units = _units(conn, camp.id)
         errors = list(ledger.errors)
         wanted = [r.number for r in ledger.rows if r.number]
         items = {m["number"]: m for m in conn.execute(
@@ -387,7 +387,7 @@ def _import(engine: Engine, campaign: str, path: str | Path, *, actor: str, now:
             if not named and not r.number:
                 named, unit_heading = ledger.unit, "填报单位"
             if named:
-                unit = units.get(named) or units.get(squash(named))
+                unit = units.by_key.get(named) or units.by_key.get(squash(named))
                 if unit is None:
                     err(r, unit_heading, f"unknown unit '{named}' (give a unit's name or code)")
             if r.number:
@@ -403,7 +403,7 @@ def _import(engine: Engine, campaign: str, path: str | Path, *, actor: str, now:
                         f"and keeps its deadline")
                 if not changes:
                     unchanged += 1
-                elif may(r, by_id[item["unit_id"]], NUMBER_HEADING):
+                elif may(r, units.by_id[item["unit_id"]], NUMBER_HEADING):
                     updates.append((item, changes))
                 continue
             if unit is None:
@@ -416,7 +416,7 @@ def _import(engine: Engine, campaign: str, path: str | Path, *, actor: str, now:
             owner = r.values.get("owner")
             v = r.values
             if v.get("measures") and v.get("deadline") and not owner:
-                owner = _liaison(conn, unit.id)
+                owner = units.liaison[unit.id]
                 if not owner:
                     err(r, "联系人", f"empty, and {unit.name} has no liaison: a problem under "
                         f"rectification needs a responsible person")

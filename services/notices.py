@@ -8,7 +8,6 @@ and a number is never given twice.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +21,8 @@ from statemachine.calendar import local_date
 from statemachine.errors import NotFound
 
 from . import outbox
+from .directory import contact_of
+from .deferred import active
 
 __all__ = ["NoticeView", "issue_notice", "allocate_number", "get_notice", "notices_of_case", "unit_recipients",
            "chinese_date", "notices_between", "write_counter", "write_deferred"]
@@ -39,8 +40,6 @@ def _dialect_insert(conn: Connection, table):
 
 
 def allocate_number(conn: Connection, issuer: str, year: int) -> int:
-    from .deferred import active
-
     batch = active(conn)
     if batch is not None and (issuer, year) in batch.counters:
         batch.counters[(issuer, year)][1] += 1
@@ -84,7 +83,7 @@ def unit_recipients(unit_row, channels: Iterable[str]) -> list[tuple[str, str]]:
         if ch == "email":
             emails = []
             for raw in (unit_row.liaison_json, unit_row.leader_json):
-                contact = json.loads(raw or "null") or {}
+                contact = contact_of(raw)
                 if contact.get("email") and contact["email"] not in emails:
                     emails.append(contact["email"])
             out += [("email", e) for e in emails]
@@ -105,16 +104,12 @@ def issue_notice(conn: Connection, *, campaign_id: int, case_id: int | None, kin
     `addressee` (主送) is the unit's name unless given (各有关单位)."""
     from notifications.render import render_notice
 
-    from .deferred import active
-
     batch = active(conn)
     if batch is not None and (campaign_id, key) in batch.notice_keys:
         return None
-    if batch is not None and case_id in batch.cases_read:  # read ahead with its chunk
-        if (campaign_id, key) in batch.existing_keys:
+    if batch is None or case_id not in batch.cases_read:  # else read ahead with its chunk
+        if conn.execute(select(N.c.id).where(N.c.campaign_id == campaign_id, N.c.key == key)).first():
             return None
-    elif conn.execute(select(N.c.id).where(N.c.campaign_id == campaign_id, N.c.key == key)).first():
-        return None
     year = local_date(now).year
     seq = allocate_number(conn, issuer, year)
     doc_number = f"{issuer}〔{year}〕{seq}号"

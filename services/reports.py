@@ -12,12 +12,14 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
 
 from sqlalchemy import Engine, insert, select, update
 
 from models.db import transaction
 from models.tables import GeneratedReport
+from statemachine.calendar import TZ
 from statemachine.duties import all_occurrences
 from statemachine.errors import InvalidInput
 
@@ -97,7 +99,7 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
     if "html" in formats:
         files["html"] = _write(folder / f"{stem}.html", render_html(data))
     if "xlsx" in formats:
-        files["xlsx"] = _write_workbook(folder / f"{stem}.xlsx", data, engine, campaign, u.code)
+        files["xlsx"] = _write(folder / f"{stem}.xlsx", _workbook(data, engine, campaign, u.code))
     if "docx" in formats:
         from notifications.report_docx import markdown_to_docx
 
@@ -129,9 +131,8 @@ def _write(path: Path, content: str | bytes) -> str:
     return str(path)
 
 
-def _write_workbook(path: Path, data, engine: Engine, campaign: str, unit: str) -> str:
+def _workbook(data, engine: Engine, campaign: str, unit: str) -> bytes:
     from notifications.report_workbook import report_workbook
-    from statemachine.calendar import TZ
 
     from .ledger_export import draw_ledger
 
@@ -139,10 +140,9 @@ def _write_workbook(path: Path, data, engine: Engine, campaign: str, unit: str) 
     if data.kind == "final":  # 附件1 整改问题清单（台账）, all of it
         draw_ledger(wb.create_sheet(), engine, campaign, unit, LEDGER_TEMPLATE,
                     on=data.as_of.astimezone(TZ).date())
-    tmp = path.with_suffix(".tmp.xlsx")
-    wb.save(str(tmp))
-    tmp.replace(path)
-    return str(path)
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
 
 
 def list_generated(engine: Engine, campaign: str, *, unit: str | None = None) -> list[dict]:
