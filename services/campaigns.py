@@ -8,13 +8,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine, case, func, insert, select
 
-from models.db import transaction
 from models.tables import Campaign, Stage, Unit, User
 from statemachine.calendar import end_of_day
 from statemachine.errors import ConflictError
 from statemachine.plan import Plan
 
 from . import audit
+from .persisted import audit_record
+from .uow import unit_of_work
 from .directory import SYSTEM, campaign_row
 
 __all__ = ["load_plan", "list_campaigns", "CampaignSummary", "stages_of", "StageRow"]
@@ -50,7 +51,8 @@ class StageRow:
 def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: str = SYSTEM) -> int:
     """Write a validated plan as a new campaign in one transaction; returns its id."""
     info = plan.campaign
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         if conn.execute(select(C.c.id).where(C.c.code == info.code)).first():
             raise ConflictError(f"campaign '{info.code}' is already loaded; "
                                 f"plans are loaded once (history is audited)")
@@ -95,13 +97,14 @@ def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: 
                 campaign_id=cid, username=p.username, name=p.name, unit_id=ids[p.unit], role=p.role,
                 email=p.email, phone=p.phone) for p in plan.people])
         audit.start_chain(conn, cid)
-        records = [audit.now_record(at=now, actor=actor, unit_id=ids[plan.root.code], entity="campaign",
+        records = [audit_record(at=now, actor=actor, unit_id=ids[plan.root.code], entity="campaign",
                                     entity_id=cid, from_state=None, to_state="loaded", trigger="load",
                                     detail={"plan": str(source), "doc_number": info.doc_number})]
-        records += [audit.now_record(at=now, actor=actor, unit_id=ids[code], entity="unit",
+        records += [audit_record(at=now, actor=actor, unit_id=ids[code], entity="unit",
                                      entity_id=ids[code], from_state=None, to_state=first_stage,
                                      trigger="enroll") for code in sorted(participants)]
-        audit.append(conn, cid, records)
+        uow.audit(cid, records)
+        uow.commit()
     return cid
 
 

@@ -1,5 +1,6 @@
-"""What each clue trigger writes besides the state: shared by the single and
-the bulk path so that both leave identical rows."""
+"""The clue chart as stored: what each trigger writes besides the state, and
+the SQL form of its row guard; the one persisted transition
+(services/persisted.py) runs both the single and the set path from it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,9 +10,11 @@ from sqlalchemy import ColumnElement, and_, func, literal
 
 from models.tables import Clue
 from statemachine.calendar import end_of_day
-from statemachine.clue import ClueContext
+from statemachine.clue import CLUE_CHART, ClueContext
 
-__all__ = ["ClueInput", "effects", "row_guard_sql"]
+from .persisted import PersistedChart
+
+__all__ = ["ClueInput", "effects", "CLUES"]
 
 T = Clue.__table__
 
@@ -63,12 +66,14 @@ def effects(trigger: str, data: ClueInput, *, now: datetime, actor: str) -> dict
     return v
 
 
-def row_guard_sql(guard: str, data: ClueInput, *, actor_unit: int) -> ColumnElement[bool]:
-    """The bulk path's form of a row-dependent guard (statemachine.clue)."""
-    if guard == "has_owner":
-        if data.owner:
-            return literal(True)
-        return and_(T.c.owner.is_not(None), func.trim(T.c.owner) != "")
-    if guard == "approver_not_owner":
-        return T.c.unit_id != actor_unit
-    raise KeyError(f"no SQL form for guard {guard!r}")
+def _has_owner_sql(data: ClueInput, source) -> ColumnElement[bool]:
+    # a responsible person given with the trigger counts for every row
+    if data is not None and data.owner:
+        return literal(True)
+    return and_(T.c.owner.is_not(None), func.trim(T.c.owner) != "")
+
+
+CLUES = PersistedChart(
+    chart=CLUE_CHART, table=T, entity="clue",
+    writes=lambda trigger, data, now, actor: effects(trigger, data or ClueInput(), now=now, actor=actor),
+    row_sql={"has_owner": _has_owner_sql})

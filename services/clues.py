@@ -5,25 +5,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
 
-from models.db import transaction
 from models.tables import Campaign, Clue, Unit
 from statemachine.calendar import WorkingCalendar, due_end_of_day_after_working_days
-from statemachine.clue import CLUE_CHART, SUPERVISOR_TRIGGERS, ClueState
-from statemachine.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
+from statemachine.clue import CLUE_CHART, ClueState
+from statemachine.errors import InvalidInput, NotFound, PermissionDenied
 from statemachine.lookback import ITEM_KINDS
 from statemachine.plan import CHANNELS
-from statemachine.table import Subject, check_guards
 
 from . import audit
 from .campaigns import plan_of
-from .clue_effects import ClueInput, effects, row_guard_sql
-from .directory import Actor, UnitRef, actor as lookup_actor, campaign_row, require_acts_for, \
-    require_supervises, unit_by_code, unit_by_id
+from .clue_effects import CLUES, ClueInput
+from .directory import UnitRef, actor as lookup_actor, campaign_row, require_acts_for, unit_by_code, \
+    unit_by_id
+from .persisted import audit_record, fire_one, fire_set
+from .uow import Db, unit_of_work
 
-__all__ = ["NewClue", "ClueInput", "add_clues", "add_clues_on", "transition", "transition_on",
-           "bulk_transition", "BulkResult", "get_clue", "list_clues", "ClueView"]
+__all__ = ["NewClue", "ClueInput", "add_clues", "transition", "bulk_transition", "BulkResult",
+           "get_clue", "list_clues", "ClueView"]
 
 T, U, C = Clue.__table__, Unit.__table__, Campaign.__table__
 
@@ -70,16 +70,18 @@ class ClueView:
         return s == ClueState.rectifying and self.deadline_at is not None and self.deadline_at < as_of
 
 
-def add_clues(engine: Engine, campaign: str, items: Sequence[NewClue], *, actor: str, now: datetime,
+def add_clues(db: Db, campaign: str, items: Sequence[NewClue], *, actor: str, now: datetime,
               calendar: WorkingCalendar) -> list[str]:
     """Register clues; all of them or none. Errors name the item (row) and field."""
-    with transaction(engine) as conn:
-        return add_clues_on(conn, campaign, items, actor=actor, now=now, calendar=calendar)
+    with unit_of_work(db) as uow:
+        numbers = _add(uow, campaign, items, actor=actor, now=now, calendar=calendar)
+        uow.commit()
+        return numbers
 
 
-def add_clues_on(conn: Connection, campaign: str, items: Sequence[NewClue], *, actor: str,
-                 now: datetime, calendar: WorkingCalendar) -> list[str]:
-    """add_clues inside the caller's transaction (a ledger import adds and fires in one)."""
+def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datetime,
+         calendar: WorkingCalendar) -> list[str]:
+    conn = uow.conn
     camp = campaign_row(conn, campaign)
     plan = plan_of(conn, camp.id)
     who = lookup_actor(conn, camp.id, actor)
@@ -132,7 +134,7 @@ def add_clues_on(conn: Connection, campaign: str, items: Sequence[NewClue], *, a
         row["number"] = f"{plan.clues.number_prefix}-{year}-{n:05d}"
     ids = conn.execute(insert(T).returning(T.c.id, T.c.number, T.c.unit_id,
                                            sort_by_parameter_order=True), rows).all()
-    audit.append(conn, camp.id, (audit.now_record(
+    uow.audit(camp.id, (audit_record(
         at=now, actor=who.username, unit_id=r.unit_id, entity="clue", entity_id=r.id,
         from_state=None, to_state=ClueState.received.value, trigger="receive",
         detail={"number": r.number}) for r in ids))
@@ -164,54 +166,26 @@ def _load_with_unit(conn, campaign: str, number: str):
     return row, unit
 
 
-def _authorize(who: Actor, unit, trigger: str) -> None:
-    what = f"'{trigger}' clues"
-    if trigger in SUPERVISOR_TRIGGERS:
-        require_supervises(who, unit, what)
-    else:
-        require_acts_for(who, unit, what)
-
-
-def transition(engine: Engine, campaign: str, number: str, trigger: str, *, actor: str,
-               now: datetime, data: ClueInput = ClueInput(),
-               expected_version: int | None = None) -> ClueView:
-    """Fire one trigger on one clue through the transitions Machine."""
-    with transaction(engine) as conn:
-        return transition_on(conn, campaign, number, trigger, actor=actor, now=now, data=data,
-                             expected_version=expected_version)
-
-
-def transition_on(conn: Connection, campaign: str, number: str, trigger: str, *, actor: str,
-                  now: datetime, data: ClueInput = ClueInput(),
-                  expected_version: int | None = None) -> ClueView:
-    """transition inside the caller's transaction."""
+def _known_trigger(trigger: str) -> None:
     if trigger not in CLUE_CHART.triggers:
         raise InvalidInput(f"unknown trigger '{trigger}' (one of {', '.join(CLUE_CHART.triggers)})")
-    row, unit = _load_with_unit(conn, campaign, number)
-    if expected_version is not None and expected_version != row.version:
-        raise ConflictError(
-            f"clue {number} changed since version {expected_version}: it is now version "
-            f"{row.version} ({row.state}), last changed by {row.updated_by} at "
-            f"{row.updated_at:%Y-%m-%d %H:%M} UTC; reload and retry")
-    who = lookup_actor(conn, row.campaign_id, actor)
-    _authorize(who, unit, trigger)
-    subject = Subject(state=row.state, entity=number, ctx=data.context(
-        actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id, row_owner=row.owner))
-    t = CLUE_CHART.fire(subject, trigger)
-    values = effects(trigger, data, now=now, actor=who.username)
-    done = conn.execute(update(T).where(T.c.id == row.id, T.c.version == row.version)
-                        .values(state=t.dest.value, version=T.c.version + 1, **values))
-    if done.rowcount != 1:  # someone committed between our read and write
-        raise ConflictError(f"clue {number} was changed by someone else meanwhile; reload and retry")
-    audit.append(conn, row.campaign_id, [audit.now_record(
-        at=now, actor=who.username, unit_id=row.unit_id, entity="clue", entity_id=row.id,
-        from_state=row.state, to_state=t.dest.value, trigger=trigger, reason=data.reason,
-        detail=_detail(trigger, data))])
-    counters = ("reopen_count", "reject_count")  # SQL expressions in `values`
-    after = {**row._mapping, **{k: v for k, v in values.items() if k not in counters},
-             "state": t.dest.value, "version": row.version + 1,
-             "reopen_count": row.reopen_count + (trigger == "reopen")}
-    return _view_of(after, unit.name)
+
+
+def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now: datetime,
+               data: ClueInput = ClueInput(), expected_version: int | None = None) -> ClueView:
+    """Fire one trigger on one clue (the one persisted transition, services/persisted.py)."""
+    _known_trigger(trigger)
+    with unit_of_work(db) as uow:
+        row, unit = _load_with_unit(uow.conn, campaign, number)
+        who = lookup_actor(uow.conn, row.campaign_id, actor)
+        ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
+                           row_owner=row.owner)
+        fired = fire_one(uow, CLUES, row, trigger, actor=who, now=now, campaign_id=row.campaign_id,
+                         ctx=ctx, data=data, unit=unit, label=f"clue {number}",
+                         expected_version=expected_version, reason=data.reason,
+                         detail=_detail(trigger, data))
+        uow.commit()
+        return _view_of(fired.row._mapping, unit.name)
 
 
 def _detail(trigger: str, data: ClueInput) -> dict | None:
@@ -227,18 +201,17 @@ class BulkResult:
     skipped: int
 
 
-def bulk_transition(engine: Engine, campaign: str, trigger: str, *, actor: str, now: datetime,
+def bulk_transition(db: Db, campaign: str, trigger: str, *, actor: str, now: datetime,
                     data: ClueInput = ClueInput(), numbers: Iterable[str] | None = None,
                     unit: str | None = None, state: str | None = None) -> BulkResult:
-    """The same table compiled to set-based SQL: one UPDATE … RETURNING per source state.
+    """The same chart as a set: one UPDATE … RETURNING per source state (services/persisted.py).
 
     Rows the trigger does not apply to (wrong state, a row guard says no,
-    outside the actor's subtree) are left alone and counted as skipped.
+    outside the actor's reach) are left alone and counted as skipped.
     """
-    if trigger not in CLUE_CHART.triggers:
-        raise InvalidInput(f"unknown trigger '{trigger}' (one of {', '.join(CLUE_CHART.triggers)})")
-    sources = CLUE_CHART.sources_for(trigger)
-    with transaction(engine) as conn:
+    _known_trigger(trigger)
+    with unit_of_work(db) as uow:
+        conn = uow.conn
         camp = campaign_row(conn, campaign)
         who = lookup_actor(conn, camp.id, actor)
         scope = [T.c.campaign_id == camp.id]
@@ -249,45 +222,25 @@ def bulk_transition(engine: Engine, campaign: str, trigger: str, *, actor: str, 
             scope.append(T.c.unit_id == unit_by_code(conn, camp.id, unit).id)
         if state:
             scope.append(T.c.state == CLUE_CHART.coerce(state).value)
-        # Clues named by number count as skipped when the actor may not touch
-        # them; an unnamed request counts only what the actor could see.
-        requested = list(scope)
-        in_subtree = T.c.unit_id.in_(select(U.c.id).where(U.c.path.startswith(who.unit.path)))
-        if trigger in SUPERVISOR_TRIGGERS:
-            if who.role != "supervisor":
-                raise PermissionDenied(f"{who.username} ({who.role}) may not '{trigger}' clues: "
-                                       f"only a supervisor of a unit above the owner may")
-            scope += [in_subtree, T.c.unit_id != who.unit.id]
-        elif who.role == "supervisor":
-            scope.append(in_subtree)
-        else:
-            scope.append(T.c.unit_id == who.unit.id)
-        # Shared guards first, for every source: a refusal must come before any
-        # write and before effects() reads the actor's (possibly missing) input.
-        ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=None,
-                           row_owner=None)
-        for t in {id(t): t for t in sources.values()}.values():
-            check_guards([g for g in t.guards if not g.row_dependent], ctx, entity=trigger,
-                         trigger=trigger)
-        total = conn.execute(select(func.count()).select_from(T)
-                             .where(*(requested if numbers is not None else scope))).scalar_one()
-        moved: list[tuple[str, str, str]] = []
-        records = []
-        values = effects(trigger, data, now=now, actor=who.username)
-        for source, t in sources.items():
-            row_guards = [row_guard_sql(g.name, data, actor_unit=who.unit.id)
-                          for g in t.guards if g.row_dependent]
-            res = conn.execute(update(T).where(*scope, T.c.state == source.value, *row_guards)
-                               .values(state=t.dest.value, version=T.c.version + 1, **values)
-                               .returning(T.c.id, T.c.number, T.c.unit_id)).all()
-            for r in res:
-                moved.append((r.number, source.value, t.dest.value))
-                records.append(audit.now_record(
-                    at=now, actor=who.username, unit_id=r.unit_id, entity="clue", entity_id=r.id,
-                    from_state=source.value, to_state=t.dest.value, trigger=trigger,
-                    reason=data.reason, detail=_detail(trigger, data)))
-        audit.append(conn, camp.id, records)
-        return BulkResult(trigger, moved, max(total - len(moved), 0))
+        ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=None, row_owner=None)
+        moved = fire_set(uow, CLUES, trigger, actor=who, now=now, campaign_id=camp.id, where=scope,
+                         ctx=ctx, data=data, returning=(T.c.number,), reason=data.reason,
+                         detail=_detail(trigger, data))
+        # clues named by number count as skipped when the actor may not touch them; an
+        # unnamed request counts only what the actor could reach
+        counted = list(scope)
+        if numbers is None:
+            counted.append(_reach(who, trigger))
+        total = conn.execute(select(func.count()).select_from(T).where(*counted)).scalar_one()
+        uow.commit()
+        return BulkResult(trigger, [(m.row.number, m.from_state, m.to_state) for m in moved],
+                          max(total - len(moved), 0))
+
+
+def _reach(who, trigger: str):
+    from .authority_sql import rows_permitted
+
+    return rows_permitted(CLUE_CHART.who(trigger), who, T.c.unit_id, what=f"'{trigger}' clues")
 
 
 def _view_of(row: dict, unit_name: str, history: list[dict] | None = None) -> ClueView:

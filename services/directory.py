@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from models.tables import Campaign, Unit, User
+from statemachine.authority import Relation, Who, refusal, relation
 from statemachine.errors import NotFound, PermissionDenied
 
 __all__ = ["Actor", "UnitRef", "campaign_row", "unit_by_code", "unit_by_id", "actor",
-           "require_acts_for", "require_supervises", "SYSTEM", "unit_ref", "contact_of"]
+           "require_acts_for", "require_supervises", "require", "SYSTEM", "unit_ref", "contact_of"]
 
 C, U, US = Campaign.__table__, Unit.__table__, User.__table__
 SYSTEM = "system"
@@ -38,10 +39,15 @@ class Actor:
     def is_within(self, unit: UnitRef) -> bool:
         return unit.path.startswith(self.unit.path)
 
-    def supervises(self, unit: UnitRef) -> bool:
-        """A supervisor of a strict ancestor unit."""
-        return self.role == "supervisor" and unit.path.startswith(self.unit.path) \
-            and unit.id != self.unit.id
+    def relation_to(self, unit: UnitRef, *, team_member: bool = False) -> Relation:
+        """Where this actor stands to `unit` in the tree (statemachine/authority.py)."""
+        return relation(actor_role=self.role, actor_unit_path=self.unit.path, unit_path=unit.path,
+                        actor_unit_id=self.unit.id, unit_id=unit.id, team_member=team_member)
+
+    @property
+    def label(self) -> str:
+        """How a refusal names the actor: 'off.b (乙县)'."""
+        return f"{self.username} ({self.unit.name})"
 
 
 # every column but the plan document, which is large and read only by plan_of()
@@ -90,17 +96,19 @@ def actor(conn: Connection, campaign_id: int, username: str | None) -> Actor:
     return Actor(row.username, row.user_name, row.role, unit_ref(row))
 
 
+def require(who: Actor, may: Who, unit: UnitRef, what: str, *, team_member: bool = False) -> None:
+    """Refuse unless `who` may act as `may` on `unit` (statemachine/authority.py)."""
+    why = refusal(may, who.relation_to(unit, team_member=team_member), actor=who.label,
+                  unit_name=unit.name, what=what)
+    if why:
+        raise PermissionDenied(why)
+
+
 def require_acts_for(who: Actor, unit: UnitRef, what: str) -> None:
     """The unit itself, or a supervisor of an ancestor unit."""
-    if who.unit.id == unit.id or who.supervises(unit):
-        return
-    raise PermissionDenied(f"{who.username} ({who.unit.name}) may not {what} for {unit.name}: "
-                           f"only that unit or a supervisor above it may")
+    require(who, Who.unit, unit, what)
 
 
 def require_supervises(who: Actor, unit: UnitRef, what: str) -> None:
-    if who.unit.id == unit.id:
-        raise PermissionDenied(f"{who.username} may not {what}: {unit.name} is their own unit")
-    if not who.supervises(unit):
-        raise PermissionDenied(f"{who.username} ({who.unit.name}, {who.role}) may not {what}: "
-                               f"only a supervisor of a unit above {unit.name} may")
+    """A supervisor of a strict ancestor unit; never the unit itself."""
+    require(who, Who.supervisor, unit, what)

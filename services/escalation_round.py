@@ -21,16 +21,15 @@ from typing import Callable, Iterable
 from sqlalchemy import Connection, Engine, String, and_, case, cast, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models.db import transaction
 from models.tables import CaseLapse, EscalationCase, Lapse, Notice, Unit
 from statemachine.calendar import WorkingCalendar
-from statemachine.errors import ConflictError
-from statemachine.escalation import LEVEL_LABELS, Level
+from statemachine.errors import ConflictError, GuardRefused, InvalidTransition
+from statemachine.escalation import LEVEL_LABELS, CaseState, Level
 
-from . import audit
-from .deferred import active, deferred_writes, savepoint
+from .persisted import audit_record
+from .uow import UnitOfWork, unit_of_work
 from .directory import SYSTEM, campaign_row
-from .escalations import CAUSE_LABELS, CaseInput, Ladder, apply_trigger, chase
+from .escalations import CAUSE_LABELS, CaseInput, Ladder, apply_trigger, chase_due_sql, escalation_due_sql
 
 __all__ = ["RoundLine", "propose_for_lapses", "issue_automatic", "chase_overdue",
            "escalate_unanswered", "CHUNK"]
@@ -38,7 +37,6 @@ __all__ = ["RoundLine", "propose_for_lapses", "issue_automatic", "chase_overdue"
 E, L, CL, U, N = (EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Unit.__table__,
                   Notice.__table__)
 CHUNK = 200
-_ANSWERABLE = ("issued", "awaiting_response")
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,8 @@ def _insert(conn: Connection, table):
 def propose_for_lapses(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
                        causes: Iterable[str] | None = None) -> list[RoundLine]:
     """`causes` limits the step to lapses of those kinds (a round's faked findings)."""
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         ladder = _ladder(conn, campaign, calendar, ())
         cid = ladder.campaign_id
         rules = ladder.policy.levels()
@@ -75,7 +74,7 @@ def propose_for_lapses(engine: Engine, campaign: str, *, now: datetime, calendar
         level = case(*((L.c.kind == k, v) for k, v in rules.items()))
         reason = case(*((L.c.kind == k, CAUSE_LABELS.get(k, k)) for k in rules))
         new_cases = (
-            select(L.c.campaign_id, L.c.unit_id, level, literal("proposed"), L.c.kind,
+            select(L.c.campaign_id, L.c.unit_id, level, literal(CaseState.proposed.value), L.c.kind,
                    literal("lapse:") + cast(func.min(L.c.id), String), open_key, literal(True),
                    reason, literal(SYSTEM), literal(now, E.c.proposed_at.type),
                    literal(now, E.c.updated_at.type), literal(SYSTEM), literal(1))
@@ -85,7 +84,7 @@ def propose_for_lapses(engine: Engine, campaign: str, *, now: datetime, calendar
                 "reason", "proposed_by", "proposed_at", "updated_at", "updated_by", "version"]
         created = conn.execute(_insert(conn, E).from_select(cols, new_cases).on_conflict_do_nothing()
                                .returning(E.c.id, E.c.unit_id, E.c.level, E.c.cause, E.c.key)).all()
-        audit.append(conn, cid, (audit.now_record(
+        uow.audit(cid, (audit_record(
             at=now, actor=SYSTEM, unit_id=r.unit_id, entity="case", entity_id=r.id, from_state=None,
             to_state="proposed", trigger="propose", reason=CAUSE_LABELS.get(r.cause, r.cause),
             detail={"level": r.level, "cause": r.cause, "key": r.key})
@@ -104,6 +103,7 @@ def propose_for_lapses(engine: Engine, campaign: str, *, now: datetime, calendar
         conn.execute(_insert(conn, CL).from_select(["lapse_id", "case_id"], link)
                      .on_conflict_do_nothing())
         names = _unit_names(conn, {r.unit_id for r in created})
+        uow.commit()
     return [RoundLine(*names[r.unit_id], r.id, LEVEL_LABELS[Level(r.level)], "proposed")
             for r in sorted(created, key=lambda r: r.id)]
 
@@ -116,7 +116,7 @@ def _unit_names(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str]]:
 
 
 def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channels: Iterable[str],
-               where: Callable[[Ladder], list], act: Callable[[Connection, Ladder, object], str | None]
+               where: Callable[[Ladder], list], act: Callable[[UnitOfWork, Ladder, object], str | None]
                ) -> list[RoundLine]:
     """Apply `act` to every case matching `where`, CHUNK cases per transaction.
 
@@ -125,7 +125,8 @@ def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channel
     lines: list[RoundLine] = []
     seen: set[int] = set()
     while True:
-        with transaction(engine) as conn:
+        with unit_of_work(engine) as uow:
+            conn = uow.conn
             ladder = _ladder(conn, campaign, calendar, channels)
             q = (select(E).where(E.c.campaign_id == ladder.campaign_id, *where(ladder))
                  .order_by(E.c.id).limit(CHUNK))
@@ -137,29 +138,30 @@ def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channel
             if not rows:
                 return lines
             names = _unit_names(conn, {r.unit_id for r in rows})
-            # the chunk's audit records and document numbers are written once, at its end
-            with deferred_writes(conn):
-                prefetch(conn, ladder.campaign_id, rows)
-                for row in rows:
-                    try:
-                        with savepoint(conn):
-                            action = act(conn, ladder, row)
-                    except ConflictError:  # another round got there first
-                        action = None
-                    if not action:  # acted-on rows leave the selection by themselves
-                        seen.add(row.id)
-                        continue
-                    lines.append(RoundLine(*names[row.unit_id], row.id, LEVEL_LABELS[Level(row.level)],
-                                           action))
+            # one unit of work per chunk: its audit records, numbers and notices are written
+            # once, at commit; a case that fails rolls back to its savepoint and leaves nothing
+            prefetch(uow, ladder.campaign_id, rows)
+            for row in rows:
+                try:
+                    with uow.item():
+                        action = act(uow, ladder, row)
+                except (ConflictError, GuardRefused, InvalidTransition):  # another round got there first
+                    action = None
+                if not action:  # acted-on rows leave the selection by themselves
+                    seen.add(row.id)
+                    continue
+                lines.append(RoundLine(*names[row.unit_id], row.id, LEVEL_LABELS[Level(row.level)],
+                                       action))
+            uow.commit()
 
 
-def prefetch(conn: Connection, campaign_id: int, rows) -> None:
+def prefetch(uow: UnitOfWork, campaign_id: int, rows) -> None:
     """Read what acting on a chunk of cases needs in three statements, not four per
     case: the units addressed, each case's lapses (the notice's facts) and the
     keys of the notices the cases already have."""
-    batch = active(conn)
+    conn = uow.conn
     ids = [r.id for r in rows]
-    batch.units.update({u.id: u for u in conn.execute(
+    uow.units.update({u.id: u for u in conn.execute(
         select(U).where(U.c.id.in_({r.unit_id for r in rows})))})
     linked: dict[int, list] = {i: [] for i in ids}
     for r in conn.execute(select(CL.c.case_id, L.c.kind, L.c.subject, L.c.due_at, L.c.id)
@@ -167,16 +169,16 @@ def prefetch(conn: Connection, campaign_id: int, rows) -> None:
         linked[r.case_id].append(r)
     for case_id, found in linked.items():
         found.sort(key=lambda r: (r.due_at, r.id))
-        batch.facts[case_id] = (found[:21], len(found))
-    batch.notice_keys.update((campaign_id, k) for k in conn.execute(
+        uow.facts[case_id] = (found[:21], len(found))
+    uow.know_notice_keys(campaign_id, conn.execute(
         select(N.c.key).where(N.c.campaign_id == campaign_id, N.c.case_id.in_(ids))).scalars())
-    batch.cases_read.update(ids)
+    uow.cases_read.update(ids)
 
 
 def issue_automatic(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
                     channels: Iterable[str]) -> list[RoundLine]:
-    def act(conn, ladder, row):
-        apply_trigger(conn, ladder, row, "issue", actor=SYSTEM, now=now)
+    def act(uow, ladder, row):
+        apply_trigger(uow, ladder, row, "issue", actor=None, now=now)
         return "issued"
 
     return _in_chunks(engine, campaign, calendar, channels, lambda ladder: [
@@ -186,17 +188,18 @@ def issue_automatic(engine: Engine, campaign: str, *, now: datetime, calendar: W
 
 def chase_overdue(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
                   channels: Iterable[str]) -> list[RoundLine]:
-    return _in_chunks(engine, campaign, calendar, channels, lambda ladder: [
-        E.c.state.in_(_ANSWERABLE), E.c.chased_at.is_(None), E.c.response_due_at < now],
-        lambda conn, ladder, row: "chased" if chase(conn, ladder, row, now=now) else None)
+    def act(uow, ladder, row):
+        apply_trigger(uow, ladder, row, "chase", actor=None, now=now)
+        return "chased"
+
+    return _in_chunks(engine, campaign, calendar, channels, lambda ladder: [chase_due_sql(now)], act)
 
 
 def escalate_unanswered(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
                         channels: Iterable[str]) -> list[RoundLine]:
-    def act(conn, ladder, row):
-        apply_trigger(conn, ladder, row, "escalate", actor=SYSTEM, now=now,
+    def act(uow, ladder, row):
+        apply_trigger(uow, ladder, row, "escalate", actor=None, now=now,
                       data=CaseInput(reason="催办后逾期仍未回复整改情况"))
         return "escalated"
 
-    return _in_chunks(engine, campaign, calendar, channels, lambda ladder: [
-        E.c.state.in_(_ANSWERABLE), E.c.chase_due_at < now, E.c.level < int(Level.transfer)], act)
+    return _in_chunks(engine, campaign, calendar, channels, lambda ladder: [escalation_due_sql(now)], act)

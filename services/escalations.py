@@ -11,26 +11,26 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, select
 
-from models.db import transaction
 from models.tables import CaseLapse, Clue, EscalationCase, Lapse, Unit
 from statemachine.calendar import WorkingCalendar, end_of_day, local_date
-from statemachine.errors import ConflictError, InvalidInput, NotFound
-from statemachine.escalation import (CASE_CHART, LEVEL_LABELS, NOTICE_KIND, UNIT_TRIGGERS, CaseContext,
-                                     CaseState, Level, next_level)
+from statemachine.errors import InvalidInput, NotFound
+from statemachine.escalation import AWAITING, CASE_CHART, LEVEL_LABELS, NOTICE_KIND, CaseContext, CaseState, \
+    Level, next_level
 from statemachine.plan import EscalationPolicy, Plan
-from statemachine.table import Subject
 
 from . import audit
+from .persisted import audit_record
+from .uow import UnitOfWork, unit_of_work
 from .campaigns import plan_of, stages_of
-from .deferred import active
-from .directory import SYSTEM, Actor, UnitRef, actor as lookup_actor, campaign_row, require_acts_for, \
-    require_supervises, unit_by_code, unit_by_id
+from .directory import SYSTEM, Actor, actor as lookup_actor, campaign_row, require_supervises, unit_by_code, \
+    unit_by_id
 from .notices import NoticeView, chinese_date, issue_notice, notices_of_case
+from .persisted import PersistedChart, fire_one
 
 __all__ = ["CaseInput", "CaseView", "escalate_unit", "fire", "list_cases", "get_case", "Ladder",
-           "apply_trigger", "CAUSE_LABELS"]
+           "apply_trigger", "CAUSE_LABELS", "CASES", "chase_due_sql", "escalation_due_sql"]
 
 E, L, CL, T, U = (EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Clue.__table__,
                   Unit.__table__)
@@ -61,8 +61,8 @@ class CaseInput:
     clue: str | None = None   # a named problem (挂牌督办 a unit *and* a problem)
     stage: str | None = None
 
-    def context(self, level: int) -> CaseContext:
-        return CaseContext(level=level, reason=self.reason, minutes=self.minutes,
+    def context(self, level: int, *, chased: bool = False) -> CaseContext:
+        return CaseContext(level=level, chased=chased, reason=self.reason, minutes=self.minutes,
                            report_due=self.report_due, response=self.response,
                            attachment=self.attachment, note=self.note, decision=self.decision,
                            decision_text=self.decision_text, grounds=self.grounds,
@@ -133,21 +133,39 @@ class Ladder:
         return cls(camp.id, plan, camp.plan_file, calendar, tuple(wanted))
 
 
-# -- the one place a step happens ------------------------------------------------
-def apply_trigger(conn: Connection, ladder: Ladder, row, trigger: str, *, actor: str, now: datetime,
-                  data: CaseInput = CaseInput()) -> str:
-    """Fire `trigger` on a case row inside the caller's transaction; returns the new state.
+# the case chart as stored; what a step writes depends on the ladder (due dates), so
+# apply_trigger passes it; the chase's row guard is "not chased for this deadline"
+def chase_due_sql(as_of: datetime):
+    """statemachine.escalation.chase_due as a WHERE clause."""
+    return and_(E.c.state.in_([s.value for s in AWAITING]), E.c.chased_at.is_(None),
+                E.c.response_due_at < as_of)
 
-    Shared by people (`fire`) and flows (services/escalation_round.py), so an
-    automatic issue writes exactly what a supervisor's confirmation writes.
+
+def escalation_due_sql(as_of: datetime):
+    """statemachine.escalation.escalation_due as a WHERE clause."""
+    return and_(E.c.state.in_([s.value for s in AWAITING]), E.c.chase_due_at < as_of,
+                E.c.level < int(Level.transfer))
+
+
+CASES = PersistedChart(chart=CASE_CHART, table=E, entity="case", plural="cases",
+                       row_sql={"not_chased": lambda data, source: E.c.chased_at.is_(None)})
+
+
+# -- the one place a step happens ------------------------------------------------
+def apply_trigger(uow: UnitOfWork, ladder: Ladder, row, trigger: str, *, actor: Actor | None,
+                  now: datetime, data: CaseInput = CaseInput(), unit=None,
+                  expected_version: int | None = None) -> str:
+    """Fire `trigger` on a case row inside the caller's unit of work; returns the new state.
+
+    Shared by people (`fire`; `actor` and the case's `unit`) and the nightly job
+    (services/escalation_round.py; actor None), so an automatic issue writes
+    exactly what a supervisor's confirmation writes.
     """
-    subject = Subject(state=row.state, entity=f"case {row.id}", ctx=data.context(row.level))
-    t = CASE_CHART.fire(subject, trigger)
-    values: dict = {"state": t.dest.value, "version": E.c.version + 1, "updated_at": now,
-                    "updated_by": actor}
+    actor_name = actor.username if actor is not None else SYSTEM
+    values: dict = {}
     policy = ladder.policy
     if trigger == "issue":
-        values.update(issued_by=actor, issued_at=now,
+        values.update(issued_by=actor_name, issued_at=now,
                       response_due_at=ladder.due(now, policy.response_working_days[row.level]))
         if data.receiving_organ:
             values["receiving_organ"] = data.receiving_organ
@@ -155,7 +173,8 @@ def apply_trigger(conn: Connection, ladder: Ladder, row, trigger: str, *, actor:
             values["required_action"] = data.required_action
     elif trigger == "record_interview":
         values.update(interview_at=now, interview_minutes=data.minutes,
-                      response_due_at=end_of_day(data.report_due), chased_at=None, chase_due_at=None)
+                      response_due_at=end_of_day(data.report_due) if data.report_due else None,
+                      chased_at=None, chase_due_at=None)
     elif trigger == "respond":
         values.update(responded_at=now, response=data.response, response_attachment=data.attachment)
     elif trigger == "return_response":
@@ -166,27 +185,33 @@ def apply_trigger(conn: Connection, ladder: Ladder, row, trigger: str, *, actor:
                       exemption_grounds=data.grounds)
     elif trigger == "conclude":
         values["follow_up"] = data.follow_up
-    if t.dest.value in ("resolved", "withdrawn", "escalated"):
-        values.update(open_key=None, resolved_at=now, resolved_by=actor,
+    elif trigger == "chase":
+        values.update(chased_at=now, chase_due_at=ladder.due(now, policy.chase_working_days))
+    step = CASE_CHART.find(CASE_CHART.coerce(row.state), trigger)
+    if step is not None and step.dest in CASE_CHART.final:  # the case is over: its unit may get another
+        values.update(open_key=None, resolved_at=now, resolved_by=actor_name,
                       resolution_note=data.note or data.reason or data.decision_text or data.follow_up)
+    if actor is not None and unit is None:
+        unit = unit_by_id(uow.conn, row.unit_id)
     # the row as updated comes back with the update: no second read per case
-    fresh = conn.execute(update(E).where(E.c.id == row.id, E.c.version == row.version).values(**values)
-                         .returning(*E.c)).first()
-    if fresh is None:
-        raise ConflictError(f"case {row.id} was changed by someone else meanwhile; reload and retry")
-    audit.append(conn, ladder.campaign_id, [audit.now_record(
-        at=now, actor=actor, unit_id=row.unit_id, entity="case", entity_id=row.id,
-        from_state=row.state, to_state=t.dest.value, trigger=trigger, reason=data.reason,
-        detail=_detail(data, row.level))])
+    fresh = fire_one(uow, CASES, row, trigger, actor=actor, now=now, campaign_id=ladder.campaign_id,
+                     ctx=data.context(row.level, chased=row.chased_at is not None), data=data,
+                     unit=unit, label=f"case {row.id}", what=f"'{trigger}' a case",
+                     expected_version=expected_version, values=values, reason=data.reason,
+                     detail={"chase_due_at": values["chase_due_at"].isoformat()} if trigger == "chase"
+                     else _detail(data, row.level)).row
     if trigger == "issue":
-        _notice(conn, ladder, fresh, NOTICE_KIND[Level(row.level)], key=f"case:{row.id}:issue", now=now)
+        _notice(uow, ladder, fresh, NOTICE_KIND[Level(row.level)], key=f"case:{row.id}:issue", now=now)
     elif trigger == "delist":
-        _notice(conn, ladder, fresh, "delisting", key=f"case:{row.id}:delist", now=now,
+        _notice(uow, ladder, fresh, "delisting", key=f"case:{row.id}:delist", now=now,
                 extra={"verification": data.note})
+    elif trigger == "chase":
+        _notice(uow, ladder, fresh, "chase", key=f"case:{row.id}:chase:{row.response_due_at:%Y%m%d}",
+                now=now, extra={"original_deadline": chinese_date(local_date(row.response_due_at))})
     elif trigger == "escalate":
-        _open_next(conn, ladder, fresh, actor=actor, now=now, reason=data.reason,
-                   issue_now=actor != SYSTEM or next_level(row.level) in policy.auto_levels)
-    return t.dest.value
+        _open_next(uow, ladder, fresh, actor=actor, now=now, reason=data.reason,
+                   issue_now=actor is not None or next_level(row.level) in policy.auto_levels)
+    return fresh.state
 
 
 def _detail(data: CaseInput, level: int) -> dict | None:
@@ -195,17 +220,17 @@ def _detail(data: CaseInput, level: int) -> dict | None:
     return {"level": level, **d}
 
 
-def _open_next(conn: Connection, ladder: Ladder, parent, *, actor: str, now: datetime,
+def _open_next(uow: UnitOfWork, ladder: Ladder, parent, *, actor: Actor | None, now: datetime,
                reason: str | None, issue_now: bool) -> int:
     level = next_level(parent.level)
-    case_id = _insert_case(conn, ladder, unit_id=parent.unit_id, level=int(level), cause=parent.cause,
+    case_id = _insert_case(uow, ladder, unit_id=parent.unit_id, level=int(level), cause=parent.cause,
                            key=f"esc:{parent.id}", open_key=_open_key(parent.unit_id, parent.cause),
                            reason=reason or f"{LEVEL_LABELS[Level(parent.level)]}后仍未整改到位",
-                           actor=actor, now=now, automatic=actor == SYSTEM, parent_id=parent.id,
-                           clue_id=parent.clue_id, stage_key=parent.stage_key)
+                           actor=actor.username if actor else SYSTEM, now=now, automatic=actor is None,
+                           parent_id=parent.id, clue_id=parent.clue_id, stage_key=parent.stage_key)
     if issue_now and level != Level.transfer:  # a transfer names its organ: a person issues it
-        row = conn.execute(select(E).where(E.c.id == case_id)).one()
-        apply_trigger(conn, ladder, row, "issue", actor=actor, now=now)
+        row = uow.conn.execute(select(E).where(E.c.id == case_id)).one()
+        apply_trigger(uow, ladder, row, "issue", actor=actor, now=now)
     return case_id
 
 
@@ -214,17 +239,17 @@ def _open_key(unit_id: int, cause: str) -> str | None:
     return None if cause == "manual" else f"{unit_id}:{cause}"
 
 
-def _insert_case(conn: Connection, ladder: Ladder, *, unit_id: int, level: int, cause: str, key: str,
+def _insert_case(uow: UnitOfWork, ladder: Ladder, *, unit_id: int, level: int, cause: str, key: str,
                  open_key: str | None, reason: str, actor: str, now: datetime, automatic: bool,
                  parent_id: int | None = None, clue_id: int | None = None,
                  stage_key: str | None = None, required_action: str | None = None) -> int:
-    case_id = conn.execute(insert(E).values(
+    case_id = uow.conn.execute(insert(E).values(
         campaign_id=ladder.campaign_id, unit_id=unit_id, level=level,
         state=CaseState.proposed.value, cause=cause, key=key, open_key=open_key, stage_key=stage_key,
         clue_id=clue_id, parent_id=parent_id, automatic=automatic, reason=reason,
         required_action=required_action, proposed_by=actor, proposed_at=now, updated_at=now,
         updated_by=actor, version=1).returning(E.c.id)).scalar_one()
-    audit.append(conn, ladder.campaign_id, [audit.now_record(
+    uow.audit(ladder.campaign_id, [audit_record(
         at=now, actor=actor, unit_id=unit_id, entity="case", entity_id=case_id, from_state=None,
         to_state=CaseState.proposed.value, trigger="propose", reason=reason,
         detail={"level": level, "cause": cause, "key": key})])
@@ -241,13 +266,13 @@ _REQUIRED_ACTION = {
 }
 
 
-def _facts(conn: Connection, case) -> list[str]:
+def _facts(uow: UnitOfWork, case) -> list[str]:
     # the case's lapses by the case_lapses index first, then those lapses by primary key:
     # as one join, a planner whose statistics predate the round (tables analysed nearly
     # empty) scans lapses once per case
-    batch = active(conn)
-    if batch is not None and case.id in batch.facts:  # read ahead with its chunk
-        rows, total = batch.facts[case.id]
+    conn = uow.conn
+    if case.id in uow.facts:  # read ahead with its chunk
+        rows, total = uow.facts[case.id]
     else:
         ids = conn.execute(select(CL.c.lapse_id).where(CL.c.case_id == case.id)).scalars().all()
         rows = conn.execute(
@@ -267,8 +292,8 @@ def _facts(conn: Connection, case) -> list[str]:
     return facts
 
 
-def _notice(conn: Connection, ladder: Ladder, case, kind: str, *, key: str, now: datetime,
-            extra: dict | None = None) -> int | None:
+def _notice(uow: UnitOfWork, ladder: Ladder, case, kind: str, *, key: str, now: datetime,
+            extra: dict | None = None) -> bool:
     info = ladder.plan.campaign
     level = Level(case.level)
     due = case.chase_due_at if kind == "chase" else case.response_due_at
@@ -276,7 +301,7 @@ def _notice(conn: Connection, ladder: Ladder, case, kind: str, *, key: str, now:
         "kind_label": LEVEL_LABELS[level], "issuer_name": info.issuing_unit,
         "campaign_title": info.title, "campaign_doc_number": info.doc_number,
         "grounds": f"根据《{info.title}》（{info.doc_number}）有关要求",
-        "facts": _facts(conn, case),
+        "facts": _facts(uow, case),
         "required_action": case.required_action or _REQUIRED_ACTION[level],
         "deadline": chinese_date(local_date(due)) if due else "",
         "case_id": case.id, "level": int(level),
@@ -285,40 +310,12 @@ def _notice(conn: Connection, ladder: Ladder, case, kind: str, *, key: str, now:
         "interview_minutes": case.interview_minutes,
         **(extra or {}),
     }
-    return issue_notice(conn, campaign_id=ladder.campaign_id, case_id=case.id, kind=kind, key=key,
+    return issue_notice(uow, campaign_id=ladder.campaign_id, case_id=case.id, kind=kind, key=key,
                         issuer=ladder.policy.issuer_code, unit_id=case.unit_id, context=context,
                         now=now, channels=ladder.channels, template_dir=ladder.template_dir)
 
 
-def chase(conn: Connection, ladder: Ladder, case, *, now: datetime) -> bool:
-    """催办: once per case, the day after its response deadline; the next level follows
-    if the chase deadline passes too."""
-    chase_due = ladder.due(now, ladder.policy.chase_working_days)
-    done = conn.execute(update(E).where(E.c.id == case.id, E.c.version == case.version,
-                                        E.c.chased_at.is_(None))
-                        .values(chased_at=now, chase_due_at=chase_due, version=E.c.version + 1,
-                                updated_at=now, updated_by=SYSTEM))
-    if done.rowcount != 1:
-        return False
-    audit.append(conn, ladder.campaign_id, [audit.now_record(
-        at=now, actor=SYSTEM, unit_id=case.unit_id, entity="case", entity_id=case.id,
-        from_state=case.state, to_state=case.state, trigger="chase",
-        detail={"chase_due_at": chase_due.isoformat()})])
-    fresh = conn.execute(select(E).where(E.c.id == case.id)).one()
-    _notice(conn, ladder, fresh, "chase", key=f"case:{case.id}:chase:{case.response_due_at:%Y%m%d}",
-            now=now, extra={"original_deadline": chinese_date(local_date(case.response_due_at))})
-    return True
-
-
 # -- people's use cases -----------------------------------------------------------------
-def _authorize(who: Actor, unit: UnitRef, trigger: str) -> None:
-    what = f"'{trigger}' a case against {unit.name}"
-    if trigger in UNIT_TRIGGERS:
-        require_acts_for(who, unit, what)
-    else:
-        require_supervises(who, unit, what)  # also: never a case against one's own unit
-
-
 def escalate_unit(engine: Engine, campaign: str, unit: str, level: int, *, actor: str, now: datetime,
                   calendar: WorkingCalendar, data: CaseInput, channels: Iterable[str] = ()) -> CaseView:
     """A supervisor's own measure against a unit at any level, issued at once."""
@@ -328,7 +325,8 @@ def escalate_unit(engine: Engine, campaign: str, unit: str, level: int, *, actor
         raise InvalidInput(f"level must be 1..5 ({', '.join(f'{int(k)} {v}' for k, v in LEVEL_LABELS.items())})") from None
     if not data.reason or not data.reason.strip():
         raise InvalidInput("a reason is required (--reason)")
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp = campaign_row(conn, campaign)
         who = lookup_actor(conn, camp.id, actor)
         target = unit_by_code(conn, camp.id, unit)
@@ -342,13 +340,15 @@ def escalate_unit(engine: Engine, campaign: str, unit: str, level: int, *, actor
         if data.stage and data.stage not in {s.key for s in stages_of(conn, camp.id)}:
             raise InvalidInput(f"--stage: unknown stage '{data.stage}'")
         ladder = Ladder.of(conn, camp, calendar, channels)
-        case_id = _insert_case(conn, ladder, unit_id=target.id, level=int(lv), cause="manual",
+        case_id = _insert_case(uow, ladder, unit_id=target.id, level=int(lv), cause="manual",
                                key=f"manual:{uuid.uuid4().hex}", open_key=None, reason=data.reason,
                                actor=who.username, now=now, automatic=False, clue_id=clue_id,
                                stage_key=data.stage, required_action=data.required_action)
         row = conn.execute(select(E).where(E.c.id == case_id)).one()
-        apply_trigger(conn, ladder, row, "issue", actor=who.username, now=now, data=data)
-        return _view(conn, case_id)
+        apply_trigger(uow, ladder, row, "issue", actor=who, unit=target, now=now, data=data)
+        view = _view(conn, case_id)
+        uow.commit()
+        return view
 
 
 def fire(engine: Engine, campaign: str, case_id: int, trigger: str, *, actor: str, now: datetime,
@@ -356,20 +356,19 @@ def fire(engine: Engine, campaign: str, case_id: int, trigger: str, *, actor: st
          expected_version: int | None = None) -> CaseView:
     if trigger not in CASE_CHART.triggers:
         raise InvalidInput(f"unknown step '{trigger}' (one of {', '.join(CASE_CHART.triggers)})")
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp = campaign_row(conn, campaign)
         row = conn.execute(select(E).where(E.c.campaign_id == camp.id, E.c.id == case_id)).first()
         if row is None:
             raise NotFound(f"unknown case {case_id} (see 'rectify case list')")
-        if expected_version is not None and expected_version != row.version:
-            raise ConflictError(f"case {case_id} changed since version {expected_version}: it is now "
-                                f"version {row.version} ({row.state}), last changed by {row.updated_by}; "
-                                f"reload and retry")
         who = lookup_actor(conn, camp.id, actor)
-        _authorize(who, unit_by_id(conn, row.unit_id), trigger)
         ladder = Ladder.of(conn, camp, calendar, channels)
-        apply_trigger(conn, ladder, row, trigger, actor=who.username, now=now, data=data)
-        return _view(conn, case_id)
+        apply_trigger(uow, ladder, row, trigger, actor=who, unit=unit_by_id(conn, row.unit_id), now=now,
+                      data=data, expected_version=expected_version)
+        view = _view(conn, case_id)
+        uow.commit()
+        return view
 
 
 # -- reading -------------------------------------------------------------------------------

@@ -19,14 +19,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
-from models.db import transaction
 from models.tables import Clue, Unit
 from statemachine.calendar import WorkingCalendar, end_of_day
 from statemachine.errors import ConflictError, InvalidInput, PermissionDenied
 
-from . import audit
 from .campaigns import plan_of
-from .clues import ClueInput, NewClue, add_clues_on, transition_on
+from .clues import ClueInput, NewClue, add_clues, transition
+from .persisted import audit_record
+from .uow import UnitOfWork, unit_of_work
 from .directory import (Actor, UnitRef, actor as lookup_actor, campaign_row, contact_of,
                         require_acts_for, unit_ref)
 from .ledger_cells import match_aspect, numbered, parse_date, squash, text_of
@@ -283,18 +283,18 @@ def _changes(item, row: LedgerRow) -> dict[str, Any]:
     return out
 
 
-def _write(conn: Connection, campaign_id: int, item, changes: dict[str, Any], who: Actor,
+def _write(uow: UnitOfWork, campaign_id: int, item, changes: dict[str, Any], who: Actor,
            now: datetime) -> None:
     values = dict(changes)
     if "deadline" in changes and (item["deadline_at"] is not None or item["state"] == "rectifying"):
         values["deadline_at"] = end_of_day(changes["deadline"]) if changes["deadline"] else None
-    done = conn.execute(update(T).where(T.c.id == item["id"], T.c.version == item["version"])
+    done = uow.conn.execute(update(T).where(T.c.id == item["id"], T.c.version == item["version"])
                         .values(**values, updated_at=now, updated_by=who.username,
                                 version=T.c.version + 1))
     if done.rowcount != 1:
         raise ConflictError(f"clue {item['number']} was changed by someone else meanwhile; "
                             f"nothing imported, retry")
-    audit.append(conn, campaign_id, [audit.now_record(
+    uow.audit(campaign_id, [audit_record(
         at=now, actor=who.username, unit_id=item["unit_id"], entity="clue", entity_id=item["id"],
         from_state=item["state"], to_state=item["state"], trigger="ledger_update",
         detail={k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in changes.items()})])
@@ -327,30 +327,15 @@ def _units(conn: Connection, campaign_id: int) -> _Units:
                   {r.id: contact_of(r.liaison_json).get("name") or None for r in rows})
 
 
-class _RollBack(Exception):
-    """Leaves a checked import's transaction without a trace, carrying what it would have done."""
-
-    def __init__(self, result: ImportResult):
-        self.result = result
-
-
 def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str, now: datetime,
                   calendar: WorkingCalendar, template: str | None = None,
                   check: bool = False) -> ImportResult:
     """Import a filled ledger; with check, do all of it (the clue machine's guards
     included) and roll it back, so a unit can fix its sheet before sending it."""
-    try:
-        return _import(engine, campaign, path, actor=actor, now=now, calendar=calendar,
-                       template=template, check=check)
-    except _RollBack as done:
-        return done.result
-
-
-def _import(engine: Engine, campaign: str, path: str | Path, *, actor: str, now: datetime,
-            calendar: WorkingCalendar, template: str | None, check: bool) -> ImportResult:
     ledger = read_ledger(path, template)
     tpl = ledger.template
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp = campaign_row(conn, campaign)
         plan = plan_of(conn, camp.id)
         who = lookup_actor(conn, camp.id, actor)
@@ -425,25 +410,25 @@ def _import(engine: Engine, campaign: str, path: str | Path, *, actor: str, now:
         fail(ledger.path, errors, tpl)
 
         for item, changes in updates:
-            _write(conn, camp.id, item, changes, who, now)
-        numbers = _add(conn, camp, tpl, new, who, now, calendar) if new else []
-        result = ImportResult(len(numbers), len(updates), unchanged, tuple(numbers), checked=check)
-        if check:
-            raise _RollBack(result)
-        return result
+            _write(uow, camp.id, item, changes, who, now)
+        numbers = _add(uow, camp, tpl, new, who, now, calendar) if new else []
+        if not check:  # a checked import did all of it, and rolls it back
+            uow.commit()
+        return ImportResult(len(numbers), len(updates), unchanged, tuple(numbers), checked=check)
 
 
-def _add(conn: Connection, camp, tpl: Template, new: list[_New], who: Actor, now: datetime,
+def _add(uow: UnitOfWork, camp, tpl: Template, new: list[_New], who: Actor, now: datetime,
          calendar: WorkingCalendar) -> list[str]:
-    numbers = add_clues_on(conn, camp.code, [NewClue(
+    conn = uow.conn
+    numbers = add_clues(uow, camp.code, [NewClue(
         channel=CHANNEL, aspect=n.aspect, summary=n.row.values["summary"], unit=n.unit.code,
         root_cause=n.row.values.get("root_cause"), row=n.row.row, kind=tpl.new_kind) for n in new],
         actor=who.username, now=now, calendar=calendar)
     for n, number in zip(new, numbers):
         v = n.row.values
         if v.get("measures") and v.get("deadline"):
-            fire = lambda trigger, data=ClueInput(): transition_on(  # noqa: E731
-                conn, camp.code, number, trigger, actor=who.username, now=now, data=data)
+            fire = lambda trigger, data=ClueInput(): transition(  # noqa: E731
+                uow, camp.code, number, trigger, actor=who.username, now=now, data=data)
             fire("verify")
             fire("substantiate", ClueInput(measures=v["measures"], deadline=v["deadline"],
                                            owner=n.owner, result_form=v.get("result_form")))
@@ -455,5 +440,5 @@ def _add(conn: Connection, camp, tpl: Template, new: list[_New], who: Actor, now
                           {f: x for f, x in v.items() if f in LEDGER_FIELDS and x})
         changes = _changes(item, given)
         if changes:
-            _write(conn, camp.id, item, changes, who, now)
+            _write(uow, camp.id, item, changes, who, now)
     return numbers

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, insert, select
 
-from models.db import transaction
 from models.tables import ReportSubmission, Unit
 from statemachine.duties import Occurrence, all_occurrences, find_occurrence
 from statemachine.errors import ConflictError, InvalidInput
 
-from . import audit
+from .persisted import audit_record
+from .uow import unit_of_work
 from .campaigns import plan_of
 from .directory import actor as lookup_actor, campaign_row, require_acts_for, unit_by_code
 
@@ -106,7 +106,8 @@ def submit(engine: Engine, campaign: str, *, unit: str, duty: str, attachment: s
     is still missing (a late report), else the next one due."""
     if not attachment or not attachment.strip():
         raise InvalidInput("an attachment reference is required (--attachment)")
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp = campaign_row(conn, campaign)
         plan = plan_of(conn, camp.id)
         u = unit_by_code(conn, camp.id, unit)
@@ -135,10 +136,11 @@ def submit(engine: Engine, campaign: str, *, unit: str, duty: str, attachment: s
             campaign_id=camp.id, unit_id=u.id, duty_key=duty, period=occ.period, due_at=occ.due_at,
             submitted_at=now, submitted_by=who.username, attachment=attachment.strip(),
             note=note, late=late).returning(RS.c.id)).scalar_one()
-        audit.append(conn, camp.id, [audit.now_record(
+        uow.audit(camp.id, [audit_record(
             at=now, actor=who.username, unit_id=u.id, entity="report", entity_id=sid,
             from_state=None, to_state="late" if late else "submitted", trigger="submit_report",
             detail={"duty": duty, "period": occ.period, "attachment": attachment.strip(),
                     "due_at": occ.due_at.isoformat()})])
+        uow.commit()
     return DutyLine(u.code, u.name, duty, occ.name, occ.period, occ.due_at,
                     "late" if late else "submitted", now, who.username, attachment.strip())

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select, update
 
-from models.db import transaction
 from models.tables import GeneratedReport
 from statemachine.calendar import TZ
 from statemachine.duties import all_occurrences
 from statemachine.errors import InvalidInput
 
-from . import audit
+from .persisted import audit_record
+from .uow import unit_of_work
 from .campaigns import plan_of
 from .directory import SYSTEM, actor as lookup_actor, campaign_row, require_acts_for, unit_by_code
 from .report_data import KINDS, gather, resolve_period
@@ -105,7 +105,8 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
 
         files["docx"] = _write(folder / f"{stem}.docx", markdown_to_docx(md, landscape=kind == "final"))
     digest = hashlib.sha256(md.encode()).hexdigest()
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         values = dict(as_of=data.as_of, generated_at=now, generated_by=actor, files_json=json.dumps(files),
                       digest=digest, flow_run_id=flow_run_id)
         if done is None:
@@ -114,10 +115,11 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
         else:
             rid = done.id
             conn.execute(update(G).where(G.c.id == rid).values(**values))
-        audit.append(conn, camp.id, [audit.now_record(
+        uow.audit(camp.id, [audit_record(
             at=now, actor=actor, unit_id=u.id, entity="report", entity_id=rid, from_state=None,
             to_state="generated", trigger="generate_report",
             detail={"kind": kind, "period": span.period, "digest": digest, "files": sorted(files)})])
+        uow.commit()
     return Generated(u.code, u.name, kind, span.period, files, digest, True, md, data.as_of)
 
 

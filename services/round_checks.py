@@ -12,18 +12,19 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, select, update
 
-from models.db import transaction
 from models.tables import Clue, InspectionCheck, InspectionTeam, RoundUnit, Unit
 from statemachine.assignment import may_inspect
 from statemachine.calendar import WorkingCalendar, local_date
-from statemachine.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
+from statemachine.errors import InvalidInput, NotFound
 from statemachine.lookback import CHECK_CHART, METHODS, OUTCOMES, CheckContext, method_key
-from statemachine.table import Subject
 
-from . import audit
+from .persisted import audit_record
+from .uow import unit_of_work
 from .directory import Actor, actor as lookup_actor, campaign_row, unit_by_code, unit_by_id
+from .persisted import fire_one
+from .round_charts import CHECKS
 from .round_open import team_slots
-from .rounds import load_round, organised_round, require_organiser, spec_of
+from .rounds import load_round, organised_round, spec_of
 
 __all__ = ["CheckInput", "CheckView", "record_check", "revise_check", "reassign_unit", "list_checks"]
 
@@ -83,20 +84,14 @@ def _load_check(conn: Connection, round_row, ref: str):
     return row
 
 
-def _authorize(conn: Connection, who: Actor, round_row, check, what: str) -> None:
-    """Team members record their team's checks; the organiser's supervisors any check."""
-    organiser = unit_by_id(conn, round_row.organiser_unit_id)
-    if who.role == "supervisor" and organiser.path.startswith(who.unit.path):
-        return
+def _inspector(conn: Connection, who: Actor, check):
+    """The actor's relation to the round's organiser, and whether they are in the item's team."""
+    member = False
     if check.team_id is not None:
         members = json.loads(conn.execute(select(TM.c.members_json).where(TM.c.id == check.team_id))
                              .scalar_one())
-        if who.username in members:
-            return
-        raise PermissionDenied(f"{who.username} may not {what}: {check.number} is assigned to team "
-                               f"{check.team_code}, and {who.username} is not in it")
-    raise PermissionDenied(f"{who.username} ({who.role}) may not {what}: only a supervisor of "
-                           f"{organiser.name} or a member of the item's team may")
+        member = who.username in members
+    return member
 
 
 def _open_check(conn: Connection, campaign: str, code: str, ref: str, actor: str):
@@ -115,78 +110,77 @@ def record_check(engine: Engine, campaign: str, code: str, ref: str, outcome: st
     if outcome not in OUTCOMES:
         raise InvalidInput(f"unknown outcome '{outcome}' (one of {', '.join(OUTCOMES)})")
     trigger = OUTCOMES[outcome]
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp, rnd, check, who = _open_check(conn, campaign, code, ref, actor)
-        _authorize(conn, who, rnd, check, f"record a check of {check.number}")
-        if expected_version is not None and expected_version != check.version:
-            raise ConflictError(f"check of {check.number} changed since version {expected_version}: it is "
-                                f"now version {check.version} ({check.state}); reload and retry")
+        organiser = unit_by_id(conn, rnd.organiser_unit_id)
         spec = spec_of(rnd)
         checked_on = data.checked_on or local_date(now)
         method = method_key(data.method) if data.method else None
         ctx = CheckContext(method=data.method, inspector=data.inspector or who.name or who.username,
                            findings=data.findings, checked_on=checked_on)
-        t = CHECK_CHART.fire(Subject(state=check.state, ctx=ctx, entity=f"check of {check.number}"), trigger)
-        if spec.methods and method not in spec.methods:
-            raise InvalidInput(f"--method: this round uses {'、'.join(METHODS[m] for m in spec.methods)}, "
-                               f"not {METHODS[method]}")
-        if checked_on > local_date(now):
-            raise InvalidInput(f"--on: {checked_on} is in the future")
-        if rnd.opened_at and checked_on < local_date(rnd.opened_at):
-            raise InvalidInput(f"--on: {checked_on} is before the round opened ({local_date(rnd.opened_at)})")
-        if rnd.visit_from and rnd.visit_to and check.team_id is not None \
-                and not rnd.visit_from <= checked_on <= rnd.visit_to:
-            raise InvalidInput(f"--on: {checked_on} is outside the visit window "
-                               f"{rnd.visit_from} – {rnd.visit_to}")
         new_deadline = None
         if outcome in ("relapsed", "faked"):  # the item is reopened when the round closes
             new_deadline = data.deadline or calendar.add_working_days(checked_on, spec.reopen_working_days)
-            if new_deadline <= checked_on:
+
+        def allowed_here() -> None:
+            if spec.methods and method not in spec.methods:
+                raise InvalidInput(f"--method: this round uses {'、'.join(METHODS[m] for m in spec.methods)}, "
+                                   f"not {METHODS[method]}")
+            if checked_on > local_date(now):
+                raise InvalidInput(f"--on: {checked_on} is in the future")
+            if rnd.opened_at and checked_on < local_date(rnd.opened_at):
+                raise InvalidInput(f"--on: {checked_on} is before the round opened ({local_date(rnd.opened_at)})")
+            if rnd.visit_from and rnd.visit_to and check.team_id is not None \
+                    and not rnd.visit_from <= checked_on <= rnd.visit_to:
+                raise InvalidInput(f"--on: {checked_on} is outside the visit window "
+                                   f"{rnd.visit_from} – {rnd.visit_to}")
+            if new_deadline is not None and new_deadline <= checked_on:
                 raise InvalidInput(f"--deadline: {new_deadline} must be after the check ({checked_on})")
-        elif data.deadline:
-            raise InvalidInput("--deadline is the reopened item's new deadline: it applies to "
-                               "relapsed or faked findings only")
-        done = conn.execute(update(CK).where(CK.c.id == check.id, CK.c.version == check.version).values(
-            state=t.dest.value, method=method, inspector=ctx.inspector, findings=data.findings,
-            attachment=data.attachment, checked_on=checked_on, new_deadline=new_deadline,
-            recorded_by=who.username, recorded_at=now, version=CK.c.version + 1))
-        if done.rowcount != 1:
-            raise ConflictError(f"check of {check.number} was changed by someone else meanwhile; reload and retry")
-        audit.append(conn, camp.id, [audit.now_record(
-            at=now, actor=who.username, unit_id=check.unit_id, entity="check", entity_id=check.id,
-            from_state=check.state, to_state=t.dest.value, trigger=trigger, reason=data.findings,
+            if outcome == "confirmed" and data.deadline:
+                raise InvalidInput("--deadline is the reopened item's new deadline: it applies to "
+                                   "relapsed or faked findings only")
+
+        fired = fire_one(
+            uow, CHECKS, check, trigger, actor=who, now=now, campaign_id=camp.id, ctx=ctx, unit=organiser,
+            relation=who.relation_to(organiser, team_member=_inspector(conn, who, check)),
+            label=f"check of {check.number}", what=f"record a check of {check.number}",
+            expected_version=expected_version, check=allowed_here,
+            values=dict(method=method, inspector=ctx.inspector, findings=data.findings,
+                        attachment=data.attachment, checked_on=checked_on, new_deadline=new_deadline,
+                        recorded_by=who.username, recorded_at=now),
+            reason=data.findings,
             detail={"round": code, "item": check.number, "method": method, "inspector": ctx.inspector,
                     "checked_on": checked_on.isoformat(), "attachment": data.attachment,
-                    "new_deadline": new_deadline.isoformat() if new_deadline else None})])
-        return _view(_load_check(conn, rnd, str(check.id)))
+                    "new_deadline": new_deadline.isoformat() if new_deadline else None})
+        view = _view(_load_check(conn, rnd, str(fired.row.id)))
+        uow.commit()
+        return view
 
 
 def revise_check(engine: Engine, campaign: str, code: str, ref: str, *, actor: str, now: datetime,
                  reason: str | None) -> CheckView:
     """A supervisor takes a recorded outcome back (to pending) while the round is open."""
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp, rnd, check, who = _open_check(conn, campaign, code, ref, actor)
-        require_organiser(who, unit_by_id(conn, rnd.organiser_unit_id), f"revise a check of {check.number}")
-        t = CHECK_CHART.fire(Subject(state=check.state, ctx=CheckContext(reason=reason),
-                                     entity=f"check of {check.number}"), "revise")
-        done = conn.execute(update(CK).where(CK.c.id == check.id, CK.c.version == check.version).values(
-            state=t.dest.value, method=None, inspector=None, findings=None, attachment=None,
-            checked_on=None, new_deadline=None, recorded_by=None, recorded_at=None,
-            version=CK.c.version + 1))
-        if done.rowcount != 1:
-            raise ConflictError(f"check of {check.number} was changed by someone else meanwhile; reload and retry")
-        audit.append(conn, camp.id, [audit.now_record(
-            at=now, actor=who.username, unit_id=check.unit_id, entity="check", entity_id=check.id,
-            from_state=check.state, to_state=t.dest.value, trigger="revise", reason=reason,
-            detail={"round": code, "item": check.number, "was": {
-                "method": check.method, "inspector": check.inspector, "findings": check.findings}})])
-        return _view(_load_check(conn, rnd, str(check.id)))
+        fire_one(uow, CHECKS, check, "revise", actor=who, now=now, campaign_id=camp.id,
+                 ctx=CheckContext(reason=reason), unit=unit_by_id(conn, rnd.organiser_unit_id),
+                 label=f"check of {check.number}", what=f"revise a check of {check.number}",
+                 values=dict(method=None, inspector=None, findings=None, attachment=None, checked_on=None,
+                             new_deadline=None, recorded_by=None, recorded_at=None),
+                 reason=reason, detail={"round": code, "item": check.number, "was": {
+                     "method": check.method, "inspector": check.inspector, "findings": check.findings}})
+        view = _view(_load_check(conn, rnd, str(check.id)))
+        uow.commit()
+        return view
 
 
 def reassign_unit(engine: Engine, campaign: str, code: str, unit: str, team: str, *, actor: str,
                   now: datetime, visit_on: date | None = None) -> int:
     """Give a unit (and its pending checks) to another team; returns the checks moved."""
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp, rnd, who = organised_round(conn, campaign, code, actor, "assign teams of", lock=False)
         if rnd.state not in ("planned", "open"):
             raise InvalidInput(f"round {code} is {rnd.state}; teams are assigned while it is planned or open")
@@ -210,11 +204,12 @@ def reassign_unit(engine: Engine, campaign: str, code: str, unit: str, team: str
         moved = conn.execute(update(CK).where(CK.c.round_id == rnd.id, CK.c.unit_id == target.id,
                                               CK.c.state == "pending").values(team_id=t.id)
                              .execution_options(preserve_rowcount=True)).rowcount
-        audit.append(conn, camp.id, [audit.now_record(
+        uow.audit(camp.id, [audit_record(
             at=now, actor=who.username, unit_id=target.id, entity="round", entity_id=rnd.id,
             from_state=rnd.state, to_state=rnd.state, trigger="assign", reason=None,
             detail={"unit": target.code, "team": team, "checks": moved,
                     "visit_on": (visit_on or ru.visit_on).isoformat() if (visit_on or ru.visit_on) else None})])
+        uow.commit()
         return moved
 
 

@@ -21,18 +21,17 @@ from datetime import datetime
 from sqlalchemy import Engine, String, cast, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models.db import transaction
 from models.tables import Clue, InspectionCheck, Lapse
 from statemachine.calendar import WorkingCalendar
-from statemachine.clue import CLUE_CHART
-from statemachine.errors import GuardRefused, InvalidTransition
-from statemachine.table import Subject
+from statemachine.errors import ConflictError, GuardRefused, InvalidTransition
 
-from . import audit
-from .clue_effects import ClueInput, effects
+from .uow import unit_of_work
+from .clue_effects import CLUES, ClueInput
 from .directory import SYSTEM, actor as lookup_actor, campaign_row, unit_by_id
 from .escalation_round import RoundLine, propose_for_lapses
 from .round_report import tally
+from .persisted import fire_one, fire_set
+from .round_charts import CHECKS
 from .rounds import fire_round, load_round, organised_round, require_organiser
 
 __all__ = ["begin_close", "reopen_found", "escalate_faked", "finish_close", "ReopenLine", "CHUNK"]
@@ -43,18 +42,18 @@ CHUNK = 200
 
 def begin_close(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime) -> int:
     """Returns how many pending checks were marked missed (0 on a re-run)."""
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp, rnd, who = organised_round(conn, campaign, code, actor, "close")
         if rnd.state in ("closing", "closed"):
             return 0
-        fire_round(conn, rnd, "begin_close", actor=who.username, now=now)
-        missed = conn.execute(update(CK).where(CK.c.round_id == rnd.id, CK.c.state == "pending")
-                              .values(state="missed", version=CK.c.version + 1)
-                              .returning(CK.c.id, CK.c.unit_id)).all()
-        audit.append(conn, camp.id, (audit.now_record(
-            at=now, actor=who.username, unit_id=r.unit_id, entity="check", entity_id=r.id,
-            from_state="pending", to_state="missed", trigger="miss", reason="回头看结束时仍未核查",
-            detail={"round": code}) for r in sorted(missed)))
+        fire_round(uow, rnd, "begin_close", actor=who, now=now)
+        missed = fire_set(uow, CHECKS, "miss", actor=who, now=now, campaign_id=camp.id,
+                          where=[CK.c.round_id == rnd.id],
+                          relation=who.relation_to(organiser := unit_by_id(conn, rnd.organiser_unit_id)),
+                          unit=organiser,
+                          what=f"close round {code}", reason="回头看结束时仍未核查", detail={"round": code})
+        uow.commit()
         return len(missed)
 
 
@@ -76,7 +75,8 @@ def reopen_found(engine: Engine, campaign: str, code: str, *, now: datetime) -> 
     """Reopen the items whose checks found a relapse or faked results, CHUNK per transaction."""
     lines: list[ReopenLine] = []
     while True:
-        with transaction(engine) as conn:
+        with unit_of_work(engine) as uow:
+            conn = uow.conn
             camp, rnd = _closing(conn, campaign, code)
             if rnd.state != "closing":
                 return lines
@@ -92,30 +92,37 @@ def reopen_found(engine: Engine, campaign: str, code: str, *, now: datetime) -> 
             rows = conn.execute(q).all()
             if not rows:
                 return lines
-            records = []
             for r in rows:
                 label = "问题反弹" if r.outcome == "relapsed" else "弄虚作假"
                 data = ClueInput(reason=f"{rnd.title}核查发现{label}：{r.findings}", deadline=r.new_deadline)
+                item = _ClueRow(r.clue_id, r.state, r.cv, r.unit_id)
                 try:
-                    t = CLUE_CHART.fire(Subject(state=r.state, ctx=data.context(
-                        actor=SYSTEM, actor_unit=None, owner_unit=r.unit_id, row_owner=None),
-                        entity=r.number), "reopen")
-                except (InvalidTransition, GuardRefused):
-                    note = f"already {r.state}"  # reopened by hand meanwhile, or transferred
-                else:
-                    conn.execute(update(T).where(T.c.id == r.clue_id, T.c.version == r.cv).values(
-                        state=t.dest.value, version=T.c.version + 1,
-                        **effects("reopen", data, now=now, actor=SYSTEM)))
-                    records.append(audit.now_record(
-                        at=now, actor=SYSTEM, unit_id=r.unit_id, entity="clue", entity_id=r.clue_id,
-                        from_state=r.state, to_state=t.dest.value, trigger="reopen", reason=data.reason,
-                        detail={"round": code, "check": r.id, "outcome": r.outcome,
-                                "deadline": r.new_deadline.isoformat()}))
+                    with uow.item():
+                        fire_one(uow, CLUES, item, "reopen", actor=None, now=now, campaign_id=camp.id,
+                                 ctx=data.context(actor=SYSTEM, actor_unit=None, owner_unit=r.unit_id,
+                                                  row_owner=None),
+                                 data=data, label=r.number, reason=data.reason,
+                                 detail={"round": code, "check": r.id, "outcome": r.outcome,
+                                         "deadline": r.new_deadline.isoformat()})
                     note = "reopened"
+                except (InvalidTransition, GuardRefused, ConflictError):
+                    # reopened by hand meanwhile, transferred, or changed under us: its state says
+                    now_state = conn.execute(select(T.c.state).where(T.c.id == r.clue_id)).scalar_one()
+                    note = f"already {now_state}"
                 conn.execute(update(CK).where(CK.c.id == r.id).values(
                     applied_at=now, applied_note=note, version=CK.c.version + 1))
                 lines.append(ReopenLine(r.number, r.unit_id, r.outcome, note))
-            audit.append(conn, camp.id, records)
+            uow.commit()
+
+
+@dataclass(frozen=True)
+class _ClueRow:
+    """What the persisted transition reads of a clue joined to its check."""
+
+    id: int
+    state: str
+    version: int
+    unit_id: int
 
 
 def _insert(conn, table):
@@ -125,7 +132,8 @@ def _insert(conn, table):
 def escalate_faked(engine: Engine, campaign: str, code: str, *, now: datetime,
                    calendar: WorkingCalendar) -> list[RoundLine]:
     """Faked results become `faked` lapses, and the ladder proposes 追责问责 for them."""
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp, rnd = _closing(conn, campaign, code)
         if rnd.state != "closing":
             return []
@@ -137,12 +145,14 @@ def escalate_faked(engine: Engine, campaign: str, code: str, *, now: datetime,
         conn.execute(_insert(conn, L).from_select(
             ["campaign_id", "unit_id", "clue_id", "kind", "key", "subject", "due_at", "detected_at", "run_key"],
             found).on_conflict_do_nothing(index_elements=["campaign_id", "key"]))
+        uow.commit()
     return propose_for_lapses(engine, campaign, now=now, calendar=calendar, causes=("faked",))
 
 
 def finish_close(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime) -> dict:
     """Store the tally and close; returns the tally (the stored one on a re-run)."""
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp = campaign_row(conn, campaign)
         rnd = load_round(conn, camp.id, code, lock=True)
         if rnd.state == "closed":
@@ -150,7 +160,8 @@ def finish_close(engine: Engine, campaign: str, code: str, *, actor: str, now: d
         who = lookup_actor(conn, camp.id, actor)
         require_organiser(who, unit_by_id(conn, rnd.organiser_unit_id), f"close round {code}")
         result = tally(conn, rnd, now=now)
-        fire_round(conn, rnd, "close", actor=who.username, now=now, closed_at=now,
+        fire_round(uow, rnd, "close", actor=who, now=now, closed_at=now,
                    tally_json=json.dumps(result, ensure_ascii=False),
                    detail={k: v for k, v in result["totals"].items()})
+        uow.commit()
         return result

@@ -20,7 +20,6 @@ from datetime import datetime, time
 
 from sqlalchemy import Connection, Engine, func, insert, literal, select, update
 
-from models.db import transaction
 from models.tables import Clue, InspectionCheck, InspectionRound, InspectionTeam, Notice, RoundUnit, Unit, \
     User
 from statemachine.assignment import TeamSlot, UnitLoad, assign_units, visit_days
@@ -31,7 +30,9 @@ from statemachine.lookback import ITEM_KINDS, METHODS, ROUND_KINDS
 from statemachine.sampling import Candidate, RiskRules, digest, draw as draw_sample, fast_threshold, \
     risk_weight
 
-from . import audit, outbox
+from . import outbox
+from .persisted import audit_record
+from .uow import unit_of_work
 from .directory import unit_by_id
 from .escalations import Ladder
 from .notices import unit_recipients, chinese_date, issue_notice
@@ -96,7 +97,8 @@ def _assign(conn: Connection, row, spec, scope, loads: list[UnitLoad]) -> tuple[
 
 
 def draw(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime) -> DrawResult:
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp, row, who = organised_round(conn, campaign, code, actor, "open")
         if row.digest is not None:  # drawn before: a re-run changes nothing
             return DrawResult(code, row.candidates, row.selected,
@@ -133,7 +135,7 @@ def draw(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime)
         conn.execute(update(RD).where(RD.c.id == row.id).values(
             candidates=candidates, selected=selected, digest=fingerprint, updated_at=now,
             updated_by=who.username, version=RD.c.version + 1))
-        audit.append(conn, camp.id, [audit.now_record(
+        uow.audit(camp.id, [audit_record(
             at=now, actor=who.username, unit_id=row.organiser_unit_id, entity="round", entity_id=row.id,
             from_state=row.state, to_state=row.state, trigger="draw", reason=None,
             detail={"seed": row.seed, "mode": spec.selection.mode, "candidates": candidates,
@@ -142,6 +144,7 @@ def draw(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime)
         per_unit = [{"unit": units[ld.unit].code, "candidates": counts.get(ld.unit, ld.items),
                      "selected": ld.items, "team": team_codes.get(assignment.get(ld.unit))}
                     for ld in sorted(loads, key=lambda ld: units[ld.unit].code)]
+        uow.commit()
         return DrawResult(code, candidates, selected, len(loads), row.seed, fingerprint,
                           per_unit=per_unit)
 
@@ -224,7 +227,8 @@ class NotifyResult:
 
 def notify(engine: Engine, campaign: str, code: str, *, actor: str, now: datetime,
            calendar: WorkingCalendar, channels=()) -> NotifyResult:
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp, row, who = organised_round(conn, campaign, code, actor, "open")
         if row.state != "planned":
             return NotifyResult(code, row.state, None, 0, already=True)
@@ -241,16 +245,18 @@ def notify(engine: Engine, campaign: str, code: str, *, actor: str, now: datetim
             "round_title": spec.title, "kind_label": ROUND_KINDS[spec.kind],
             "deadline": spec.deadline, "facts": _arrangements(spec, row, scope.name, teams),
         }
-        notice_id = issue_notice(conn, campaign_id=camp.id, case_id=None, kind="inspection",
-                                 key=f"round:{row.id}:open", issuer=ladder.policy.issuer_code,
-                                 unit_id=scope.id, context=context, now=now, channels=(),
-                                 template_dir=ladder.template_dir, addressee="各有关单位")
-        notice = conn.execute(select(N.c.doc_number, N.c.title, N.c.text, N.c.html)
-                              .where(N.c.id == notice_id)).one()
-        sent = _to_units(conn, row, spec, notice, notice_id, ladder.channels, now) \
+        key = f"round:{row.id}:open"
+        issue_notice(uow, campaign_id=camp.id, case_id=None, kind="inspection", key=key,
+                     issuer=ladder.policy.issuer_code, unit_id=scope.id, context=context, now=now,
+                     channels=(), template_dir=ladder.template_dir, addressee="各有关单位")
+        uow.flush()  # each unit's and team's message names the notice's row
+        notice = conn.execute(select(N.c.id, N.c.doc_number, N.c.title, N.c.text, N.c.html)
+                              .where(N.c.campaign_id == camp.id, N.c.key == key)).one()
+        sent = _to_units(conn, row, spec, notice, notice.id, ladder.channels, now) \
             + _to_teams(conn, row, teams, notice, ladder.channels, now)
-        state = fire_round(conn, row, "open", actor=who.username, now=now, opened_at=now,
+        state = fire_round(uow, row, "open", actor=who, now=now, opened_at=now,
                            detail={"notice": notice.doc_number, "messages": sent})
+        uow.commit()
         return NotifyResult(code, state, notice.doc_number, sent)
 
 

@@ -16,16 +16,19 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from models.db import transaction
 from models.tables import InspectionCheck, InspectionRound, InspectionTeam, RoundUnit, Unit, User
 from statemachine.calendar import end_of_day, local_date
 from statemachine.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
-from statemachine.lookback import ROUND_CHART, RoundContext
+from statemachine.authority import Who
+from statemachine.lookback import RoundContext
 from statemachine.round_spec import RoundSpec
-from statemachine.table import Subject
 
-from . import audit
-from .directory import Actor, UnitRef, actor as lookup_actor, campaign_row, unit_by_code, unit_by_id
+from .persisted import audit_record
+from .uow import UnitOfWork, unit_of_work
+from .directory import Actor, UnitRef, actor as lookup_actor, campaign_row, require, unit_by_code, \
+    unit_by_id
+from .persisted import fire_one, fire_set
+from .round_charts import CHECKS, ROUNDS
 
 __all__ = ["plan_round", "cancel_round", "get_round", "list_rounds", "RoundView", "TeamView",
            "load_round", "require_organiser", "spec_of", "fire_round", "preflight", "organised_round"]
@@ -85,10 +88,7 @@ def load_round(conn: Connection, campaign_id: int, code: str, *, lock: bool = Fa
 
 def require_organiser(who: Actor, organiser: UnitRef, what: str) -> None:
     """A supervisor of the organising unit or of a unit above it."""
-    if who.role == "supervisor" and organiser.path.startswith(who.unit.path):
-        return
-    raise PermissionDenied(f"{who.username} ({who.unit.name}, {who.role}) may not {what}: only a "
-                           f"supervisor of {organiser.name}, which organises the round, may")
+    require(who, Who.organiser, organiser, what)
 
 
 def organised_round(conn: Connection, campaign: str, code: str, actor: str, what: str, *,
@@ -101,19 +101,14 @@ def organised_round(conn: Connection, campaign: str, code: str, actor: str, what
     return camp, row, who
 
 
-def fire_round(conn: Connection, row, trigger: str, *, actor: str, now: datetime,
+def fire_round(uow: UnitOfWork, row, trigger: str, *, actor: Actor, now: datetime,
                reason: str | None = None, detail: dict | None = None, **values) -> str:
-    """Move a round through ROUND_CHART under its version; returns the new state."""
-    t = ROUND_CHART.fire(Subject(state=row.state, ctx=RoundContext(reason=reason),
-                                 entity=f"round {row.code}"), trigger)
-    done = conn.execute(update(RD).where(RD.c.id == row.id, RD.c.version == row.version).values(
-        state=t.dest.value, version=RD.c.version + 1, updated_at=now, updated_by=actor, **values))
-    if done.rowcount != 1:
-        raise ConflictError(f"round {row.code} was changed by someone else meanwhile; reload and retry")
-    audit.append(conn, row.campaign_id, [audit.now_record(
-        at=now, actor=actor, unit_id=row.organiser_unit_id, entity="round", entity_id=row.id,
-        from_state=row.state, to_state=t.dest.value, trigger=trigger, reason=reason, detail=detail)])
-    return t.dest.value
+    """Move a round through its chart (the one persisted transition); returns the new state."""
+    fired = fire_one(uow, ROUNDS, row, trigger, actor=actor, now=now, campaign_id=row.campaign_id,
+                     ctx=RoundContext(reason=reason), unit=unit_by_id(uow.conn, row.organiser_unit_id),
+                     label=f"round {row.code}", what=f"{trigger} round {row.code}", values=values,
+                     reason=reason, detail=detail)
+    return fired.row.state
 
 
 def _check_people(conn: Connection, campaign_id: int, spec: RoundSpec) -> dict[str, int]:
@@ -132,7 +127,8 @@ def _check_people(conn: Connection, campaign_id: int, spec: RoundSpec) -> dict[s
 
 def plan_round(engine: Engine, campaign: str, spec: RoundSpec, *, actor: str, now: datetime) -> RoundView:
     """Record a round as planned: scope, selection rule and seed, teams, deadline."""
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp = campaign_row(conn, campaign)
         who = lookup_actor(conn, camp.id, actor)
         try:
@@ -168,30 +164,34 @@ def plan_round(engine: Engine, campaign: str, spec: RoundSpec, *, actor: str, no
         for t in spec.teams:
             conn.execute(insert(TM).values(round_id=rid, code=t.code, name=t.name, unit_id=team_units[t.code],
                                            leader=t.leader, members_json=json.dumps(t.members)))
-        audit.append(conn, camp.id, [audit.now_record(
+        uow.audit(camp.id, [audit_record(
             at=now, actor=who.username, unit_id=who.unit.id, entity="round", entity_id=rid,
             from_state=None, to_state="planned", trigger="plan", reason=spec.title,
             detail={"code": spec.code, "scope": scope.code, "seed": seed,
                     "selection": fixed.selection.model_dump(mode="json"),
                     "teams": {t.code: t.members for t in spec.teams}, "members": members})])
-        return _view(conn, load_round(conn, camp.id, spec.code))
+        view = _view(conn, load_round(conn, camp.id, spec.code))
+        uow.commit()
+        return view
 
 
 def cancel_round(engine: Engine, campaign: str, code: str, *, reason: str | None, actor: str,
                  now: datetime) -> RoundView:
     """Call a planned or open round off: its pending checks are cancelled, nothing is reopened."""
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp, row, who = organised_round(conn, campaign, code, actor, "cancel")
-        fire_round(conn, row, "cancel", actor=who.username, now=now, reason=reason, closed_at=now)
+        fire_round(uow, row, "cancel", actor=who, now=now, reason=reason, closed_at=now)
         conn.execute(update(RD).where(RD.c.id == row.id).values(reason=reason))
-        n = conn.execute(update(CK).where(CK.c.round_id == row.id, CK.c.state == "pending")
-                         .values(state="cancelled", version=CK.c.version + 1)
-                         .execution_options(preserve_rowcount=True)).rowcount
-        audit.append(conn, camp.id, [audit.now_record(
-            at=now, actor=who.username, unit_id=row.organiser_unit_id, entity="round", entity_id=row.id,
-            from_state="pending", to_state="cancelled", trigger="cancel_checks", reason=reason,
-            detail={"checks": n})] if n else [])
-        return _view(conn, load_round(conn, camp.id, code))
+        # its pending checks go with it, each through the check chart
+        fire_set(uow, CHECKS, "cancel", actor=who, now=now, campaign_id=camp.id,
+                 where=[CK.c.round_id == row.id],
+                 relation=who.relation_to(organiser := unit_by_id(conn, row.organiser_unit_id)),
+                 unit=organiser,
+                 what=f"cancel the checks of round {code}", reason=reason, detail={"round": code})
+        view = _view(conn, load_round(conn, camp.id, code))
+        uow.commit()
+        return view
 
 
 def _teams(conn: Connection, round_id: int) -> list[TeamView]:

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select, update
 
-from models.db import transaction
 from models.tables import Clue
 from statemachine.errors import InvalidInput, NotFound
 
-from . import audit
+from .persisted import audit_record
+from .uow import unit_of_work
 from .directory import actor as lookup_actor, campaign_row, require_supervises, unit_by_id
 
 __all__ = ["mark_typical"]
@@ -23,7 +23,8 @@ def mark_typical(engine: Engine, campaign: str, number: str, *, note: str | None
     """Mark (note given) or unmark (note None) an item as a typical case."""
     if note is not None and not note.strip():
         raise InvalidInput("say why it is typical (--note), e.g. 正面典型：… or 反面典型：…")
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp = campaign_row(conn, campaign)
         row = conn.execute(select(T.c.id, T.c.unit_id, T.c.typical_note)
                            .where(T.c.campaign_id == camp.id, T.c.number == number)).first()
@@ -32,7 +33,8 @@ def mark_typical(engine: Engine, campaign: str, number: str, *, note: str | None
         who = lookup_actor(conn, camp.id, actor)
         require_supervises(who, unit_by_id(conn, row.unit_id), "choose typical cases")
         conn.execute(update(T).where(T.c.id == row.id).values(typical_note=note.strip() if note else None))
-        audit.append(conn, camp.id, [audit.now_record(
+        uow.audit(camp.id, [audit_record(
             at=now, actor=who.username, unit_id=row.unit_id, entity="clue", entity_id=row.id,
             from_state=None, to_state=None, trigger="mark_typical" if note else "unmark_typical",
             detail={"number": number, "note": note})])
+        uow.commit()

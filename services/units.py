@@ -4,19 +4,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, and_, exists, func, insert, literal, select
 
-from models.db import transaction
 from models.tables import DeliverableRecord, Lapse, Unit
 from statemachine.errors import ConflictError, InvalidInput
-from statemachine.table import Subject
 from statemachine.unit_stage import COMPLETED, StageContext, stage_chart
 
-from . import audit
+from .persisted import audit_record
+from .uow import unit_of_work
 from .campaigns import stages_of
 from .directory import actor as lookup_actor, campaign_row, require_acts_for, unit_by_code
+from .persisted import PersistedChart, fire_one
 
-__all__ = ["record_deliverable", "advance", "list_units", "UnitStatus", "deliverables_of"]
+__all__ = ["record_deliverable", "advance", "list_units", "UnitStatus", "deliverables_of", "stages_chart"]
 
 U, D, L = Unit.__table__, DeliverableRecord.__table__, Lapse.__table__
 
@@ -53,7 +53,8 @@ def record_deliverable(engine: Engine, campaign: str, unit: str, key: str, *, at
                        actor: str, now: datetime, stage: str | None = None) -> None:
     if not attachment or not attachment.strip():
         raise InvalidInput("an attachment reference is required (--attachment)")
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
         camp, u, who = _participant(conn, campaign, unit, actor, "record deliverables")
         keys, stages = _stage_keys(conn, camp.id)
         stage_key = stage or u.stage_key
@@ -63,19 +64,20 @@ def record_deliverable(engine: Engine, campaign: str, unit: str, key: str, *, at
         if key not in wanted:
             raise InvalidInput(f"stage '{stage_key}' has no deliverable '{key}' "
                                f"(expected: {', '.join(wanted) or 'none'})")
-        exists = conn.execute(select(D.c.recorded_by, D.c.recorded_at).where(
+        prior = conn.execute(select(D.c.recorded_by, D.c.recorded_at).where(
             D.c.unit_id == u.id, D.c.stage_key == stage_key, D.c.key == key)).first()
-        if exists:
+        if prior:
             raise ConflictError(f"{u.name}: deliverable '{key}' of stage '{stage_key}' was already "
-                                f"recorded by {exists.recorded_by} at {exists.recorded_at:%Y-%m-%d}")
+                                f"recorded by {prior.recorded_by} at {prior.recorded_at:%Y-%m-%d}")
         did = conn.execute(insert(D).values(
             campaign_id=camp.id, unit_id=u.id, stage_key=stage_key, key=key,
             recorded_by=who.username, recorded_at=now, attachment=attachment.strip(),
         ).returning(D.c.id)).scalar_one()
-        audit.append(conn, camp.id, [audit.now_record(
+        uow.audit(camp.id, [audit_record(
             at=now, actor=who.username, unit_id=u.id, entity="deliverable", entity_id=did,
             from_state=None, to_state=stage_key, trigger="record_deliverable",
             detail={"key": key, "name": wanted[key], "attachment": attachment.strip()})])
+        uow.commit()
 
 
 def deliverables_of(conn, unit_id: int, stage_key: str) -> set[str]:
@@ -83,29 +85,39 @@ def deliverables_of(conn, unit_id: int, stage_key: str) -> set[str]:
                                                   D.c.stage_key == stage_key)).scalars())
 
 
+def stages_chart(stages: dict) -> PersistedChart:
+    """A campaign's unit-stage chart as stored: the unit row's stage_key under its version."""
+    def deliverables_in(data, source) -> object:
+        # the set form of the guard: every deliverable the stage asks for is recorded
+        keys = [d["key"] for d in stages[source.value].deliverables] if source.value in stages else []
+        return and_(*(exists().where(D.c.unit_id == U.c.id, D.c.stage_key == source.value, D.c.key == k)
+                      for k in keys)) if keys else literal(True)
+
+    return PersistedChart(chart=stage_chart(tuple(stages)), table=U, entity="unit", unit_column="id",
+                          state_column="stage_key", stamped=False,
+                          writes=lambda trigger, data, now, actor: {"stage_entered_at": now},
+                          row_sql={"deliverables_in": deliverables_in}, plural="units",
+                          state_shown="in stage '{}'")
+
+
 def advance(engine: Engine, campaign: str, unit: str, *, actor: str, now: datetime,
             expected_version: int | None = None) -> str:
     """Move a unit to its next stage; refused while deliverables are missing."""
-    with transaction(engine) as conn:
-        camp, u, who = _participant(conn, campaign, unit, actor, "advance the stage")
-        if expected_version is not None and expected_version != u.version:
-            raise ConflictError(f"unit {u.code} changed since version {expected_version}: now version "
-                                f"{u.version} in stage '{u.stage_key}'; reload and retry")
-        keys, stages = _stage_keys(conn, camp.id)
-        required = [d["key"] for d in stages[u.stage_key].deliverables] \
-            if u.stage_key in stages else []
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
+        camp = campaign_row(conn, campaign)
+        u = unit_by_code(conn, camp.id, unit)
+        if not u.participates:
+            raise InvalidInput(f"{u.name} does not take part in the campaign's stages")
+        who = lookup_actor(conn, camp.id, actor)
+        _, stages = _stage_keys(conn, camp.id)
+        required = [d["key"] for d in stages[u.stage_key].deliverables] if u.stage_key in stages else []
         ctx = StageContext(required=required, recorded=deliverables_of(conn, u.id, u.stage_key))
-        subject = Subject(state=u.stage_key, ctx=ctx, entity=f"{u.name} ({u.code})")
-        t = stage_chart(keys).fire(subject, "advance")
-        dest = t.dest.value
-        done = conn.execute(update(U).where(U.c.id == u.id, U.c.version == u.version).values(
-            stage_key=dest, stage_entered_at=now, version=U.c.version + 1))
-        if done.rowcount != 1:
-            raise ConflictError(f"unit {u.code} was changed by someone else meanwhile; reload and retry")
-        audit.append(conn, camp.id, [audit.now_record(
-            at=now, actor=who.username, unit_id=u.id, entity="unit", entity_id=u.id,
-            from_state=u.stage_key, to_state=dest, trigger="advance")])
-        return dest
+        fired = fire_one(uow, stages_chart(stages), u, "advance", actor=who, now=now,
+                         campaign_id=camp.id, ctx=ctx, unit=u, label=f"unit {u.code}",
+                         what="advance the stage", expected_version=expected_version)
+        uow.commit()
+        return fired.row.stage_key
 
 
 def list_units(engine: Engine, campaign: str) -> list[UnitStatus]:

@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
+from .authority import Who
 from .table import Chart, Guard, Transition, required
 
 __all__ = ["ClueState", "ClueContext", "CLUE_CHART", "OPEN_STATES", "LABELS", "TRIGGER_LABELS"]
@@ -65,13 +66,6 @@ class ClueContext:
 
 
 
-def _approver_not_owner(ctx: ClueContext) -> str | None:
-    # 销号 is never granted by the unit that did the work (DOMAIN §4, ARCH decision 8)
-    if ctx.actor_unit is not None and ctx.actor_unit == ctx.owner_unit:
-        return "the owning unit cannot approve or reject its own rectification"
-    return None
-
-
 HAS_MEASURES = Guard("has_measures", required("measures", "rectification measures (--measures)"))
 HAS_DEADLINE = Guard("has_deadline", required("deadline", "a rectification deadline (--deadline)"))
 HAS_OWNER = Guard("has_owner", required("owner", "a responsible person (--owner)"), row_dependent=True)
@@ -79,7 +73,6 @@ HAS_REASON = Guard("has_reason", required("reason", "a reason (--reason)"))
 HAS_EVIDENCE = Guard("has_evidence", required("evidence", "verifiable evidence (--evidence)"))
 HAS_STAGE_RESULT = Guard("has_stage_result", required("stage_result", "the stage result (--stage-result)"))
 HAS_LONG_TERM = Guard("has_long_term_measure", required("long_term_measure", "a long-term measure (--long-term)"))
-APPROVER_NOT_OWNER = Guard("approver_not_owner", _approver_not_owner, row_dependent=True)
 
 S = ClueState
 CLUE_CHART: Chart[ClueState] = Chart(
@@ -91,14 +84,14 @@ CLUE_CHART: Chart[ClueState] = Chart(
         Transition("substantiate", (S.verifying,), S.rectifying, (HAS_MEASURES, HAS_DEADLINE, HAS_OWNER)),
         Transition("dismiss", (S.verifying,), S.closed, (HAS_REASON,)),
         Transition("submit_evidence", (S.rectifying, S.long_term), S.rectified, (HAS_EVIDENCE,)),
-        Transition("approve", (S.rectified,), S.closed, (APPROVER_NOT_OWNER,)),
-        Transition("reject", (S.rectified,), S.rectifying, (HAS_REASON, APPROVER_NOT_OWNER)),
+        # 销号 is never granted by the unit that did the work (DOMAIN §4): a supervisor above it
+        Transition("approve", (S.rectified,), S.closed, by=Who.supervisor),
+        Transition("reject", (S.rectified,), S.rectifying, (HAS_REASON,), by=Who.supervisor),
         Transition("defer", (S.rectifying,), S.long_term, (HAS_STAGE_RESULT, HAS_LONG_TERM)),
-        Transition("transfer", OPEN_STATES, S.transferred, (HAS_REASON,)),
-        Transition("reopen", (S.closed,), S.rectifying, (HAS_REASON, HAS_DEADLINE)),
+        Transition("transfer", OPEN_STATES, S.transferred, (HAS_REASON,), by=Who.supervisor),
+        Transition("reopen", (S.closed,), S.rectifying, (HAS_REASON, HAS_DEADLINE), by=Who.supervisor),
     ],
 )
 
-# Triggers only a supervisor of an ancestor unit may fire; the rest the owning
-# unit (or its supervisors) may fire.
-SUPERVISOR_TRIGGERS = frozenset({"approve", "reject", "transfer", "reopen"})
+# triggers only a supervisor of an ancestor unit may fire (from the chart: its `by`)
+SUPERVISOR_TRIGGERS = CLUE_CHART.triggers_by(Who.supervisor)

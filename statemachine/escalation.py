@@ -12,8 +12,10 @@ A case is one measure against one unit (optionally naming a clue or a stage):
     issued|awaiting_response ─conclude (level 5: the organ's follow-up)─▶ resolved
     issued|awaiting_response|responded ─escalate (levels 1–4)─▶ escalated (a new case one level up)
 
-Chasing (催办) is not a transition: it is a notice sent once on an issued
-case the day after its response deadline (DOMAIN §8).
+    issued|awaiting_response ─chase (催办, the nightly job)─▶ the same state
+
+Chasing (催办) leaves the case where it is: it stamps the case and sends a
+notice, once per response deadline, the day after it passed (DOMAIN §8).
 """
 from __future__ import annotations
 
@@ -21,10 +23,11 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
+from .authority import Who
 from .table import Chart, Guard, Transition, required
 
 __all__ = ["Level", "CaseState", "CaseContext", "CASE_CHART", "OPEN_CASE_STATES", "LEVEL_LABELS",
-           "NOTICE_KIND", "CASE_LABELS", "UNIT_TRIGGERS", "SUPERVISOR_CASE_TRIGGERS", "next_level"]
+           "NOTICE_KIND", "CASE_LABELS", "UNIT_TRIGGERS", "SUPERVISOR_CASE_TRIGGERS", "next_level", "AWAITING", "chase_due", "escalation_due"]
 
 
 class Level(enum.IntEnum):
@@ -78,17 +81,24 @@ class CaseContext:
     grounds: str | None = None          # 容错免责 grounds (三个区分开来)
     receiving_organ: str | None = None  # the 纪检监察 organ receiving a transfer
     follow_up: str | None = None
+    chased: bool = False                # 催办 sent for the current deadline (row)
 
 
 
-def _levels(*allowed: Level):
+def _levels(name: str, *allowed: Level) -> Guard:
+    """A guard on the case's level (a row fact): declared as data so that the set
+    path compiles the same rule to `level IN (…)`."""
     names = "/".join(LEVEL_LABELS[lv] for lv in allowed)
 
     def check(ctx: CaseContext) -> str | None:
         if ctx.level not in allowed:
             return f"only for {names}, this case is {LEVEL_LABELS[Level(ctx.level)]}"
         return None
-    return check
+    return Guard(name, check, row_dependent=True, row_in=("level", frozenset(int(a) for a in allowed)))
+
+
+def _not_chased(ctx: CaseContext) -> str | None:
+    return "chased already (催办 goes out once per deadline)" if ctx.chased else None
 
 
 def _decision(ctx: CaseContext) -> str | None:
@@ -115,39 +125,62 @@ HAS_NOTE = Guard("has_note", required("note", "the supervisor's verification (--
 HAS_FOLLOW_UP = Guard("has_follow_up", required("follow_up", "the organ's follow-up (--text)"))
 ORGAN_NAMED = Guard("organ_named", _transfer_has_organ)
 DECISION_VALID = Guard("decision_valid", _decision)
-INTERVIEW_ONLY = Guard("interview_only", _levels(Level.interview))
-RESOLVABLE = Guard("resolvable_by_verification", _levels(Level.criticism, Level.interview))
-LISTED_ONLY = Guard("listed_only", _levels(Level.listed))
-ACCOUNTABILITY_ONLY = Guard("accountability_only", _levels(Level.accountability))
-TRANSFER_ONLY = Guard("transfer_only", _levels(Level.transfer))
-RESPONDS = Guard("answerable_by_report", _levels(Level.criticism, Level.interview, Level.listed))
-BELOW_TOP = Guard("below_top", _levels(Level.criticism, Level.interview, Level.listed,
-                                        Level.accountability))
+INTERVIEW_ONLY = _levels("interview_only", Level.interview)
+RESOLVABLE = _levels("resolvable_by_verification", Level.criticism, Level.interview)
+LISTED_ONLY = _levels("listed_only", Level.listed)
+ACCOUNTABILITY_ONLY = _levels("accountability_only", Level.accountability)
+TRANSFER_ONLY = _levels("transfer_only", Level.transfer)
+RESPONDS = _levels("answerable_by_report", Level.criticism, Level.interview, Level.listed)
+BELOW_TOP = _levels("below_top", Level.criticism, Level.interview, Level.listed, Level.accountability)
+NOT_CHASED = Guard("not_chased", _not_chased, row_dependent=True)
 
-S = CaseState
+S, SUP = CaseState, Who.supervisor
 CASE_CHART: Chart[CaseState] = Chart(
     name="escalation",
     states=CaseState,
     final=frozenset({S.resolved, S.escalated, S.withdrawn}),
     transitions=[
-        Transition("issue", (S.proposed,), S.issued, (ORGAN_NAMED,)),
-        Transition("withdraw", (S.proposed,), S.withdrawn, (HAS_REASON,)),
-        Transition("acknowledge", (S.issued,), S.awaiting_response),
+        # the unit answers; supervisors of a unit above it do everything else (ARCH decision 8)
+        Transition("issue", (S.proposed,), S.issued, (ORGAN_NAMED,), by=SUP),
+        Transition("withdraw", (S.proposed,), S.withdrawn, (HAS_REASON,), by=SUP),
+        Transition("acknowledge", (S.issued,), S.awaiting_response, by=Who.unit),
         Transition("record_interview", (S.issued, S.awaiting_response), S.awaiting_response,
-                   (INTERVIEW_ONLY, HAS_MINUTES, HAS_REPORT_DUE)),
-        Transition("respond", (S.issued, S.awaiting_response), S.responded, (RESPONDS, HAS_RESPONSE)),
-        Transition("return_response", (S.responded,), S.awaiting_response, (HAS_REASON,)),
-        Transition("resolve", (S.responded,), S.resolved, (RESOLVABLE,)),
-        Transition("delist", (S.responded,), S.resolved, (LISTED_ONLY, HAS_NOTE)),
+                   (INTERVIEW_ONLY, HAS_MINUTES, HAS_REPORT_DUE), by=SUP),
+        Transition("respond", (S.issued, S.awaiting_response), S.responded, (RESPONDS, HAS_RESPONSE),
+                   by=Who.unit),
+        Transition("return_response", (S.responded,), S.awaiting_response, (HAS_REASON,), by=SUP),
+        Transition("resolve", (S.responded,), S.resolved, (RESOLVABLE,), by=SUP),
+        Transition("delist", (S.responded,), S.resolved, (LISTED_ONLY, HAS_NOTE), by=SUP),
         Transition("decide", (S.issued, S.awaiting_response, S.responded), S.resolved,
-                   (ACCOUNTABILITY_ONLY, DECISION_VALID)),
+                   (ACCOUNTABILITY_ONLY, DECISION_VALID), by=SUP),
         Transition("conclude", (S.issued, S.awaiting_response), S.resolved,
-                   (TRANSFER_ONLY, HAS_FOLLOW_UP)),
+                   (TRANSFER_ONLY, HAS_FOLLOW_UP), by=SUP),
         Transition("escalate", (S.issued, S.awaiting_response, S.responded), S.escalated,
-                   (BELOW_TOP, HAS_REASON)),
+                   (BELOW_TOP, HAS_REASON), by=SUP),
+        # 催办 (DOMAIN §8): the nightly job's reminder on an unanswered case, once per
+        # deadline; the case stays where it is (services/ladder: the chase rule)
+        Transition("chase", (S.issued,), S.issued, (NOT_CHASED,), by=Who.system),
+        Transition("chase", (S.awaiting_response,), S.awaiting_response, (NOT_CHASED,), by=Who.system),
     ],
 )
 
-# The unit answers; supervisors of a unit above it do everything else (ARCH decision 8).
-UNIT_TRIGGERS = frozenset({"acknowledge", "respond"})
-SUPERVISOR_CASE_TRIGGERS = frozenset(CASE_CHART.triggers) - UNIT_TRIGGERS
+UNIT_TRIGGERS = CASE_CHART.triggers_by(Who.unit)
+SUPERVISOR_CASE_TRIGGERS = CASE_CHART.triggers_by(Who.supervisor)
+# the states in which a response is outstanding: chased the day after its deadline,
+# escalated when the chase's own deadline passes too
+AWAITING = (S.issued, S.awaiting_response)
+
+
+def chase_due(*, state: str, chased_at, response_due_at, as_of) -> bool:
+    """催办 (DOMAIN §8): once the response deadline has passed (it ends at the end of
+    its day, so: from the next day), once per deadline. SQL form beside the ladder's
+    use cases (services/escalations.py `chase_due_sql`)."""
+    return CaseState(state) in AWAITING and chased_at is None and response_due_at is not None \
+        and response_due_at < as_of
+
+
+def escalation_due(*, state: str, level: int, chase_due_at, as_of) -> bool:
+    """Still unanswered when the chase's own deadline has passed: one level up
+    (a transfer to 纪检监察 is the top). SQL form: `escalation_due_sql`."""
+    return CaseState(state) in AWAITING and chase_due_at is not None and chase_due_at < as_of \
+        and level < Level.transfer

@@ -23,6 +23,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
+from .authority import Who
 from .table import Chart, Guard, Transition, required
 
 __all__ = ["RoundState", "CheckState", "ROUND_CHART", "CHECK_CHART", "RoundContext", "CheckContext",
@@ -106,10 +107,10 @@ ROUND_CHART: Chart[RoundState] = Chart(
     states=RoundState,
     final=frozenset({R.closed, R.cancelled}),
     transitions=[
-        Transition("open", (R.planned,), R.open),
-        Transition("begin_close", (R.open,), R.closing),
-        Transition("close", (R.closing,), R.closed),
-        Transition("cancel", (R.planned, R.open), R.cancelled, (HAS_REASON,)),
+        Transition("open", (R.planned,), R.open, by=Who.organiser),
+        Transition("begin_close", (R.open,), R.closing, by=Who.organiser),
+        Transition("close", (R.closing,), R.closed, by=Who.organiser),
+        Transition("cancel", (R.planned, R.open), R.cancelled, (HAS_REASON,), by=Who.organiser),
     ],
 )
 
@@ -118,11 +119,14 @@ CHECK_CHART: Chart[CheckState] = Chart(
     states=CheckState,
     final=frozenset({K.missed, K.cancelled}),
     transitions=[
-        Transition("confirm", (K.pending,), K.confirmed, _RECORD),
-        Transition("find_relapse", (K.pending,), K.relapsed, _RECORD + (HAS_FINDINGS,)),
-        Transition("find_faked", (K.pending,), K.faked, _RECORD + (HAS_FINDINGS,)),
-        Transition("revise", (K.confirmed, K.relapsed, K.faked), K.pending, (HAS_REASON,)),
-        Transition("miss", (K.pending,), K.missed),
-        Transition("cancel", (K.pending,), K.cancelled),
+        # a check is recorded by the item's team or the organiser's supervisors
+        Transition("confirm", (K.pending,), K.confirmed, _RECORD, by=Who.inspector),
+        Transition("find_relapse", (K.pending,), K.relapsed, _RECORD + (HAS_FINDINGS,), by=Who.inspector),
+        Transition("find_faked", (K.pending,), K.faked, _RECORD + (HAS_FINDINGS,), by=Who.inspector),
+        Transition("revise", (K.confirmed, K.relapsed, K.faked), K.pending, (HAS_REASON,),
+                   by=Who.organiser),
+        # what the organiser's closing or cancelling of the round does to the checks left
+        Transition("miss", (K.pending,), K.missed, by=Who.organiser),
+        Transition("cancel", (K.pending,), K.cancelled, by=Who.organiser),
     ],
 )

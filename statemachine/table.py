@@ -17,6 +17,7 @@ from typing import Any, Callable, Generic, Iterable, TypeVar
 
 from transitions import Machine, MachineError
 
+from .authority import Who
 from .errors import GuardRefused, InvalidTransition
 
 __all__ = ["Guard", "Transition", "Chart", "Subject", "required"]
@@ -30,9 +31,12 @@ class Guard:
 
     name: str
     check: Callable[[Any], str | None]
-    # True when the check looks at the row (owner, deadline...) rather than
-    # only at what the actor supplied; the bulk path must filter those in SQL.
+    # True when the check looks at the row (owner, level...) rather than
+    # only at what the actor supplied; the set path must filter those in SQL.
     row_dependent: bool = False
+    # a row guard that is "column in values" says so, and the set path compiles
+    # it without a hand-written twin (services/persist/guards_sql.py)
+    row_in: tuple[str, frozenset] | None = None
 
 
 def required(field: str, what: str) -> Callable[[Any], str | None]:
@@ -52,6 +56,7 @@ class Transition(Generic[S]):
     dest: S
     guards: tuple[Guard, ...] = ()
     label: str = ""
+    by: Who = Who.unit  # who may fire it (statemachine/authority.py)
 
 
 @dataclass
@@ -91,7 +96,10 @@ class Chart(Generic[S]):
     def __post_init__(self) -> None:
         self.state_list: list[S] = list(self.states)
         seen: set[tuple[str, Any]] = set()
+        self._by: dict[str, Who] = {}
         for t in self.transitions:
+            if self._by.setdefault(t.trigger, t.by) is not t.by:
+                raise ValueError(f"{self.name}: {t.trigger} names two authorities")
             for s in t.sources:
                 if (t.trigger, s) in seen:
                     raise ValueError(f"{self.name}: duplicate transition {t.trigger} from {s}")
@@ -117,6 +125,23 @@ class Chart(Generic[S]):
     @property
     def triggers(self) -> list[str]:
         return sorted({t.trigger for t in self.transitions})
+
+    def who(self, trigger: str) -> Who:
+        """Who may fire `trigger` (the same for every source state)."""
+        return self._by[trigger]
+
+    def triggers_by(self, who: Who) -> frozenset[str]:
+        return frozenset(t for t, w in self._by.items() if w is who)
+
+    def row_guards(self, trigger: str) -> tuple[Guard, ...]:
+        """The guards of `trigger` that read the row, from any source, each once."""
+        seen: dict[str, Guard] = {}
+        for t in self.transitions:
+            if t.trigger == trigger:
+                for g in t.guards:
+                    if g.row_dependent:
+                        seen.setdefault(g.name, g)
+        return tuple(seen.values())
 
     def allowed(self, state: S) -> list[str]:
         return sorted({t.trigger for t in self.transitions if state in t.sources})

@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .authority import Who
 from .table import Chart, Guard, Transition
 
 __all__ = ["COMPLETED", "StageContext", "stage_chart"]
@@ -45,7 +46,7 @@ def stage_chart(stage_keys: tuple[str, ...]) -> Chart:
     states = enum.Enum("UnitStage", [(k, k) for k in (*stage_keys, COMPLETED)], type=str)
     members = list(states)
     transitions = [
-        Transition("advance", (members[i],), members[i + 1], (DELIVERABLES_IN,))
+        Transition("advance", (members[i],), members[i + 1], (DELIVERABLES_IN,), by=Who.unit)
         for i in range(len(members) - 1)
     ]
     return Chart(name="unit-stage", states=members, transitions=transitions,

@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from statemachine.authority import Position, Relation, Who, refusal
 from statemachine.clue import CLUE_CHART, OPEN_STATES, SUPERVISOR_TRIGGERS, ClueContext, ClueState
 from statemachine.errors import GuardRefused, InvalidTransition
 from statemachine.table import Subject
@@ -39,8 +40,8 @@ EXPECTED_GUARDS = {
     "substantiate": {"has_measures", "has_deadline", "has_owner"},
     "dismiss": {"has_reason"},
     "submit_evidence": {"has_evidence"},
-    "approve": {"approver_not_owner"},
-    "reject": {"has_reason", "approver_not_owner"},
+    "approve": set(),
+    "reject": {"has_reason"},
     "defer": {"has_stage_result", "has_long_term_measure"},
     "transfer": {"has_reason"},
     "reopen": {"has_reason", "has_deadline"},
@@ -89,11 +90,10 @@ def test_each_trigger_carries_the_guards_the_domain_asks_for(trigger):
     assert guards == EXPECTED_GUARDS[trigger]
 
 
-def test_only_supervisor_triggers_check_that_the_approver_is_not_the_owner():
-    with_guard = {t.trigger for t in CLUE_CHART.transitions
-                  if any(g.name == "approver_not_owner" for g in t.guards)}
-    assert with_guard <= SUPERVISOR_TRIGGERS
-    assert {"approve", "reject"} <= with_guard
+def test_only_a_supervisor_above_the_owner_approves_rejects_transfers_or_reopens():
+    # 销号 is never granted by the unit that did the work (DOMAIN §4): the chart says who
+    assert SUPERVISOR_TRIGGERS == {"approve", "reject", "transfer", "reopen"}
+    assert {CLUE_CHART.who(t) for t in set(TRIGGERS) - SUPERVISOR_TRIGGERS} == {Who.unit}
 
 
 # -- every (state, trigger) pair ---------------------------------------------------
@@ -157,19 +157,13 @@ def test_every_input_guard_refuses_naming_itself_when_its_input_is_missing(state
     assert subject.state == state, "a refused trigger must not move the subject"
 
 
-@pytest.mark.parametrize("state,trigger", [(S.rectified, "approve"), (S.rectified, "reject")])
-def test_approver_not_owner_refuses_when_the_actor_is_the_owning_unit(state, trigger):
-    subject = Subject(state=state, ctx=replace(FULL, actor_unit=7, owner_unit=7))
-    with pytest.raises(GuardRefused) as e:
-        CLUE_CHART.fire(subject, trigger)
-    assert e.value.guard == "approver_not_owner" and "approver_not_owner" in str(e.value)
-    assert subject.state == state
-
-
-@pytest.mark.parametrize("state,trigger", [(S.rectified, "approve"), (S.rectified, "reject")])
-def test_approver_not_owner_lets_another_unit_approve(state, trigger):
-    subject, _ = _fire(state, trigger, replace(FULL, actor_unit=1, owner_unit=2))
-    assert subject.state == EXPECTED[(state, trigger)]
+@pytest.mark.parametrize("trigger", ["approve", "reject"])
+def test_the_owning_unit_may_not_approve_or_reject_its_own_rectification(trigger):
+    own = Relation(Position.own, supervisor=True)
+    why = refusal(CLUE_CHART.who(trigger), own, actor="sup.a", unit_name="甲县", what=f"'{trigger}' clues")
+    assert why == f"sup.a may not '{trigger}' clues: 甲县 is their own unit"
+    assert refusal(CLUE_CHART.who(trigger), Relation(Position.above, supervisor=True), actor="sup.city",
+                   unit_name="甲县", what=f"'{trigger}' clues") is None
 
 
 def test_guards_do_not_care_about_inputs_they_do_not_read():
