@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from models.tables import Campaign, Unit, User
-from statemachine.authority import Relation, Who, refusal, relation
+from statemachine.authority import Relation, Who, permits, refusal, relation
 from statemachine.errors import NotFound, PermissionDenied
 
 __all__ = ["Actor", "UnitRef", "campaign_row", "unit_by_code", "unit_by_id", "actor",
@@ -43,6 +43,9 @@ class Actor:
         """Where this actor stands to `unit` in the tree (statemachine/authority.py)."""
         return relation(actor_role=self.role, actor_unit_path=self.unit.path, unit_path=unit.path,
                         actor_unit_id=self.unit.id, unit_id=unit.id, team_member=team_member)
+
+    def may(self, who: Who, unit: UnitRef) -> bool:
+        return permits(who, self.relation_to(unit))
 
     @property
     def label(self) -> str:

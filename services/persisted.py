@@ -149,6 +149,22 @@ def fire_one(uow: UnitOfWork, pc: PersistedChart, row, trigger: str, *, actor, n
     return Fired(t, row, fresh)
 
 
+def _in_safe_order(sources: dict) -> dict:
+    """Sources ordered so that no row is moved twice by one set: a state that another
+    source's rows move into is updated before them (record_interview takes issued
+    and awaiting_response cases to awaiting_response; updating issued first would let
+    the second UPDATE take those rows again)."""
+    pending, ordered = dict(sources), {}
+    while pending:
+        # a source is ready when its rows move into no state still waiting to be updated
+        ready = [s for s, t in pending.items() if t.dest == s or t.dest not in pending]
+        if not ready:  # pragma: no cover - no chart of ours has a cycle within one trigger
+            raise ValueError("a trigger whose sources and destinations form a cycle cannot run as a set")
+        for s in ready:
+            ordered[s] = pending.pop(s)
+    return ordered
+
+
 def fire_set(uow: UnitOfWork, pc: PersistedChart, trigger: str, *, actor, now: datetime,
              campaign_id: int, where: list, ctx: Any = None, data: Any = None,
              relation: Relation | None = None, unit=None, what: str | None = None,
@@ -172,7 +188,7 @@ def fire_set(uow: UnitOfWork, pc: PersistedChart, trigger: str, *, actor, now: d
     else:
         permitted = rows_permitted(who, actor, authority_unit if authority_unit is not None
                                    else T.c[pc.unit_column], what=what)
-    sources = chart.sources_for(trigger)
+    sources = _in_safe_order(chart.sources_for(trigger))
     # guards on the actor's input first, for every source: a refusal comes before any write
     for t in {id(t): t for t in sources.values()}.values():
         check_guards([g for g in t.guards if not g.row_dependent], ctx, entity=trigger, trigger=trigger)
