@@ -49,7 +49,8 @@ def _hoist_globals(argv: list[str]) -> list[str]:
 
 
 def _error(message: str) -> None:
-    print("rectify: error: " + " ".join(message.splitlines()), file=sys.stderr)
+    # As given: a refusal may list its bad rows on the lines below its one line.
+    print(f"rectify: error: {message}", file=sys.stderr)
 
 
 def _where(ctx) -> tuple[str, str]:
