@@ -1,21 +1,48 @@
 """The root `rectify` Typer app and its global options; command modules add to it."""
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import Optional
 
 import typer
 
-from statemachine.errors import RectifyError
+from statemachine.errors import RectifyError, UsageError
 
 from .context import AppContext
-from .settings import Settings
+from .settings import Settings, parse_instant
 
-__all__ = ["app", "AS_USER"]
+__all__ = ["app", "AS_USER", "GLOBAL_OPTIONS"]
 
-AS_USER = typer.Option(None, "--as", envvar="RECTIFY_USER", help="Who is acting (a username of the plan).")
+# Global options take a value and may be given anywhere on the line: app/cli.py
+# moves them in front of the command before typer parses it.
+GLOBAL_OPTIONS = ("--db", "--now", "--campaign", "-c", "--as")
+
+# `--as` is global (the root's, below); a command still declares it so its
+# --help lists it, but the value given on the line always reaches the root.
+# No envvar here: RECTIFY_USER would otherwise beat a hoisted --as.
+AS_USER = typer.Option(None, "--as", help="Who is acting (a username of the plan); global, may go anywhere.")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Rectify: special rectification campaigns (专项整治) as state machines.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            typer.echo(f"rectify {version('rectify')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            typer.echo("rectify (version unknown: not installed)")
+        raise typer.Exit()
+
+
+def _instant(value: Optional[str]) -> Optional[str]:
+    # Checked while parsing, so a bad --now is a usage error before any command runs.
+    if value:
+        try:
+            parse_instant(value)
+        except RectifyError as e:
+            raise typer.BadParameter(str(e).removeprefix("--now: ")) from None
+    return value
 
 
 @app.callback()
@@ -23,16 +50,21 @@ def _root(
     ctx: typer.Context,
     db: Optional[str] = typer.Option(None, "--db", envvar="RECTIFY_DB",
                                      help="Database URL (default: SQLite in ~/.rectify)."),
-    now: Optional[str] = typer.Option(None, "--now", envvar="RECTIFY_NOW",
+    now: Optional[str] = typer.Option(None, "--now", envvar="RECTIFY_NOW", callback=_instant,
                                       help="Pretend it is this instant (Asia/Shanghai), e.g. 2023-05-10."),
     campaign: Optional[str] = typer.Option(None, "--campaign", "-c", envvar="RECTIFY_CAMPAIGN",
                                            help="Campaign code (default: the only one loaded)."),
+    user: Optional[str] = typer.Option(None, "--as", envvar="RECTIFY_USER",
+                                       help="Who is acting (a username of the plan)."),
+    _: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
+                           help="Print the version and exit."),
 ):
-    overrides = {k: v for k, v in {"db": db, "now": now, "campaign": campaign}.items() if v}
+    overrides = {k: v for k, v in {"db": db, "now": now, "campaign": campaign, "user": user}.items() if v}
     try:
         settings = Settings(**overrides)
     except Exception as e:  # pydantic ValidationError: show the field, not a traceback
         errors = getattr(e, "errors", None)
-        msg = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in errors()) if errors else e
-        raise RectifyError(f"bad setting: {msg}") from None
+        msg = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg'].removeprefix('Value error, ')}"
+                        for x in errors()) if errors else e
+        raise UsageError(f"bad setting: {msg}") from None
     ctx.obj = AppContext(settings)

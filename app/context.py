@@ -15,15 +15,11 @@ from sqlalchemy.exc import OperationalError
 
 from models.db import current_revision, head_revision, make_engine, upgrade
 from statemachine.calendar import WorkingCalendar
-from statemachine.errors import InvalidInput, RectifyError
+from statemachine.errors import InvalidInput, NotInitialised
 
 from .settings import Settings
 
 __all__ = ["AppContext", "NotInitialised"]
-
-
-class NotInitialised(RectifyError):
-    pass
 
 
 @dataclass

@@ -6,16 +6,12 @@ import threading
 from contextlib import ExitStack
 from datetime import datetime
 
-from statemachine.errors import RectifyError
+from statemachine.errors import PrefectUnavailable
 
 __all__ = ["run_sweep", "run_enforcement", "run_escalation", "run_open_round", "run_close_round",
            "quiet_flows", "PrefectUnavailable"]
 
 _process_settings = ExitStack()
-
-
-class PrefectUnavailable(RectifyError):
-    pass
 
 
 def quiet_flows() -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Mapping, Protocol
 from urllib.parse import urlsplit
 
-from statemachine.errors import InvalidInput
+from statemachine.errors import DeliveryError, InvalidInput
 
 __all__ = ["OutboundMessage", "DeliveryError", "Channel", "SmtpChannel", "WebhookChannel",
            "FileDropChannel", "channels_from_env", "message_id", "safe_name", "WEBHOOK_STYLES"]
@@ -42,10 +42,6 @@ class OutboundMessage:
     subject: str
     body_text: str
     body_html: str | None = None
-
-
-class DeliveryError(Exception):
-    """A failed attempt; its str() is one line for the outbox's last_error."""
 
 
 class Channel(Protocol):

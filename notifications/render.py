@@ -62,7 +62,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
     TemplateSyntaxError, UndefinedError, select_autoescape
 
 from statemachine.calendar import TZ, local_date
-from statemachine.errors import InvalidInput
+from statemachine.errors import NoticeTemplateError
 
 __all__ = ["RenderedNotice", "NoticeTemplateError", "render_notice", "KINDS", "REQUIRED_FIELDS",
            "DECISION_FIELDS", "COMMON", "chinese_date"]
@@ -83,10 +83,6 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 DECISION_FIELDS: dict[str | None, tuple[str, ...]] = {
     None: (), "accountable": ("decision_text",), "exempt": ("exemption_grounds",)}
 KINDS = tuple(REQUIRED_FIELDS)
-
-
-class NoticeTemplateError(InvalidInput):
-    """A notice that cannot be rendered; its message is one line naming kind and field."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from statemachine.errors import InvalidInput
+from statemachine.errors import PlanError
 from statemachine.plan import Plan
 
 __all__ = ["PlanError", "read_plan", "parse_plan", "parse_yaml_model", "shipped_plans", "PLANS_DIR"]
@@ -19,10 +19,6 @@ __all__ = ["PlanError", "read_plan", "parse_plan", "parse_yaml_model", "shipped_
 M = TypeVar("M", bound=BaseModel)
 
 PLANS_DIR = Path(__file__).resolve().parent.parent / "deploy" / "plans"
-
-
-class PlanError(InvalidInput):
-    pass
 
 
 def _lines(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:

@@ -21,22 +21,13 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import yaml
 
+from .errors import CalendarFileError, CalendarNotCovered
+
 __all__ = ["TZ", "OVERRIDES_ENV", "CalendarNotCovered", "CalendarFileError", "YearOverride",
            "WorkingCalendar", "end_of_day", "local_date", "due_end_of_day_after_working_days"]
 
 TZ = ZoneInfo("Asia/Shanghai")
 OVERRIDES_ENV = "RECTIFY_CALENDAR_OVERRIDES"  # named in messages so users know what to set
-
-
-class CalendarNotCovered(ValueError):
-    def __init__(self, year: int, needed: date):
-        self.year, self.needed = year, needed
-        super().__init__(f"no working-day calendar for {year} (needed for {needed.isoformat()}): "
-                         f"add the year to the calendar override file ({OVERRIDES_ENV})")
-
-
-class CalendarFileError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)

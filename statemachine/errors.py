@@ -1,23 +1,61 @@
-"""The domain's exception hierarchy; every expected refusal is one of these.
+"""The one tree of expected errors: every refusal Rectify means to make is one of these.
 
-    RectifyError                  base: its str() is the one line a user sees
-    ├── InvalidTransition         trigger not allowed in the current state
-    ├── GuardRefused              trigger allowed, but a named guard said no
-    ├── PermissionDenied          the actor may not act on that unit
-    ├── ConflictError             a stale write (version changed meanwhile)
-    ├── NotFound                  unknown campaign / unit / clue / user
-    └── InvalidInput              a bad plan file, CSV row, argument, ...
+Each class knows the one line a user sees (its str()), the exit code of the
+command line and the HTTP status the web service will answer with. Whatever
+else escapes is a bug and keeps its traceback.
+
+    class                        exit  HTTP  raised when
+    RectifyError                    1   400  base: its str() is the one line a user sees
+    ├── UsageError                  2   400  the command line itself is wrong (option, command, argument)
+    ├── InvalidInput                1   422  a bad argument, CSV row, file, setting, ...
+    │   ├── UnknownState            1   422  a state name the chart does not have
+    │   ├── PlanError               1   422  a plan or round file that does not validate
+    │   │   └── PlanReferenceError  1   422  a cross-reference inside one (unit, person, stage)
+    │   └── NoticeTemplateError     1   422  a notice that cannot be rendered (kind, field, template)
+    ├── InvalidTransition           1   409  trigger not allowed in the current state
+    ├── GuardRefused                1   422  trigger allowed, but a named guard said no
+    ├── PermissionDenied            1   403  the actor may not act on that unit
+    ├── NotFound                    1   404  unknown campaign / unit / clue / user
+    ├── ConflictError               1   409  a stale write (version changed meanwhile)
+    ├── Misconfigured               1   503  the installation cannot do this until an operator acts
+    │   ├── NotInitialised          1   503  no database, no schema, or an older schema
+    │   └── CalendarError           1   503  the working-day calendar
+    │       ├── CalendarNotCovered  1   503  a date in a year no calendar covers
+    │       └── CalendarFileError   1   503  the calendar override file is unreadable or malformed
+    └── ServiceUnavailable          1   503  a service Rectify relies on did not answer
+        ├── PrefectUnavailable      1   503  the Prefect API (deployments, `serve`)
+        └── DeliveryError           1   502  a channel (SMTP, webhook, file drop) failed one message
+
+UnknownState, PlanReferenceError and the calendar errors are also ValueErrors:
+pydantic turns a ValueError raised in a validator into a field error (that is
+how a plan's cross-reference check names its line), and callers that parse
+input catch ValueError around them.
 """
 from __future__ import annotations
 
+from datetime import date
+
 __all__ = [
     "RectifyError",
+    "UsageError",
+    "InvalidInput",
+    "UnknownState",
+    "PlanError",
+    "PlanReferenceError",
+    "NoticeTemplateError",
     "InvalidTransition",
     "GuardRefused",
     "PermissionDenied",
-    "ConflictError",
     "NotFound",
-    "InvalidInput",
+    "ConflictError",
+    "Misconfigured",
+    "NotInitialised",
+    "CalendarError",
+    "CalendarNotCovered",
+    "CalendarFileError",
+    "ServiceUnavailable",
+    "PrefectUnavailable",
+    "DeliveryError",
 ]
 
 
@@ -26,6 +64,35 @@ class RectifyError(Exception):
 
     exit_code = 1
     http_status = 400
+
+
+class UsageError(RectifyError):
+    exit_code = 2
+
+
+class InvalidInput(RectifyError):
+    http_status = 422
+
+
+class UnknownState(InvalidInput, ValueError):
+    pass
+
+
+class PlanError(InvalidInput):
+    pass
+
+
+class PlanReferenceError(PlanError, ValueError):
+    """A cross-reference check failed; `loc` says where in the plan, so the
+    reader can name the field and line rather than the whole plan."""
+
+    def __init__(self, loc: tuple, message: str):
+        super().__init__(message)
+        self.loc = loc
+
+
+class NoticeTemplateError(InvalidInput):
+    """A notice that cannot be rendered; its message is one line naming kind and field."""
 
 
 class InvalidTransition(RectifyError):
@@ -51,13 +118,47 @@ class PermissionDenied(RectifyError):
     http_status = 403
 
 
-class ConflictError(RectifyError):
-    http_status = 409
-
-
 class NotFound(RectifyError):
     http_status = 404
 
 
-class InvalidInput(RectifyError):
-    http_status = 422
+class ConflictError(RectifyError):
+    http_status = 409
+
+
+class Misconfigured(RectifyError):
+    # The request may be fine; the server cannot serve it as set up.
+    http_status = 503
+
+
+class NotInitialised(Misconfigured):
+    pass
+
+
+class CalendarError(Misconfigured, ValueError):
+    pass
+
+
+class CalendarNotCovered(CalendarError):
+    def __init__(self, year: int, needed: date):
+        self.year, self.needed = year, needed
+        super().__init__(f"no working-day calendar for {year} (needed for {needed.isoformat()}): "
+                         f"add the year to the calendar override file (RECTIFY_CALENDAR_OVERRIDES)")
+
+
+class CalendarFileError(CalendarError):
+    pass
+
+
+class ServiceUnavailable(RectifyError):
+    http_status = 503
+
+
+class PrefectUnavailable(ServiceUnavailable):
+    pass
+
+
+class DeliveryError(ServiceUnavailable):
+    """A failed attempt; its str() is one line for the outbox's last_error."""
+
+    http_status = 502

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .errors import PlanReferenceError
+
 __all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "Person", "StageSpec",
            "Deliverable", "ReportingDuty", "Schedule", "ClueRules", "LEVELS", "CHANNELS",
            "EscalationPolicy", "EscalationRule", "WarningColours", "LAPSE_CAUSES", "FAKED_LEVEL", "Period", "KEY"]
@@ -23,15 +25,6 @@ CHANNELS = ("12345", "12328", "信访投诉", "新闻媒体", "门户网站/微�
             "实地督察", "暗访", "随机抽查", "案卷评查", "自查自纠", "上级交办")
 KEY = r"^[a-z0-9][a-z0-9_-]*$"
 _CRON = re.compile(r"^\S+(\s+\S+){4}$")
-
-
-class PlanReferenceError(ValueError):
-    """A cross-reference check failed; `loc` says where in the plan, so the
-    reader can name the field and line rather than the whole plan."""
-
-    def __init__(self, loc: tuple, message: str):
-        super().__init__(message)
-        self.loc = loc
 
 
 class _Strict(BaseModel):

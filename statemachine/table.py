@@ -18,7 +18,7 @@ from typing import Any, Callable, Generic, Iterable, TypeVar
 from transitions import Machine, MachineError
 
 from .authority import Who
-from .errors import GuardRefused, InvalidTransition
+from .errors import GuardRefused, InvalidTransition, UnknownState
 
 __all__ = ["Guard", "Transition", "Chart", "Subject", "required"]
 
@@ -158,7 +158,8 @@ class Chart(Generic[S]):
         for s in self.state_list:
             if s.value == value or s.name == value:
                 return s
-        raise ValueError(f"{self.name}: unknown state {value!r}")
+        known = ", ".join(s.value for s in self.state_list)
+        raise UnknownState(f"{self.name}: unknown state {value!r} (one of {known})")
 
     # -- the single path -----------------------------------------------
     def fire(self, subject: Subject, trigger: str) -> Transition[S]:
