@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 
 from sqlalchemy import Engine, and_, func, insert, or_, select, update
 
-from models.tables import Campaign, Clue, Unit
+from models.tables import Campaign, Clue, Unit, User
 from statemachine.calendar import WorkingCalendar, due_end_of_day_after_working_days
 from statemachine.clue import CLUE_CHART, ClueState
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
@@ -17,7 +17,7 @@ from statemachine.plan import CHANNELS
 from . import audit
 from .campaigns import plan_of
 from .clue_effects import CLUES, ClueInput
-from .directory import UnitRef, actor as lookup_actor, campaign_row, require_acts_for, unit_by_code, \
+from .directory import Actor, UnitRef, actor as lookup_actor, campaign_row, require_acts_for, unit_by_code, \
     unit_by_id
 from .persisted import audit_record, fire_one, fire_set
 from .uow import Db, unit_of_work
@@ -154,16 +154,31 @@ _UNIT_COLS = [U.c.code.label("u_code"), U.c.name.label("u_name"), U.c.path.label
               U.c.version.label("u_version")]
 
 
-def _load_with_unit(conn, campaign: str, number: str):
-    """Clue, campaign id and owning unit in one round trip (the single-clue hot path)."""
-    row = conn.execute(select(T, *_UNIT_COLS).join(C, C.c.id == T.c.campaign_id)
+US, UA = User.__table__, Unit.__table__.alias("actor_unit")
+# the acting user and their unit, labelled likewise
+_ACTOR_COLS = [US.c.username.label("a_username"), US.c.name.label("a_name"), US.c.role.label("a_role"),
+               UA.c.id.label("a_unit_id"), UA.c.code.label("a_code"), UA.c.name.label("a_unit_name"),
+               UA.c.path.label("a_path"), UA.c.participates.label("a_participates"),
+               UA.c.stage_key.label("a_stage_key"), UA.c.version.label("a_version")]
+
+
+def _load_with_unit(conn, campaign: str, number: str, actor: str):
+    """Clue, owning unit and the acting user in one round trip (the single-clue hot path)."""
+    row = conn.execute(select(T, *_UNIT_COLS, *_ACTOR_COLS).join(C, C.c.id == T.c.campaign_id)
                        .join(U, U.c.id == T.c.unit_id)
+                       .outerjoin(US, and_(US.c.campaign_id == C.c.id, US.c.username == actor))
+                       .outerjoin(UA, UA.c.id == US.c.unit_id)
                        .where(C.c.code == campaign, T.c.number == number)).first()
     if row is None:
         _load(conn, campaign_row(conn, campaign).id, number)  # raises the precise NotFound
+    if row.a_username is None:
+        lookup_actor(conn, row.campaign_id, actor)  # raises the precise refusal
     unit = UnitRef(row.unit_id, row.u_code, row.u_name, row.u_path, row.u_participates,
                    row.u_stage_key, row.u_version)
-    return row, unit
+    who = Actor(row.a_username, row.a_name, row.a_role,
+                UnitRef(row.a_unit_id, row.a_code, row.a_unit_name, row.a_path, row.a_participates,
+                        row.a_stage_key, row.a_version))
+    return row, unit, who
 
 
 def _known_trigger(trigger: str) -> None:
@@ -176,8 +191,7 @@ def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, 
     """Fire one trigger on one clue (the one persisted transition, services/persisted.py)."""
     _known_trigger(trigger)
     with unit_of_work(db) as uow:
-        row, unit = _load_with_unit(uow.conn, campaign, number)
-        who = lookup_actor(uow.conn, row.campaign_id, actor)
+        row, unit, who = _load_with_unit(uow.conn, campaign, number, actor or "")
         ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
                            row_owner=row.owner)
         fired = fire_one(uow, CLUES, row, trigger, actor=who, now=now, campaign_id=row.campaign_id,
