@@ -3,8 +3,8 @@
 A plan's duty is a schedule ("every Thursday 12:00", "by the 25th monthly",
 "once by 10-08", "at the end of stage X", "at the end of each stage"); an
 *occurrence* is one report of it: a period label, the instant it is due
-(Asia/Shanghai) and the span it reports on. Pure functions: the sweep, the submissions and the report flows all count
-from the same list.
+(Asia/Shanghai) and the span it reports on. Pure functions: the sweep, the
+submissions and the report flows all count from the same list.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .calendar import TZ
 from .errors import InvalidInput
 from .plan import Plan, ReportingDuty, StageSpec
 
-__all__ = ["Occurrence", "occurrences", "all_occurrences", "find_occurrence", "stage_summary_due", "WEEKDAYS"]
+__all__ = ["Occurrence", "occurrences", "all_occurrences", "find_occurrence", "WEEKDAYS"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_CN = "一二三四五六日"
@@ -72,11 +72,11 @@ def occurrences(plan: Plan, duty: ReportingDuty) -> list[Occurrence]:
     else:  # stage_end: the named stage's summary, or without a name each stage's (每阶段一总结)
         stages = [st for st in plan.stages if st.key == s.stage] if s.stage else plan.stages
         for stage in stages:
-            due = stage_summary_due(stage)
+            due = _summary_day(stage)
             if due is None:  # an ongoing stage without a summary date owes nothing fixed
                 continue
-            if s.stage is None and not (_in(due, duty.start, duty.until)):
-                continue
+            if s.stage is None and not _in(due, duty.start, duty.until):
+                continue  # a window given to "each stage" picks the stages; a named stage is named
             out.append((stage.key, due, stage.start or first, stage.end or due))
         # 001's summary is due before its rectification stage ends: plans' dates need not be in order
         out.sort(key=lambda o: o[1])
@@ -84,7 +84,7 @@ def occurrences(plan: Plan, duty: ReportingDuty) -> list[Occurrence]:
             for p, due, a, b in out]
 
 
-def stage_summary_due(stage: StageSpec) -> date | None:
+def _summary_day(stage: StageSpec) -> date | None:
     """The day a stage's summary is due: its summary date, else its end; an ongoing
     stage (长期推进) has no end, so only a stated summary date makes it owe one."""
     return stage.summary_due or stage.end
