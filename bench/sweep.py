@@ -12,7 +12,7 @@ verification due, 5 % rectifying past their deadline). Then, in one run:
 - sweep: the real `deadline_sweep` Prefect flow (local API unless
   PREFECT_API_URL is set), after one warm-up run that finds nothing.
 
-Both must write the same rows. The last line reads
+Both must write the same rows (compared row by row). The last line reads
 `sweep_vs_floor=<ratio> task_runs=<n> peak_rss_mb=<m>`.
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ SELECT u.campaign_id, u.id, NULL, 'stage_deadline', 'stage:' || CAST(u.id AS VAR
        s.key, s.due_at, :as_of, 'floor'
   FROM units u JOIN stages s ON s.campaign_id = u.campaign_id AND s.key = u.stage_key
  WHERE u.campaign_id = :cid AND u.participates AND s.due_at IS NOT NULL AND s.due_at < :as_of
-UNION ALL
+{owing}UNION ALL
 SELECT c.campaign_id, c.unit_id, c.id, 'verify_overdue', 'verify:' || CAST(c.id AS VARCHAR),
        c.number, c.verify_due_at, :as_of, 'floor'
   FROM clues c
@@ -63,8 +63,63 @@ SELECT :cid, i.unit_id, NULL, 'no_progress', 'idle:' || CAST(i.unit_id AS VARCHA
   FROM (SELECT c.unit_id, max(c.updated_at) AS last FROM clues c
          WHERE c.campaign_id = :cid AND c.state IN ('received', 'verifying', 'rectifying', 'rectified')
          GROUP BY c.unit_id HAVING max(c.updated_at) < :idle_before) AS i
-ON CONFLICT (campaign_id, key) DO NOTHING
+UNION ALL
+SELECT :cid, COALESCE(t.unit_id, r.organiser_unit_id), NULL, 'check_overdue',
+       'checks:' || CAST(r.id AS VARCHAR) || ':' || COALESCE(CAST(t.id AS VARCHAR), '0'),
+       r.code || '/' || COALESCE(t.code, '-'), r.deadline_at, :as_of, 'floor'
+  FROM inspection_checks k JOIN inspection_rounds r ON r.id = k.round_id
+  LEFT JOIN inspection_teams t ON t.id = k.team_id
+ WHERE r.campaign_id = :cid AND r.state = 'open' AND r.deadline_at < :as_of AND k.state = 'pending'
+ GROUP BY r.id, r.code, r.deadline_at, r.organiser_unit_id, t.id, t.code, t.unit_id
+{reports}ON CONFLICT (campaign_id, key) DO NOTHING
 """
+# an ongoing stage whose deliverables were owed by now (statemachine/unit_stage.stage_lapse);
+# PostgreSQL types a UNION pairwise, and NULL with NULL is text, which no clue id matches
+OWING_SQL = """UNION ALL
+SELECT u.campaign_id, u.id, CAST(NULL AS INTEGER), 'deliverables_overdue', 'deliverables:' || CAST(u.id AS VARCHAR) || ':' || :stage{i},
+       :stage{i}, :owed{i}, :as_of, 'floor'
+  FROM units u
+ WHERE u.campaign_id = :cid AND u.participates AND u.stage_key = :stage{i}
+   AND (SELECT count(*) FROM deliverables d WHERE d.unit_id = u.id AND d.stage_key = :stage{i}
+           AND d.key IN ({keys})) < {n}
+"""
+# reports past due that a unit owing them has not submitted; the due ones travel as literal
+# rows (a bench's few dozen: SQLite allows 500 terms in a compound SELECT)
+REPORTS_SQL = """UNION ALL
+SELECT :cid, u.id, NULL, 'missed_report', 'report:' || CAST(u.id AS VARCHAR) || ':' || o.duty || ':' || o.period,
+       o.duty || '/' || o.period, o.due_at, :as_of, 'floor'
+  FROM units u JOIN ({rows}) AS o
+    ON (o.owed_by = 'participants' AND u.participates) OR (o.owed_by = 'lead' AND u.parent_id IS NULL)
+ WHERE u.campaign_id = :cid AND NOT EXISTS (
+       SELECT 1 FROM report_submissions rs WHERE rs.campaign_id = :cid AND rs.unit_id = u.id
+          AND rs.duty_key = o.duty AND rs.period = o.period)
+"""
+
+
+def floor_statement(p):
+    """The floor's one INSERT for the sweep's parameters `p` (the plan's due reports
+    and owed deliverables travel as literals, as in the sweep)."""
+    from sqlalchemy import bindparam, text
+
+    from models.types import UTCDateTime
+
+    binds: dict = {}
+    typed = [bindparam("as_of", type_=UTCDateTime()), bindparam("idle_before", type_=UTCDateTime())]
+    owing = ""
+    for i, (stage, due_at, keys) in enumerate(p.deliverables_due):
+        names = [f"k{i}_{j}" for j in range(len(keys))]
+        owing += OWING_SQL.format(i=i, keys=", ".join(f":{n}" for n in names), n=len(keys))
+        binds |= {f"stage{i}": stage, f"owed{i}": due_at} | dict(zip(names, keys))
+        typed.append(bindparam(f"owed{i}", type_=UTCDateTime()))
+    reports = ""
+    if p.reports_due:
+        reports = REPORTS_SQL.format(rows=" UNION ALL ".join(
+            f"SELECT :rk{i} AS duty, :rp{i} AS period, :rd{i} AS due_at, :ro{i} AS owed_by"
+            for i in range(len(p.reports_due))))
+        for i, (duty, period, due_at, owed_by) in enumerate(p.reports_due):
+            binds |= {f"rk{i}": duty, f"rp{i}": period, f"rd{i}": due_at, f"ro{i}": owed_by}
+            typed.append(bindparam(f"rd{i}", type_=UTCDateTime()))
+    return text(FLOOR_SQL.format(owing=owing, reports=reports)).bindparams(*typed), binds
 
 
 def _series(dialect: str) -> str:
@@ -106,21 +161,29 @@ def generate_clues(engine, cid: int, unit_ids: list[int], aspect: str, n: int) -
 
 
 def floor(engine, cid: int, as_of: datetime) -> tuple[float, int]:
-    from sqlalchemy import bindparam, text
-
-    from models.types import UTCDateTime
     from services.sweep import parameters
     from statemachine.calendar import WorkingCalendar
 
     p = parameters(engine, cid, as_of, WorkingCalendar())
-    stmt = text(FLOOR_SQL).bindparams(bindparam("as_of", type_=UTCDateTime()),
-                                      bindparam("idle_before", type_=UTCDateTime()))
+    stmt, binds = floor_statement(p)
     t0 = time.perf_counter()
     with engine.begin() as conn:
         rows = conn.execute(stmt.execution_options(preserve_rowcount=True),
                             dict(cid=cid, as_of=as_of, rejects=p.reject_threshold,
-                                 idle_before=p.idle_before)).rowcount
+                                 idle_before=p.idle_before, **binds)).rowcount
     return time.perf_counter() - t0, rows
+
+
+def lapse_rows(engine) -> set[tuple]:
+    """The lapses as written, but for the run that wrote them."""
+    from sqlalchemy import select
+
+    from models.tables import Lapse
+
+    L = Lapse.__table__
+    with engine.connect() as conn:
+        return set(conn.execute(select(L.c.campaign_id, L.c.unit_id, L.c.clue_id, L.c.kind, L.c.key, L.c.subject,
+                                       L.c.due_at, L.c.detected_at)).all())
 
 
 def clear_lapses(engine) -> None:
@@ -173,14 +236,19 @@ def main() -> None:
                               as_of=datetime.fromisoformat("2023-03-16T09:00:00+08:00"))
         assert warm.total == 0, warm
         f1, floor_rows = floor(engine, cid, as_of)
+        made_by_floor = lapse_rows(engine)
         clear_lapses(engine)
         t0 = time.perf_counter()
         result = deadline_sweep(campaign=plan.campaign.code, as_of=as_of)
         sweep_s = time.perf_counter() - t0
+        made_by_sweep = lapse_rows(engine)
         clear_lapses(engine)
         f2, again = floor(engine, cid, as_of)
         if result.total != floor_rows or again != floor_rows:
             sys.exit(f"bench: the sweep wrote {result.total} lapses, the floor {floor_rows}/{again}")
+        if made_by_sweep != made_by_floor:
+            sys.exit(f"bench: the sweep and the floor wrote different lapses, e.g. "
+                     f"{sorted(made_by_sweep ^ made_by_floor)[:3]}")
         best_floor = min(f1, f2)
         tasks = task_runs(result.run_key, at_least=6)
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import Engine, case, func, insert, select
 
 from models.tables import Campaign, Stage, Unit, User
-from statemachine.calendar import end_of_day
 from statemachine.errors import ConflictError
 from statemachine.plan import Plan
+from statemachine.unit_stage import stage_deadline
 
 from . import audit
 from .persisted import audit_record
@@ -65,7 +65,7 @@ def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: 
         ).returning(C.c.id)).scalar_one()
         conn.execute(insert(S), [dict(
             campaign_id=cid, idx=i, key=s.key, name=s.name, start_date=s.start, end_date=s.end,
-            ongoing=s.ongoing, due_at=end_of_day(s.end) if (s.end and not s.ongoing) else None,
+            ongoing=s.ongoing, due_at=stage_deadline(s).due_at,
             deliverables_json=json.dumps([d.model_dump() for d in s.deliverables], ensure_ascii=False),
         ) for i, s in enumerate(plan.stages)])
         first_stage = plan.stages[0].key

@@ -7,15 +7,15 @@ from datetime import datetime
 
 from sqlalchemy import Engine, and_, case, func, or_, select
 
-from models.tables import Clue, Lapse, SweepRun, Unit
-from statemachine.unit_stage import COMPLETED
+from models.tables import Clue, DeliverableRecord, Lapse, SweepRun, Unit
+from statemachine.unit_stage import COMPLETED, stage_deadline, stage_lapse
 
-from .campaigns import stages_of
+from .campaigns import plan_of
 from .directory import campaign_row
 
 __all__ = ["Figures", "UnitLine", "Status", "campaign_status"]
 
-T, U, L, R = Clue.__table__, Unit.__table__, Lapse.__table__, SweepRun.__table__
+T, U, L, R, D = Clue.__table__, Unit.__table__, Lapse.__table__, SweepRun.__table__, DeliverableRecord.__table__
 CONCLUDED = ("closed", "transferred")  # 已办结: 销号, 查无实据, 移交
 ONGOING = ("long_term",)               # 持续推进中
 
@@ -56,10 +56,16 @@ class UnitLine:
     overdue: int
     lapses: int
     figures: Figures = field(default_factory=Figures)
+    # when the unit's stage is due: its end, or an ongoing stage's deliverables date
+    stage_due: datetime | None = None
+    # what the stage rule finds as of now (stage_deadline | deliverables_overdue), the
+    # sweep's next run records it if it has not yet
+    stage_lapse: str | None = None
 
     def as_dict(self) -> dict:
         d = asdict(self)
         d["rate"] = self.figures.rate
+        d["stage_due"] = self.stage_due.isoformat() if self.stage_due else None
         return d
 
 
@@ -108,7 +114,12 @@ def campaign_status(engine: Engine, campaign: str, *, as_of: datetime) -> Status
                   and_(T.c.state == "rectifying", T.c.deadline_at < as_of))
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
-        stages = {s.key: s.name for s in stages_of(conn, camp.id)} | {COMPLETED: "已完成"}
+        plan = plan_of(conn, camp.id)
+        stages = {s.key: s.name for s in plan.stages} | {COMPLETED: "已完成"}
+        deadlines = {s.key: stage_deadline(s) for s in plan.stages}
+        recorded: dict[tuple[int, str], set[str]] = {}
+        for r in conn.execute(select(D.c.unit_id, D.c.stage_key, D.c.key).where(D.c.campaign_id == camp.id)):
+            recorded.setdefault((r.unit_id, r.stage_key), set()).add(r.key)
         per_unit = {r.unit_id: r for r in conn.execute(
             select(T.c.unit_id, *_counts(overdue)).where(T.c.campaign_id == camp.id)
             .group_by(T.c.unit_id)).all()}
@@ -124,7 +135,13 @@ def campaign_status(engine: Engine, campaign: str, *, as_of: datetime) -> Status
         f = _figures(r) if r else Figures()
         total_items = f.clues + f.self_inspection
         closed = int(r.closed or 0) if r else 0
-        lines.append(UnitLine(u.code, u.name, stages.get(u.stage_key, u.stage_key or "—"),
-                              total_items - closed, closed, int(r.overdue or 0) if r else 0,
-                              lapses.get(u.id, 0), f))
+        line = UnitLine(u.code, u.name, stages.get(u.stage_key, u.stage_key or "—"),
+                        total_items - closed, closed, int(r.overdue or 0) if r else 0,
+                        lapses.get(u.id, 0), f)
+        due = deadlines.get(u.stage_key)  # none once completed
+        if due is not None:
+            line.stage_due = due.due_at or due.deliverables_due_at
+            line.stage_lapse = stage_lapse(due, recorded=recorded.get((u.id, u.stage_key), set()),
+                                           as_of=as_of)
+        lines.append(line)
     return Status(camp.code, camp.title, as_of, last, _figures(total), lines)

@@ -2,8 +2,8 @@
 
 Each step is one INSERT … SELECT … ON CONFLICT DO NOTHING over the whole
 campaign: the natural key of a lapse (`stage:<unit>:<stage>`,
-`verify:<clue>`, `rectify:<clue>:<reopen count>`, `rejects:<clue>`,
-`idle:<unit>:<last activity>`, `checks:<round>:<team>`,
+`deliverables:<unit>:<stage>`, `verify:<clue>`, `rectify:<clue>:<reopen count>`,
+`rejects:<clue>`, `idle:<unit>:<last activity>`, `checks:<round>:<team>`,
 `report:<unit>:<duty>:<period>`) makes a second run at the same instant, a
 second scheduler or a retry a no-op (ARCH decision 4).
 """
@@ -20,16 +20,17 @@ from statemachine.clue import OPEN_STATES
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.db import transaction
-from models.tables import (Clue, InspectionCheck, InspectionRound, InspectionTeam, Lapse, ReportSubmission,
-                           Stage, SweepRun, Unit)
+from models.tables import (Clue, DeliverableRecord, InspectionCheck, InspectionRound, InspectionTeam, Lapse,
+                           ReportSubmission, Stage, SweepRun, Unit)
 from statemachine.duties import all_occurrences
+from statemachine.unit_stage import DELIVERABLES_OVERDUE, STAGE_DEADLINE, stage_deadline
 
 __all__ = ["STEPS", "run_step", "begin_run", "finish_run", "run_summary", "SweepLine",
            "SweepParams", "parameters"]
 
 U, S, T, L, R = Unit.__table__, Stage.__table__, Clue.__table__, Lapse.__table__, SweepRun.__table__
 RD, TM, CK = InspectionRound.__table__, InspectionTeam.__table__, InspectionCheck.__table__
-RS = ReportSubmission.__table__
+RS, D = ReportSubmission.__table__, DeliverableRecord.__table__
 COLS = ["campaign_id", "unit_id", "clue_id", "kind", "key", "subject", "due_at", "detected_at", "run_key"]
 
 
@@ -41,6 +42,8 @@ class SweepParams:
     reject_threshold: int  # 销号 refused this often
     # reports due by now: (duty, period, due_at, owed_by), from the plan's reporting duties
     reports_due: tuple[tuple[str, str, datetime, str], ...] = ()
+    # ongoing stages whose deliverables were owed by now: (stage, due_at, deliverable keys)
+    deliverables_due: tuple[tuple[str, datetime, tuple[str, ...]], ...] = ()
 
 
 def parameters(engine: Engine, campaign_id: int, as_of: datetime,
@@ -52,18 +55,41 @@ def parameters(engine: Engine, campaign_id: int, as_of: datetime,
     policy = plan.escalation
     idle_day = calendar.working_days_back(local_date(as_of), policy.no_progress_working_days)
     due = tuple((o.duty, o.period, o.due_at, o.owed_by) for o in all_occurrences(plan) if o.due_at < as_of)
+    owing = tuple((d.stage, d.deliverables_due_at, d.required) for d in map(stage_deadline, plan.stages)
+                  if d.deliverables_due_at is not None and d.deliverables_due_at < as_of)
     return SweepParams(idle_before=end_of_day(idle_day), reject_threshold=policy.repeated_reject_count,
-                       reports_due=due)
+                       reports_due=due, deliverables_due=owing)
 
 
 def _stage_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams):
-    return (select(U.c.campaign_id, U.c.id, literal(None).label("clue_id"),
-                   literal("stage_deadline"),
+    """The stage rule of statemachine/unit_stage.stage_lapse, set-based: a unit still in
+    a stage past its end (`stage_deadline`; the stage's `due_at` column was written by
+    `stage_deadline` at loading), and a unit in an ongoing stage without all of its
+    deliverables past the date they are owed (`deliverables_overdue`)."""
+    late = (select(U.c.campaign_id, U.c.id, cast(literal(None), L.c.clue_id.type).label("clue_id"),
+                   literal(STAGE_DEADLINE),
                    literal("stage:") + cast(U.c.id, String) + literal(":") + S.c.key,
                    S.c.key, S.c.due_at, literal(as_of, L.c.detected_at.type), literal(run_key))
             .join(S, and_(S.c.campaign_id == U.c.campaign_id, S.c.key == U.c.stage_key))
             .where(U.c.campaign_id == campaign_id, U.c.participates.is_(True),
                    S.c.due_at.is_not(None), S.c.due_at < as_of))
+    owing = [_deliverables_lapses(campaign_id, as_of, run_key, stage, due_at, required)
+             for stage, due_at, required in p.deliverables_due]
+    return union_all(late, *owing) if owing else late
+
+
+def _deliverables_lapses(campaign_id: int, as_of: datetime, run_key: str, stage: str, due_at: datetime,
+                         required: tuple[str, ...]):
+    recorded = (select(func.count()).select_from(D)
+                .where(D.c.unit_id == U.c.id, D.c.stage_key == stage, D.c.key.in_(required))
+                .scalar_subquery())  # (unit, stage, key) is unique: the count is of distinct keys
+    return (select(U.c.campaign_id, U.c.id, cast(literal(None), L.c.clue_id.type),
+                   literal(DELIVERABLES_OVERDUE),
+                   literal("deliverables:") + cast(U.c.id, String) + literal(":") + literal(stage),
+                   literal(stage), literal(due_at, L.c.due_at.type), literal(as_of, L.c.detected_at.type),
+                   literal(run_key))
+            .where(U.c.campaign_id == campaign_id, U.c.participates.is_(True), U.c.stage_key == stage,
+                   recorded < len(required)))
 
 
 def _verify_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams):

@@ -1,10 +1,10 @@
 """Reporting duties (报送) expanded into what is owed when (DOMAIN §3, §7).
 
 A plan's duty is a schedule ("every Thursday 12:00", "by the 25th monthly",
-"once by 10-08", "at the end of stage X"); an *occurrence* is one report of it:
-a period label, the instant it is due (Asia/Shanghai) and the span it reports
-on. Pure functions: the sweep, the submissions and the report flows all count
-from the same list.
+"once by 10-08", "at the end of stage X", "at the end of each stage"); an
+*occurrence* is one report of it: a period label, the instant it is due
+(Asia/Shanghai) and the span it reports on. Pure functions: the sweep, the
+submissions and the report flows all count from the same list.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from .calendar import TZ
 from .errors import InvalidInput
-from .plan import Plan, ReportingDuty
+from .plan import Plan, ReportingDuty, StageSpec
 
 __all__ = ["Occurrence", "occurrences", "all_occurrences", "find_occurrence", "WEEKDAYS"]
 
@@ -69,13 +69,29 @@ def occurrences(plan: Plan, duty: ReportingDuty) -> list[Occurrence]:
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     elif s.kind == "once":
         out.append((s.due.isoformat(), s.due, first, s.due))
-    else:  # stage_end: the stage's summary (or its end)
-        stage = next(st for st in plan.stages if st.key == s.stage)
-        due = stage.summary_due or stage.end
-        if due is not None:  # an ongoing stage without a summary date owes nothing fixed
+    else:  # stage_end: the named stage's summary, or without a name each stage's (每阶段一总结)
+        stages = [st for st in plan.stages if st.key == s.stage] if s.stage else plan.stages
+        for stage in stages:
+            due = _summary_day(stage)
+            if due is None:  # an ongoing stage without a summary date owes nothing fixed
+                continue
+            if s.stage is None and not _in(due, duty.start, duty.until):
+                continue  # a window given to "each stage" picks the stages; a named stage is named
             out.append((stage.key, due, stage.start or first, stage.end or due))
+        # 001's summary is due before its rectification stage ends: plans' dates need not be in order
+        out.sort(key=lambda o: o[1])
     return [Occurrence(duty.key, duty.name, p, _at(due, s.at), a, b, duty.owed_by, duty.typical_cases)
             for p, due, a, b in out]
+
+
+def _summary_day(stage: StageSpec) -> date | None:
+    """The day a stage's summary is due: its summary date, else its end; an ongoing
+    stage (长期推进) has no end, so only a stated summary date makes it owe one."""
+    return stage.summary_due or stage.end
+
+
+def _in(day: date, start: date | None, until: date | None) -> bool:
+    return (start is None or start <= day) and (until is None or day <= until)
 
 
 def all_occurrences(plan: Plan) -> list[Occurrence]:

@@ -109,6 +109,8 @@ class StageSpec(_Strict):
     start: date | None = None
     end: date | None = None     # the deadline; None only for ongoing stages
     ongoing: bool = False       # 长期推进: no hard end
+    # the stage's summary date; for an ongoing stage also when its deliverables are owed
+    # (003: 总结提升 "10月25日前阶段性完成，长期推进"; statemachine/unit_stage.stage_deadline)
     summary_due: date | None = None
     deliverables: list[Deliverable] = []
     note: str = ""
@@ -162,8 +164,8 @@ class ClueRules(_Strict):
 
 # What a lapse is about; each kind the sweep records is a cause on the ladder.
 # `faked` (弄虚作假) is what a look-back check finds; it is 追责问责 at least.
-LAPSE_CAUSES = ("stage_deadline", "verify_overdue", "rectify_overdue", "missed_report",
-                "no_progress", "repeated_reject", "faked")
+LAPSE_CAUSES = ("stage_deadline", "deliverables_overdue", "verify_overdue", "rectify_overdue",
+                "missed_report", "no_progress", "repeated_reject", "faked")
 FAKED_LEVEL = 4
 
 
