@@ -18,15 +18,14 @@ from services import sweep
 from services.campaigns import campaign_id as lookup_campaign
 
 from statemachine.calendar import TZ
+from statemachine.lapses import CAUSES
 
 from . import deps
 
 __all__ = ["deadline_sweep", "sweep_now", "SweepResult"]
 
 ARTIFACT_ROWS = 500
-KIND_LABELS = {"stage_deadline": "阶段逾期", "verify_overdue": "核查超时", "rectify_overdue": "整改逾期",
-               "repeated_reject": "销号屡被退回", "no_progress": "长期无进展(躺平)", "missed_report": "报送逾期",
-               "check_overdue": "督察核查逾期", "faked": "弄虚作假"}
+KIND_LABELS = {c.value: info.short for c, info in CAUSES.items()}  # statemachine/lapses.py
 
 
 @dataclass

@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, literal
+from sqlalchemy import ColumnElement, and_, func, literal, or_
 
 from models.tables import Clue
 from statemachine.calendar import end_of_day
-from statemachine.clue import CLUE_CHART, ClueContext
+from statemachine.clue import CLUE_CHART, RECTIFY_PENDING, VERIFY_PENDING, ClueContext
 
 from .persisted import PersistedChart
 
-__all__ = ["ClueInput", "effects", "CLUES"]
+__all__ = ["ClueInput", "effects", "CLUES", "verify_overdue_sql", "rectify_overdue_sql", "overdue_sql"]
 
 T = Clue.__table__
 
@@ -77,3 +77,16 @@ CLUES = PersistedChart(
     chart=CLUE_CHART, table=T, entity="clue",
     writes=lambda trigger, data, now, actor: effects(trigger, data or ClueInput(), now=now, actor=actor),
     row_sql={"has_owner": _has_owner_sql})
+
+
+# -- statemachine.clue.overdue_cause as WHERE clauses (tests/integration/test_overdue_sql.py) --
+def verify_overdue_sql(as_of: datetime, table=T) -> ColumnElement[bool]:
+    return and_(table.c.state.in_([s.value for s in VERIFY_PENDING]), table.c.verify_due_at < as_of)
+
+
+def rectify_overdue_sql(as_of: datetime, table=T) -> ColumnElement[bool]:
+    return and_(table.c.state.in_([s.value for s in RECTIFY_PENDING]), table.c.deadline_at < as_of)
+
+
+def overdue_sql(as_of: datetime, table=T) -> ColumnElement[bool]:
+    return or_(verify_overdue_sql(as_of, table), rectify_overdue_sql(as_of, table))

@@ -5,18 +5,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, func, insert, select, update
 
 from models.tables import Campaign, Clue, Unit, User
 from statemachine.calendar import WorkingCalendar, due_end_of_day_after_working_days
-from statemachine.clue import CLUE_CHART, ClueState
+from statemachine.clue import CLUE_CHART, ClueState, overdue
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
 from statemachine.lookback import ITEM_KINDS
 from statemachine.plan import CHANNELS
 
 from . import audit
 from .campaigns import plan_of
-from .clue_effects import CLUES, ClueInput
+from .clue_effects import CLUES, ClueInput, overdue_sql
 from .directory import Actor, UnitRef, actor as lookup_actor, campaign_row, require_acts_for, unit_by_code, \
     unit_by_id
 from .persisted import audit_record, fire_one, fire_set
@@ -64,10 +64,7 @@ class ClueView:
     history: list[dict] = field(default_factory=list)
 
     def overdue(self, as_of: datetime) -> bool:
-        s = ClueState(self.state)
-        if s in (ClueState.received, ClueState.verifying):
-            return self.verify_due_at < as_of
-        return s == ClueState.rectifying and self.deadline_at is not None and self.deadline_at < as_of
+        return overdue(self.state, verify_due_at=self.verify_due_at, deadline_at=self.deadline_at, as_of=as_of)
 
 
 def add_clues(db: Db, campaign: str, items: Sequence[NewClue], *, actor: str, now: datetime,
@@ -290,8 +287,6 @@ def list_clues(engine: Engine, campaign: str, *, unit: str | None = None, state:
         if state:
             q = q.where(T.c.state == CLUE_CHART.coerce(state).value)
         if overdue_as_of is not None:
-            q = q.where(or_(
-                and_(T.c.state.in_(["received", "verifying"]), T.c.verify_due_at < overdue_as_of),
-                and_(T.c.state == "rectifying", T.c.deadline_at < overdue_as_of)))
+            q = q.where(overdue_sql(overdue_as_of))
         rows = conn.execute(q.order_by(T.c.number).limit(limit)).all()
         return [_view_of(r._mapping, r.unit_name) for r in rows]

@@ -18,6 +18,7 @@ from statemachine.calendar import WorkingCalendar, end_of_day, local_date
 from statemachine.errors import InvalidInput, NotFound
 from statemachine.escalation import AWAITING, CASE_CHART, LEVEL_LABELS, NOTICE_KIND, CaseContext, CaseState, \
     Level, next_level
+from statemachine.lapses import CAUSES
 from statemachine.plan import EscalationPolicy, Plan
 
 from . import audit
@@ -35,12 +36,8 @@ __all__ = ["CaseInput", "CaseView", "escalate_unit", "fire", "list_cases", "get_
 E, L, CL, T, U = (EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Clue.__table__,
                   Unit.__table__)
 
-CAUSE_LABELS = {"stage_deadline": "未按期完成阶段任务", "verify_overdue": "问题线索未按期核查",
-                "deliverables_overdue": "未按期提交阶段性成果",
-                "rectify_overdue": "问题整改逾期", "missed_report": "未按时报送材料",
-                "no_progress": "整改工作长期无进展（“躺平式”整改）",
-                "repeated_reject": "整改成效经审核多次未通过、销号被退回", "manual": "督办事项",
-                "faked": "弄虚作假"}
+# how a notice states each cause (statemachine/lapses.py)
+CAUSE_LABELS = {c.value: info.label for c, info in CAUSES.items()}
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from statemachine.escalation import LEVEL_LABELS, Level
 
 from .campaigns import plan_of
 from .directory import campaign_row, unit_by_code
+from .clue_effects import overdue_sql
 from .escalations import CAUSE_LABELS
 from .reporting import owes
 from .status import CONCLUDED, ONGOING, Figures
@@ -132,8 +133,7 @@ class ReportData:
 def _counts(as_of: datetime, start: datetime, end: datetime, soon: datetime):
     is_clue, is_self = T.c.kind == "clue", T.c.kind == "self_inspection"
     n = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
-    overdue = or_(and_(T.c.state.in_(("received", "verifying")), T.c.verify_due_at < as_of),
-                  and_(T.c.state == "rectifying", T.c.deadline_at < as_of))
+    overdue = overdue_sql(as_of)
     due_soon = and_(T.c.state == "rectifying", T.c.deadline_at >= as_of, T.c.deadline_at < soon)
     concluded = T.c.state.in_(CONCLUDED)
     return [
@@ -199,9 +199,7 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
         overdue_q = (select(T.c.number, T.c.summary, T.c.state, T.c.deadline_at, T.c.verify_due_at,
                             U.c.name.label("unit_name"))
                      .join(U, U.c.id == T.c.unit_id)
-                     .where(T.c.campaign_id == camp.id, in_scope,
-                            or_(and_(T.c.state.in_(("received", "verifying")), T.c.verify_due_at < as_of),
-                                and_(T.c.state == "rectifying", T.c.deadline_at < as_of)))
+                     .where(T.c.campaign_id == camp.id, in_scope, overdue_sql(as_of))
                      .order_by(func.coalesce(T.c.deadline_at, T.c.verify_due_at), T.c.number)
                      .limit(LIST_LIMIT))
         overdue = [dict(number=r.number, unit=r.unit_name, summary=r.summary, state=CLUE_LABELS[ClueState(r.state)],

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine, and_, case, func, select
 
 from models.tables import Clue, DeliverableRecord, Lapse, SweepRun, Unit
 from statemachine.unit_stage import COMPLETED, stage_deadline, stage_lapse
 
+from .clue_effects import overdue_sql
 from .campaigns import plan_of
 from .directory import campaign_row
 
@@ -110,8 +111,7 @@ def _figures(r) -> Figures:
 
 
 def campaign_status(engine: Engine, campaign: str, *, as_of: datetime) -> Status:
-    overdue = or_(and_(T.c.state.in_(("received", "verifying")), T.c.verify_due_at < as_of),
-                  and_(T.c.state == "rectifying", T.c.deadline_at < as_of))
+    overdue = overdue_sql(as_of)
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
         plan = plan_of(conn, camp.id)

@@ -25,6 +25,8 @@ from models.tables import (Clue, DeliverableRecord, InspectionCheck, InspectionR
 from statemachine.duties import all_occurrences
 from statemachine.unit_stage import DELIVERABLES_OVERDUE, STAGE_DEADLINE, stage_deadline
 
+from .clue_effects import rectify_overdue_sql, verify_overdue_sql
+
 __all__ = ["STEPS", "run_step", "begin_run", "finish_run", "run_summary", "SweepLine",
            "SweepParams", "parameters"]
 
@@ -97,8 +99,7 @@ def _verify_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepPara
                    literal("verify:") + cast(T.c.id, String),
                    T.c.number, T.c.verify_due_at, literal(as_of, L.c.detected_at.type),
                    literal(run_key))
-            .where(T.c.campaign_id == campaign_id, T.c.state.in_(("received", "verifying")),
-                   T.c.verify_due_at < as_of))
+            .where(T.c.campaign_id == campaign_id, verify_overdue_sql(as_of)))
 
 
 def _rectify_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams):
@@ -107,8 +108,7 @@ def _rectify_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepPar
                    + cast(T.c.reopen_count, String),
                    T.c.number, T.c.deadline_at, literal(as_of, L.c.detected_at.type),
                    literal(run_key))
-            .where(T.c.campaign_id == campaign_id, T.c.state == "rectifying",
-                   T.c.deadline_at < as_of))
+            .where(T.c.campaign_id == campaign_id, rectify_overdue_sql(as_of)))
 
 
 _STILL_OPEN = [s.value for s in OPEN_STATES]

@@ -14,7 +14,8 @@ from datetime import date
 from .authority import Who
 from .table import Chart, Guard, Transition, required
 
-__all__ = ["ClueState", "ClueContext", "CLUE_CHART", "OPEN_STATES", "LABELS", "TRIGGER_LABELS"]
+__all__ = ["ClueState", "ClueContext", "CLUE_CHART", "OPEN_STATES", "LABELS", "TRIGGER_LABELS",
+           "SUPERVISOR_TRIGGERS", "VERIFY_PENDING", "RECTIFY_PENDING", "overdue", "overdue_cause"]
 
 
 class ClueState(str, enum.Enum):
@@ -95,3 +96,27 @@ CLUE_CHART: Chart[ClueState] = Chart(
 
 # triggers only a supervisor of an ancestor unit may fire (from the chart: its `by`)
 SUPERVISOR_TRIGGERS = CLUE_CHART.triggers_by(Who.supervisor)
+
+
+# -- when a clue is overdue (docs/domain.md: the deadlines of a clue) ------------------------
+# A clue owes its verification while received or verifying (within N working days of
+# receipt), and its rectification while rectifying (by the deadline set when it was
+# substantiated). Long-term items (持续推进) have no deadline; closed ones owe nothing.
+# The SQL form sits beside the clue chart as stored (services/clue_effects.py) and a test
+# proves the two agree.
+VERIFY_PENDING = (ClueState.received, ClueState.verifying)
+RECTIFY_PENDING = (ClueState.rectifying,)
+
+
+def overdue_cause(state: str, *, verify_due_at, deadline_at, as_of) -> str | None:
+    """'verify_overdue' or 'rectify_overdue' (statemachine/lapses.py) when overdue at `as_of`."""
+    s = ClueState(state)
+    if s in VERIFY_PENDING and verify_due_at is not None and verify_due_at < as_of:
+        return "verify_overdue"
+    if s in RECTIFY_PENDING and deadline_at is not None and deadline_at < as_of:
+        return "rectify_overdue"
+    return None
+
+
+def overdue(state: str, *, verify_due_at, deadline_at, as_of) -> bool:
+    return overdue_cause(state, verify_due_at=verify_due_at, deadline_at=deadline_at, as_of=as_of) is not None

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .errors import PlanReferenceError
 
+from .lapses import CAUSES, LADDER_CAUSES, Cause
+
 __all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "Person", "StageSpec",
            "Deliverable", "ReportingDuty", "Schedule", "ClueRules", "LEVELS", "CHANNELS",
            "EscalationPolicy", "EscalationRule", "WarningColours", "LAPSE_CAUSES", "FAKED_LEVEL", "Period", "KEY"]
@@ -164,9 +166,8 @@ class ClueRules(_Strict):
 
 # What a lapse is about; each kind the sweep records is a cause on the ladder.
 # `faked` (弄虚作假) is what a look-back check finds; it is 追责问责 at least.
-LAPSE_CAUSES = ("stage_deadline", "deliverables_overdue", "verify_overdue", "rectify_overdue",
-                "missed_report", "no_progress", "repeated_reject", "faked")
-FAKED_LEVEL = 4
+LAPSE_CAUSES = LADDER_CAUSES  # statemachine/lapses.py: each cause once
+FAKED_LEVEL = CAUSES[Cause.faked].level
 
 
 class EscalationRule(_Strict):
@@ -188,12 +189,9 @@ class WarningColours(_Strict):
 
 
 def _default_rules() -> list[EscalationRule]:
-    # 002/003/004: 工作不力、进展缓慢 → 通报批评; a 销号 refused again and again is
-    # 敷衍塞责, answered by an interview of the unit's leaders.
-    return [EscalationRule(cause=c, level=1) for c in LAPSE_CAUSES
-            if c not in ("repeated_reject", "faked")] \
-        + [EscalationRule(cause="repeated_reject", level=2),
-           EscalationRule(cause="faked", level=FAKED_LEVEL)]
+    # each cause at its default level (statemachine/lapses.py: 工作不力、进展缓慢 → 通报批评,
+    # a 销号 refused again and again → 函询约谈, 弄虚作假 → 追责问责)
+    return [EscalationRule(cause=c.value, level=i.level) for c, i in CAUSES.items() if i.level is not None]
 
 
 class EscalationPolicy(_Strict):

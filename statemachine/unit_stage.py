@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .authority import Who
 from .calendar import end_of_day
+from .lapses import Cause
 from .table import Chart, Guard, Transition
 
 if TYPE_CHECKING:
@@ -24,9 +25,9 @@ __all__ = ["COMPLETED", "StageContext", "stage_chart", "StageDeadline", "stage_d
            "STAGE_DEADLINE", "DELIVERABLES_OVERDUE"]
 
 COMPLETED = "completed"
-# the lapse causes a unit's stage can give (plan.LAPSE_CAUSES names every cause)
-STAGE_DEADLINE = "stage_deadline"
-DELIVERABLES_OVERDUE = "deliverables_overdue"
+# the lapse causes a unit's stage can give (statemachine/lapses.py names every cause)
+STAGE_DEADLINE = Cause.stage_deadline.value
+DELIVERABLES_OVERDUE = Cause.deliverables_overdue.value
 
 
 @dataclass
