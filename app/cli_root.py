@@ -5,10 +5,9 @@ from typing import Optional
 
 import typer
 
-from statemachine.errors import RectifyError
+from services.runtime import use
 
 from .context import AppContext
-from .settings import Settings
 
 __all__ = ["app", "AS_USER"]
 
@@ -28,11 +27,7 @@ def _root(
     campaign: Optional[str] = typer.Option(None, "--campaign", "-c", envvar="RECTIFY_CAMPAIGN",
                                            help="Campaign code (default: the only one loaded)."),
 ):
-    overrides = {k: v for k, v in {"db": db, "now": now, "campaign": campaign}.items() if v}
-    try:
-        settings = Settings(**overrides)
-    except Exception as e:  # pydantic ValidationError: show the field, not a traceback
-        errors = getattr(e, "errors", None)
-        msg = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in errors()) if errors else e
-        raise RectifyError(f"bad setting: {msg}") from None
-    ctx.obj = AppContext(settings)
+    c = AppContext.start(db=db, now=now, campaign=campaign)  # a bad setting stops here, in one line
+    # flows this command runs in-process use this runtime, never the environment
+    ctx.with_resource(use(c.runtime))
+    ctx.obj = c
