@@ -78,7 +78,7 @@ class Runtime:
     def but(self, **changes: Any) -> Runtime:
         """A runtime like this one with some settings changed (a command's own
         option, e.g. `report generate --out`), checked like any; built afresh."""
-        return Runtime(Settings.checked(**{**self.settings.model_dump(), **changes}), now=self.now)
+        return Runtime(Settings(**{**self.settings.model_dump(), **changes}), now=self.now)
 
     def close(self) -> None:
         """Release the engine's connections, if it was ever built."""

@@ -3,7 +3,7 @@
 A process reads its environment once, at start (`Settings.from_env`); the
 CLI lays its flags over it (--db, --now, --campaign). `Settings(...)` takes
 exactly the values given and never looks at the environment, so a test or
-an embedding program configures Rectify without touching `os.environ`.
+an embedding program (the web app) configures Rectify without `os.environ`.
 
 A bad value is refused before anything runs, as one `InvalidInput` line
 naming the variable: `RECTIFY_SMTP_PORT: 'smtp' is not a port number`.
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -40,7 +40,8 @@ from statemachine.errors import InvalidInput
 __all__ = ["Settings", "ENV_PREFIX", "env_name"]
 
 ENV_PREFIX = "RECTIFY_"
-SCHEDULERS = ("embedded", "prefect")
+Scheduler = Literal["embedded", "prefect"]
+SCHEDULERS = get_args(Scheduler)
 # shown as given in messages, unless secret
 _SECRET = {"smtp_password"}
 
@@ -74,7 +75,7 @@ class Settings(BaseModel):
     calendar_overrides: Path | None = None
     # who fires the cron: the in-process APScheduler (one machine) or Prefect
     # deployments with schedules (scale-out). Never both (STACK-NOTES).
-    scheduler: str = "embedded"
+    scheduler: Scheduler = "embedded"
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "rectify@localhost"
@@ -82,7 +83,7 @@ class Settings(BaseModel):
     smtp_password: str = Field("", repr=False)
     smtp_starttls: bool = False
     webhook_url: str = Field("", repr=False)  # robot URLs carry their token in the query
-    webhook_style: str = "generic"
+    webhook_style: str = "generic"  # one of notifications.channels.WEBHOOK_STYLES
     file_drop: Path | None = None
     reports_dir: Path | None = None
 
@@ -97,21 +98,21 @@ class Settings(BaseModel):
             if raw.strip():
                 values[name] = raw
         values.update({k: v for k, v in flags.items() if v is not None and v != ""})
-        return cls.checked(**values)
+        return cls(**values)
 
-    @classmethod
-    def checked(cls, **values: Any) -> Settings:
-        """`Settings(**values)`, a refusal being one InvalidInput line naming the variable."""
+    def __init__(self, **values: Any) -> None:
         try:
-            return cls(**values)
-        except ValidationError as e:
+            super().__init__(**values)
+        except ValidationError as e:  # one line naming each bad variable, never pydantic's report
             raise InvalidInput("; ".join(_problem(err) for err in e.errors())) from None
 
     # -- checks ---------------------------------------------------------------
     @field_validator("home", mode="before")
     @classmethod
     def _home(cls, v: Any) -> Any:
-        return Path(v).expanduser() if isinstance(v, (str, Path)) and str(v).strip() else _default_home()
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return _default_home()
+        return Path(v).expanduser() if isinstance(v, (str, Path)) else v
 
     @field_validator("calendar_overrides", "file_drop", "reports_dir", mode="before")
     @classmethod

@@ -90,9 +90,14 @@ def test_settings_given_in_code_never_read_the_environment(monkeypatch):
     assert Settings.from_env().smtp_host == "smtp.example.org"
 
 
+def test_settings_given_in_code_are_checked_like_the_environment():
+    with pytest.raises(InvalidInput, match="^RECTIFY_SMTP_PORT: '0' is not a port number$"):
+        Settings(smtp_port=0)
+
+
 def test_an_unknown_setting_in_code_is_refused():
     with pytest.raises(InvalidInput, match="^smtp_hots: not a setting$"):
-        Settings.checked(smtp_hots="h")
+        Settings(smtp_hots="h")
 
 
 def test_a_calendar_override_file_is_the_runtime_calendar(tmp_path):
