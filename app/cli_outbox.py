@@ -78,13 +78,11 @@ def retry(ctx: typer.Context, ref: Optional[str] = typer.Argument(None, metavar=
 @outbox_app.command("deliver")
 def deliver(ctx: typer.Context, batch: int = typer.Option(100, "--batch", min=1, help="Messages per batch.")):
     """Run the delivery flow now (as of --now)."""
-    from notifications.channels import channels_from_env
-
     c: AppContext = ctx.obj
     c.db()
-    # checked here, before Prefect starts: a bad setting is refused by channels_from_env,
-    # and a drain with no channel at all would only spend every message's attempts
-    if not channels_from_env():
+    # checked here, before Prefect starts: a drain with no channel at all would
+    # only spend every message's attempts (a bad setting was refused at start)
+    if not c.runtime.channels:
         raise InvalidInput("no delivery channel configured (RECTIFY_SMTP_HOST, RECTIFY_WEBHOOK_URL "
                            "or RECTIFY_FILE_DROP): nothing sent")
     c.prefect()

@@ -29,7 +29,8 @@ def generate(ctx: typer.Context,
              fmt: str = typer.Option("md,html,xlsx,docx", "--format",
                                      help="Comma-separated: md, html, xlsx (tables; the final report's "
                                           "ledger in full), docx."),
-             out_dir: Optional[str] = typer.Option(None, "--out", help="Folder (default <home>/reports)."),
+             out_dir: Optional[str] = typer.Option(
+                 None, "--out", help="Folder (default RECTIFY_REPORTS_DIR, else <home>/reports)."),
              force: bool = typer.Option(False, "--force", help="Regenerate a report already made for its period."),
              show: bool = typer.Option(False, "--show", help="Print the Markdown too."),
              actor: Optional[str] = AS_USER):
@@ -41,18 +42,21 @@ def generate(ctx: typer.Context,
     user = c.user(actor)
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     preflight(c.db(), code, kind=kind, unit=unit, period=period, formats=formats, actor=user, now=c.now)
-    folder = Path(out_dir) if out_dir else c.settings.home / "reports"
+    folder = Path(out_dir) if out_dir else c.runtime.reports_dir
     try:  # refuse here, not as a failed flow run
         folder.mkdir(parents=True, exist_ok=True)
         if not os.access(folder, os.W_OK):
             raise PermissionError(13, "permission denied")
     except OSError as e:
         raise InvalidInput(f"--out {folder}: cannot write: {e.strerror or e}") from None
-    os.environ["RECTIFY_REPORTS_DIR"] = str(folder)
     c.prefect()
+    from services.runtime import use
+
     from .flow_runner import run_report
 
-    g = run_report(code, kind, unit=unit, period=period, actor=user, as_of=c.now, force=force, formats=formats)
+    with use(c.runtime.but(reports_dir=folder) if out_dir else c.runtime):
+        g = run_report(code, kind, unit=unit, period=period, actor=user, as_of=c.now, force=force,
+                       formats=formats)
     missing = [f for f in formats if f not in g.files]
     state = "generated" if g.created else "already generated (use --force to regenerate" + (
         f" with {', '.join(missing)}" if missing else "") + ")"

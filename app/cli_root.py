@@ -6,10 +6,11 @@ from typing import Optional
 
 import typer
 
-from statemachine.errors import RectifyError, UsageError
+from services.runtime import use
+from statemachine.errors import InvalidInput, RectifyError, UsageError
 
 from .context import AppContext
-from .settings import Settings, parse_instant
+from .settings import parse_instant
 
 __all__ = ["app", "AS_USER", "GLOBAL_OPTIONS"]
 
@@ -59,12 +60,10 @@ def _root(
     _: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
                            help="Print the version and exit."),
 ):
-    overrides = {k: v for k, v in {"db": db, "now": now, "campaign": campaign, "user": user}.items() if v}
-    try:
-        settings = Settings(**overrides)
-    except Exception as e:  # pydantic ValidationError: show the field, not a traceback
-        errors = getattr(e, "errors", None)
-        msg = "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg'].removeprefix('Value error, ')}"
-                        for x in errors()) if errors else e
-        raise UsageError(f"bad setting: {msg}") from None
-    ctx.obj = AppContext(settings)
+    try:  # every setting is checked here, at start: one line naming the variable
+        c = AppContext.start(db=db, now=now, campaign=campaign, user=user)
+    except InvalidInput as e:
+        raise UsageError(f"bad setting: {e}") from None
+    # flows this command runs in-process use this runtime, never the environment
+    ctx.with_resource(use(c.runtime))
+    ctx.obj = c

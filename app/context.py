@@ -1,42 +1,60 @@
-"""The composition root: settings → engine, calendar, clock, Prefect env.
+"""The CLI's context: the process's Runtime (services/runtime.py, the one
+composition root) plus what only a command line has: the default campaign,
+the acting user (--as), the deadline colours it prints.
 
 Everything is built on first use, never at import time, so `rectify --help`
 and single-clue commands stay fast (no Prefect import, no engine).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from models.db import current_revision, head_revision, make_engine, upgrade
+from models.db import current_revision, head_revision, upgrade
+from services.runtime import Runtime
 from statemachine.calendar import WorkingCalendar
 from statemachine.errors import InvalidInput, NotInitialised
 
-from .settings import Settings
+from .settings import Settings, parse_instant
 
 __all__ = ["AppContext", "NotInitialised"]
 
 
 @dataclass
 class AppContext:
-    settings: Settings = field(default_factory=Settings)
+    runtime: Runtime = field(default_factory=lambda: AppContext.runtime_of(Settings.from_env()))
 
-    @cached_property
+    @staticmethod
+    def runtime_of(settings: Settings) -> Runtime:
+        """The runtime of these settings, its clock at --now if given (checked here, at start)."""
+        return Runtime(settings, now=parse_instant(settings.now) if settings.now else None)
+
+    @classmethod
+    def start(cls, **flags: Any) -> AppContext:
+        """The environment's settings with the command line's flags over them,
+        refused at start, in one line, when any is bad."""
+        return cls(cls.runtime_of(Settings.from_env(**flags)))
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
     def engine(self) -> Engine:
-        return make_engine(self.settings.db_url)
+        return self.runtime.engine
 
-    @cached_property
+    @property
     def calendar(self) -> WorkingCalendar:
-        return WorkingCalendar.from_file(self.settings.calendar_overrides or None)
+        return self.runtime.calendar
 
     @cached_property
     def now(self) -> datetime:
-        return self.settings.clock()
+        return self.runtime.clock()
 
     def db(self) -> Engine:
         """The engine of a database migrated to the current schema."""
@@ -78,9 +96,7 @@ class AppContext:
 
     def channels(self) -> tuple[str, ...]:
         """The delivery channels configured here; notices are queued for those only."""
-        from notifications.channels import channels_from_env
-
-        return tuple(channels_from_env())
+        return self.runtime.channel_names
 
     def warning(self, due_at: datetime | None, *, open_: bool = True) -> str:
         """The early-warning colour of a deadline now, per the campaign's policy."""
@@ -104,12 +120,10 @@ class AppContext:
         return given or self.settings.user
 
     def prefect(self) -> None:
-        """Export what flows read from the environment, then configure Prefect."""
+        """Configure Prefect before it is imported. Flows run here find this
+        context's runtime installed (cli_root.py), not an environment."""
         from .prefect_env import configure_prefect
 
-        os.environ["RECTIFY_DB"] = self.settings.db_url
-        if self.settings.calendar_overrides:
-            os.environ["RECTIFY_CALENDAR_OVERRIDES"] = self.settings.calendar_overrides
         configure_prefect(self.settings.home)
 
     def _shown_url(self) -> str:

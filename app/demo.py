@@ -3,7 +3,6 @@
 deadline-sweep flow (one run per campaign day, at 00:05 Asia/Shanghai)."""
 from __future__ import annotations
 
-import os
 import random
 import sys
 import time as clock
@@ -17,7 +16,6 @@ from statemachine.errors import InvalidInput, RectifyError
 from . import output as out
 from .context import AppContext
 from .demo_data import script_campaign
-from .settings import Settings
 
 __all__ = ["run_demo"]
 
@@ -109,18 +107,26 @@ def _rounds_summary(engine, code: str, script, as_of: datetime) -> None:
 
 def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
              until: str | None = None) -> None:
+    from services.runtime import use
+
+    started = clock.monotonic()
+    folder = Path(out_dir or "rectify-demo").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    url = c.settings.db or _fresh_db(folder)
+    # notices leave through the outbox into a folder (the file-drop channel)
+    ctx = AppContext(c.runtime.but(db=url, file_drop=folder / "outbox", reports_dir=folder / "reports"))
+    with use(ctx.runtime):
+        _replay(ctx, folder, url, started=started, clues=clues, seed=seed, until=until)
+
+
+def _replay(ctx: AppContext, folder: Path, url: str, *, started: float, clues: int, seed: int,
+            until: str | None) -> None:
     from services import clues as clue_svc
     from services import units as unit_svc
     from services.campaigns import load_plan
     from services.plans import read_plan
     from services.status import campaign_status
 
-    started = clock.monotonic()
-    folder = Path(out_dir or "rectify-demo").resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    url = c.settings.db or _fresh_db(folder)
-    ctx = AppContext(Settings(db=url, home=c.settings.home,
-                              calendar_overrides=c.settings.calendar_overrides))
     ctx.migrate()
     engine, cal = ctx.engine, ctx.calendar
     plan = read_plan(PLAN)
@@ -137,10 +143,7 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
     script, paces = script_campaign(plan, n=clues, rng=rng)
 
     out.say("  starting Prefect (local API) …")
-    # notices leave through the outbox into a folder (the file-drop channel)
-    drop = folder / "outbox"
-    os.environ["RECTIFY_FILE_DROP"] = str(drop)
-    os.environ["RECTIFY_REPORTS_DIR"] = str(folder / "reports")
+    drop = ctx.settings.file_drop
     ctx.prefect()
     from .demo_ladder import LadderScript
     from .flow_runner import run_enforcement, run_sweep

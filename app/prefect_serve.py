@@ -4,7 +4,8 @@ schedules, one per campaign, served from this process.
 The Prefect server's scheduler creates the runs (exactly one per fire time);
 this process executes them. It needs a real Prefect server (PREFECT_API_URL:
 `prefect server start`, on PostgreSQL at scale): the ephemeral API schedules
-nothing (STACK-NOTES).
+nothing (STACK-NOTES). The runs' processes are configured by the RECTIFY_*
+environment this one passes on, like any worker's.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import os
 from statemachine.errors import InvalidInput
 
 from .context import AppContext
+from .settings import Settings
 
 __all__ = ["deployments", "serve_deployments"]
 
@@ -43,6 +45,11 @@ def serve_deployments(c: AppContext, *, cron_override: str | None = None) -> Non
     if not os.environ.get("PREFECT_API_URL"):
         raise InvalidInput("RECTIFY_SCHEDULER=prefect needs a Prefect server: start one "
                            "('prefect server start') and set PREFECT_API_URL")
+    # Prefect runs each flow run in a fresh process, which builds its runtime
+    # from the environment it inherits from this one: a flag cannot reach it
+    if c.settings.db_url != Settings.from_env().db_url:
+        raise InvalidInput("--db does not reach the flow runs Prefect starts in processes of "
+                           "their own: set RECTIFY_DB instead")
     from prefect import serve
 
     serve(*deployments(c, cron_override=cron_override), print_starting_message=True)

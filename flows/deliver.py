@@ -3,7 +3,7 @@ file drop) as of an instant, with backoff and dead letters (services/outbox.py).
 
 A task per batch of messages, never per message (ARCH decision 2); a run
 takes at most MAX_BATCHES batches and leaves the rest to the next run.
-Channels come from this process's environment (RECTIFY_SMTP_*, …) and are
+Channels come from this process's runtime (its RECTIFY_SMTP_*, …) and are
 built inside the task: a password never becomes a task parameter that the
 Prefect UI would show.
 """
@@ -43,17 +43,13 @@ class DeliveryResult:
 # never cached: a cached batch would report sends that did not happen
 @task(name="deliver-batch", task_run_name="deliver-batch-{number}", cache_policy=NO_CACHE)
 def deliver_batch(number: int, as_of: datetime, batch: int, holder: str) -> outbox.DrainResult:
-    from notifications.channels import channels_from_env
-
-    return outbox.drain(deps.engine(), channels_from_env(), now=as_of, holder=holder, batch=batch)
+    return outbox.drain(deps.engine(), deps.channels(), now=as_of, holder=holder, batch=batch)
 
 
 def deliver_now(as_of: datetime, batch: int = 100) -> DeliveryResult:
     """The delivery's tasks and artifact, inside whichever flow runs them (this
     one, or the daily enforcement flow)."""
-    from notifications.channels import channels_from_env
-
-    channels_from_env()  # a bad setting fails the run here, once, not in every batch
+    deps.channels()  # a bad setting fails the run here, once, not in every batch
     holder = f"{socket.gethostname()}:{os.getpid()}"
     total, result = outbox.DrainResult(), DeliveryResult(as_of)
     for number in range(1, MAX_BATCHES + 1):

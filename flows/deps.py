@@ -1,38 +1,38 @@
-"""What flows need from the outside world, resolved lazily in the run's process.
+"""What flows need from the outside world, read from this process's Runtime
+(services/runtime.py) when a task runs, never at import.
 
-Flows take small parameters (campaign code, instant); the database comes
-from the worker's environment (RECTIFY_DB), never from a flow parameter,
-so credentials do not show up in the Prefect UI.
+The CLI installs its Runtime when it runs a flow in-process; a worker's is
+built from its RECTIFY_* environment. Never a flow parameter: credentials
+must not show up in the Prefect UI.
 """
 from __future__ import annotations
 
-import os
-from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
 
 from sqlalchemy import Engine
 
-from models.db import default_url, make_engine, normalize_url
+from notifications.channels import Channel
+from services.runtime import current
 from statemachine.calendar import WorkingCalendar
 
-__all__ = ["engine", "calendar", "transient", "reports_dir"]
-
-
-@lru_cache(maxsize=4)
-def _engine(url: str) -> Engine:
-    return make_engine(url)
+__all__ = ["engine", "calendar", "channels", "reports_dir", "transient"]
 
 
 def engine() -> Engine:
-    return _engine(normalize_url(default_url()))
-
-
-@lru_cache(maxsize=4)
-def _calendar(path: str | None) -> WorkingCalendar:
-    return WorkingCalendar.from_file(path)
+    return current().engine
 
 
 def calendar() -> WorkingCalendar:
-    return _calendar(os.environ.get("RECTIFY_CALENDAR_OVERRIDES") or None)
+    return current().calendar
+
+
+def channels() -> Mapping[str, Channel]:
+    return current().channels
+
+
+def reports_dir() -> Path:
+    return current().reports_dir
 
 
 def transient(task, task_run, state) -> bool:
@@ -41,12 +41,3 @@ def transient(task, task_run, state) -> bool:
     from statemachine.errors import RectifyError
 
     return not isinstance(getattr(state, "data", None), RectifyError)
-
-
-def reports_dir():
-    """Where generated reports are written: RECTIFY_REPORTS_DIR, else <home>/reports."""
-    from pathlib import Path
-
-    from models.db import default_home
-
-    return Path(os.environ.get("RECTIFY_REPORTS_DIR") or default_home() / "reports")

@@ -38,9 +38,7 @@ class RoundResult:
 
 def channels() -> tuple[str, ...]:
     """Which delivery channels this deployment has (the notices are queued for those)."""
-    from notifications.channels import channels_from_env
-
-    return tuple(channels_from_env())
+    return tuple(deps.channels())
 
 
 @task(name="escalation-step", task_run_name="{step}", retries=2, retry_delay_seconds=2)

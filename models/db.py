@@ -14,7 +14,7 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
-__all__ = ["make_engine", "transaction", "upgrade", "current_revision", "head_revision"]
+__all__ = ["make_engine", "transaction", "upgrade", "current_revision", "head_revision", "normalize_url"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -77,19 +77,6 @@ def current_revision(engine: Engine) -> str | None:
         return None
     with engine.connect() as conn:
         return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-
-
-def default_home() -> Path:
-    """Where the embedded default keeps its files (RECTIFY_HOME, else ~/.rectify)."""
-    import os
-
-    return Path(os.environ.get("RECTIFY_HOME") or Path.home() / ".rectify").expanduser()
-
-
-def default_url() -> str:
-    import os
-
-    return os.environ.get("RECTIFY_DB") or f"sqlite:///{default_home() / 'rectify.db'}"
 
 
 def normalize_url(url: str) -> str:

@@ -3,7 +3,10 @@ robot bodies) and a file drop, behind one Protocol: `send(msg)` delivers one
 message or raises `DeliveryError`.
 
     DeliveryError       one failed attempt; str() is one line for the outbox
-    InvalidInput        (statemachine.errors) a bad RECTIFY_* setting
+    InvalidInput        (statemachine.errors) a webhook style none of these speak
+
+The channels a process has are built from its settings by the composition
+root (services/runtime.py); a bad setting is refused there, at start.
 
 Every message carries its outbox key as an idempotency key (Message-ID,
 Idempotency-Key header, file name): when a crash between sending and
@@ -21,13 +24,13 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from typing import Mapping, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from statemachine.errors import DeliveryError, InvalidInput
 
 __all__ = ["OutboundMessage", "DeliveryError", "Channel", "SmtpChannel", "WebhookChannel",
-           "FileDropChannel", "channels_from_env", "message_id", "safe_name", "WEBHOOK_STYLES"]
+           "FileDropChannel", "message_id", "safe_name", "WEBHOOK_STYLES"]
 
 WEBHOOK_STYLES = ("generic", "dingtalk", "wecom")
 WECOM_MARKDOWN_BYTES = 4096  # 企业微信 refuses longer markdown content (errcode 40058)
@@ -196,35 +199,3 @@ class FileDropChannel:
                 raise
         except OSError as e:
             raise DeliveryError(f"file drop {self.directory}: {e.strerror or _one_line(e)}") from None
-
-
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def channels_from_env(env: Mapping[str, str] | None = None) -> dict[str, Channel]:
-    """The channels this process is configured for, by name (email, webhook,
-    file); a channel without its settings is absent. A bad setting is an
-    InvalidInput naming the variable."""
-    env = os.environ if env is None else env
-    out: dict[str, Channel] = {}
-    if env.get("RECTIFY_SMTP_HOST"):
-        port = env.get("RECTIFY_SMTP_PORT") or "25"
-        if not port.isdigit() or not 0 < int(port) < 65536:
-            raise InvalidInput(f"RECTIFY_SMTP_PORT: '{port}' is not a port number")
-        out["email"] = SmtpChannel(
-            host=env["RECTIFY_SMTP_HOST"], port=int(port),
-            sender=env.get("RECTIFY_SMTP_FROM") or "rectify@localhost",
-            username=env.get("RECTIFY_SMTP_USER") or None, password=env.get("RECTIFY_SMTP_PASSWORD"),
-            starttls=_flag(env.get("RECTIFY_SMTP_STARTTLS")))
-    if env.get("RECTIFY_WEBHOOK_URL"):
-        url = env["RECTIFY_WEBHOOK_URL"]
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise InvalidInput(f"RECTIFY_WEBHOOK_URL: '{_shown(url)}' is not an http(s) URL")
-        style = (env.get("RECTIFY_WEBHOOK_STYLE") or "generic").strip().lower()
-        if style not in WEBHOOK_STYLES:
-            raise InvalidInput(f"RECTIFY_WEBHOOK_STYLE: '{style}' is not one of {', '.join(WEBHOOK_STYLES)}")
-        out["webhook"] = WebhookChannel(url, style=style)
-    if env.get("RECTIFY_FILE_DROP"):
-        out["file"] = FileDropChannel(Path(env["RECTIFY_FILE_DROP"]).expanduser())
-    return out

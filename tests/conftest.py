@@ -12,20 +12,22 @@ import itertools
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 # Prefect reads its settings at import: give the session its own home first.
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="rectify-tests-"))
 os.environ["PREFECT_HOME"] = str(_SESSION_HOME / "prefect")
-os.environ.setdefault("RECTIFY_HOME", str(_SESSION_HOME / "home"))
 from app.prefect_env import configure_prefect  # noqa: E402
 
 configure_prefect(_SESSION_HOME)
 
 from models.db import make_engine, upgrade  # noqa: E402
+from services.runtime import Runtime, Settings, use  # noqa: E402
 from statemachine.calendar import TZ, WorkingCalendar  # noqa: E402
 
 from .pg_cluster import PostgresUnavailable, external_url, throwaway_postgres  # noqa: E402
@@ -39,6 +41,25 @@ def at(text: str) -> datetime:
     if len(text) == 10:
         text += " 09:00"
     return datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+# -- the runtime flows use ---------------------------------------------------------
+@contextmanager
+def installed(**settings) -> Iterator[Runtime]:
+    """Flows run in this process use a runtime of exactly these settings (never
+    the caller's RECTIFY_* variables) until the block ends."""
+    runtime = Runtime(Settings(**settings))
+    with use(runtime):
+        yield runtime
+    runtime.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_runtime():
+    """What a flow run in-process finds when a test installed nothing: an empty
+    home of the session's, so no test reads the caller's environment or ~/.rectify."""
+    with installed(home=_SESSION_HOME / "home") as runtime:
+        yield runtime
 
 
 # -- PostgreSQL ---------------------------------------------------------------

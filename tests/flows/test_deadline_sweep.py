@@ -10,19 +10,19 @@ import pytest
 from services import units
 from services.clues import NewClue, add_clues
 
-from ..conftest import at
+from ..conftest import at, installed
 
 pytestmark = pytest.mark.prefect
 
 
 @pytest.fixture
-def flow_env(monkeypatch, db_url, campaign, prefect_api):
-    """Flows read the database from RECTIFY_DB in their own process (flows/deps.py)."""
-    monkeypatch.setenv("RECTIFY_DB", db_url)
+def flow_env(db_url, campaign, prefect_api, tmp_path):
+    """Flows take the database from the runtime installed in their process (flows/deps.py)."""
     from app.flow_runner import quiet_flows
 
     quiet_flows()
-    return campaign
+    with installed(db=db_url, home=tmp_path / "home"):
+        yield campaign
 
 
 def _task_runs(flow_run_id: str) -> list:

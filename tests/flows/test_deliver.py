@@ -13,25 +13,22 @@ from models.db import transaction
 from services import outbox
 from services.campaigns import campaign_id
 
-from ..conftest import at
+from ..conftest import at, installed
 
 pytestmark = pytest.mark.prefect
 
 
 @pytest.fixture
-def flow_env(monkeypatch, db_url, campaign, prefect_api, tmp_path, smtp_server):
-    """Flows read the database and the channels from the environment (flows/deps.py)."""
+def flow_env(db_url, campaign, prefect_api, tmp_path, smtp_server):
+    """Flows take the database and the channels from the runtime installed in
+    their process (flows/deps.py)."""
     port, received = smtp_server
-    for name in ("RECTIFY_WEBHOOK_URL", "RECTIFY_SMTP_USER", "RECTIFY_SMTP_STARTTLS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("RECTIFY_DB", db_url)
-    monkeypatch.setenv("RECTIFY_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("RECTIFY_SMTP_PORT", str(port))
-    monkeypatch.setenv("RECTIFY_FILE_DROP", str(tmp_path / "drop"))
     from app.flow_runner import quiet_flows
 
     quiet_flows()
-    return campaign, received, tmp_path / "drop"
+    with installed(db=db_url, home=tmp_path / "home", smtp_host="127.0.0.1", smtp_port=port,
+                   file_drop=tmp_path / "drop"):
+        yield campaign, received, tmp_path / "drop"
 
 
 def _enqueue(engine, campaign, channel, n, recipient):

@@ -12,20 +12,19 @@ import pytest
 from services import round_checks, rounds
 from statemachine.errors import PermissionDenied
 
-from ..conftest import at
+from ..conftest import at, installed
 from ..integration.test_lookback import closed_items, record, spec
 
 pytestmark = pytest.mark.prefect
 
 
 @pytest.fixture
-def flow_env(monkeypatch, db_url, campaign, prefect_api):
-    monkeypatch.setenv("RECTIFY_DB", db_url)
-    monkeypatch.delenv("RECTIFY_SMTP_HOST", raising=False)
+def flow_env(db_url, campaign, prefect_api, tmp_path):
     from app.flow_runner import quiet_flows
 
     quiet_flows()
-    return campaign
+    with installed(db=db_url, home=tmp_path / "home"):  # no delivery channel
+        yield campaign
 
 
 def _run(flow_run_id: str, want_tasks: int):

@@ -14,14 +14,14 @@ from services.clues import NewClue, add_clues
 from services.plans import read_plan
 from statemachine.errors import InvalidInput
 
-from ..conftest import SMALL_PLAN, at
+from ..conftest import SMALL_PLAN, at, installed
 from .test_lookback_flows import _artifact
 
 pytestmark = pytest.mark.prefect
 
 
 @pytest.fixture
-def report_env(monkeypatch, engine, db_url, prefect_api, tmp_path, calendar):
+def report_env(engine, db_url, prefect_api, tmp_path, calendar):
     data = yaml.safe_load(SMALL_PLAN.read_text(encoding="utf-8"))
     data["reporting"] = [{"key": "weekly", "name": "周报", "start": "2023-04-20", "until": "2023-05-31",
                           "schedule": {"kind": "weekly", "weekday": "thu", "at": "12:00"}}]
@@ -31,12 +31,11 @@ def report_env(monkeypatch, engine, db_url, prefect_api, tmp_path, calendar):
     load_plan(engine, plan, source=str(path), now=at("2023-03-15"))
     add_clues(engine, plan.campaign.code, [NewClue(channel="12345", aspect="profit", summary="乱罚款", unit="county-a")],
               actor="sup.city", now=at("2023-04-18"), calendar=calendar)
-    monkeypatch.setenv("RECTIFY_DB", db_url)
-    monkeypatch.setenv("RECTIFY_REPORTS_DIR", str(tmp_path / "reports"))
     from app.flow_runner import quiet_flows
 
     quiet_flows()
-    return plan.campaign.code
+    with installed(db=db_url, home=tmp_path / "home", reports_dir=tmp_path / "reports"):
+        yield plan.campaign.code
 
 
 def test_scheduled_reports_generate_the_due_roll_up_once(report_env, engine, tmp_path):

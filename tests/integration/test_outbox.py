@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from models.db import transaction
 from models.tables import OutboxMessage
 from notifications.channels import DeliveryError, FileDropChannel, OutboundMessage, SmtpChannel, \
-    WebhookChannel, channels_from_env, message_id
+    WebhookChannel, message_id
 from services import outbox
 from services.campaigns import campaign_id
 from statemachine.errors import InvalidInput, NotFound
@@ -327,33 +327,6 @@ def test_an_unwritable_drop_is_a_delivery_error(tmp_path):
     (tmp_path / "taken").write_text("a file, not a folder")
     with pytest.raises(DeliveryError, match="^file drop "):
         FileDropChannel(tmp_path / "taken").send(OutboundMessage("k", "file", "x", "s", "t"))
-
-
-# -- configuration ------------------------------------------------------------------
-def test_channels_come_from_the_environment(tmp_path):
-    got = channels_from_env({"RECTIFY_SMTP_HOST": "127.0.0.1", "RECTIFY_SMTP_PORT": "2525",
-                             "RECTIFY_SMTP_USER": "u", "RECTIFY_SMTP_PASSWORD": "pw",
-                             "RECTIFY_SMTP_STARTTLS": "true",
-                             "RECTIFY_WEBHOOK_URL": "http://127.0.0.1:9/x", "RECTIFY_WEBHOOK_STYLE": "WeCom",
-                             "RECTIFY_FILE_DROP": str(tmp_path)})
-    assert set(got) == {"email", "webhook", "file"}
-    assert (got["email"].port, got["email"].starttls, got["email"].username) == (2525, True, "u")
-    assert "pw" not in repr(got["email"])
-    assert got["webhook"].style == "wecom" and got["file"].directory == tmp_path
-    assert channels_from_env({}) == {}
-    assert channels_from_env({"RECTIFY_SMTP_HOST": "h"})["email"].port == 25
-
-
-@pytest.mark.parametrize("env,message", [
-    ({"RECTIFY_SMTP_HOST": "h", "RECTIFY_SMTP_PORT": "smtp"}, "RECTIFY_SMTP_PORT: 'smtp' is not a port number"),
-    ({"RECTIFY_WEBHOOK_URL": "http://h/x", "RECTIFY_WEBHOOK_STYLE": "slack"},
-     "RECTIFY_WEBHOOK_STYLE: 'slack' is not one of generic, dingtalk, wecom"),
-    ({"RECTIFY_WEBHOOK_URL": "ftp://h/x?key=SECRET"}, "RECTIFY_WEBHOOK_URL: 'ftp://h/x' is not an http(s) URL"),
-])
-def test_a_bad_setting_is_refused_naming_it(env, message):
-    with pytest.raises(InvalidInput) as e:
-        channels_from_env(env)
-    assert str(e.value) == message
 
 
 # -- what operators do ----------------------------------------------------------------
