@@ -63,7 +63,7 @@ def _root(
     try:  # every setting is checked here, at start: one line naming the variable
         c = AppContext.start(db=db, now=now, campaign=campaign, user=user)
     except InvalidInput as e:
-        raise UsageError(f"bad setting: {e}") from None
+        raise UsageError(str(e)) from None
     # flows this command runs in-process use this runtime, never the environment
     ctx.with_resource(use(c.runtime))
     ctx.obj = c

@@ -67,7 +67,7 @@ MISTYPED = [
     (("clue", "show", "XS-2023-00001", "extra"), 2, ("clue show: got unexpected extra argument", "(extra)"), ()),
     (("--now", "garbage", "status"), 2, ("'--now'", "'garbage' is not a date"), ()),
     (("status", "--now", "2023-02-30"), 2, ("'--now'", "'2023-02-30'"), ()),
-    (("--db", "mysql://u@h/db", "status"), 2, ("bad setting", "RECTIFY_DB"), ()),
+    (("--db", "mysql://u@h/db", "status"), 2, ("RECTIFY_DB", "is not sqlite"), ()),
     (("--now", "2023-04-10"), 2, ("rectify: error: missing command",), ()),
     (("status", "--as"), 2, ("option '--as' requires an argument",), ()),
     (("clue", "show", "XS-2023-00001", "-c"), 2, ("option '-c' requires an argument",), ()),
