@@ -1,7 +1,7 @@
 """One typed settings object (fail fast), read from flags and RECTIFY_* variables."""
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -9,23 +9,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.db import default_home, normalize_url
-from statemachine.calendar import TZ
-from statemachine.errors import InvalidInput
+from statemachine.clock import TZ, parse_instant  # parse_instant: re-exported, it lives with the clock
 
 __all__ = ["Settings", "parse_instant"]
-
-
-def parse_instant(text: str) -> datetime:
-    """'2023-04-08', '2023-04-08 09:30', ISO with offset; naive means Asia/Shanghai."""
-    raw = text.strip()
-    try:
-        if len(raw) == 10:
-            return datetime.combine(date.fromisoformat(raw), time(9, 0), TZ)
-        dt = datetime.fromisoformat(raw.replace(" ", "T", 1))
-    except ValueError:
-        raise InvalidInput(f"--now: '{text}' is not a date or time (use 2023-04-08 or "
-                           f"2023-04-08T09:30, Asia/Shanghai)") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=TZ)
 
 
 class Settings(BaseSettings):

@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import yaml
 
+from .clock import TZ
+
 __all__ = ["TZ", "OVERRIDES_ENV", "CalendarNotCovered", "CalendarFileError", "YearOverride",
            "WorkingCalendar", "end_of_day", "local_date", "due_end_of_day_after_working_days"]
 
-TZ = ZoneInfo("Asia/Shanghai")
 OVERRIDES_ENV = "RECTIFY_CALENDAR_OVERRIDES"  # named in messages so users know what to set
 
 
