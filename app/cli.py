@@ -22,7 +22,7 @@ from statemachine.errors import RectifyError
 
 __all__ = ["app", "main"]
 
-from . import cli_campaigns, cli_clues, cli_duties, cli_escalations, cli_ledger, cli_reports, cli_ops, cli_outbox, cli_rounds  # noqa: E402,F401  (commands register on `app`)
+from . import cli_calendar, cli_campaigns, cli_clues, cli_duties, cli_escalations, cli_ledger, cli_reports, cli_ops, cli_outbox, cli_rounds  # noqa: E402,F401  (commands register on `app`)
 from .cli_root import GLOBAL_OPTIONS, app  # noqa: E402
 
 

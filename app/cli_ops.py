@@ -6,6 +6,7 @@ from typing import Optional
 import typer
 
 from . import output as out
+from .cli_calendar import warn_if_calendar_ends
 from .cli_root import AS_USER, app
 from .context import AppContext
 
@@ -65,6 +66,7 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
     from services.status import campaign_status
 
     c: AppContext = ctx.obj
+    warn_if_calendar_ends(c)
     s = campaign_status(c.db(), c.campaign(None), as_of=c.now)
     if as_json:
         return out.emit_json(s.as_dict())
@@ -127,6 +129,7 @@ def serve(ctx: typer.Context,
     c: AppContext = ctx.obj
     c.db()
     c.prefect()
+    warn_if_calendar_ends(c)  # at start; each nightly run warns again in its log and artifact
     if c.settings.scheduler == "prefect":
         from .prefect_serve import serve_deployments
 

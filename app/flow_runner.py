@@ -21,6 +21,9 @@ def quiet_flows() -> None:
     entering `temporary_settings` costs ~0.15 s, so it is entered once per
     process, not per run. Long deployment runs (workers) keep heartbeats.
     """
+    from .prefect_env import hide_expected_errors
+
+    hide_expected_errors()
     if _process_settings._exit_callbacks:  # already entered
         return
     # Prefect keeps settings in a contextvar: entered in a worker thread they

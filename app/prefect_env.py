@@ -5,7 +5,10 @@ Why each one (measured in STACK-NOTES):
 - a 60 s ephemeral start-up timeout: a cold start here takes up to 19 s;
 - task-run recorder batches: otherwise an exiting process drops task runs;
 - console handlers at WARNING: operators read flow logs in the Prefect UI
-  (the API handler still gets INFO); a supervisor's terminal stays clean.
+  (the API handler still gets INFO); a supervisor's terminal stays clean;
+- expected errors kept off the console (hide_expected_errors): a run that
+  fails with one logs its traceback, which the CLI would print above its
+  own one-line error; the API handler still records it for the UI.
 """
 from __future__ import annotations
 
@@ -13,7 +16,10 @@ import logging
 import os
 from pathlib import Path
 
-__all__ = ["configure_prefect"]
+from statemachine.calendar import CalendarFileError, CalendarNotCovered
+from statemachine.errors import RectifyError
+
+__all__ = ["configure_prefect", "hide_expected_errors"]
 
 _DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -41,3 +47,26 @@ def configure_prefect(home: Path) -> None:
     # "prefect" tree, e.g. "Still processing items" while flushing on exit.
     for name in ("EventsWorker", "APILogWorker", "QueueService"):
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class _NoExpectedErrors(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, (RectifyError, CalendarNotCovered, CalendarFileError))
+
+
+_FILTER = _NoExpectedErrors()
+
+
+def hide_expected_errors() -> None:
+    """Keep Prefect's "Encountered exception …" records of expected errors off
+    this process's console; call after `import prefect` (which makes the handler).
+
+    A filter on the console handler, not on the run loggers: a logger filter
+    would also keep the record from the API handler, and operators read a
+    failed run's cause in the Prefect UI."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler) and _FILTER not in handler.filters:
+            handler.addFilter(_FILTER)

@@ -19,6 +19,8 @@ from services.campaigns import campaign_id as lookup_campaign
 
 from statemachine.calendar import TZ
 from statemachine.lapses import CAUSES
+from statemachine.clock import instant
+from statemachine.errors import InvalidInput
 
 from . import deps
 
@@ -40,7 +42,8 @@ class SweepResult:
         return sum(self.new_lapses.values())
 
 
-@task(name="find-lapses", task_run_name="find-{step}", retries=2, retry_delay_seconds=2)
+@task(name="find-lapses", task_run_name="find-{step}", retries=2, retry_delay_seconds=2,
+      retry_condition_fn=deps.transient)
 def find_lapses(step: str, campaign_id: int, as_of: datetime, run_key: str,
                 params: sweep.SweepParams) -> int:
     return sweep.run_step(deps.engine(), step, campaign_id=campaign_id, as_of=as_of, run_key=run_key,
@@ -51,18 +54,14 @@ def artifact_key(campaign: str) -> str:
     return "sweep-" + re.sub(r"[^a-z0-9-]+", "-", campaign.lower())
 
 
-def _as_of(as_of: datetime | str | None) -> datetime:
-    """The instant swept: given, else the run's scheduled start (deployments)."""
-    if isinstance(as_of, str):
-        as_of = datetime.fromisoformat(as_of)
+def _as_of(as_of: object) -> datetime:
+    """The instant a run is about: `as_of` if given, else the run's scheduled
+    start (a deployment fired on its cron), made one clock type (statemachine/clock.py)."""
     if as_of is None:
         from prefect.runtime import flow_run
 
-        as_of = flow_run.scheduled_start_time or datetime.now(TZ)
-        as_of = datetime.fromisoformat(str(as_of)) if not isinstance(as_of, datetime) else as_of
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be an aware instant (Asia/Shanghai)")
-    return as_of.astimezone(TZ)
+        as_of = flow_run.scheduled_start_time  # a pendulum DateTime, or now outside a run
+    return instant(as_of, name="as_of")
 
 
 def current_flow_run_id() -> str | None:
@@ -81,8 +80,18 @@ def run_name(prefix: str, *keys: str):
 
         params = flow_run.parameters
         parts = [prefix, params["campaign"], *(str(params[k]) for k in keys)]
-        return f"{'-'.join(parts)}-{_as_of(params.get('as_of')):%Y%m%d-%H%M}"
+        return f"{'-'.join(parts)}-{_when(params.get('as_of'))}"
     return name
+
+
+def _when(as_of: object) -> str:
+    # A run-name function must not raise: Prefect calls it outside its error
+    # handling and leaves the run Pending for ever. The flow body refuses a bad
+    # as_of instead, which fails the run with the one-line reason.
+    try:
+        return f"{_as_of(as_of):%Y%m%d-%H%M}"
+    except InvalidInput:
+        return "bad-as_of"
 
 
 @flow(name="deadline-sweep", flow_run_name=run_name("sweep"), validate_parameters=False)
@@ -97,10 +106,9 @@ def sweep_now(campaign: str, as_of: datetime) -> SweepResult:
     cid = lookup_campaign(engine, campaign)
     flow_run_id = current_flow_run_id()
     run_key = flow_run_id or uuid.uuid4().hex
-    sweep.begin_run(engine, campaign_id=cid, as_of=as_of, run_key=run_key, now=as_of,
-                    flow_run_id=flow_run_id)
+    params = sweep.start_run(engine, campaign_id=cid, as_of=as_of, run_key=run_key,
+                             calendar=deps.calendar(), flow_run_id=flow_run_id)
     result = SweepResult(campaign, as_of, run_key)
-    params = sweep.parameters(engine, cid, as_of, deps.calendar())
     for step in sweep.STEPS:
         result.new_lapses[step] = find_lapses(step, cid, as_of, run_key, params)
     sweep.finish_run(engine, run_key=run_key, new_lapses=result.total)

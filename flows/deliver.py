@@ -21,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from services import outbox
 
 from . import deps
-from .deadline_sweep import ARTIFACT_ROWS, _as_of
+from .deadline_sweep import ARTIFACT_ROWS, _as_of, _when
 
 __all__ = ["deliver_outbox", "deliver_now", "DeliveryResult", "ARTIFACT_KEY"]
 
@@ -80,7 +80,7 @@ def deliver_now(as_of: datetime, batch: int = 100) -> DeliveryResult:
 def _run_name() -> str:
     from prefect.runtime import flow_run
 
-    return f"deliver-{_as_of(flow_run.parameters.get('as_of')):%Y%m%d-%H%M}"
+    return f"deliver-{_when(flow_run.parameters.get('as_of'))}"
 
 
 @flow(name="deliver-outbox", flow_run_name=_run_name, validate_parameters=False)

@@ -11,13 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from prefect import flow
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
 
-from .deadline_sweep import SweepResult, _as_of, run_name, sweep_now
+from statemachine.calendar import coverage_warning
+
+from . import deps
+from .deadline_sweep import SweepResult, _as_of, artifact_key, run_name, sweep_now
 from .escalation_round import RoundResult, escalate_now
 from .reports import ReportsResult, reports_now
 
-__all__ = ["daily_enforcement", "EnforcementResult"]
+__all__ = ["daily_enforcement", "EnforcementResult", "warn_if_calendar_ends"]
 
 
 @dataclass
@@ -27,6 +31,7 @@ class EnforcementResult:
     delivered: int
     failed: int
     reports: ReportsResult | None = None
+    calendar_warning: str | None = None
 
 
 
@@ -35,6 +40,7 @@ def daily_enforcement(campaign: str, as_of: datetime | None = None,
                       deliver: bool = True) -> EnforcementResult:
     as_of = _as_of(as_of)
     swept = sweep_now(campaign, as_of)
+    warning = warn_if_calendar_ends(campaign, as_of)
     escalated = escalate_now(campaign, as_of)
     made = reports_now(campaign, as_of)
     sent = failed = 0
@@ -43,4 +49,21 @@ def daily_enforcement(campaign: str, as_of: datetime | None = None,
 
         d = deliver_now(as_of)
         sent, failed = d.sent, d.failed
-    return EnforcementResult(swept, escalated, sent, failed, made)
+    return EnforcementResult(swept, escalated, sent, failed, made, warning)
+
+
+def warn_if_calendar_ends(campaign: str, as_of: datetime) -> str | None:
+    """From 30 days before the working-day calendar runs out, every nightly run
+    says so where operators look: its log (a warning) and an artifact. After
+    the sweep: once as_of's year is not covered at all the sweep itself
+    refuses, and that one-line refusal is the message, not a warning before it."""
+    warning = coverage_warning(as_of, deps.calendar().coverage())
+    if warning:
+        get_run_logger().warning(warning)
+        create_markdown_artifact(
+            key=artifact_key(campaign).replace("sweep-", "calendar-", 1),
+            markdown=f"**工作日历 working-day calendar**: {warning}.\n\n"
+                     "The override file's format, with a whole year's 放假 and 调休 days: "
+                     "deploy/calendar-overrides.example.yaml.",
+            description=warning)
+    return warning

@@ -41,7 +41,8 @@ def channels() -> tuple[str, ...]:
     return tuple(deps.channels())
 
 
-@task(name="escalation-step", task_run_name="{step}", retries=2, retry_delay_seconds=2)
+@task(name="escalation-step", task_run_name="{step}", retries=2, retry_delay_seconds=2,
+      retry_condition_fn=deps.transient)
 def run_step(step: str, campaign: str, as_of: datetime) -> list[steps.RoundLine]:
     kw = dict(now=as_of, calendar=deps.calendar())
     if step == "propose":

@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from models.tables import (Clue, EscalationCase, InspectionRound, Lapse, ReportSubmission, Stage, Unit)
 from statemachine.calendar import TZ, end_of_day
+from statemachine.clock import instant
 from statemachine.clue import LABELS as CLUE_LABELS, ClueState
 from statemachine.duties import all_occurrences
 from statemachine.errors import InvalidInput
@@ -173,6 +174,7 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
            now: datetime) -> ReportData:
     from notifications.charts import Series
 
+    now = instant(now, name="now")  # `as_of + timedelta` below needs the one clock type
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
         plan = plan_of(conn, camp.id)

@@ -27,7 +27,7 @@ from statemachine.unit_stage import DELIVERABLES_OVERDUE, STAGE_DEADLINE, stage_
 
 from .clue_effects import rectify_overdue_sql, verify_overdue_sql
 
-__all__ = ["STEPS", "run_step", "begin_run", "finish_run", "run_summary", "SweepLine",
+__all__ = ["STEPS", "run_step", "start_run", "begin_run", "finish_run", "run_summary", "SweepLine",
            "SweepParams", "parameters"]
 
 U, S, T, L, R = Unit.__table__, Stage.__table__, Clue.__table__, Lapse.__table__, SweepRun.__table__
@@ -216,6 +216,16 @@ def run_step(engine: Engine, step: str, *, campaign_id: int, as_of: datetime, ru
         # psycopg 3 closes the cursor of a non-RETURNING INSERT and reports -1
         # unless SQLAlchemy is told to keep the count.
         return conn.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
+
+
+def start_run(engine: Engine, *, campaign_id: int, as_of: datetime, run_key: str,
+              calendar: WorkingCalendar, flow_run_id: str | None = None) -> SweepParams:
+    """Everything that can refuse (a year no calendar covers, a broken plan) is
+    computed first; only then is the run recorded, so a refused sweep leaves no row."""
+    params = parameters(engine, campaign_id, as_of, calendar)
+    begin_run(engine, campaign_id=campaign_id, as_of=as_of, run_key=run_key, now=as_of,
+              flow_run_id=flow_run_id)
+    return params
 
 
 def begin_run(engine: Engine, *, campaign_id: int, as_of: datetime, run_key: str, now: datetime,

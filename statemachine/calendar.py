@@ -13,21 +13,25 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import yaml
 
+from .clock import TZ
 from .errors import CalendarFileError, CalendarNotCovered
 
-__all__ = ["TZ", "OVERRIDES_ENV", "CalendarNotCovered", "CalendarFileError", "YearOverride",
-           "WorkingCalendar", "end_of_day", "local_date", "due_end_of_day_after_working_days"]
+__all__ = ["TZ", "OVERRIDES_ENV", "COVERAGE_WARNING_DAYS", "CalendarNotCovered", "CalendarFileError",
+           "YearOverride", "WorkingCalendar", "Coverage", "coverage_warning", "end_of_day", "local_date",
+           "due_end_of_day_after_working_days"]
 
-TZ = ZoneInfo("Asia/Shanghai")
 OVERRIDES_ENV = "RECTIFY_CALENDAR_OVERRIDES"  # named in messages so users know what to set
+# The State Council publishes next year's holidays in November or December; a
+# month's notice leaves time to copy them into the override file.
+COVERAGE_WARNING_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class YearOverride:
 @dataclass(frozen=True)
 class WorkingCalendar:
     overrides: Mapping[int, YearOverride] = field(default_factory=dict)
+    source: str | None = field(default=None, compare=False)  # the override file, shown by coverage()
     # year -> sorted ordinals of its workdays. Built lazily because bulk imports call
     # add_working_days per row; a benign race only computes a year twice.
     _years: dict[int, tuple[tuple[int, ...], frozenset[int]]] = field(
@@ -53,7 +58,13 @@ class WorkingCalendar:
         """Load overrides; None (or "", an unset env var) means chinese_calendar alone."""
         if path is None or str(path) == "":
             return cls()
-        return cls(_load_overrides(Path(path)))
+        return cls(_load_overrides(Path(path)), source=str(path))
+
+    def coverage(self) -> Coverage:
+        """Which years this calendar knows, and from where."""
+        package, first, last = _package_coverage()
+        return Coverage(package=package, package_years=(first, last), override_file=self.source,
+                        override_years=frozenset(self.overrides))
 
     def is_workday(self, d: date) -> bool:
         """Whether d is an official working day (raises CalendarNotCovered if unknown)."""
@@ -115,6 +126,78 @@ class WorkingCalendar:
         return self._years[year]
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """The years the working-day calendar knows: the package's range, and the
+    override file's years (which win over the package's where both list one)."""
+
+    package: str                     # e.g. "chinese_calendar 1.11.0"
+    package_years: tuple[int, int]   # its first and last year
+    override_file: str | None = None
+    override_years: frozenset[int] = frozenset()
+
+    def source(self, year: int) -> str | None:
+        """'override file', 'package', or None for a year nobody covers."""
+        if year in self.override_years:
+            return "override file"
+        first, last = self.package_years
+        return "package" if first <= year <= last else None
+
+    def end(self, day: date) -> date | None:
+        """The last day of the gap-free run of covered years that holds `day`
+        (None if its year is not covered): where working-day deadlines stop."""
+        if self.source(day.year) is None:
+            return None
+        year = day.year
+        while year < 9999 and self.source(year + 1) is not None:
+            year += 1
+        return date(year, 12, 31)
+
+    def spans(self) -> list[tuple[int, int, str]]:
+        """(first year, last year, source) of each run of years with one source, in order."""
+        years = sorted(set(range(self.package_years[0], self.package_years[1] + 1)) | self.override_years)
+        out: list[tuple[int, int, str]] = []
+        for y in years:
+            src = self.source(y)
+            if out and out[-1][1] == y - 1 and out[-1][2] == src:
+                out[-1] = (out[-1][0], y, src)
+            else:
+                out.append((y, y, src))
+        return out
+
+
+def coverage_warning(as_of: date, coverage: Coverage, *,
+                     within_days: int = COVERAGE_WARNING_DAYS) -> str | None:
+    """The one warning that the working-day calendar runs out: from `within_days`
+    before its last covered day (and after it), else None. `as_of` is a date or an instant."""
+    day = local_date(as_of) if isinstance(as_of, datetime) else as_of
+    end = coverage.end(day)
+    if end is None:
+        return (f"the working-day calendar does not cover {day.year}: deadlines in working days "
+                f"cannot be computed; add {day.year} to the calendar override file ({OVERRIDES_ENV})")
+    left = (end - day).days
+    if left > within_days:
+        return None
+    when = "today" if left == 0 else "tomorrow" if left == 1 else f"in {left} days"
+    return (f"the working-day calendar ends on {end.isoformat()} ({when}): add {end.year + 1} to the "
+            f"calendar override file ({OVERRIDES_ENV}) from the State Council's holiday notice "
+            f"(see 'rectify calendar')")
+
+
+@lru_cache(maxsize=1)
+def _package_coverage() -> tuple[str, int, int]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from chinese_calendar.constants import holidays
+
+    try:
+        v = version("chinese_calendar")
+    except PackageNotFoundError:  # vendored or renamed: say what we know
+        v = getattr(chinese_calendar, "__version__", "?")
+    # the package's own range check (utils._validate_date) uses these bounds
+    return f"chinese_calendar {v}", min(holidays).year, max(holidays).year
+
+
 def _as_date(d: date) -> date:
     # A datetime here is a time-zone bug waiting to happen (which day is it?), and
     # datetimes never equal dates in sets, so refuse instead of answering wrongly.
@@ -174,55 +257,86 @@ def _iso_date(item: object) -> date | None:
 
 
 def _load_overrides(path: Path) -> dict[int, YearOverride]:
-    def bad(what: str) -> CalendarFileError:
-        return CalendarFileError(f"calendar override file {path}: {what}")
+    """Read the file as a YAML node tree, so that every refusal names its line."""
+    def bad(what: str, at: yaml.Node | yaml.Mark | None = None) -> CalendarFileError:
+        mark = getattr(at, "start_mark", at)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        return CalendarFileError(f"calendar override file {path}: {where}{what}")
 
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise bad(f"cannot read: {e.strerror or e}") from None
-    except yaml.MarkedYAMLError as e:
-        where = f"line {e.problem_mark.line + 1}: " if e.problem_mark else ""
-        raise bad(f"invalid YAML: {where}{e.problem or e.context}") from None
-    except yaml.YAMLError as e:
-        raise bad("invalid YAML: " + " ".join(str(e).split())) from None
-    def mapping(value: object, where: str, allowed: tuple[str, ...] | None) -> dict:
-        # None is "nothing yet": an empty file, or `years:` with every entry commented out.
-        value = {} if value is None else value
-        keys = " and/or ".join(map(repr, allowed or ()))
-        if not isinstance(value, dict):
-            raise bad(f"{where} must be a " + (f"mapping with keys {keys}" if allowed
-                                                  else "mapping of years"))
-        if allowed and (unknown := set(value) - set(allowed)):
-            raise bad(f"unknown key {sorted(map(str, unknown))[0]!r} in {where} (allowed: {keys})")
-        return value
+        raise bad(f"cannot read: {getattr(e, 'strerror', None) or e}") from None
+    loader = _Loader(text)
+    try:
+        try:
+            root = loader.get_single_node()
+        except yaml.MarkedYAMLError as e:
+            raise bad(f"invalid YAML: {e.problem or e.context}", e.problem_mark) from None
+        except yaml.YAMLError as e:
+            raise bad("invalid YAML: " + " ".join(str(e).split())) from None
+        return _read_years(root, loader, bad)
+    finally:
+        loader.dispose()
 
-    years = mapping(mapping(doc, "the top level", ("years",)).get("years"), "'years'", None)
+
+_NULL = "tag:yaml.org,2002:null"
+
+
+def _read_years(root: yaml.Node | None, loader: _Loader, bad) -> dict[int, YearOverride]:
+    def value(node: yaml.Node) -> object:
+        return loader.construct_object(node, deep=True)
+
+    def mapping(node: yaml.Node | None, where: str, allowed: tuple[str, ...] | None):
+        # null is "nothing yet": an empty file, or `years:` with every entry commented out
+        if node is None or node.tag == _NULL:
+            return []
+        keys = " and/or ".join(map(repr, allowed or ()))
+        if not isinstance(node, yaml.MappingNode):
+            raise bad(f"{where} must be a " + (f"mapping with keys {keys}" if allowed
+                                               else "mapping of years"), node)
+        seen, out = set(), []
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise bad(f"a key in {where} must be a plain name or year", key_node)
+            if key_node.value in seen:
+                raise bad(f"duplicate key {key_node.value!r}", key_node)
+            seen.add(key_node.value)
+            key = value(key_node)
+            if allowed and key not in allowed:
+                raise bad(f"unknown key {str(key)!r} in {where} (allowed: {keys})", key_node)
+            out.append((key, key_node, value_node))
+        return out
+
+    top = mapping(root, "the top level", ("years",))
+    years = mapping(top[0][2], "'years'", None) if top else []
 
     out: dict[int, YearOverride] = {}
-    for key, body in years.items():
+    for key, key_node, body_node in years:
         if isinstance(key, str) and key.isdigit():
             key = int(key)
         if not isinstance(key, int) or isinstance(key, bool) or not 1 <= key <= 9999:
-            raise bad(f"year {key!r} is not a year")
-        body = mapping(body, f"years.{key}", ("holidays", "workdays"))
-        lists = {}
-        for kind in ("holidays", "workdays"):
-            raw = [] if body.get(kind) is None else body[kind]
-            if not isinstance(raw, list):
-                raise bad(f"years.{key}.{kind} must be a list of YYYY-MM-DD dates")
-            days = set()
-            for item in raw:
+            raise bad(f"year {key!r} is not a year", key_node)
+        lists: dict[str, dict[date, yaml.Node]] = {"holidays": {}, "workdays": {}}
+        for kind, _, list_node in mapping(body_node, f"years.{key}", ("holidays", "workdays")):
+            if list_node.tag == _NULL:
+                continue
+            if not isinstance(list_node, yaml.SequenceNode):
+                raise bad(f"years.{key}.{kind} must be a list of YYYY-MM-DD dates", list_node)
+            for item_node in list_node.value:
+                item = value(item_node)
                 if (d := _iso_date(item)) is None:
-                    raise bad(f"bad date {item!r} in years.{key}.{kind} (expected YYYY-MM-DD)")
+                    raise bad(f"bad date {item!r} in years.{key}.{kind} (expected YYYY-MM-DD)", item_node)
                 if d.year != key:
-                    raise bad(f"date {item} is listed under year {key}")
+                    raise bad(f"date {item} is listed under year {key}", item_node)
                 if kind == "workdays" and d.weekday() < 5:
                     raise bad(f"{item} is a weekday, but workdays lists only weekend days "
-                              "worked (调休)")
-                days.add(d)
-            lists[kind] = frozenset(days)
-        if both := lists["holidays"] & lists["workdays"]:
-            raise bad(f"{min(both).isoformat()} is listed as both holiday and workday")
-        out[key] = YearOverride(**lists)
+                              "worked (调休)", item_node)
+                lists[kind][d] = item_node
+        if both := lists["holidays"].keys() & lists["workdays"].keys():
+            first = min(both)
+            raise bad(f"{first.isoformat()} is listed as both holiday and workday",
+                      lists["workdays"][first])
+        out[key] = YearOverride(holidays=frozenset(lists["holidays"]),
+                                workdays=frozenset(lists["workdays"]))
     return out

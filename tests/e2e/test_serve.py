@@ -23,8 +23,25 @@ def _start(env: dict, name: str, cwd) -> subprocess.Popen:
                             text=True)
 
 
+def _calendar_for_the_real_clock(tmp_path) -> dict[str, str]:
+    """serve fires at the real clock's instants: once chinese_calendar stops covering
+    the year, give it plain Monday-Friday years, so that this test keeps testing the
+    scheduler and does not start failing on the first of January."""
+    from datetime import datetime
+
+    from statemachine.calendar import TZ, WorkingCalendar
+
+    this = datetime.now(TZ).year
+    missing = [y for y in (this - 1, this, this + 1) if WorkingCalendar().coverage().source(y) is None]
+    if not missing:
+        return {}
+    path = tmp_path / "calendar.yaml"
+    path.write_text("years:\n" + "".join(f"  {y}: {{}}\n" for y in missing), encoding="utf-8")
+    return {"RECTIFY_CALENDAR_OVERRIDES": str(path)}
+
+
 def test_two_embedded_schedulers_fire_each_instant_once(db_url, engine, tmp_path, prefect_api):
-    env = clean_env(db_url, tmp_path, PREFECT_API_URL=prefect_api)
+    env = clean_env(db_url, tmp_path, PREFECT_API_URL=prefect_api, **_calendar_for_the_real_clock(tmp_path))
     Cli(env, tmp_path).ok("load", SMALL_PLAN, "--now", "2023-03-15")
     procs = [_start(env, name, tmp_path) for name in ("alpha", "beta")]
     try:

@@ -10,11 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from statemachine.calendar import (
+    COVERAGE_WARNING_DAYS,
     TZ,
     CalendarFileError,
     CalendarNotCovered,
+    Coverage,
     WorkingCalendar,
     YearOverride,
+    coverage_warning,
     due_end_of_day_after_working_days,
     end_of_day,
     local_date,
@@ -240,6 +243,25 @@ def test_malformed_file_raises(tmp_path, text, problem):
     assert str(path) in msg
     assert problem in msg
     assert "\n" not in msg
+    assert re.search(rf"^calendar override file {re.escape(str(path))}: line \d+: ", msg)
+
+
+@pytest.mark.parametrize("text, line, problem", [
+    ("years:\n  2027:\n    holidays:\n      - 2027-01-01\n      - 2027-02-30\n", 5, "bad date '2027-02-30'"),
+    ("# header\n\nyears:\n  2027:\n    holiday: []\n", 5, "unknown key 'holiday'"),
+    ("years:\n  2027:\n    holidays: [2027-02-20]\n    workdays:\n      - 2027-02-20\n", 5,
+     "both holiday and workday"),
+    ("years:\n  2027:\n    workdays: [2027-02-22]\n", 3, "2027-02-22 is a weekday"),
+    ("years:\n  2027: {}\n  2027: {}\n", 3, "duplicate key '2027'"),
+    ("years:\n  2027:\n    holidays: [2027-01-01\n", 4, "invalid YAML"),
+    ("years:\n  twenty:\n", 2, "'twenty' is not a year"),
+])
+def test_a_broken_file_is_one_line_naming_the_file_and_the_line(tmp_path, text, line, problem):
+    path = write(tmp_path, text, name="calendar.yaml")
+    with pytest.raises(CalendarFileError) as exc:
+        WorkingCalendar.from_file(path)
+    assert str(exc.value).startswith(f"calendar override file {path}: line {line}: "), str(exc.value)
+    assert problem in str(exc.value) and "\n" not in str(exc.value)
 
 
 def test_missing_file_raises(tmp_path):
@@ -249,7 +271,7 @@ def test_missing_file_raises(tmp_path):
 
 def test_example_file_loads_and_its_commented_block_is_valid(tmp_path):
     text = EXAMPLE.read_text(encoding="utf-8")
-    assert "ILLUSTRATIVE" in text
+    assert "ILLUSTRATIVE" in text and "国务院办公厅关于2027年" in text
     assert dict(WorkingCalendar.from_file(EXAMPLE).overrides) == {}
     head, sep, block = text.partition("\nyears:\n")
     uncommented = head + sep + re.sub(r"(?m)^#", "", block)   # as the file tells users to
@@ -257,6 +279,110 @@ def test_example_file_loads_and_its_commented_block_is_valid(tmp_path):
     assert set(cal.overrides) == {2027}
     assert not cal.is_workday(D("2027-01-01"))
     assert cal.is_workday(D("2027-02-20"))
+
+
+def _uncommented_example(tmp_path) -> WorkingCalendar:
+    head, sep, block = EXAMPLE.read_text(encoding="utf-8").partition("\nyears:\n")
+    return WorkingCalendar.from_file(write(tmp_path, head + sep + re.sub(r"(?m)^#", "", block)))
+
+
+def test_the_example_is_a_whole_year_of_holidays_and_swapped_workdays(tmp_path):
+    cal = _uncommented_example(tmp_path)
+    year = [D("2027-01-01") + timedelta(days=k) for k in range(365)]
+    off_weekdays = [d for d in year if d.weekday() < 5 and not cal.is_workday(d)]
+    worked_weekends = [d for d in year if d.weekday() >= 5 and cal.is_workday(d)]
+    # every festival of the year (元旦 春节 清明 劳动 端午 中秋 国庆) gives weekdays off ...
+    assert {d.month for d in off_weekdays} == {1, 2, 4, 5, 6, 9, 10}
+    assert {D("2027-02-05"), D("2027-04-05"), D("2027-06-09"), D("2027-09-15"),
+            D("2027-10-01")} <= set(off_weekdays)
+    # ... and each 调休 workday is a weekend day beside a long holiday
+    assert worked_weekends == [D("2027-01-31"), D("2027-02-20"), D("2027-05-08"), D("2027-09-26"),
+                               D("2027-10-09")]
+    assert cal.working_days_between(D("2026-12-31"), D("2027-12-31")) == 248  # as the file says
+    assert "(248 working days once uncommented)" in EXAMPLE.read_text(encoding="utf-8")
+
+
+def test_the_example_in_the_readme_is_the_same_year(tmp_path):
+    readme = (EXAMPLE.parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("```yaml\nyears:\n  2027:") + 8:]
+    cal = WorkingCalendar.from_file(write(tmp_path, block[:block.index("```")], name="readme.yaml"))
+    assert cal.overrides == _uncommented_example(tmp_path).overrides
+
+
+# --- coverage: which years, from where, until when -------------------------------------
+
+def test_coverage_of_the_package_alone():
+    from importlib.metadata import version
+
+    cov = WorkingCalendar().coverage()
+    assert cov.package == f"chinese_calendar {version('chinese_calendar')}"
+    assert cov.package_years[0] == 2004 and cov.package_years[1] >= 2026
+    assert cov.override_file is None and cov.spans() == [(2004, cov.package_years[1], "package")]
+    last = cov.package_years[1]
+    assert cov.end(D("2023-05-10")) == date(last, 12, 31)
+    with pytest.raises(CalendarNotCovered):  # the range is the package's own
+        CAL.is_workday(date(last + 1, 1, 4))
+    CAL.is_workday(date(last, 12, 31))  # its last year is covered: no CalendarNotCovered
+
+
+def test_the_override_file_extends_coverage(tmp_path):
+    path = write(tmp_path, OVERRIDES_2027)
+    cal = WorkingCalendar.from_file(path)
+    cov = cal.coverage()
+    assert cov.override_file == str(path) and cov.override_years == {2027}
+    assert cov.spans() == [(2004, 2026, "package"), (2027, 2027, "override file")]
+    assert cov.end(D("2026-12-10")) == D("2027-12-31")
+    assert coverage_warning(D("2026-12-10"), cov) is None
+    assert cal.add_working_days(D("2026-12-31"), 1) == D("2027-01-04")  # and it is used
+
+
+def test_an_override_year_replacing_the_packages_is_shown_as_the_files(tmp_path):
+    cov = WorkingCalendar.from_file(write(tmp_path, "years:\n  2023:\n    holidays: [2023-03-13]\n")).coverage()
+    assert cov.spans() == [(2004, 2022, "package"), (2023, 2023, "override file"), (2024, 2026, "package")]
+
+
+def test_a_gap_ends_coverage_at_the_gap():
+    cov = Coverage(package="p 1", package_years=(2004, 2026), override_years=frozenset({2028}))
+    assert cov.end(D("2026-06-01")) == D("2026-12-31")
+    assert cov.end(D("2027-06-01")) is None
+    assert cov.end(D("2028-06-01")) == D("2028-12-31")
+
+
+ENDS = st.integers(min_value=2005, max_value=2090)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ENDS, st.integers(min_value=-3, max_value=COVERAGE_WARNING_DAYS + 5))
+def test_the_warning_starts_30_days_before_the_last_covered_day(last_year, days_left):
+    cov = Coverage(package="p 1", package_years=(2004, last_year))
+    end = date(last_year, 12, 31)
+    day = end - timedelta(days=days_left)
+    msg = coverage_warning(day, cov)
+    if days_left > COVERAGE_WARNING_DAYS:
+        assert msg is None
+    elif days_left >= 0:
+        assert msg.startswith(f"the working-day calendar ends on {end.isoformat()} (")
+        assert f"add {last_year + 1} to the calendar override file (RECTIFY_CALENDAR_OVERRIDES)" in msg
+        assert ("today" if days_left == 0 else "tomorrow" if days_left == 1 else f"in {days_left} days") in msg
+    else:  # past the end: the year itself is not covered
+        assert msg.startswith(f"the working-day calendar does not cover {last_year + 1}: ")
+    assert msg is None or "\n" not in msg
+
+
+@settings(max_examples=200, deadline=None)
+@given(ENDS, st.integers(min_value=0, max_value=COVERAGE_WARNING_DAYS + 3),
+       st.times(), st.sampled_from([timezone.utc, TZ, timezone(timedelta(hours=-8))]))
+def test_an_instant_is_judged_by_its_day_in_beijing(last_year, days_left, t, tz):
+    cov = Coverage(package="p 1", package_years=(2004, last_year))
+    at = datetime.combine(date(last_year, 12, 31) - timedelta(days=days_left), t, tz)
+    assert coverage_warning(at, cov) == coverage_warning(local_date(at), cov)
+
+
+def test_the_warning_names_the_day_exactly_30_days_before():
+    cov = WorkingCalendar().coverage()
+    last = cov.package_years[1]
+    assert coverage_warning(date(last, 11, 30), cov) is None
+    assert f"ends on {last}-12-31 (in 30 days)" in coverage_warning(date(last, 12, 1), cov)
 
 
 # --- Beijing time ----------------------------------------------------------------------
