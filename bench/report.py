@@ -7,7 +7,7 @@ province with 12 prefectures and N units in all (counties spread over the
 prefectures) gets M items: clues and self-inspection problems in every
 state, some overdue. Then, in one run:
 
-- floor: one hand-written SQL statement computing the DOMAIN §4 figures per
+- floor: one hand-written SQL statement computing the docs/domain.md §6 figures per
   prefecture, rolled up from the counties (best of two, around the flow);
 - report: the real `generate-report` Prefect flow (monthly roll-up of the
   province: figures per unit rolled up the tree, overdue items, escalations,

@@ -347,7 +347,7 @@ class OutboxMessage(Base):
 
 
 class InspectionRound(Base):
-    """A look-back round (回头看) or field inspection (实地督察), DOMAIN §6."""
+    """A look-back round (回头看) or field inspection (实地督察), docs/domain.md §9."""
 
     __tablename__ = "inspection_rounds"
     __table_args__ = (UniqueConstraint("campaign_id", "code"),

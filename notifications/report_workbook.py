@@ -16,7 +16,7 @@ __all__ = ["report_workbook", "FILLS", "COLOUR_LABELS"]
 COLOUR_LABELS = {"red": "红色预警（有逾期未整改问题）", "yellow": "黄色预警（整改率低于平均）",
                  "blue": "蓝色提示（有问题即将到期）", "": "正常"}
 
-# the early-warning colours of DOMAIN §8, in Excel's own light tints
+# the early-warning colours of docs/domain.md §12, in Excel's own light tints
 FILLS = {"red": PatternFill("solid", fgColor="FFC7CE"), "yellow": PatternFill("solid", fgColor="FFEB9C"),
          "blue": PatternFill("solid", fgColor="DDEBF7")}
 

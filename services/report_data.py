@@ -1,6 +1,6 @@
 """What a generated report says, read from the database in a few set-based
 queries and rolled up the organisation tree (a prefecture's figures include
-its counties'). Figures are counted exactly as DOMAIN §4 counts them
+its counties'). Figures are counted exactly as docs/domain.md §6 counts them
 (services/status.Figures); states are as of the report's instant, activity
 (received, concluded, lapses, escalations) within the report's span.
 """
@@ -90,7 +90,7 @@ class UnitRow:
     overdue: int = 0
     due_soon: int = 0
     lapses: int = 0
-    colour: str = ""   # red | yellow | blue | "" (DOMAIN §8 early warning)
+    colour: str = ""   # red | yellow | blue | "" (docs/domain.md §12 early warning)
     own: bool = False  # the report unit's own items (本级), not a subtree
 
     @property

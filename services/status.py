@@ -1,5 +1,5 @@
 """The supervisor's picture: per unit stage, clues and lapses; the campaign's
-figures counted exactly as DOMAIN §4 counts them (seed 000's 98.2 %)."""
+figures counted exactly as docs/domain.md §6 counts them (seed 000's 98.2 %)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field

@@ -1,4 +1,4 @@
-"""The problem/clue (问题线索) lifecycle of DOMAIN §4, as one table.
+"""The problem/clue (问题线索) lifecycle of docs/domain.md §5.3, as one table.
 
     received ─verify─▶ verifying ─substantiate─▶ rectifying ─submit_evidence─▶ rectified ─approve─▶ closed
                        verifying ─dismiss─▶ closed          rectified ─reject─▶ rectifying
@@ -85,7 +85,7 @@ CLUE_CHART: Chart[ClueState] = Chart(
         Transition("substantiate", (S.verifying,), S.rectifying, (HAS_MEASURES, HAS_DEADLINE, HAS_OWNER)),
         Transition("dismiss", (S.verifying,), S.closed, (HAS_REASON,)),
         Transition("submit_evidence", (S.rectifying, S.long_term), S.rectified, (HAS_EVIDENCE,)),
-        # 销号 is never granted by the unit that did the work (DOMAIN §4): a supervisor above it
+        # 销号 is never granted by the unit that did the work (docs/domain.md §5.4): a supervisor above it
         Transition("approve", (S.rectified,), S.closed, by=Who.supervisor),
         Transition("reject", (S.rectified,), S.rectifying, (HAS_REASON,), by=Who.supervisor),
         Transition("defer", (S.rectifying,), S.long_term, (HAS_STAGE_RESULT, HAS_LONG_TERM)),

@@ -1,4 +1,4 @@
-"""Reporting duties (报送) expanded into what is owed when (DOMAIN §3, §7).
+"""Reporting duties (报送) expanded into what is owed when (docs/domain.md §10.1, §11.1).
 
 A plan's duty is a schedule ("every Thursday 12:00", "by the 25th monthly",
 "once by 10-08", "at the end of stage X", "at the end of each stage"); an

@@ -1,4 +1,4 @@
-"""The escalation ladder (督办, DOMAIN §5) and the life of one case on it.
+"""The escalation ladder (督办, docs/domain.md §8) and the life of one case on it.
 
     level 1 通报批评 → 2 函询约谈 → 3 挂牌督办 → 4 追责问责 → 5 移交纪检监察
 
@@ -15,7 +15,7 @@ A case is one measure against one unit (optionally naming a clue or a stage):
     issued|awaiting_response ─chase (催办, the nightly job)─▶ the same state
 
 Chasing (催办) leaves the case where it is: it stamps the case and sends a
-notice, once per response deadline, the day after it passed (DOMAIN §8).
+notice, once per response deadline, the day after it passed (docs/domain.md §8.4).
 """
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ CASE_CHART: Chart[CaseState] = Chart(
                    (TRANSFER_ONLY, HAS_FOLLOW_UP), by=SUP),
         Transition("escalate", (S.issued, S.awaiting_response, S.responded), S.escalated,
                    (BELOW_TOP, HAS_REASON), by=SUP),
-        # 催办 (DOMAIN §8): the nightly job's reminder on an unanswered case, once per
+        # 催办 (docs/domain.md §8.4): the nightly job's reminder on an unanswered case, once per
         # deadline; the case stays where it is (services/ladder: the chase rule)
         Transition("chase", (S.issued,), S.issued, (NOT_CHASED,), by=Who.system),
         Transition("chase", (S.awaiting_response,), S.awaiting_response, (NOT_CHASED,), by=Who.system),
@@ -172,7 +172,7 @@ AWAITING = (S.issued, S.awaiting_response)
 
 
 def chase_due(*, state: str, chased_at, response_due_at, as_of) -> bool:
-    """催办 (DOMAIN §8): once the response deadline has passed (it ends at the end of
+    """催办 (docs/domain.md §8.4): once the response deadline has passed (it ends at the end of
     its day, so: from the next day), once per deadline. SQL form beside the ladder's
     use cases (services/escalations.py `chase_due_sql`)."""
     return CaseState(state) in AWAITING and chased_at is None and response_due_at is not None \

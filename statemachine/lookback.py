@@ -1,4 +1,4 @@
-"""Look-back rounds (回头看) and field inspections (实地督察), DOMAIN §6.
+"""Look-back rounds (回头看) and field inspections (实地督察), docs/domain.md §9.
 
 A round re-checks closed items of a subtree of units:
 
@@ -30,7 +30,7 @@ __all__ = ["RoundState", "CheckState", "ROUND_CHART", "CHECK_CHART", "RoundConte
            "METHODS", "ROUND_KINDS", "ITEM_KINDS", "ROUND_LABELS", "CHECK_LABELS", "OUTCOMES",
            "method_key"]
 
-# how a check was made (DOMAIN §6), key → the name the seeds use
+# how a check was made (docs/domain.md §9.4), key → the name the seeds use
 METHODS = {"surprise": "突击检查", "undercover": "实地暗访", "random": "随机抽查",
            "file_review": "案卷审查", "four_nos": "四不两直"}
 ROUND_KINDS = {"look_back": "整改“回头看”", "field_inspection": "实地督察"}

@@ -1,6 +1,6 @@
 """The campaign plan (实施方案) as validated data.
 
-A plan is data, validated but not forced into one shape (DOMAIN §3): stage
+A plan is data, validated but not forced into one shape (docs/domain.md §4.1): stage
 names, counts and dates differ between seeds, and some seeds' dates are even
 inconsistent (001's summary is due before its rectification stage ends), so
 only what would make the software misbehave is refused.
@@ -22,7 +22,7 @@ __all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "
            "EscalationPolicy", "EscalationRule", "WarningColours", "LAPSE_CAUSES", "FAKED_LEVEL", "Period", "KEY"]
 
 LEVELS = ("central", "province", "prefecture", "county", "department", "team")
-# 线索来源 (DOMAIN §4)
+# 线索来源 (docs/domain.md §5.1)
 CHANNELS = ("12345", "12328", "信访投诉", "新闻媒体", "门户网站/微信", "行政复议", "行政诉讼",
             "实地督察", "暗访", "随机抽查", "案卷评查", "自查自纠", "上级交办")
 KEY = r"^[a-z0-9][a-z0-9_-]*$"
@@ -176,7 +176,7 @@ class EscalationRule(_Strict):
 
 
 class WarningColours(_Strict):
-    """Early warning before a deadline (DOMAIN §8): blue, then yellow; red once overdue."""
+    """Early warning before a deadline (docs/domain.md §12): blue, then yellow; red once overdue."""
 
     blue_within_days: int = Field(3, ge=0)
     yellow_within_days: int = Field(1, ge=0)

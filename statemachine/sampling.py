@@ -1,4 +1,4 @@
-"""Drawing a look-back sample that anyone can re-draw (DOMAIN §6).
+"""Drawing a look-back sample that anyone can re-draw (docs/domain.md §9.2).
 
 Each candidate item gets a key from the round's seed and the item's number
 alone: `u = H(seed, number)` uniform in (0, 1), and with a risk weight `w`

@@ -1,6 +1,6 @@
 """The unit-stage machine: a participating unit walks the campaign's stages.
 
-Stage names and count are data from the plan (DOMAIN §3: real plans have 4
+Stage names and count are data from the plan (docs/domain.md §4.1: real plans have 4
 or 5 stages with different names), so the chart is built per stage list and
 cached. A unit advances only when the current stage's deliverables are in.
 """

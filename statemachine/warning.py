@@ -1,4 +1,4 @@
-"""Early-warning colours on every deadline (DOMAIN §8): blue when it is near,
+"""Early-warning colours on every deadline (docs/domain.md §12): blue when it is near,
 yellow when it is imminent, red once it has passed."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Generated reports on real databases: the DOMAIN §4 figures (seed 000's
+"""Generated reports on real databases: the docs/domain.md §6 figures (seed 000's
 614 / 590 / 2 / 22, 604 / 604, 98.2 %), rolled up the tree, the per-unit
 table with its warning colours, overdue items, typical cases, escalations,
 idempotency per period, and bad requests refused."""

@@ -1,6 +1,6 @@
 """The clue chart and the unit-stage chart, pair by pair (pure, no database).
 
-The expected tables below are written out from DOMAIN §4 and §3 on purpose:
+The expected tables below are written out from docs/domain.md §5.3 and §4.3 on purpose:
 the chart under test is never its own oracle here.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from statemachine.unit_stage import COMPLETED, StageContext, stage_chart
 
 S = ClueState
 
-# DOMAIN §4, transcribed: (state, trigger) -> destination
+# docs/domain.md §5.3, transcribed: (state, trigger) -> destination
 EXPECTED = {
     (S.received, "verify"): S.verifying,
     (S.verifying, "substantiate"): S.rectifying,
@@ -34,7 +34,7 @@ EXPECTED = {
 }
 TRIGGERS = sorted({t for _, t in EXPECTED})
 
-# DOMAIN §4: what each trigger must be given (guard name -> the context field it reads)
+# docs/domain.md §5.3: what each trigger must be given (guard name -> the context field it reads)
 EXPECTED_GUARDS = {
     "verify": set(),
     "substantiate": {"has_measures", "has_deadline", "has_owner"},
@@ -91,7 +91,7 @@ def test_each_trigger_carries_the_guards_the_domain_asks_for(trigger):
 
 
 def test_only_a_supervisor_above_the_owner_approves_rejects_transfers_or_reopens():
-    # 销号 is never granted by the unit that did the work (DOMAIN §4): the chart says who
+    # 销号 is never granted by the unit that did the work (docs/domain.md §5.4): the chart says who
     assert SUPERVISOR_TRIGGERS == {"approve", "reject", "transfer", "reopen"}
     assert {CLUE_CHART.who(t) for t in set(TRIGGERS) - SUPERVISOR_TRIGGERS} == {Who.unit}
 

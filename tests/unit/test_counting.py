@@ -1,4 +1,4 @@
-"""The campaign figures are counted exactly as the seeds count them (DOMAIN §4)."""
+"""The campaign figures are counted exactly as the seeds count them (docs/domain.md §6)."""
 from __future__ import annotations
 
 from services.status import Figures

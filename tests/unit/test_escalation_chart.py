@@ -1,6 +1,6 @@
 """The escalation chart pair by pair, for every level (pure, no database).
 
-The expected table is written out from DOMAIN §5 and issue 3 on purpose: the
+The expected table is written out from docs/domain.md §8.3 and issue 3 on purpose: the
 chart under test is never its own oracle here.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The look-back round chart and check chart, pair by pair (pure, no database).
 
-The expected tables are transcribed from DOMAIN §6 (the module docstring) on
+The expected tables are transcribed from docs/domain.md §9.1 and §9.4 on
 purpose: the chart under test is never its own oracle here.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from statemachine.table import Subject
 
 R, K = RoundState, CheckState
 
-# DOMAIN §6: (state, trigger) -> destination
+# docs/domain.md §9.1: (state, trigger) -> destination
 ROUND_EXPECTED = {
     (R.planned, "open"): R.open,
     (R.open, "begin_close"): R.closing,

@@ -1,4 +1,4 @@
-"""The shipped plans (deploy/plans/*.yaml) validate and keep the seeds' facts (DOMAIN §2–§4).
+"""The shipped plans (deploy/plans/*.yaml) validate and keep the seeds' facts (docs/domain.md §1–§4).
 
 They also must not carry the real people, phone numbers or mailboxes the seed
 documents print: shipped contacts are fictional.
