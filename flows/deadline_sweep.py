@@ -17,7 +17,6 @@ from prefect.context import get_run_context
 from services import sweep
 from services.campaigns import campaign_id as lookup_campaign
 
-from statemachine.calendar import TZ
 from statemachine.lapses import CAUSES
 from statemachine.clock import instant
 from statemachine.errors import InvalidInput

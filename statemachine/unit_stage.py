@@ -67,7 +67,7 @@ def stage_chart(stage_keys: tuple[str, ...]) -> Chart:
 
 @dataclass(frozen=True)
 class StageDeadline:
-    """When a stage's work is due (DOMAIN §3, §7).
+    """When a stage's work is due (docs/domain.md §4.2, §4.4).
 
     A stage with an end is due when that day ends: a unit still in it afterwards
     is late in the stage. An ongoing stage (长期推进) has no end, so nobody is ever

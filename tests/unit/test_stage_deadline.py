@@ -1,4 +1,4 @@
-"""When a stage's work is due, and what a unit in it has missed (DOMAIN §3, §7):
+"""When a stage's work is due, and what a unit in it has missed (docs/domain.md §4.2, §4.4):
 a stage with an end is due when that day ends; an ongoing stage (长期推进) is
 never late, but a date stated for it is when its deliverables are owed (003:
 总结提升 "10月25日前阶段性完成，长期推进")."""
