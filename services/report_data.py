@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, case, func, or_, select
 
 from models.tables import (Clue, EscalationCase, InspectionRound, Lapse, ReportSubmission, Stage, Unit)
+from statemachine.counting import CONCLUDED, DONE, Figures
 from statemachine.calendar import TZ, end_of_day
 from statemachine.clock import instant
 from statemachine.clue import LABELS as CLUE_LABELS, ClueState
@@ -25,7 +26,7 @@ from .directory import campaign_row, unit_by_code
 from .clue_effects import overdue_sql
 from .escalations import CAUSE_LABELS
 from .reporting import owes
-from .status import CONCLUDED, ONGOING, Figures
+from .counting import bucket_sums, figures_of
 
 __all__ = ["KINDS", "ReportData", "UnitRow", "gather", "resolve_period", "Span"]
 
@@ -132,33 +133,17 @@ class ReportData:
 
 
 def _counts(as_of: datetime, start: datetime, end: datetime, soon: datetime):
-    is_clue, is_self = T.c.kind == "clue", T.c.kind == "self_inspection"
     n = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
     overdue = overdue_sql(as_of)
     due_soon = and_(T.c.state == "rectifying", T.c.deadline_at >= as_of, T.c.deadline_at < soon)
-    concluded = T.c.state.in_(CONCLUDED)
+    concluded = T.c.state.in_([s.value for s in CONCLUDED])
     return [
-        n(is_clue).label("clues"),
-        n(and_(is_clue, concluded)).label("concluded"),
-        n(and_(is_clue, T.c.state.in_(ONGOING))).label("ongoing"),
-        n(is_self).label("self_inspection"),
-        n(and_(is_self, T.c.state.in_(CONCLUDED + ONGOING))).label("self_rectified"),
+        *bucket_sums(),
         n(overdue).label("overdue"),
         n(due_soon).label("due_soon"),
         n(and_(T.c.received_at >= start, T.c.received_at <= end)).label("received_in"),
         n(and_(concluded, T.c.closed_at >= start, T.c.closed_at <= end)).label("concluded_in"),
     ]
-
-
-def _figures(r) -> Figures:
-    clues, concluded, ongoing = int(r.clues or 0), int(r.concluded or 0), int(r.ongoing or 0)
-    return Figures(clues, concluded, ongoing, clues - concluded - ongoing,
-                   int(r.self_inspection or 0), int(r.self_rectified or 0))
-
-
-def _add(a: Figures, b: Figures) -> Figures:
-    return Figures(*(getattr(a, k) + getattr(b, k) for k in
-                     ("clues", "concluded", "ongoing", "in_progress", "self_inspection", "self_rectified")))
 
 
 def _weekly_points(first: date, last: date) -> list[date]:
@@ -223,7 +208,7 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
                               .order_by(RD.c.deadline)).all()
         aspects = {r.aspect_key: r for r in conn.execute(
             select(T.c.aspect_key, func.count().label("n"),
-                   func.sum(case((T.c.state.in_(CONCLUDED + ONGOING), 1), else_=0)).label("done"))
+                   func.sum(case((T.c.state.in_([s.value for s in DONE]), 1), else_=0)).label("done"))
             .where(T.c.campaign_id == camp.id, T.c.unit_id.in_(scope_ids)).group_by(T.c.aspect_key))}
         burn = _burn_down(conn, camp.id, scope_ids, span, as_of, kind, plan)
         typical_marked = conn.execute(
@@ -262,7 +247,7 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
 
     # -- roll up the tree: each unit's own counts, added to every ancestor in scope
     by_path = {u.path: u for u in units}
-    own = {u.id: (_figures(per_unit[u.id]) if u.id in per_unit else Figures()) for u in units}
+    own = {u.id: figures_of(per_unit.get(u.id)) for u in units}
     rolled = {u.id: Figures() for u in units}
     extra = {u.id: [0, 0, 0] for u in units}  # overdue, due_soon, lapses (rolled)
     lapses_by_unit: dict[int, int] = {}
@@ -274,7 +259,7 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
         vals = (int(r.overdue or 0) if r else 0, int(r.due_soon or 0) if r else 0, lapses_by_unit.get(u.id, 0))
         cur: int | None = u.id
         while cur is not None and cur in rolled:
-            rolled[cur] = _add(rolled[cur], own[u.id])
+            rolled[cur] = rolled[cur] + own[u.id]
             extra[cur] = [a + b for a, b in zip(extra[cur], vals)]
             cur = parents.get(cur)
     total = rolled[root.id]

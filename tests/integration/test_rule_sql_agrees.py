@@ -13,8 +13,10 @@ from sqlalchemy import insert, select
 from models.tables import Clue, EscalationCase, Unit
 from services.campaigns import campaign_id
 from services.clue_effects import overdue_sql, rectify_overdue_sql, verify_overdue_sql
+from services.counting import bucket_sums, figures_of
 from services.escalations import chase_due_sql, escalation_due_sql
 from statemachine.clue import ClueState, overdue_cause
+from statemachine.counting import Figures, bucket
 from statemachine.escalation import CaseState, chase_due, escalation_due
 
 from ..conftest import at
@@ -93,3 +95,26 @@ def test_the_drawn_instants_reach_both_sides_of_a_deadline():
     assert chase_due(state="issued", chased_at=None, response_due_at=BASE, as_of=BASE + timedelta(hours=12))
     assert not escalation_due(state="issued", level=5, chase_due_at=BASE, as_of=datetime.max.replace(
         tzinfo=BASE.tzinfo))
+
+
+@SLOW
+@given(rows=st.lists(st.tuples(st.sampled_from(["clue", "self_inspection", "carried_over"]),
+                               st.sampled_from(list(ClueState))), min_size=1, max_size=15))
+def test_the_figures_in_python_and_in_sql_agree(engine, campaign, rows):
+    cid = campaign_id(engine, campaign)
+    with engine.connect() as conn, conn.begin() as tx:
+        unit = _unit(conn, cid)
+        counts: dict[str, int] = {}
+        for kind, state in rows:
+            conn.execute(insert(Clue.__table__).values(
+                campaign_id=cid, number=f"T-{next(_seq):06d}", kind=kind, channel="12345",
+                aspect_key="profit", summary="s", unit_id=unit, state=state.value, received_at=BASE,
+                verify_due_at=BASE, reopen_count=0, reject_count=0, updated_at=BASE, updated_by="t",
+                version=1))
+            b = bucket(kind, state.value)
+            counts[b] = counts.get(b, 0) + 1
+        T = Clue.__table__
+        row = conn.execute(select(*bucket_sums()).where(T.c.campaign_id == cid)).one()
+        assert figures_of(row) == Figures.of(counts)
+        assert figures_of(row).items == len(rows)
+        tx.rollback()

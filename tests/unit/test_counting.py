@@ -1,7 +1,7 @@
 """The campaign figures are counted exactly as the seeds count them (docs/domain.md §6)."""
 from __future__ import annotations
 
-from services.status import Figures
+from statemachine.counting import Figures, bucket
 
 
 def test_seed_000_reports_a_rectification_rate_of_98_2_percent():
@@ -20,3 +20,16 @@ def test_long_term_items_count_as_rectified_and_in_progress_ones_do_not():
 def test_an_empty_campaign_has_no_rate_rather_than_a_division_by_zero():
     assert Figures().rate is None
     assert Figures().sentence().endswith("整改率 —")
+
+
+def test_carried_over_items_are_counted_apart_and_stay_out_of_the_rate():
+    f = Figures.of({"concluded": 3, "in_progress": 1, "carried_done": 2, "carried_open": 5})
+    assert (f.clues, f.carried_over, f.carried_done, f.rate) == (4, 7, 2, 0.75)
+    assert f.sentence().endswith("整改率 75.0%；上年度遗留问题 7 件，已完成 2 件")
+    assert f.items == 11
+
+
+def test_every_item_falls_in_exactly_one_bucket():
+    assert bucket("clue", "transferred") == "concluded" and bucket("clue", "rectified") == "in_progress"
+    assert bucket("self_inspection", "long_term") == "self_rectified"
+    assert bucket("carried_over", "closed") == "carried_done" and bucket("carried_over", "received") == "carried_open"
