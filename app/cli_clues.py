@@ -146,9 +146,10 @@ def transition(ctx: typer.Context, number: str,
     from services.clues import transition as fire
 
     c: AppContext = ctx.obj
-    v = fire(c.db(), c.campaign(None), number, trigger, actor=c.user(actor), now=c.now,
-             data=_input(reason, measures, deadline, owner, evidence, stage_result, long_term),
-             expected_version=version)
+    data = _input(reason, measures, deadline, owner, evidence, stage_result, long_term)
+    with c.work() as uow:  # one transaction: schema check, campaign, the transition
+        v = fire(uow, c.campaign(None), number, trigger, actor=c.user(actor), now=c.now, data=data,
+                 expected_version=version)
     out.say(f"{v.number} → {_label(v.state)} (version {v.version})")
 
 
@@ -166,9 +167,10 @@ def bulk(ctx: typer.Context, trigger: str, numbers: Optional[List[str]] = typer.
     if not numbers and not unit and not state:
         raise InvalidInput("say which clues: numbers, --unit or --state")
     c: AppContext = ctx.obj
-    r = bulk_transition(c.db(), c.campaign(None), trigger, actor=c.user(actor), now=c.now,
-                        data=_input(reason, measures, deadline, owner, evidence, stage_result,
-                                    long_term), numbers=numbers or None, unit=unit, state=state)
+    data = _input(reason, measures, deadline, owner, evidence, stage_result, long_term)
+    with c.work() as uow:
+        r = bulk_transition(uow, c.campaign(None), trigger, actor=c.user(actor), now=c.now, data=data,
+                            numbers=numbers or None, unit=unit, state=state)
     out.say(f"{trigger}: {len(r.moved)} moved, {r.skipped} skipped")
 
 

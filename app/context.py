@@ -7,16 +7,18 @@ and single-clue commands stay fast (no Prefect import, no engine).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Iterator
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from models.db import current_revision, head_revision, upgrade
 from services.runtime import Runtime
+from services.uow import UnitOfWork, unit_of_work
 from statemachine.calendar import WorkingCalendar
 from statemachine.errors import InvalidInput, NotInitialised
 
@@ -28,6 +30,7 @@ __all__ = ["AppContext", "NotInitialised"]
 @dataclass
 class AppContext:
     runtime: Runtime = field(default_factory=lambda: AppContext.runtime_of(Settings.from_env()))
+    _conn: Connection | None = field(default=None, repr=False)  # the command's, inside work()
 
     @staticmethod
     def runtime_of(settings: Settings) -> Runtime:
@@ -59,16 +62,36 @@ class AppContext:
     def db(self) -> Engine:
         """The engine of a database migrated to the current schema."""
         try:
-            rev = current_revision(self.engine)
+            self._check_schema(current_revision(self.engine))
         except OperationalError as e:
             raise NotInitialised(f"cannot open database {self._shown_url()}: "
                                  f"{str(e.orig).splitlines()[0]}") from None
+        return self.engine
+
+    @contextmanager
+    def work(self) -> Iterator[UnitOfWork]:
+        """One command, one transaction: the schema check, the default campaign and the
+        use case (which joins this unit of work) on one connection, committed when the
+        command's use case has returned."""
+        try:
+            with unit_of_work(self.engine) as uow:
+                self._check_schema(current_revision(uow.conn))
+                self._conn = uow.conn
+                try:
+                    yield uow
+                finally:
+                    self._conn = None
+                uow.commit()
+        except OperationalError as e:
+            raise NotInitialised(f"cannot open database {self._shown_url()}: "
+                                 f"{str(e.orig).splitlines()[0]}") from None
+
+    def _check_schema(self, rev: str | None) -> None:
         if rev is None:
             raise NotInitialised(f"database {self._shown_url()} is not initialised: run 'rectify init'")
         if rev != head_revision():
             raise NotInitialised(f"database {self._shown_url()} is at schema {rev}, this version "
                                  f"needs {head_revision()}: run 'rectify migrate'")
-        return self.engine
 
     def migrate(self) -> tuple[str | None, str]:
         try:
@@ -84,15 +107,18 @@ class AppContext:
         code = given or self.settings.campaign
         if code:
             return code
-        from services.campaigns import list_campaigns
+        from services.campaigns import campaign_codes
 
-        loaded = list_campaigns(self.db())
+        if self._conn is not None:  # inside the command's unit of work
+            loaded = campaign_codes(self._conn)
+        else:
+            with self.db().connect() as conn:
+                loaded = campaign_codes(conn)
         if len(loaded) == 1:
-            return loaded[0].code
+            return loaded[0]
         if not loaded:
             raise InvalidInput("no campaign loaded: run 'rectify load PLAN' first")
-        raise InvalidInput("several campaigns loaded: say which with --campaign "
-                           f"({', '.join(c.code for c in loaded)})")
+        raise InvalidInput(f"several campaigns loaded: say which with --campaign ({', '.join(loaded)})")
 
     def channels(self) -> tuple[str, ...]:
         """The delivery channels configured here; notices are queued for those only."""

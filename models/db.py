@@ -72,11 +72,15 @@ def head_revision() -> str:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
-def current_revision(engine: Engine) -> str | None:
-    if not inspect(engine).has_table("alembic_version"):
+def current_revision(db: Engine | Connection) -> str | None:
+    """The schema's Alembic revision (None: never migrated), on an engine or inside
+    the caller's transaction."""
+    if isinstance(db, Engine):
+        with db.connect() as conn:
+            return current_revision(conn)
+    if not inspect(db).has_table("alembic_version"):
         return None
-    with engine.connect() as conn:
-        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    return db.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
 def normalize_url(url: str) -> str:

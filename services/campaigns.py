@@ -108,6 +108,10 @@ def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: 
     return cid
 
 
+def campaign_codes(conn) -> list[str]:
+    return list(conn.execute(select(C.c.code).order_by(C.c.code)).scalars())
+
+
 def list_campaigns(engine: Engine) -> list[CampaignSummary]:
     with engine.connect() as conn:
         counts = select(U.c.campaign_id, func.count().label("n"),
