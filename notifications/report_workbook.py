@@ -10,11 +10,11 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .xlsx_style import BOX, CENTRE, WRAP
+from statemachine.warning import UNIT_COLOUR_LABELS
 
 __all__ = ["report_workbook", "FILLS", "COLOUR_LABELS"]
 
-COLOUR_LABELS = {"red": "红色预警（有逾期未整改问题）", "yellow": "黄色预警（整改率低于平均）",
-                 "blue": "蓝色提示（有问题即将到期）", "": "正常"}
+COLOUR_LABELS = UNIT_COLOUR_LABELS  # statemachine/warning.py
 
 # the early-warning colours of docs/domain.md §12, in Excel's own light tints
 FILLS = {"red": PatternFill("solid", fgColor="FFC7CE"), "yellow": PatternFill("solid", fgColor="FFEB9C"),

@@ -15,10 +15,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .charts import svg_for, text_bars
 from .render import TEMPLATES, _cn_datetime, chinese_date
+from statemachine.warning import UNIT_COLOUR_MARKS
 
 __all__ = ["render_markdown", "render_html", "markdown_html", "COLOUR_MARKS", "suggestions"]
 
-COLOUR_MARKS = {"red": "🔴 红色预警", "yellow": "🟡 黄色预警", "blue": "🔵 蓝色提示", "": "正常"}
+COLOUR_MARKS = UNIT_COLOUR_MARKS  # statemachine/warning.py
 _CHARTS_MARK = "@@CHARTS@@"
 _CSS = """
 body{font-family:'FangSong','STFangsong','Noto Serif CJK SC',serif;max-width:1100px;margin:2em auto;

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, and_, func, insert, select, update
 
 from models.tables import Campaign, Clue, Unit, User
 from statemachine.calendar import WorkingCalendar, due_end_of_day_after_working_days
-from statemachine.clue import CLUE_CHART, ClueState, overdue
+from statemachine.clue import CLUE_CHART, ClueState, kind_for_channel, overdue
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
 from statemachine.lookback import ITEM_KINDS
 from statemachine.plan import CHANNELS
@@ -113,7 +113,7 @@ def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datet
         received = item.received_at or now
         rows.append(dict(
             campaign_id=camp.id,
-            kind=item.kind or ("self_inspection" if item.channel == "自查自纠" else "clue"),
+            kind=item.kind or kind_for_channel(item.channel),
             channel=item.channel, aspect_key=aspect_key[item.aspect], summary=item.summary.strip(),
             root_cause=item.root_cause, reporter_name=item.reporter_name,
             reporter_phone=item.reporter_phone, unit_id=unit.id, state=ClueState.received.value,

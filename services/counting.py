@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, case, func, not_
 
 from models.tables import Clue
+from statemachine.clue import ItemKind
 from statemachine.counting import BUCKETS, CONCLUDED, DONE, ONGOING, Figures
 
 __all__ = ["bucket_sums", "figures_of", "Figures"]
@@ -18,8 +19,8 @@ def _in(states) -> ColumnElement[bool]:
 
 
 def _buckets() -> dict[str, ColumnElement[bool]]:
-    is_self, is_carried = T.c.kind == "self_inspection", T.c.kind == "carried_over"
-    is_clue = not_(T.c.kind.in_(("self_inspection", "carried_over")))
+    is_self, is_carried = T.c.kind == ItemKind.self_inspection.value, T.c.kind == ItemKind.carried_over.value
+    is_clue = not_(T.c.kind.in_((ItemKind.self_inspection.value, ItemKind.carried_over.value)))
     return {
         "concluded": and_(is_clue, _in(CONCLUDED)),
         "ongoing": and_(is_clue, _in(ONGOING)),

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, case, func, or_, select
 
 from models.tables import (Clue, EscalationCase, InspectionRound, Lapse, ReportSubmission, Stage, Unit)
+from statemachine.warning import unit_colour
 from statemachine.counting import CONCLUDED, DONE, Figures
 from statemachine.calendar import TZ, end_of_day
 from statemachine.clock import instant
@@ -91,7 +92,7 @@ class UnitRow:
     overdue: int = 0
     due_soon: int = 0
     lapses: int = 0
-    colour: str = ""   # red | yellow | blue | "" (docs/domain.md §12 early warning)
+    colour: str = ""   # statemachine.warning.UnitColour: red | yellow | blue | ""
     own: bool = False  # the report unit's own items (本级), not a subtree
 
     @property
@@ -267,8 +268,7 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
     depth0 = root.path.count("/")
 
     def row(u, figures, vals, *, own_row=False) -> UnitRow:
-        colour = ("red" if vals[0] else "yellow" if (figures.rate is not None and avg is not None
-                                                      and figures.rate < avg) else "blue" if vals[1] else "")
+        colour = unit_colour(overdue=vals[0], due_soon=vals[1], rate=figures.rate, average=avg)
         return UnitRow(u.code, u.name + ("（本级）" if own_row else ""), u.path.count("/") - depth0, figures,
                        vals[0], vals[1], vals[2], colour, own_row)
 

@@ -15,7 +15,8 @@ from .authority import Who
 from .table import Chart, Guard, Transition, required
 
 __all__ = ["ClueState", "ClueContext", "CLUE_CHART", "OPEN_STATES", "LABELS", "TRIGGER_LABELS",
-           "SUPERVISOR_TRIGGERS", "VERIFY_PENDING", "RECTIFY_PENDING", "overdue", "overdue_cause"]
+           "SUPERVISOR_TRIGGERS", "VERIFY_PENDING", "RECTIFY_PENDING", "overdue", "overdue_cause", "ItemKind",
+           "ITEM_KINDS", "kind_for_channel"]
 
 
 class ClueState(str, enum.Enum):
@@ -26,6 +27,24 @@ class ClueState(str, enum.Enum):
     long_term = "long_term"
     closed = "closed"
     transferred = "transferred"
+
+
+class ItemKind(str, enum.Enum):
+    """What an item is (docs/domain.md §5.1); every kind runs the same chart."""
+
+    clue = "clue"                        # 问题线索: from a channel (12345, 信访 …)
+    self_inspection = "self_inspection"  # 自查自纠问题: found by the unit itself
+    carried_over = "carried_over"        # 上年度遗留问题: from an earlier campaign's list
+
+
+ITEM_KINDS = {ItemKind.clue.value: "问题线索", ItemKind.self_inspection.value: "自查自纠问题",
+              ItemKind.carried_over.value: "上年度遗留问题"}
+SELF_INSPECTION_CHANNEL = "自查自纠"
+
+
+def kind_for_channel(channel: str) -> str:
+    """An item's kind when none is given: a unit's own finding, else a clue."""
+    return (ItemKind.self_inspection if channel == SELF_INSPECTION_CHANNEL else ItemKind.clue).value
 
 
 LABELS = {

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from .clue import ClueState
+from .clue import ClueState, ItemKind
 
 __all__ = ["CONCLUDED", "ONGOING", "DONE", "BUCKETS", "bucket", "Figures"]
 
@@ -31,9 +31,9 @@ BUCKETS = ("concluded", "ongoing", "in_progress", "self_rectified", "self_open",
 
 def bucket(kind: str, state: str) -> str:
     s = ClueState(state)
-    if kind == "self_inspection":
+    if kind == ItemKind.self_inspection:
         return "self_rectified" if s in DONE else "self_open"
-    if kind == "carried_over":
+    if kind == ItemKind.carried_over:
         return "carried_done" if s in DONE else "carried_open"
     return "concluded" if s in CONCLUDED else "ongoing" if s in ONGOING else "in_progress"
 

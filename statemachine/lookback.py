@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .authority import Who
+from .clue import ITEM_KINDS as CLUE_ITEM_KINDS
 from .table import Chart, Guard, Transition, required
 
 __all__ = ["RoundState", "CheckState", "ROUND_CHART", "CHECK_CHART", "RoundContext", "CheckContext",
@@ -36,7 +37,7 @@ METHODS = {"surprise": "突击检查", "undercover": "实地暗访", "random": "
 ROUND_KINDS = {"look_back": "整改“回头看”", "field_inspection": "实地督察"}
 # which items a round may re-check: clues, self-inspection problems, and items
 # carried over from an earlier campaign (003's 2022 list)
-ITEM_KINDS = {"clue": "问题线索", "self_inspection": "自查自纠问题", "carried_over": "上年度遗留问题"}
+ITEM_KINDS = CLUE_ITEM_KINDS  # statemachine/clue.py: the kinds of item, each once
 
 
 def method_key(value: str) -> str | None:
