@@ -118,12 +118,18 @@ def _unit_names(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str]]:
 def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channels: Iterable[str],
                where: Callable[[Ladder], list], act: Callable[[UnitOfWork, Ladder, object], str | None]
                ) -> list[RoundLine]:
-    """Apply `act` to every case matching `where`, CHUNK cases per transaction.
+    """Apply `act` to every case matching `where`, CHUNK cases per unit of work.
 
     Acting moves a case out of `where`; only the cases left alone are
-    remembered, so the next chunk's query stays small."""
+    remembered, so the next chunk's query stays small. A chunk runs first in
+    one go (one UPDATE per case, everything else written once at commit); if
+    any case refuses or fails, the chunk is rolled back and taken again case by
+    case, each in its own savepoint, so the refused one leaves no record and no
+    gap in the numbers while the others go through (a concurrent round, rare:
+    the careful pass costs two statements more per case)."""
     lines: list[RoundLine] = []
     seen: set[int] = set()
+    careful = False
     while True:
         with unit_of_work(engine) as uow:
             conn = uow.conn
@@ -138,21 +144,31 @@ def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channel
             if not rows:
                 return lines
             names = _unit_names(conn, {r.unit_id for r in rows})
-            # one unit of work per chunk: its audit records, numbers and notices are written
-            # once, at commit; a case that fails rolls back to its savepoint and leaves nothing
             prefetch(uow, ladder.campaign_id, rows)
-            for row in rows:
+            if careful:
+                done = [(row, _one(uow, ladder, row, act)) for row in rows]
+                careful = False
+            else:
                 try:
-                    with uow.item():
-                        action = act(uow, ladder, row)
-                except (ConflictError, GuardRefused, InvalidTransition):  # another round got there first
-                    action = None
+                    done = [(row, act(uow, ladder, row)) for row in rows]
+                except Exception:
+                    careful = True
+                    continue  # not committed: rolled back, and the same chunk comes again
+            for row, action in done:
                 if not action:  # acted-on rows leave the selection by themselves
                     seen.add(row.id)
                     continue
                 lines.append(RoundLine(*names[row.unit_id], row.id, LEVEL_LABELS[Level(row.level)],
                                        action))
             uow.commit()
+
+
+def _one(uow: UnitOfWork, ladder: Ladder, row, act) -> str | None:
+    try:
+        with uow.item():
+            return act(uow, ladder, row)
+    except (ConflictError, GuardRefused, InvalidTransition):  # another round got there first
+        return None
 
 
 def prefetch(uow: UnitOfWork, campaign_id: int, rows) -> None:

@@ -191,3 +191,39 @@ def test_two_rounds_at_once_act_once(engine, campaign, calendar):
     assert errors == []
     assert count(engine, EscalationCase) == 3 and len(notices(engine)) == 3
     assert count(engine, CaseLapse) == 3
+
+
+def test_a_case_refused_in_a_chunk_leaves_no_record_and_no_gap_while_the_others_go_through(
+        engine, campaign, calendar):
+    from models.tables import AuditRecord
+    from statemachine.errors import ConflictError
+
+    as_of = at("2023-04-08 00:05")
+    cid = campaign_id(engine, campaign)
+    params = sweep.parameters(engine, cid, as_of, calendar)
+    for step in sweep.STEPS:
+        sweep.run_step(engine, step, campaign_id=cid, as_of=as_of, run_key="r", params=params)
+    rnd.propose_for_lapses(engine, campaign, now=as_of, calendar=calendar)
+    ids = sorted(r.id for r in _cases(engine))
+    calls = []
+
+    def act(uow, ladder, row):  # the middle case is issued, then refused (as a concurrent writer would)
+        calls.append(row.id)
+        esc.apply_trigger(uow, ladder, row, "issue", actor=None, now=as_of)
+        if row.id == ids[1]:
+            raise ConflictError("changed meanwhile")
+        return "issued"
+
+    lines = rnd._in_chunks(engine, campaign, calendar, CHANNELS, lambda ladder: [
+        EscalationCase.state == "proposed"], act)
+    assert [ln.case_id for ln in lines] == [ids[0], ids[2]]
+    assert calls == [ids[0], ids[1], ids[0], ids[1], ids[2]]  # in one go, then case by case
+    assert [n[0] for n in notices(engine)] == ["整治督〔2023〕1号", "整治督〔2023〕2号"]  # no gap
+    assert {r.id: r.state for r in _cases(engine)} == {ids[0]: "issued", ids[1]: "proposed", ids[2]: "issued"}
+    assert count(engine, AuditRecord, AuditRecord.entity_id == ids[1], AuditRecord.trigger == "issue") == 0
+    assert verify(engine, cid).ok
+
+
+def _cases(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(EscalationCase.__table__)).all()
