@@ -1,7 +1,7 @@
 """deadline_sweep: find every missed deadline of a campaign as of an instant.
 
 A handful of set-based tasks per campaign, whatever the number of clues
-(ARCH decision 2); idempotent by the lapses' natural keys.
+(docs/architecture.md decision 2); idempotent by the lapses' natural keys.
 """
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """deliver_outbox: drain the outbox to the configured channels (SMTP, webhook,
 file drop) as of an instant, with backoff and dead letters (services/outbox.py).
 
-A task per batch of messages, never per message (ARCH decision 2); a run
-takes at most MAX_BATCHES batches and leaves the rest to the next run.
+A task per batch of messages, never per message (docs/architecture.md
+decision 2); a run takes at most MAX_BATCHES batches and leaves the rest to
+the next run.
 Channels come from this process's runtime (its RECTIFY_SMTP_*, …) and are
 built inside the task: a password never becomes a task parameter that the
 Prefect UI would show.

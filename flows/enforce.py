@@ -4,7 +4,7 @@ sweep (record missed deadlines) → escalation round (cases, notices, chases,
 next levels) → reports (the roll-ups whose duty fell due) → delivery (drain
 the outbox). One flow run with a dozen tasks
 rather than three subflows: a flow run costs more than its tasks here, and
-this runs every night for every campaign (ARCH decision 2).
+this runs every night for every campaign (docs/architecture.md decision 2).
 """
 from __future__ import annotations
 

@@ -2,8 +2,9 @@
 itself, chase unanswered measures and escalate those still unanswered.
 
 Run after each sweep. Four tasks whatever the number of units or clues
-(ARCH decision 2); every action has a natural key, so re-running it, or two
-schedulers running it, acts once (ARCH decision 4).
+(docs/architecture.md decision 2); every action has a natural key, so
+re-running it, or two schedulers running it, acts once
+(docs/architecture.md decision 4).
 """
 from __future__ import annotations
 

@@ -4,11 +4,11 @@
 open-round:  draw (select + assign + create checks, one transaction) → notify
 close-round: begin-close (missed) → reopen → escalate (faked) → finish (tally)
 
-A handful of tasks whatever the number of items (ARCH decision 2). Each
-step is a no-op when its work is done, so re-running either flow, or
-resuming one that failed half-way, changes nothing twice. Each run leaves a
-table artifact an operator reads per unit: selected, checked, relapsed,
-faked, relapse rate.
+A handful of tasks whatever the number of items (docs/architecture.md
+decision 2). Each step is a no-op when its work is done, so re-running
+either flow, or resuming one that failed half-way, changes nothing twice.
+Each run leaves a table artifact an operator reads per unit: selected,
+checked, relapsed, faked, relapse rate.
 """
 from __future__ import annotations
 

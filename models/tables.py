@@ -148,7 +148,7 @@ class Clue(Base):
 
 
 class Lapse(Base):
-    """A missed deadline, recorded once per natural key (ARCH decision 4)."""
+    """A missed deadline, recorded once per natural key (docs/architecture.md decision 4)."""
 
     __tablename__ = "lapses"
     __table_args__ = (UniqueConstraint("campaign_id", "key"),
@@ -167,7 +167,7 @@ class Lapse(Base):
 
 
 class AuditRecord(Base):
-    """Append-only, hash-chained per campaign (ARCH decision 6)."""
+    """Append-only, hash-chained per campaign (docs/architecture.md decision 6)."""
 
     __tablename__ = "audit_log"
     __table_args__ = (UniqueConstraint("campaign_id", "seq"),

@@ -1,5 +1,5 @@
 """Who is who: campaigns, units and users looked up by their keys, and the
-organisation-tree permission rules (ARCH decision 8)."""
+organisation-tree permission rules (docs/architecture.md decision 8)."""
 from __future__ import annotations
 
 import json

@@ -1,7 +1,7 @@
 """Claiming a scheduled fire time, so that two schedulers never both fire it.
 
 Each scheduler that wakes up for (job, scheduled instant) inserts that pair;
-the primary key lets exactly one insert win (ARCH decision 4).
+the primary key lets exactly one insert win (docs/architecture.md decision 4).
 """
 from __future__ import annotations
 

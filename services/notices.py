@@ -1,10 +1,10 @@
 """Issuing a notice: a document number, the rendered document, the outbox messages.
 
-All of it happens in the caller's unit of work (ARCH decision 5): a rolled-back
-escalation leaves no number used, no document and nothing to send. Numbers
-are allocated per issuing unit (发文机关代字) and year (services/uow.py
-`number`: the counter row is locked until commit, so concurrent issuers
-queue and a number is never given twice).
+All of it happens in the caller's unit of work (docs/architecture.md
+decision 5): a rolled-back escalation leaves no number used, no document and
+nothing to send. Numbers are allocated per issuing unit (发文机关代字) and
+year (services/uow.py `number`: the counter row is locked until commit, so
+concurrent issuers queue and a number is never given twice).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The outbox (ARCH decision 5): messages written in the transaction of the
-change they announce, delivered later by the delivery flow.
+"""The outbox (docs/architecture.md decision 5): messages written in the
+transaction of the change they announce, delivered later by the delivery flow.
 
 Queueing: `enqueue(conn, …)` inside the caller's transaction. A rolled-back
 change leaves no message; a key queued before is not queued again.

@@ -1,4 +1,4 @@
-"""The one persisted transition (ARCH decision 12), for every chart.
+"""The one persisted transition (docs/architecture.md decision 12), for every chart.
 
 `fire_one` moves one row, `fire_set` a set of rows, and both are compiled
 from the same chart: its sources and destination, its guards (a row guard's

@@ -1,7 +1,8 @@
 """Reading a campaign plan file: YAML in, a validated Plan or one clear error out.
 
-Errors name the file, the line and the field (ARCH decision 10), so the
-YAML is composed into nodes first to keep each value's line number.
+Errors name the file, the line and the field (docs/architecture.md
+decision 10), so the YAML is composed into nodes first to keep each value's
+line number.
 """
 from __future__ import annotations
 

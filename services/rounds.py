@@ -2,10 +2,10 @@
 reading. Opening and closing are flow steps (services/round_open.py,
 services/round_close.py); checks are recorded in services/round_checks.py.
 
-Who may do what (ARCH decision 8): a supervisor plans a round over a subtree
-of their own unit and is its organiser; the organiser unit's supervisors
-(and those above) open, assign, close and cancel it. Items of the organiser's
-own unit are never re-checked by it.
+Who may do what (docs/architecture.md decision 8): a supervisor plans a
+round over a subtree of their own unit and is its organiser; the organiser
+unit's supervisors (and those above) open, assign, close and cancel it.
+Items of the organiser's own unit are never re-checked by it.
 """
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""The deadline sweep's set-based steps (ARCH decision 2).
+"""The deadline sweep's set-based steps (docs/architecture.md decision 2).
 
 Each step is one INSERT … SELECT … ON CONFLICT DO NOTHING over the whole
 campaign: the natural key of a lapse (`stage:<unit>:<stage>`,
 `deliverables:<unit>:<stage>`, `verify:<clue>`, `rectify:<clue>:<reopen count>`,
 `rejects:<clue>`, `idle:<unit>:<last activity>`, `checks:<round>:<team>`,
 `report:<unit>:<duty>:<period>`) makes a second run at the same instant, a
-second scheduler or a retry a no-op (ARCH decision 4).
+second scheduler or a retry a no-op (docs/architecture.md decision 4).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The unit of work (ARCH decision 11): one transaction per use case.
+"""The unit of work (docs/architecture.md decision 11): one transaction per use case.
 
     with unit_of_work(db) as uow:      # db: an Engine, or the caller's UnitOfWork
         ...                            # reads and writes through uow.conn

@@ -1,4 +1,4 @@
-"""Hash chaining of audit records (ARCHITECTURE decision 6).
+"""Hash chaining of audit records (docs/architecture.md decision 6).
 
 Each record's hash covers its canonical content and the previous record's
 hash, per campaign, so editing, deleting or reordering any row breaks the

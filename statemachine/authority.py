@@ -1,4 +1,5 @@
-"""Who may fire a trigger: the actor's relation to the unit in the tree (ARCH decision 8).
+"""Who may fire a trigger: the actor's relation to the unit in the tree
+(docs/architecture.md decision 8).
 
 This is the one answer to "may this person do this to that item?". Each
 transition of a chart names who may fire it (`Transition.by`); the relation

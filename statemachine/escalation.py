@@ -140,7 +140,8 @@ CASE_CHART: Chart[CaseState] = Chart(
     states=CaseState,
     final=frozenset({S.resolved, S.escalated, S.withdrawn}),
     transitions=[
-        # the unit answers; supervisors of a unit above it do everything else (ARCH decision 8)
+        # the unit answers; supervisors of a unit above it do everything else
+        # (docs/architecture.md decision 8)
         Transition("issue", (S.proposed,), S.issued, (ORGAN_NAMED,), by=SUP),
         Transition("withdraw", (S.proposed,), S.withdrawn, (HAS_REASON,), by=SUP),
         Transition("acknowledge", (S.issued,), S.awaiting_response, by=Who.unit),

@@ -1,6 +1,6 @@
 """One definition per machine: an Enum of states and a table of transitions.
 
-The same table drives two paths (ARCHITECTURE decision 1):
+The same table drives two paths (docs/architecture.md decision 1):
 - single objects go through one module-level `transitions.Machine` per chart
   (STACK-NOTES: `Machine(model=None)` + `events[t].trigger(obj)` costs ~9 µs
   and keeps no reference to the object);

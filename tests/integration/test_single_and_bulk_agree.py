@@ -1,4 +1,4 @@
-"""ARCHITECTURE decision 1: the single path (transitions Machine) and the bulk
+"""docs/architecture.md decision 1: the single path (transitions Machine) and the bulk
 path (the same table compiled to UPDATE … WHERE state IN …) agree on every
 (state, trigger) pair of the clue chart, on SQLite and on PostgreSQL."""
 from __future__ import annotations

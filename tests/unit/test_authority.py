@@ -14,7 +14,7 @@ P = Position
 
 
 def expected(who: Who, rel: Relation) -> bool:
-    """ARCH decision 8 in words, written apart from the implementation."""
+    """docs/architecture.md decision 8 in words, written apart from the implementation."""
     if rel.system:
         return True
     own, above, sup = rel.position is P.own, rel.position is P.above, rel.supervisor

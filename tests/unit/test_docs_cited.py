@@ -1,9 +1,11 @@
-"""Every domain rule the repository cites can be followed inside it.
+"""Every domain rule and design decision the repository cites can be followed inside it.
 
 Code, tests, plans and the README cite the domain by section of
-docs/domain.md ("docs/domain.md §5.4"). A citation of the old brief kept
-outside the repository, or of a section docs/domain.md does not have, is a
-reference a reader cannot follow: both fail here, naming file and line.
+docs/domain.md ("docs/domain.md §5.4") and the design by decision of
+docs/architecture.md ("docs/architecture.md decision 8"). A citation of the
+old briefs kept outside the repository, or of a section or decision the
+document does not have, is a reference a reader cannot follow: each fails
+here, naming file and line.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from .test_shipped_plans import FORBIDDEN
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_DOC = ROOT / "docs" / "domain.md"
+ARCH_DOC = ROOT / "docs" / "architecture.md"
 
 # the brief outside the repository, cited by section (the pattern is built so that
 # this file does not match itself)
@@ -24,6 +27,12 @@ OUTSIDE = re.compile("DOMAIN" + r"(?:\.md)?\s*§")
 CITATION = re.compile(r"docs/domain\.md((?:\s*(?:,|and|to|–|—|-)?\s*§\d+(?:\.\d+)*)+)")
 SECTION = re.compile(r"§(\d+(?:\.\d+)*)")
 HEADING = re.compile(r"^#{2,6} §(\d+(?:\.\d+)*)\.?\s", re.MULTILINE)
+# the architecture notes outside the repository, cited by file name or by decision (the
+# pattern is built so that this file does not match itself)
+ARCH_OUTSIDE = re.compile("ARCH" + r"(?:ITECTURE)?(?:\.md\b|,? decisions?\b)")
+# "docs/architecture.md decision 8", "… decisions 2 and 4"
+ARCH_CITATION = re.compile(r"docs/architecture\.md,? decisions? (\d+(?:(?:\s*,\s*|\s+and\s+|\s*[–-]\s*)\d+)*)")
+DECISION = re.compile(r"^### (\d+)\. ", re.MULTILINE)
 # folders that are never part of the repository, for a checkout without git
 NOT_OURS = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".rectify", "rectify-demo",
             "build"}
@@ -94,3 +103,32 @@ def test_every_cited_section_of_docs_domain_md_exists():
 def test_the_domain_reference_names_no_real_person_or_number_from_the_seeds():
     text = DOMAIN_DOC.read_text(encoding="utf-8")
     assert not [s for s in FORBIDDEN if s in text]
+
+
+def _decisions() -> list[str]:
+    text = ARCH_DOC.read_text(encoding="utf-8")
+    return DECISION.findall(text[text.index("\n## Decisions"):])
+
+
+def test_the_decisions_of_docs_architecture_md_are_numbered_once_in_order():
+    decisions = _decisions()
+    assert decisions == [str(n) for n in range(1, len(decisions) + 1)] and len(decisions) >= 15
+
+
+def test_nothing_cites_the_architecture_notes_that_are_not_in_the_repository():
+    found = [_where(path, text, m.start()) for path, text in _texts() for m in ARCH_OUTSIDE.finditer(text)]
+    assert not found, "cite docs/architecture.md decision N instead: " + ", ".join(found)
+
+
+def test_every_cited_decision_of_docs_architecture_md_exists():
+    decisions = set(_decisions())
+    cited = 0
+    missing = []
+    for path, text in _texts():
+        for m in ARCH_CITATION.finditer(text):
+            for number in re.findall(r"\d+", m.group(1)):
+                cited += 1
+                if number not in decisions:
+                    missing.append(f"{_where(path, text, m.start())} decision {number}")
+    assert cited > 15, "the citations were not found at all: is the pattern still right?"
+    assert not missing, "docs/architecture.md has no such decision: " + ", ".join(missing)
