@@ -35,6 +35,8 @@ FORBIDDEN = {
 # demo drives the CLI's own context, so cli/ and demo/ use each other; its modules are
 # still held to no loop.
 CONTEXT_LAYERS = ("services", "notifications", "statemachine")
+# the folder of a layer that every context builds on, and that imports none of them
+KERNELS = {"services": "services/core/", "statemachine": "statemachine/"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -197,6 +199,17 @@ def test_the_contexts_of_a_layer_depend_on_each_other_one_way(layer):
     found = loops(folders)
     assert not found, f"folders of {layer}/ that import each other:\n" + "\n".join(
         _say(folders, lp) for lp in found)
+
+
+@pytest.mark.parametrize("layer", sorted(KERNELS))
+def test_the_kernel_of_a_layer_imports_none_of_its_contexts(layer):
+    modules = _modules()
+    graph = import_graph(modules)
+    kernel = KERNELS[layer]
+    bad = [f"{where} imports {b}" for a, targets in graph.items() if _folder(a, modules) == kernel
+           for b, where in targets.items()
+           if b.split(".")[0] == layer and _folder(b, modules) != kernel]
+    assert not bad, f"{kernel} is the kernel of {layer}/ and imports a context of it: " + ", ".join(bad)
 
 
 def test_the_loop_finder_finds_loops_and_only_loops():
