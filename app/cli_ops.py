@@ -7,7 +7,7 @@ import typer
 
 from . import output as out
 from .cli_calendar import warn_if_calendar_ends
-from .cli_root import AS_USER, app
+from .cli_root import app
 from .context import AppContext
 
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")

@@ -230,7 +230,7 @@ def _replay(ctx: AppContext, folder: Path, url: str, *, started: float, clues: i
 
     out.say("lapses recorded (each once): " + ", ".join(
         f"{KIND_LABELS.get(k, k)} {v}" for k, v in new_lapses.items() if v))
-    out.say(f"transitions: " + ", ".join(f"{k} {v}" for k, v in sorted(fired.items()))
+    out.say("transitions: " + ", ".join(f"{k} {v}" for k, v in sorted(fired.items()))
             + (f"; refused by the rules: {sum(refused.values())}" if refused else ""))
     out.say("escalations: " + ", ".join(f"{k} {v}" for k, v in sorted(cases_done.items()))
             + "; by supervisors and units: " + ", ".join(f"{k} {v}" for k, v in sorted(ladder.done.items())))

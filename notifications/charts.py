@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Sequence
 
 __all__ = ["Series", "burn_down_svg", "rate_svg", "weekly_svg", "text_bars", "svg_for"]
 

@@ -11,25 +11,28 @@ from services.campaigns import load_plan
 from services.plans import read_plan
 from statemachine.duties import all_occurrences
 
-from ..conftest import at
+from ..conftest import at, installed
 
 pytestmark = pytest.mark.prefect
 
 
 @pytest.mark.parametrize("stem", ["default-five-stage", "000-neimenggu-2023"])
-def test_the_nightly_flow_runs_on_a_plan_owing_each_stages_summary(stem, monkeypatch, sqlite_url, prefect_api,
-                                                                  tmp_path):
-    from app.flow_runner import quiet_flows
-    from flows.enforce import daily_enforcement
+def test_the_nightly_flow_runs_on_a_plan_owing_each_stages_summary(stem, sqlite_url, prefect_api, tmp_path):
     from models.db import make_engine
 
     plan = read_plan(stem)
     engine = make_engine(sqlite_url)
     load_plan(engine, plan, source=stem, now=at(plan.campaign.period.start.isoformat()))
     engine.dispose()
-    monkeypatch.setenv("RECTIFY_DB", sqlite_url)
-    monkeypatch.setenv("RECTIFY_REPORTS_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("RECTIFY_FILE_DROP", str(tmp_path / "drop"))
+    with installed(db=sqlite_url, home=tmp_path / "home", reports_dir=tmp_path / "reports",
+                   file_drop=tmp_path / "drop"):
+        _nights(plan)
+
+
+def _nights(plan):
+    from app.flow_runner import quiet_flows
+    from flows.enforce import daily_enforcement
+
     quiet_flows()
     code, participants = plan.campaign.code, len(plan.participants())
 

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, func, select
 
-from models.tables import (Clue, EscalationCase, InspectionCheck, InspectionRound, Lapse, Notice,
+from models.tables import (EscalationCase, InspectionCheck, InspectionRound, Lapse, Notice,
                            OutboxMessage)
 from services import round_checks, round_close, round_open, rounds, sweep
 from services.audit import verify

@@ -2,7 +2,6 @@
 late, refused), and the sweep's `missed_report` lapse feeding the ladder."""
 from __future__ import annotations
 
-from datetime import datetime
 
 import pytest
 import yaml

@@ -4,7 +4,6 @@ table with its warning colours, overdue items, typical cases, escalations,
 idempotency per period, and bad requests refused."""
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 

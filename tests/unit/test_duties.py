@@ -12,7 +12,7 @@ from services.plans import read_plan
 from statemachine.calendar import TZ
 from statemachine.duties import all_occurrences, find_occurrence, occurrences
 from statemachine.errors import InvalidInput
-from statemachine.plan import Plan, ReportingDuty
+from statemachine.plan import Plan
 
 from ..conftest import SMALL_PLAN
 
