@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 
 from models.tables import Campaign, Clue, Unit, User
 from statemachine.calendar import WorkingCalendar, due_end_of_day_after_working_days
@@ -159,13 +159,17 @@ _ACTOR_COLS = [US.c.username.label("a_username"), US.c.name.label("a_name"), US.
                UA.c.stage_key.label("a_stage_key"), UA.c.version.label("a_version")]
 
 
+# built once (bind parameters): building and hashing it cost as much as running it
+_LOAD_WITH_UNIT = (select(T, *_UNIT_COLS, *_ACTOR_COLS).join(C, C.c.id == T.c.campaign_id)
+                   .join(U, U.c.id == T.c.unit_id)
+                   .outerjoin(US, and_(US.c.campaign_id == C.c.id, US.c.username == bindparam("actor")))
+                   .outerjoin(UA, UA.c.id == US.c.unit_id)
+                   .where(C.c.code == bindparam("campaign"), T.c.number == bindparam("number")))
+
+
 def _load_with_unit(conn, campaign: str, number: str, actor: str):
     """Clue, owning unit and the acting user in one round trip (the single-clue hot path)."""
-    row = conn.execute(select(T, *_UNIT_COLS, *_ACTOR_COLS).join(C, C.c.id == T.c.campaign_id)
-                       .join(U, U.c.id == T.c.unit_id)
-                       .outerjoin(US, and_(US.c.campaign_id == C.c.id, US.c.username == actor))
-                       .outerjoin(UA, UA.c.id == US.c.unit_id)
-                       .where(C.c.code == campaign, T.c.number == number)).first()
+    row = conn.execute(_LOAD_WITH_UNIT, dict(campaign=campaign, number=number, actor=actor)).first()
     if row is None:
         _load(conn, campaign_row(conn, campaign).id, number)  # raises the precise NotFound
     if row.a_username is None:

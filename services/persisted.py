@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import ColumnElement, Table, update
+from sqlalchemy import ClauseElement, ColumnElement, Table, bindparam, update
 
 from statemachine.authority import SYSTEM_ACTOR, Relation, refusal
 from statemachine.errors import ConflictError, PermissionDenied
@@ -98,6 +98,25 @@ def audit_record(*, at: datetime, actor: str, unit_id: int | None, entity: str, 
                 from_state=from_state, to_state=to_state, trigger=trigger, reason=reason, detail=detail)
 
 
+_UPDATES: dict[tuple, Any] = {}
+
+
+def _versioned_update(T: Table, written: Mapping) -> tuple[Any, dict]:
+    """`UPDATE T SET … WHERE id = :_id AND version = :_version RETURNING *`, built once per
+    table and shape of what is written (plain values become bind parameters): the one-row
+    path runs per person's click, and building and hashing the statement each time cost
+    about as much as executing it."""
+    plain = {k: v for k, v in written.items() if not isinstance(v, ClauseElement)}
+    exprs = {k: v for k, v in written.items() if k not in plain}
+    key = (T.name, tuple(sorted(plain)), tuple(sorted((k, str(v)) for k, v in exprs.items())))
+    stmt = _UPDATES.get(key)
+    if stmt is None:
+        stmt = _UPDATES[key] = (update(T).where(T.c.id == bindparam("_id"), T.c.version == bindparam("_version"))
+                                .values({**{k: bindparam(f"b_{k}", type_=T.c[k].type) for k in plain}, **exprs})
+                                .returning(*T.c))
+    return stmt, {f"b_{k}": v for k, v in plain.items()}
+
+
 def _name(actor) -> str:
     return SYSTEM_ACTOR if actor is None else actor.username
 
@@ -137,9 +156,8 @@ def fire_one(uow: UnitOfWork, pc: PersistedChart, row, trigger: str, *, actor, n
     if check is not None:
         check()
     written = pc.values(t, trigger, data, now=now, actor=_name(actor), extra=values)
-    T = pc.table
-    fresh = uow.conn.execute(update(T).where(T.c.id == row.id, T.c.version == row.version)
-                             .values(**written).returning(*T.c)).first()
+    stmt, params = _versioned_update(pc.table, written)
+    fresh = uow.conn.execute(stmt, {**params, "_id": row.id, "_version": row.version}).first()
     if fresh is None:  # someone committed between our read and our write
         raise ConflictError(f"{label} was changed by someone else meanwhile; reload and retry")
     uow.audit(campaign_id, [audit_record(

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.tables import AuditHead, AuditRecord, DocCounter, Notice, OutboxMessage
@@ -67,6 +67,14 @@ class _Pending:
                 self.counters[k][1] = lasts[k]
             else:  # first taken inside the item: read again, under lock, next time
                 del self.counters[k]
+
+
+# built once: every commit runs them (a statement's build and cache key cost about as
+# much as its execution on SQLite)
+_HEAD = select(H.c.seq, H.c.hash).where(H.c.campaign_id == bindparam("campaign_id")).with_for_update()
+_INSERT_AUDIT = insert(A)
+_MOVE_HEAD = update(H).where(H.c.campaign_id == bindparam("b_campaign")) \
+    .values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
 
 
 class UnitOfWork:
@@ -173,8 +181,7 @@ class UnitOfWork:
     def _append_audit(self, campaign_id: int, records: list[Mapping[str, Any]]) -> None:
         # the head row is locked first (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE
         # already serialises writers) so concurrent appenders cannot fork a chain
-        head = self.conn.execute(select(H.c.seq, H.c.hash).where(H.c.campaign_id == campaign_id)
-                                 .with_for_update()).one()
+        head = self.conn.execute(_HEAD, {"campaign_id": campaign_id}).one()
         seq, prev = head.seq, head.hash
         rows = []
         for r in records:
@@ -189,8 +196,8 @@ class UnitOfWork:
             row["prev_hash"] = prev
             row["hash"] = prev = record_hash(prev, row)
             rows.append(row)
-        self.conn.execute(insert(A), rows)
-        self.conn.execute(update(H).where(H.c.campaign_id == campaign_id).values(seq=seq, hash=prev))
+        self.conn.execute(_INSERT_AUDIT, rows)
+        self.conn.execute(_MOVE_HEAD, {"b_campaign": campaign_id, "b_seq": seq, "b_hash": prev})
 
 
 # what a use case takes: an engine (it opens its own unit of work) or a caller's
