@@ -118,7 +118,8 @@ def _env(override_dir: str | None) -> Environment:
     loaders = [FileSystemLoader(override_dir)] if override_dir else []
     env = Environment(loader=ChoiceLoader([*loaders, FileSystemLoader(str(TEMPLATES))]),
                       undefined=StrictUndefined, autoescape=select_autoescape(["html.j2"]),
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      auto_reload=False)  # templates do not change under a running process
     env.filters["cn_date"] = chinese_date
     env.filters["cn_datetime"] = _cn_datetime
     env.filters["cn_list"] = _cn_list

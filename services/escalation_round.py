@@ -29,7 +29,9 @@ from statemachine.escalation import LEVEL_LABELS, CaseState, Level
 from .persisted import audit_record
 from .uow import UnitOfWork, unit_of_work
 from .directory import SYSTEM, campaign_row
-from .escalations import CAUSE_LABELS, CaseInput, Ladder, apply_trigger, chase_due_sql, escalation_due_sql
+from .escalations import CASES, CAUSE_LABELS, CaseInput, Ladder, after_step, apply_trigger, chase_due_sql, \
+    escalation_due_sql, step_detail, step_values
+from .persisted import fire_set
 
 __all__ = ["RoundLine", "propose_for_lapses", "issue_automatic", "chase_overdue",
            "escalate_unanswered", "CHUNK"]
@@ -116,13 +118,15 @@ def _unit_names(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str]]:
 
 
 def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channels: Iterable[str],
-               where: Callable[[Ladder], list], act: Callable[[UnitOfWork, Ladder, object], str | None]
+               where: Callable[[Ladder], list], act: Callable[[UnitOfWork, Ladder, object], str | None],
+               act_on_all: Callable[[UnitOfWork, Ladder, list], dict[int, str]] | None = None
                ) -> list[RoundLine]:
     """Apply `act` to every case matching `where`, CHUNK cases per unit of work.
 
     Acting moves a case out of `where`; only the cases left alone are
     remembered, so the next chunk's query stays small. A chunk runs first in
-    one go (one UPDATE per case, everything else written once at commit); if
+    one go (`act_on_all`: the chart's set path, one UPDATE per level; else one
+    UPDATE per case; everything else written once at commit); if
     any case refuses or fails, the chunk is rolled back and taken again case by
     case, each in its own savepoint, so the refused one leaves no record and no
     gap in the numbers while the others go through (a concurrent round, rare:
@@ -150,7 +154,11 @@ def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channel
                 careful = False
             else:
                 try:
-                    done = [(row, act(uow, ladder, row)) for row in rows]
+                    if act_on_all is not None:
+                        acted = act_on_all(uow, ladder, rows)
+                        done = [(row, acted.get(row.id)) for row in rows]
+                    else:
+                        done = [(row, act(uow, ladder, row)) for row in rows]
                 except Exception:
                     careful = True
                     continue  # not committed: rolled back, and the same chunk comes again
@@ -191,6 +199,26 @@ def prefetch(uow: UnitOfWork, campaign_id: int, rows) -> None:
     uow.cases_read.update(ids)
 
 
+def _as_a_set(trigger: str, did: str, now: datetime):
+    """A nightly step on a chunk of cases through the chart's set path: one UPDATE per
+    level (what a step writes depends on it), then each case's notice in id order."""
+    def act_on_all(uow: UnitOfWork, ladder: Ladder, rows) -> dict[int, str]:
+        data, moved = CaseInput(), []
+        for level in sorted({r.level for r in rows}):
+            group = [r for r in rows if r.level == level]
+            values = step_values(ladder, trigger, level=level, state=group[0].state, data=data, now=now,
+                                 actor_name=SYSTEM)
+            moved += fire_set(uow, CASES, trigger, actor=None, now=now, campaign_id=ladder.campaign_id,
+                              where=[E.c.id.in_([r.id for r in group])], ctx=data.context(level),
+                              data=data, values=values, returning=tuple(E.c),
+                              detail=step_detail(trigger, data, level, values))
+        before = {r.id: r for r in rows}
+        for m in sorted(moved, key=lambda m: m.id):
+            after_step(uow, ladder, before[m.id], m.row, trigger, actor=None, now=now)
+        return {m.id: did for m in moved}
+    return act_on_all
+
+
 def issue_automatic(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
                     channels: Iterable[str]) -> list[RoundLine]:
     def act(uow, ladder, row):
@@ -199,7 +227,7 @@ def issue_automatic(engine: Engine, campaign: str, *, now: datetime, calendar: W
 
     return _in_chunks(engine, campaign, calendar, channels, lambda ladder: [
         E.c.state == "proposed", E.c.automatic.is_(True), E.c.level.in_(ladder.policy.auto_levels),
-        E.c.level != int(Level.transfer)], act)
+        E.c.level != int(Level.transfer)], act, _as_a_set("issue", "issued", now))
 
 
 def chase_overdue(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
@@ -208,7 +236,8 @@ def chase_overdue(engine: Engine, campaign: str, *, now: datetime, calendar: Wor
         apply_trigger(uow, ladder, row, "chase", actor=None, now=now)
         return "chased"
 
-    return _in_chunks(engine, campaign, calendar, channels, lambda ladder: [chase_due_sql(now)], act)
+    return _in_chunks(engine, campaign, calendar, channels, lambda ladder: [chase_due_sql(now)], act,
+                      _as_a_set("chase", "chased", now))
 
 
 def escalate_unanswered(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,

@@ -160,11 +160,28 @@ def apply_trigger(uow: UnitOfWork, ladder: Ladder, row, trigger: str, *, actor: 
     exactly what a supervisor's confirmation writes.
     """
     actor_name = actor.username if actor is not None else SYSTEM
+    values = step_values(ladder, trigger, level=row.level, state=row.state, data=data, now=now,
+                         actor_name=actor_name)
+    if actor is not None and unit is None:
+        unit = unit_by_id(uow.conn, row.unit_id)
+    # the row as updated comes back with the update: no second read per case
+    fresh = fire_one(uow, CASES, row, trigger, actor=actor, now=now, campaign_id=ladder.campaign_id,
+                     ctx=data.context(row.level, chased=row.chased_at is not None), data=data,
+                     unit=unit, label=f"case {row.id}", what=f"'{trigger}' a case",
+                     expected_version=expected_version, values=values, reason=data.reason,
+                     detail=step_detail(trigger, data, row.level, values)).row
+    after_step(uow, ladder, row, fresh, trigger, actor=actor, now=now, data=data)
+    return fresh.state
+
+
+def step_values(ladder: Ladder, trigger: str, *, level: int, state: str, data: CaseInput, now: datetime,
+                actor_name: str) -> dict:
+    """What a step writes on a case besides its state, for one case or a set of them."""
     values: dict = {}
     policy = ladder.policy
     if trigger == "issue":
         values.update(issued_by=actor_name, issued_at=now,
-                      response_due_at=ladder.due(now, policy.response_working_days[row.level]))
+                      response_due_at=ladder.due(now, policy.response_working_days[level]))
         if data.receiving_organ:
             values["receiving_organ"] = data.receiving_organ
         if data.required_action:
@@ -177,7 +194,7 @@ def apply_trigger(uow: UnitOfWork, ladder: Ladder, row, trigger: str, *, actor: 
         values.update(responded_at=now, response=data.response, response_attachment=data.attachment)
     elif trigger == "return_response":
         values.update(resolution_note=data.reason, chased_at=None, chase_due_at=None,
-                      response_due_at=ladder.due(now, policy.response_working_days[row.level]))
+                      response_due_at=ladder.due(now, policy.response_working_days[level]))
     elif trigger == "decide":
         values.update(decision=data.decision, decision_text=data.decision_text,
                       exemption_grounds=data.grounds)
@@ -185,19 +202,24 @@ def apply_trigger(uow: UnitOfWork, ladder: Ladder, row, trigger: str, *, actor: 
         values["follow_up"] = data.follow_up
     elif trigger == "chase":
         values.update(chased_at=now, chase_due_at=ladder.due(now, policy.chase_working_days))
-    step = CASE_CHART.find(CASE_CHART.coerce(row.state), trigger)
+    step = CASE_CHART.find(CASE_CHART.coerce(state), trigger)
     if step is not None and step.dest in CASE_CHART.final:  # the case is over: its unit may get another
         values.update(open_key=None, resolved_at=now, resolved_by=actor_name,
                       resolution_note=data.note or data.reason or data.decision_text or data.follow_up)
-    if actor is not None and unit is None:
-        unit = unit_by_id(uow.conn, row.unit_id)
-    # the row as updated comes back with the update: no second read per case
-    fresh = fire_one(uow, CASES, row, trigger, actor=actor, now=now, campaign_id=ladder.campaign_id,
-                     ctx=data.context(row.level, chased=row.chased_at is not None), data=data,
-                     unit=unit, label=f"case {row.id}", what=f"'{trigger}' a case",
-                     expected_version=expected_version, values=values, reason=data.reason,
-                     detail={"chase_due_at": values["chase_due_at"].isoformat()} if trigger == "chase"
-                     else _detail(data, row.level)).row
+    return values
+
+
+def step_detail(trigger: str, data: CaseInput, level: int, values: dict) -> dict | None:
+    """The audit record's detail of a step."""
+    if trigger == "chase":
+        return {"chase_due_at": values["chase_due_at"].isoformat()}
+    return _detail(data, level)
+
+
+def after_step(uow: UnitOfWork, ladder: Ladder, row, fresh, trigger: str, *, actor: Actor | None,
+               now: datetime, data: CaseInput = CaseInput()) -> None:
+    """What a step sets off once the case is written: its notice, or the next level's case."""
+    policy = ladder.policy
     if trigger == "issue":
         _notice(uow, ladder, fresh, NOTICE_KIND[Level(row.level)], key=f"case:{row.id}:issue", now=now)
     elif trigger == "delist":
@@ -209,7 +231,6 @@ def apply_trigger(uow: UnitOfWork, ladder: Ladder, row, trigger: str, *, actor: 
     elif trigger == "escalate":
         _open_next(uow, ladder, fresh, actor=actor, now=now, reason=data.reason,
                    issue_now=actor is not None or next_level(row.level) in policy.auto_levels)
-    return fresh.state
 
 
 def _detail(data: CaseInput, level: int) -> dict | None:

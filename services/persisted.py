@@ -187,6 +187,7 @@ def fire_set(uow: UnitOfWork, pc: PersistedChart, trigger: str, *, actor, now: d
              campaign_id: int, where: list, ctx: Any = None, data: Any = None,
              relation: Relation | None = None, unit=None, what: str | None = None,
              authority_unit: ColumnElement | None = None, returning: tuple = (),
+             values: Mapping | None = None,
              reason: str | None = None, detail: Callable[[Any], dict | None] | dict | None = None
              ) -> list[Moved]:
     """Fire `trigger` on every row matching `where` that it applies to: one
@@ -218,9 +219,10 @@ def fire_set(uow: UnitOfWork, pc: PersistedChart, trigger: str, *, actor, now: d
                    *(pc.guard_sql(g, data, source) for g in t.guards if g.row_dependent)]
         if permitted is not None:
             clauses.append(permitted)
-        written = pc.values(t, trigger, data, now=now, actor=_name(actor))
+        written = pc.values(t, trigger, data, now=now, actor=_name(actor), extra=values)
+        extra_cols = [c for c in returning if c is not T.c.id and c is not unit_col]
         rows = uow.conn.execute(update(T).where(*clauses).values(**written)
-                                .returning(T.c.id, unit_col, *returning)).all()
+                                .returning(T.c.id, unit_col, *extra_cols)).all()
         for r in sorted(rows, key=lambda r: r.id):
             m = Moved(r.id, r[1], _value(source), _value(t.dest), r)
             moved.append(m)
