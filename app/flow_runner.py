@@ -52,7 +52,7 @@ def run_enforcement(campaign: str, as_of: datetime, *, deliver: bool = True):
 
 
 def run_escalation(campaign: str, as_of: datetime):
-    from flows.escalation_round import escalation_round
+    from flows.ladder import escalation_round
 
     return _run(escalation_round, campaign=campaign, as_of=as_of)
 

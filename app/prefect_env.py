@@ -16,8 +16,8 @@ import logging
 import os
 from pathlib import Path
 
-from statemachine.calendar import CalendarFileError, CalendarNotCovered
 from statemachine.errors import RectifyError
+from statemachine.time.calendar import CalendarFileError, CalendarNotCovered
 
 __all__ = ["configure_prefect", "hide_expected_errors"]
 

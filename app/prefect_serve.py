@@ -13,8 +13,8 @@ import os
 
 from statemachine.errors import InvalidInput
 
-from .context import AppContext
-from .settings import Settings
+from app.cli.context import AppContext
+from app.cli.settings import Settings
 
 __all__ = ["deployments", "serve_deployments"]
 
@@ -23,8 +23,8 @@ def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
     from prefect.schedules import Cron
 
     from flows.enforce import daily_enforcement
-    from services.campaigns import list_campaigns
-    from services.directory import campaign_row
+    from services.campaigns.load import list_campaigns
+    from services.core.directory import campaign_row
 
     engine = c.db()
     out = []

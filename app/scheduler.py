@@ -17,10 +17,10 @@ import socket
 import sys
 from datetime import datetime, timedelta
 
-from statemachine.calendar import TZ
 from statemachine.errors import InvalidInput, RectifyError
+from statemachine.time.calendar import TZ
 
-from .context import AppContext
+from app.cli.context import AppContext
 
 __all__ = ["run_forever", "make_trigger", "scheduled_instant"]
 
@@ -69,8 +69,8 @@ def _warm_prefect() -> None:
 def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from services.campaigns import list_campaigns
-    from services.firings import claim
+    from services.campaigns.load import list_campaigns
+    from services.campaigns.firings import claim
 
     from .flow_runner import quiet_flows, run_enforcement
 
@@ -103,7 +103,7 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
         except (RectifyError, ValueError) as e:
             _log(f"[{me}] {job} at {at:%Y-%m-%d %H:%M:%S} failed: {e}")
 
-    from services.directory import campaign_row
+    from services.core.directory import campaign_row
 
     with engine.connect() as conn:
         crons = {k.code: cron_override or campaign_row(conn, k.code).sweep_cron for k in campaigns}

@@ -146,7 +146,7 @@ def main() -> None:
     bench_home()
     with database_url(args.db) as url:
         from models.db import make_engine, normalize_url, upgrade
-        from services.campaigns import campaign_id, load_plan
+        from services.campaigns.load import campaign_id, load_plan
 
         url = normalize_url(url)
         os.environ["RECTIFY_DB"] = url
@@ -161,7 +161,7 @@ def main() -> None:
 
         from app.flow_runner import quiet_flows
         from flows.deadline_sweep import deadline_sweep
-        from flows.escalation_round import escalation_round
+        from flows.ladder import escalation_round
 
         quiet_flows()
         swept = deadline_sweep(campaign="bench-2023", as_of=AS_OF)

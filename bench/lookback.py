@@ -60,7 +60,7 @@ def plan(units: int):
 
 
 def spec(code: str, selection: dict):
-    from statemachine.round_spec import RoundSpec
+    from statemachine.lookback.spec import RoundSpec
 
     return RoundSpec.model_validate({
         "code": code, "title": "专项整治问题整改“回头看”", "scope": "root", "deadline": "2023-09-30",
@@ -146,7 +146,7 @@ def analyze(engine) -> None:
 
 def open_timed(engine, code: str, selection: dict):
     from flows.lookback import open_round
-    from services.rounds import plan_round
+    from services.lookback.rounds import plan_round
 
     plan_round(engine, "bench-2023", spec(code, selection), actor="sup", now=OPENS)
     t0 = time.perf_counter()
@@ -164,7 +164,7 @@ def main() -> None:
     bench_home()
     with database_url(args.db) as url:
         from models.db import make_engine, normalize_url, upgrade
-        from services.campaigns import campaign_id, load_plan
+        from services.campaigns.load import campaign_id, load_plan
 
         url = normalize_url(url)
         if not url.startswith("postgresql"):

@@ -140,7 +140,7 @@ def main() -> None:
         os.environ["RECTIFY_REPORTS_DIR"] = tempfile.mkdtemp(prefix="rectify-bench-reports-")
         engine = make_engine(url)
         upgrade(engine)
-        from services.campaigns import campaign_id, load_plan
+        from services.campaigns.load import campaign_id, load_plan
 
         load_plan(engine, plan(args.units), source="bench", now=START)
         cid = campaign_id(engine, "bench-2023")

@@ -73,7 +73,7 @@ SELECT :cid, COALESCE(t.unit_id, r.organiser_unit_id), NULL, 'check_overdue',
  GROUP BY r.id, r.code, r.deadline_at, r.organiser_unit_id, t.id, t.code, t.unit_id
 {reports}ON CONFLICT (campaign_id, key) DO NOTHING
 """
-# an ongoing stage whose deliverables were owed by now (statemachine/unit_stage.stage_lapse);
+# an ongoing stage whose deliverables were owed by now (statemachine/charts/unit_stage.stage_lapse);
 # PostgreSQL types a UNION pairwise, and NULL with NULL is text, which no clue id matches
 OWING_SQL = """UNION ALL
 SELECT u.campaign_id, u.id, CAST(NULL AS INTEGER), 'deliverables_overdue', 'deliverables:' || CAST(u.id AS VARCHAR) || ':' || :stage{i},
@@ -161,8 +161,8 @@ def generate_clues(engine, cid: int, unit_ids: list[int], aspect: str, n: int) -
 
 
 def floor(engine, cid: int, as_of: datetime) -> tuple[float, int]:
-    from services.sweep import parameters
-    from statemachine.calendar import WorkingCalendar
+    from services.ladder.sweep import parameters
+    from statemachine.time.calendar import WorkingCalendar
 
     p = parameters(engine, cid, as_of, WorkingCalendar())
     stmt, binds = floor_statement(p)
@@ -210,8 +210,8 @@ def main() -> None:
         os.environ["RECTIFY_DB"] = url  # what the flow's process reads (flows/deps.py)
         engine = make_engine(url)
         upgrade(engine)
-        from services.campaigns import campaign_id, load_plan
-        from services.plans import read_plan
+        from services.campaigns.load import campaign_id, load_plan
+        from services.campaigns.plans import read_plan
         from sqlalchemy import text
 
         plan = read_plan("003-xinzhou-2023")

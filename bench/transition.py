@@ -4,7 +4,7 @@
 
 Runs on a fresh SQLite file and on PostgreSQL (--db, else a throwaway
 cluster). For each: N clues of the 忻州 plan are registered, then each is
-verified once by its unit's officer through `services.clues.transition`
+verified once by its unit's officer through `services.clues.lifecycle.transition`
 (load, permission check, the transitions Machine, versioned UPDATE, one
 hash-chained audit record, commit). The floor is the same writes by hand:
 a versioned UPDATE and the audit INSERT plus head UPDATE in one
@@ -37,10 +37,10 @@ FLOOR_AUDIT = ("INSERT INTO audit_log (campaign_id, seq, at, actor, unit_id, ent
 
 def _setup(url: str, n: int):
     from models.db import make_engine, upgrade
-    from services.campaigns import campaign_id, load_plan
-    from services.clues import NewClue, add_clues
-    from services.plans import read_plan
-    from statemachine.calendar import WorkingCalendar
+    from services.campaigns.load import campaign_id, load_plan
+    from services.clues.lifecycle import NewClue, add_clues
+    from services.campaigns.plans import read_plan
+    from statemachine.time.calendar import WorkingCalendar
 
     engine = make_engine(url)
     upgrade(engine)
@@ -57,7 +57,7 @@ def _setup(url: str, n: int):
 
 
 def _service_ms(engine, code, numbers, owners) -> list[float]:
-    from services.clues import transition
+    from services.clues.lifecycle import transition
 
     out = []
     for i, (number, who) in enumerate(zip(numbers, owners)):

@@ -14,11 +14,11 @@ from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.context import get_run_context
 
-from services import sweep
-from services.campaigns import campaign_id as lookup_campaign
+from services.campaigns.load import campaign_id as lookup_campaign
+from services.ladder import sweep
 
 from statemachine.lapses import CAUSES
-from statemachine.clock import instant
+from statemachine.time.clock import instant
 from statemachine.errors import InvalidInput
 
 from . import deps
@@ -55,7 +55,7 @@ def artifact_key(campaign: str) -> str:
 
 def _as_of(as_of: object) -> datetime:
     """The instant a run is about: `as_of` if given, else the run's scheduled
-    start (a deployment fired on its cron), made one clock type (statemachine/clock.py)."""
+    start (a deployment fired on its cron), made one clock type (statemachine/time/clock.py)."""
     if as_of is None:
         from prefect.runtime import flow_run
 

@@ -1,5 +1,5 @@
 """deliver_outbox: drain the outbox to the configured channels (SMTP, webhook,
-file drop) as of an instant, with backoff and dead letters (services/outbox.py).
+file drop) as of an instant, with backoff and dead letters (services/notices/outbox.py).
 
 A task per batch of messages, never per message (docs/architecture.md
 decision 2); a run takes at most MAX_BATCHES batches and leaves the rest to
@@ -19,7 +19,7 @@ from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from services import outbox
+from services.notices import outbox
 
 from . import deps
 from .deadline_sweep import ARTIFACT_ROWS, _as_of, _when

@@ -1,5 +1,5 @@
 """What flows need from the outside world, read from this process's Runtime
-(services/runtime.py) when a task runs, never at import.
+(services/core/runtime.py) when a task runs, never at import.
 
 The CLI installs its Runtime when it runs a flow in-process; a worker's is
 built from its RECTIFY_* environment. Never a flow parameter: credentials
@@ -12,9 +12,9 @@ from typing import Mapping
 
 from sqlalchemy import Engine
 
-from notifications.channels import Channel
-from services.runtime import current
-from statemachine.calendar import WorkingCalendar
+from notifications.delivery.channels import Channel
+from services.core.runtime import current
+from statemachine.time.calendar import WorkingCalendar
 
 __all__ = ["engine", "calendar", "channels", "reports_dir", "transient"]
 

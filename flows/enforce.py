@@ -14,11 +14,11 @@ from datetime import datetime
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from statemachine.calendar import coverage_warning
+from statemachine.time.calendar import coverage_warning
 
 from . import deps
 from .deadline_sweep import SweepResult, _as_of, artifact_key, run_name, sweep_now
-from .escalation_round import RoundResult, escalate_now
+from .ladder import RoundResult, escalate_now
 from .reports import ReportsResult, reports_now
 
 __all__ = ["daily_enforcement", "EnforcementResult", "warn_if_calendar_ends"]

@@ -19,12 +19,12 @@ from datetime import datetime
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 
-from services import round_close, round_open
-from services.escalation_round import RoundLine
+from services.ladder.automatic import RoundLine
+from services.lookback import closing as round_close, opening as round_open
 
 from . import deps
 from .deadline_sweep import ARTIFACT_ROWS, _as_of, current_flow_run_id, run_name
-from .escalation_round import channels
+from .ladder import channels
 
 __all__ = ["open_round", "close_round", "OpenRoundResult", "CloseRoundResult", "open_now", "close_now"]
 

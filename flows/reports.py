@@ -18,8 +18,8 @@ from datetime import datetime
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
-from services import reports
-from services.directory import SYSTEM
+from services.core.directory import SYSTEM
+from services.reports import generate as reports
 
 from . import deps
 from .deadline_sweep import _as_of, current_flow_run_id, run_name

@@ -5,7 +5,7 @@ This is the one answer to "may this person do this to that item?". Each
 transition of a chart names who may fire it (`Transition.by`); the relation
 of an actor to the item's unit is computed here; `refusal` says yes or why
 not. The set-based path filters rows with the SQL form of the same rule,
-`services/persist/authority_sql.py`, and a contract test proves the two agree
+`services/core/authority_sql.py`, and a contract test proves the two agree
 for every relation.
 
     Who.unit        the unit itself, or a supervisor of a unit above it

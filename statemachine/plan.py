@@ -112,7 +112,7 @@ class StageSpec(_Strict):
     end: date | None = None     # the deadline; None only for ongoing stages
     ongoing: bool = False       # 长期推进: no hard end
     # the stage's summary date; for an ongoing stage also when its deliverables are owed
-    # (003: 总结提升 "10月25日前阶段性完成，长期推进"; statemachine/unit_stage.stage_deadline)
+    # (003: 总结提升 "10月25日前阶段性完成，长期推进"; statemachine/charts/unit_stage.stage_deadline)
     summary_due: date | None = None
     deliverables: list[Deliverable] = []
     note: str = ""

@@ -27,8 +27,8 @@ from app.prefect_env import configure_prefect  # noqa: E402
 configure_prefect(_SESSION_HOME)
 
 from models.db import make_engine, upgrade  # noqa: E402
-from services.runtime import Runtime, Settings, use  # noqa: E402
-from statemachine.calendar import TZ, WorkingCalendar  # noqa: E402
+from services.core.runtime import Runtime, Settings, use  # noqa: E402
+from statemachine.time.calendar import TZ, WorkingCalendar  # noqa: E402
 
 from .pg_cluster import PostgresUnavailable, external_url, throwaway_postgres  # noqa: E402
 
@@ -156,8 +156,8 @@ def calendar() -> WorkingCalendar:
 @pytest.fixture
 def campaign(engine) -> str:
     """The small fictional plan loaded on 2023-03-15; returns its code."""
-    from services.campaigns import load_plan
-    from services.plans import read_plan
+    from services.campaigns.load import load_plan
+    from services.campaigns.plans import read_plan
 
     plan = read_plan(SMALL_PLAN)
     load_plan(engine, plan, source=str(SMALL_PLAN), now=at("2023-03-15"))

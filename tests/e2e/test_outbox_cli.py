@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from models.db import transaction
-from notifications.channels import FileDropChannel, message_id
-from services import outbox
-from services.campaigns import campaign_id
+from notifications.delivery.channels import FileDropChannel, message_id
+from services.campaigns.load import campaign_id
+from services.notices import outbox
 
 from ..conftest import at
 from .conftest import assert_one_line_error

@@ -29,7 +29,7 @@ def _calendar_for_the_real_clock(tmp_path) -> dict[str, str]:
     scheduler and does not start failing on the first of January."""
     from datetime import datetime
 
-    from statemachine.calendar import TZ, WorkingCalendar
+    from statemachine.time.calendar import TZ, WorkingCalendar
 
     this = datetime.now(TZ).year
     missing = [y for y in (this - 1, this, this + 1) if WorkingCalendar().coverage().source(y) is None]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from models.tables import SweepRun
-from services.runtime import current
+from services.core.runtime import current
 
 from ..conftest import at
 

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models.tables import Lapse, SweepRun
-from statemachine.calendar import TZ, CalendarNotCovered
 from statemachine.errors import InvalidInput
+from statemachine.time.calendar import TZ, CalendarNotCovered
 
 from ..conftest import at
 from .test_deadline_sweep import _flow_run, flow_env  # noqa: F401  (the fixture)

@@ -7,8 +7,8 @@ from uuid import UUID
 
 import pytest
 
-from services import units
-from services.clues import NewClue, add_clues
+from services.campaigns import units
+from services.clues.lifecycle import NewClue, add_clues
 
 from ..conftest import at, installed
 

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from models.db import transaction
-from services import outbox
-from services.campaigns import campaign_id
+from services.campaigns.load import campaign_id
+from services.notices import outbox
 
 from ..conftest import at, installed
 

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 
 from models.db import make_engine
 from models.tables import GeneratedReport, Lapse, SweepRun
-from services.campaigns import load_plan
-from services.clues import NewClue, add_clues
-from services.plans import read_plan
-from statemachine.calendar import TZ, WorkingCalendar
+from services.campaigns.load import load_plan
+from services.campaigns.plans import read_plan
+from services.clues.lifecycle import NewClue, add_clues
+from statemachine.time.calendar import TZ, WorkingCalendar
 
 from ..conftest import SMALL_PLAN, at
 from .test_scale_out_serve import RECTIFY, _env

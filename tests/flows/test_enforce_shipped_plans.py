@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.campaigns import load_plan
-from services.plans import read_plan
-from statemachine.duties import all_occurrences
+from services.campaigns.load import load_plan
+from services.campaigns.plans import read_plan
+from statemachine.reports.duties import all_occurrences
 
 from ..conftest import at, installed
 

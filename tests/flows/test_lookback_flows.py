@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 
-from services import round_checks, rounds
+from services.lookback import checks as round_checks, rounds
 from statemachine.errors import PermissionDenied
 
 from ..conftest import at, installed

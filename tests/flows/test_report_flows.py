@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from models.tables import GeneratedReport
 
-from services.campaigns import load_plan
-from services.clues import NewClue, add_clues
-from services.plans import read_plan
+from services.campaigns.load import load_plan
+from services.campaigns.plans import read_plan
+from services.clues.lifecycle import NewClue, add_clues
 from statemachine.errors import InvalidInput
 
 from ..conftest import SMALL_PLAN, at, installed

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from models.db import make_engine
 from models.tables import SweepRun
-from services.campaigns import load_plan
-from services.plans import read_plan
+from services.campaigns.load import load_plan
+from services.campaigns.plans import read_plan
 
 from ..conftest import SMALL_PLAN, at
 

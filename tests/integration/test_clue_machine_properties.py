@@ -22,14 +22,14 @@ from sqlalchemy import func, select
 
 from models.db import make_engine
 from models.tables import AuditRecord, Clue
-from services import clues
-from services.audit import verify
-from services.campaigns import campaign_id, load_plan
-from services.plans import read_plan
-from services.status import campaign_status
-from statemachine.calendar import WorkingCalendar
-from statemachine.clue import CLUE_CHART, SUPERVISOR_TRIGGERS, ClueState
+from services.campaigns.load import campaign_id, load_plan
+from services.campaigns.plans import read_plan
+from services.clues import lifecycle as clues
+from services.core.audit import verify
+from services.reports.status import campaign_status
+from statemachine.charts.clue import CLUE_CHART, SUPERVISOR_TRIGGERS, ClueState
 from statemachine.errors import GuardRefused, InvalidTransition, PermissionDenied
+from statemachine.time.calendar import WorkingCalendar
 
 from ..conftest import SMALL_PLAN, at
 

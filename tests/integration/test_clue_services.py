@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from services import clues
-from services.audit import verify
-from services.campaigns import campaign_id
+from services.campaigns.load import campaign_id
+from services.clues import lifecycle as clues
+from services.core.audit import verify
 from statemachine.errors import ConflictError, GuardRefused, PermissionDenied
 
 from ..conftest import at

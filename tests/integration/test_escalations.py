@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from models.tables import CaseLapse, EscalationCase, Notice, OutboxMessage
-from services import escalation_round as rnd
-from services import escalations as esc
-from services import sweep
-from services.audit import verify
-from services.campaigns import campaign_id
-from services.clues import NewClue, add_clues
+from services.campaigns.load import campaign_id
+from services.clues.lifecycle import NewClue, add_clues
+from services.core.audit import verify
+from services.ladder import automatic as rnd
+from services.ladder import cases as esc
+from services.ladder import sweep
 from statemachine.errors import GuardRefused, InvalidTransition, PermissionDenied
 
 from ..conftest import at

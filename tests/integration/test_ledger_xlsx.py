@@ -14,12 +14,12 @@ import yaml
 from sqlalchemy import select
 
 from models.tables import AuditRecord, Clue
-from services.audit import verify
-from services.campaigns import campaign_id, load_plan
-from services.clues import ClueInput, NewClue, add_clues, get_clue, transition
-from services.ledger_export import export_ledger, write_ledger
-from services.ledger_import import import_ledger, read_ledger
-from services.plans import parse_plan
+from services.campaigns.load import campaign_id, load_plan
+from services.campaigns.plans import parse_plan
+from services.clues.lifecycle import ClueInput, NewClue, add_clues, get_clue, transition
+from services.core.audit import verify
+from services.ledgers.export import export_ledger, write_ledger
+from services.ledgers.importing import import_ledger, read_ledger
 from statemachine.errors import InvalidInput, PermissionDenied
 
 from ..conftest import SMALL_PLAN, at
@@ -378,7 +378,7 @@ def test_a_file_that_is_not_a_workbook_is_refused_in_one_line(engine, ledger_cam
 def test_the_seeds_2022_headings_land_on_the_xinzhou_plans_aspects(engine, calendar, tmp_path):
     """003 附件3 heads its rows with the 2022 campaign's wording; the shipped plan's aliases
     carry them onto the 2023 aspects, and the 填报单位 line names the unit."""
-    from services.plans import read_plan
+    from services.campaigns.plans import read_plan
 
     load_plan(engine, read_plan("003-xinzhou-2023"), source="003", now=at("2023-03-15"))
     path = blank_template(tmp_path / "附件3.xlsx", "003-2022", [

@@ -11,13 +11,14 @@ from sqlalchemy import delete, func, select
 
 from models.tables import (EscalationCase, InspectionCheck, InspectionRound, Lapse, Notice,
                            OutboxMessage)
-from services import round_checks, round_close, round_open, rounds, sweep
-from services.audit import verify
-from services.campaigns import campaign_id
-from services.clues import ClueInput, NewClue, add_clues, bulk_transition, get_clue, transition
-from services.round_report import round_report, verify_sample
+from services.campaigns.load import campaign_id
+from services.clues.lifecycle import ClueInput, NewClue, add_clues, bulk_transition, get_clue, transition
+from services.core.audit import verify
+from services.ladder import sweep
+from services.lookback import checks as round_checks, closing as round_close, opening as round_open, rounds
+from services.lookback.findings import round_report, verify_sample
 from statemachine.errors import GuardRefused, InvalidInput, PermissionDenied
-from statemachine.round_spec import RoundSpec
+from statemachine.lookback.spec import RoundSpec
 
 from ..conftest import at
 
@@ -366,8 +367,8 @@ def test_checks_pending_after_the_deadline_are_a_lapse_of_the_team_once(engine, 
 def test_the_shipped_example_round_plans_against_the_xinzhou_campaign(engine, calendar):
     from pathlib import Path
 
-    from services.campaigns import load_plan
-    from services.plans import parse_yaml_model, read_plan
+    from services.campaigns.load import load_plan
+    from services.campaigns.plans import parse_yaml_model, read_plan
 
     load_plan(engine, read_plan("003-xinzhou-2023"), source="003", now=at("2023-03-15"))
     f = Path(__file__).resolve().parents[2] / "deploy" / "rounds" / "xinzhou-lookback.example.yaml"

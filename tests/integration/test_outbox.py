@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from models.db import transaction
 from models.tables import OutboxMessage
-from notifications.channels import DeliveryError, FileDropChannel, OutboundMessage, SmtpChannel, \
+from notifications.delivery.channels import DeliveryError, FileDropChannel, OutboundMessage, SmtpChannel, \
     WebhookChannel, message_id
-from services import outbox
-from services.campaigns import campaign_id
+from services.campaigns.load import campaign_id
+from services.notices import outbox
 from statemachine.errors import InvalidInput, NotFound
 
 from ..conftest import at

@@ -1,4 +1,4 @@
-"""The contract of the one persisted transition (services/persisted.py), per chart:
+"""The contract of the one persisted transition (services/core/persisted.py), per chart:
 for every (state, trigger), and for every (actor's relation to the unit × trigger),
 one row (`fire_one`) and a set (`fire_set`) agree — both move the row to the same
 state writing the same columns and the same audit record, or both leave it alone —
@@ -19,18 +19,18 @@ from sqlalchemy import insert, select
 
 from models.tables import (Clue, DeliverableRecord, EscalationCase, InspectionCheck, InspectionRound, Unit,
                            User)
-from services.campaigns import campaign_id, stages_of
-from services.clue_effects import CLUES, ClueInput
-from services.directory import SYSTEM, actor as lookup_actor, unit_by_code
-from services.escalations import CASES, CaseInput
-from services.persisted import PersistedChart, fire_one, fire_set
-from services.round_charts import CHECKS, ROUNDS
-from services.units import stages_chart
-from services.uow import UnitOfWork, unit_of_work
+from services.campaigns.load import campaign_id, stages_of
+from services.campaigns.units import stages_chart
+from services.clues.chart import CLUES, ClueInput
+from services.core.directory import SYSTEM, actor as lookup_actor, unit_by_code
+from services.core.persisted import PersistedChart, fire_one, fire_set
+from services.core.uow import UnitOfWork, unit_of_work
+from services.ladder.cases import CASES, CaseInput
+from services.lookback.charts import CHECKS, ROUNDS
 from statemachine.authority import Who
+from statemachine.charts.lookback import CheckContext, RoundContext
+from statemachine.charts.unit_stage import StageContext
 from statemachine.errors import ConflictError, GuardRefused, InvalidTransition, PermissionDenied
-from statemachine.lookback import CheckContext, RoundContext
-from statemachine.unit_stage import StageContext
 
 from ..conftest import at
 
@@ -76,7 +76,7 @@ def _outcome(uow: UnitOfWork, h: Harness, rid: int, trigger: str, actor, full: b
                          ctx=h.ctx(row, actor, full), data=h.data(full), unit=h.unit_of(uow, row))
             else:
                 # a check's set is always one round's: the actor's relation to its organiser
-                # is the same for every row, as services/round_close.py gives it
+                # is the same for every row, as services/lookback/closing.py gives it
                 uniform = dict(relation=actor.relation_to(uow.county_a), unit=uow.county_a) \
                     if pc is CHECKS and actor is not None else {}
                 moved = fire_set(uow, pc, trigger, actor=actor, now=NOW, campaign_id=uow.cid,
@@ -204,7 +204,7 @@ def _recorded(uow, row) -> set[str]:
 
 @pytest.fixture
 def uow(engine, campaign):
-    from services.directory import unit_ref
+    from services.core.directory import unit_ref
 
     cid = campaign_id(engine, campaign)
     with engine.begin() as conn:  # a supervisor of a sibling unit, which the small plan lacks

@@ -8,10 +8,11 @@ import yaml
 from sqlalchemy import func, select
 
 from models.tables import AuditRecord, EscalationCase, Lapse, ReportSubmission
-from services import reporting, sweep
-from services.campaigns import campaign_id, load_plan
-from services.escalation_round import propose_for_lapses
-from services.plans import read_plan
+from services.campaigns.load import campaign_id, load_plan
+from services.campaigns.plans import read_plan
+from services.ladder import sweep
+from services.ladder.automatic import propose_for_lapses
+from services.reports import duties as reporting
 from statemachine.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
 
 from ..conftest import SMALL_PLAN, at

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from models.tables import AuditRecord, GeneratedReport
-from services import reports
-from services.clues import ClueInput, NewClue, add_clues, bulk_transition
-from services.report_data import gather
-from services.typical import mark_typical
+from services.clues.lifecycle import ClueInput, NewClue, add_clues, bulk_transition
+from services.clues.typical import mark_typical
+from services.reports import generate as reports
+from services.reports.contents import gather
 from statemachine.errors import InvalidInput, PermissionDenied
 
 from ..conftest import at

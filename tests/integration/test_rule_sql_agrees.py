@@ -1,6 +1,6 @@
 """Rules with a pure form and a SQL form agree (one home each, the SQL form beside it):
-when a clue is overdue (statemachine/clue.py ↔ services/clue_effects.py), when a case
-is chased and when it escalates (statemachine/escalation.py ↔ services/escalations.py),
+when a clue is overdue (statemachine/charts/clue.py ↔ services/clues/chart.py), when a case
+is chased and when it escalates (statemachine/charts/ladder.py ↔ services/ladder/cases.py),
 on SQLite and PostgreSQL, for states and instants drawn by hypothesis."""
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import insert, select
 
 from models.tables import Clue, EscalationCase, Unit
-from services.campaigns import campaign_id
-from services.clue_effects import overdue_sql, rectify_overdue_sql, verify_overdue_sql
-from services.counting import bucket_sums, figures_of
-from services.escalations import chase_due_sql, escalation_due_sql
-from statemachine.clue import ClueState, overdue_cause
-from statemachine.counting import Figures, bucket
-from statemachine.escalation import CaseState, chase_due, escalation_due
+from services.campaigns.load import campaign_id
+from services.clues.chart import overdue_sql, rectify_overdue_sql, verify_overdue_sql
+from services.ladder.cases import chase_due_sql, escalation_due_sql
+from services.reports.counting import bucket_sums, figures_of
+from statemachine.charts.clue import ClueState, overdue_cause
+from statemachine.charts.ladder import CaseState, chase_due, escalation_due
+from statemachine.reports.counting import Figures, bucket
 
 from ..conftest import at
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from services.runtime import Runtime, Settings, current, use
+from services.core.runtime import Runtime, Settings, current, use
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,7 +58,7 @@ def test_a_worker_builds_its_runtime_from_its_environment(tmp_path):
     r = _worker({"RECTIFY_DB": "postgres://w@db.example.org/rectify", "RECTIFY_HOME": str(tmp_path),
                  "RECTIFY_FILE_DROP": str(tmp_path / "drop")},
                 "from flows import deps\n"
-                "from services.runtime import current\n"
+                "from services.core.runtime import current\n"
                 "print(deps.engine().url.render_as_string(), sorted(deps.channels()), deps.reports_dir())\n"
                 "print(current() is current())")
     assert r.returncode == 0, r.stderr
@@ -68,7 +68,7 @@ def test_a_worker_builds_its_runtime_from_its_environment(tmp_path):
 
 def test_a_worker_with_a_bad_setting_is_refused_naming_it():
     r = _worker({"RECTIFY_SMTP_PORT": "smtp"},
-                "from services.runtime import current\n"
+                "from services.core.runtime import current\n"
                 "from statemachine.errors import InvalidInput\n"
                 "try:\n    current()\nexcept InvalidInput as e:\n    print(e)")
     assert r.returncode == 0, r.stderr

@@ -25,17 +25,19 @@ import pytest
 from sqlalchemy import func, select
 
 from models.tables import CaseLapse, EscalationCase, GeneratedReport, Lapse, Unit
-from services import escalation_round as rnd
-from services import reporting, reports, sweep, units
-from services.campaigns import campaign_id, load_plan
-from services.directory import SYSTEM
-from services.escalations import CAUSE_LABELS
-from services.plans import read_plan
-from services.status import campaign_status
-from statemachine.calendar import TZ, local_date
-from statemachine.duties import all_occurrences
+from services.campaigns import units
+from services.campaigns.load import campaign_id, load_plan
+from services.campaigns.plans import read_plan
+from services.core.directory import SYSTEM
+from services.ladder import automatic as rnd
+from services.ladder import sweep
+from services.ladder.cases import CAUSE_LABELS
+from services.reports import duties as reporting, generate as reports
+from services.reports.status import campaign_status
+from statemachine.charts.unit_stage import stage_deadline
 from statemachine.plan import Plan
-from statemachine.unit_stage import stage_deadline
+from statemachine.reports.duties import all_occurrences
+from statemachine.time.calendar import TZ, local_date
 
 PLANS = sorted((Path(__file__).resolve().parents[2] / "deploy" / "plans").glob("*.yaml"))
 L, U, E, CL, G = (Lapse.__table__, Unit.__table__, EscalationCase.__table__, CaseLapse.__table__,

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from models.tables import AuditRecord, Clue
-from services import clues
-from services.audit import verify
-from services.campaigns import campaign_id
-from statemachine.clue import CLUE_CHART, SUPERVISOR_TRIGGERS, ClueState
+from services.campaigns.load import campaign_id
+from services.clues import lifecycle as clues
+from services.core.audit import verify
+from statemachine.charts.clue import CLUE_CHART, SUPERVISOR_TRIGGERS, ClueState
 from statemachine.errors import GuardRefused, InvalidTransition, PermissionDenied
 
 from ..conftest import at

@@ -2,7 +2,7 @@
 owes its deliverables by then: a unit in it without them has one
 `deliverables_overdue` lapse, answered by the ladder, while the stage stays
 open; and the sweep (set-based) and the supervisor's status (unit by unit)
-apply the one stage rule alike (statemachine/unit_stage.stage_lapse)."""
+apply the one stage rule alike (statemachine/charts/unit_stage.stage_lapse)."""
 from __future__ import annotations
 
 import itertools
@@ -14,13 +14,14 @@ from sqlalchemy import select
 
 from models.db import make_engine
 from models.tables import EscalationCase, Lapse, Unit
-from services import escalation_round as rnd
-from services import sweep, units
-from services.campaigns import campaign_id, load_plan
-from services.plans import read_plan
-from services.status import campaign_status
-from statemachine.calendar import end_of_day
+from services.campaigns import units
+from services.campaigns.load import campaign_id, load_plan
+from services.campaigns.plans import read_plan
+from services.ladder import automatic as rnd
+from services.ladder import sweep
+from services.reports.status import campaign_status
 from statemachine.plan import Plan
+from statemachine.time.calendar import end_of_day
 
 from ..conftest import SMALL_PLAN, at
 

@@ -1,7 +1,7 @@
 """The deadline sweep's set-based steps fire once per natural key, and the
 audit log is append-only and tamper-evident (SQLite and PostgreSQL).
 
-The sweep is called step by step through services.sweep.run_step (no Prefect).
+The sweep is called step by step through services.ladder.sweep.run_step (no Prefect).
 """
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from models.tables import AuditRecord, Clue, Lapse, Unit
-from services import clues, sweep, units
-from services.audit import verify
-from services.campaigns import campaign_id
-from statemachine.calendar import WorkingCalendar, end_of_day
+from services.campaigns import units
+from services.campaigns.load import campaign_id
+from services.clues import lifecycle as clues
+from services.core.audit import verify
+from services.ladder import sweep
+from statemachine.time.calendar import WorkingCalendar, end_of_day
 
 from ..conftest import at
 
@@ -126,7 +128,7 @@ def test_run_step_reports_how_many_lapses_were_new(engine, cid):
 
 
 def test_a_scheduled_fire_time_is_claimed_exactly_once(engine, campaign):
-    from services.firings import claim, holder_of
+    from services.campaigns.firings import claim, holder_of
 
     when = at("2023-04-08 02:00")
     first = claim(engine, job="sweep:smoke-2023", scheduled=when, holder="host-1", now=when)

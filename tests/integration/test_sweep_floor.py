@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from bench.sweep import clear_lapses, floor, lapse_rows
 from models.tables import Lapse
-from services import clues, reporting, sweep
-from services.campaigns import campaign_id, load_plan
+from services.campaigns.load import campaign_id, load_plan
+from services.clues import lifecycle as clues
+from services.ladder import sweep
+from services.reports import duties as reporting
 from statemachine.plan import Plan
 
 from ..conftest import at

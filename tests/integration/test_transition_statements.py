@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine, event
 
 from app.cli import main
-from services import clues
-from services.clues import ClueInput, NewClue
+from services.clues import lifecycle as clues
+from services.clues.lifecycle import ClueInput, NewClue
 
 from ..conftest import at
 

@@ -1,4 +1,4 @@
-"""The unit of work (services/uow.py): it rolls back unless committed, writes what
+"""The unit of work (services/core/uow.py): it rolls back unless committed, writes what
 it collected (audit records, document numbers, notices and their messages) once,
 at commit, and an item rolled back to its savepoint leaves neither a record nor
 a gap in the numbers; a joined use case commits with its caller."""
@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from models.tables import AuditRecord, DocCounter, Notice, OutboxMessage, Unit
-from services import audit
-from services.campaigns import campaign_id
-from services.notices import issue_notice
-from services.persisted import audit_record
-from services.uow import unit_of_work
+from services.campaigns.load import campaign_id
+from services.core import audit
+from services.core.persisted import audit_record
+from services.core.uow import unit_of_work
+from services.notices.issue import issue_notice
 
 from ..conftest import at
 

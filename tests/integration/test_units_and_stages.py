@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from models.tables import AuditRecord, DeliverableRecord
-from services import units
-from services.audit import verify
-from services.campaigns import campaign_id
+from services.campaigns import units
+from services.campaigns.load import campaign_id
+from services.core.audit import verify
 from statemachine.errors import ConflictError, GuardRefused, InvalidInput, InvalidTransition, \
     PermissionDenied
 

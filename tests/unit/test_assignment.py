@@ -1,4 +1,4 @@
-"""Giving units to inspection teams (statemachine.assignment), pure and property-based.
+"""Giving units to inspection teams (statemachine.lookback.assignment), pure and property-based.
 
 Random unit trees are built from parent links, and "is X at or above Y" is
 answered from those links rather than from path strings, so the module's
@@ -13,9 +13,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from statemachine.assignment import (TeamSlot, UnitLoad, assign_units, excluded_paths, may_inspect,
-                                     visit_days)
 from statemachine.errors import InvalidInput
+from statemachine.lookback.assignment import (TeamSlot, UnitLoad, assign_units, excluded_paths, may_inspect,
+                                     visit_days)
 
 
 @dataclass(frozen=True)

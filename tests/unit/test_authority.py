@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from statemachine.authority import ALL_RELATIONS, Position, Relation, Who, permits, refusal, relation
-from statemachine.clue import CLUE_CHART
-from statemachine.escalation import CASE_CHART
-from statemachine.lookback import CHECK_CHART, ROUND_CHART
-from statemachine.unit_stage import stage_chart
+from statemachine.charts.clue import CLUE_CHART
+from statemachine.charts.ladder import CASE_CHART
+from statemachine.charts.lookback import CHECK_CHART, ROUND_CHART
+from statemachine.charts.unit_stage import stage_chart
 
 P = Position
 

@@ -1,4 +1,4 @@
-"""Working-day calendar and Beijing-time deadlines (statemachine.calendar)."""
+"""Working-day calendar and Beijing-time deadlines (statemachine.time.calendar)."""
 from __future__ import annotations
 
 import re
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statemachine.calendar import (
+from statemachine.time.calendar import (
     COVERAGE_WARNING_DAYS,
     TZ,
     CalendarFileError,

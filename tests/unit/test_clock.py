@@ -1,4 +1,4 @@
-"""The one clock type (statemachine/clock.py): whatever instant crosses a
+"""The one clock type (statemachine/time/clock.py): whatever instant crosses a
 boundary comes out an aware stdlib datetime in Asia/Shanghai."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statemachine.clock import TZ, instant, parse_instant
 from statemachine.errors import InvalidInput
+from statemachine.time.clock import TZ, instant, parse_instant
 
 instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
                         timezones=st.sampled_from([timezone.utc, TZ, timezone(timedelta(hours=-5)),
@@ -89,6 +89,6 @@ def test_the_cli_spelling_names_now():
 
 
 def test_settings_still_exports_parse_instant():
-    from app.settings import parse_instant as reexported
+    from app.cli.settings import parse_instant as reexported
 
     assert reexported is parse_instant

@@ -11,10 +11,10 @@ from datetime import date
 import pytest
 
 from statemachine.authority import Position, Relation, Who, refusal
-from statemachine.clue import CLUE_CHART, OPEN_STATES, SUPERVISOR_TRIGGERS, ClueContext, ClueState
+from statemachine.charts.clue import CLUE_CHART, OPEN_STATES, SUPERVISOR_TRIGGERS, ClueContext, ClueState
+from statemachine.charts.table import Subject
+from statemachine.charts.unit_stage import COMPLETED, StageContext, stage_chart
 from statemachine.errors import GuardRefused, InvalidTransition
-from statemachine.table import Subject
-from statemachine.unit_stage import COMPLETED, StageContext, stage_chart
 
 S = ClueState
 

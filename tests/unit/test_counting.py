@@ -1,7 +1,7 @@
 """The campaign figures are counted exactly as the seeds count them (docs/domain.md §6)."""
 from __future__ import annotations
 
-from statemachine.counting import Figures, bucket
+from statemachine.reports.counting import Figures, bucket
 
 
 def test_seed_000_reports_a_rectification_rate_of_98_2_percent():

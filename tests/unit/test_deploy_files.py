@@ -22,8 +22,8 @@ def test_prefect_yaml_parses_and_every_entrypoint_is_a_flow():
 
 
 def test_the_example_round_file_is_a_valid_round():
-    from services.plans import parse_yaml_model
-    from statemachine.round_spec import RoundSpec
+    from services.campaigns.plans import parse_yaml_model
+    from statemachine.lookback.spec import RoundSpec
 
     f = ROOT / "deploy" / "rounds" / "xinzhou-lookback.example.yaml"
     spec = parse_yaml_model(f.read_text(encoding="utf-8"), RoundSpec, source=str(f), shape="a round")

@@ -8,11 +8,11 @@ from datetime import date, datetime, time
 import pytest
 from hypothesis import given, strategies as st
 
-from services.plans import read_plan
-from statemachine.calendar import TZ
-from statemachine.duties import all_occurrences, find_occurrence, occurrences
+from services.campaigns.plans import read_plan
 from statemachine.errors import InvalidInput
 from statemachine.plan import Plan
+from statemachine.reports.duties import all_occurrences, find_occurrence, occurrences
+from statemachine.time.calendar import TZ
 
 from ..conftest import SMALL_PLAN
 

@@ -99,13 +99,13 @@ def test_errors_raised_where_value_errors_are_expected_stay_value_errors(cls):
 
 
 @pytest.mark.parametrize("module,name", [
-    ("statemachine.calendar", "CalendarNotCovered"),
-    ("statemachine.calendar", "CalendarFileError"),
+    ("statemachine.time.calendar", "CalendarNotCovered"),
+    ("statemachine.time.calendar", "CalendarFileError"),
     ("statemachine.plan", "PlanReferenceError"),
-    ("services.plans", "PlanError"),
-    ("notifications.render", "NoticeTemplateError"),
-    ("notifications.channels", "DeliveryError"),
-    ("app.context", "NotInitialised"),
+    ("services.campaigns.plans", "PlanError"),
+    ("notifications.documents.notices", "NoticeTemplateError"),
+    ("notifications.delivery.channels", "DeliveryError"),
+    ("app.cli.context", "NotInitialised"),
     ("app.flow_runner", "PrefectUnavailable"),
 ])
 def test_old_homes_still_export_the_same_class(module, name):
@@ -115,7 +115,7 @@ def test_old_homes_still_export_the_same_class(module, name):
 
 
 def test_pydantic_still_reports_a_plan_reference_error_as_a_field_error():
-    from services.plans import PlanError, parse_plan
+    from services.campaigns.plans import PlanError, parse_plan
 
     text = (ROOT / "tests" / "fixtures" / "small-plan.yaml").read_text(encoding="utf-8")
     assert "unit: county-a}" in text
@@ -234,11 +234,11 @@ def test_no_module_defines_a_public_exception_outside_the_tree(finder, path):
 
 def test_the_finder_sees_exceptions_however_they_are_based(finder):
     # Without this the check above could pass by finding nothing at all.
-    assert "_GuardFailed" in _exception_classes(finder, ROOT / "statemachine" / "table.py")
+    assert "_GuardFailed" in _exception_classes(finder, ROOT / "statemachine" / "charts" / "table.py")
     mod = finder.module("services.example_for_the_test", source=(
         "import yaml\n"
         "from statemachine.errors import InvalidInput\n"
-        "from services.plans import PlanError\n"
+        "from services.campaigns.plans import PlanError\n"
         "from dataclasses import dataclass\n"
         "class A(ValueError): pass\n"
         "class B(InvalidInput): pass\n"

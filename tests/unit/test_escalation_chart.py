@@ -11,10 +11,10 @@ from itertools import product
 
 import pytest
 
-from statemachine.errors import GuardRefused, InvalidTransition
-from statemachine.escalation import CASE_CHART, SUPERVISOR_CASE_TRIGGERS, UNIT_TRIGGERS, CaseContext, \
+from statemachine.charts.ladder import CASE_CHART, SUPERVISOR_CASE_TRIGGERS, UNIT_TRIGGERS, CaseContext, \
     CaseState, Level, next_level
-from statemachine.table import Subject
+from statemachine.charts.table import Subject
+from statemachine.errors import GuardRefused, InvalidTransition
 from statemachine.warning import warning_colour
 
 S = CaseState

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.ledger_cells import match_aspect, numbered, parse_date
+from services.ledgers.cells import match_aspect, numbered, parse_date
 
 
 @pytest.mark.parametrize("cell, expected", [

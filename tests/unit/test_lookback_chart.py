@@ -10,10 +10,10 @@ from datetime import date
 
 import pytest
 
-from statemachine.errors import GuardRefused, InvalidTransition
-from statemachine.lookback import (CHECK_CHART, METHODS, OUTCOMES, ROUND_CHART, CheckContext,
+from statemachine.charts.lookback import (CHECK_CHART, METHODS, OUTCOMES, ROUND_CHART, CheckContext,
                                    CheckState, RoundContext, RoundState, method_key)
-from statemachine.table import Subject
+from statemachine.charts.table import Subject
+from statemachine.errors import GuardRefused, InvalidTransition
 
 R, K = RoundState, CheckState
 

@@ -5,10 +5,10 @@ from datetime import date, datetime
 
 import pytest
 
-from notifications.render import DECISION_FIELDS, KINDS, REQUIRED_FIELDS, NoticeTemplateError, \
+from notifications.documents.notices import DECISION_FIELDS, KINDS, REQUIRED_FIELDS, NoticeTemplateError, \
     render_notice
-from statemachine.calendar import TZ
 from statemachine.errors import InvalidInput
+from statemachine.time.calendar import TZ
 
 FULL = {
     "issuer_name": "示例市交通运输局", "doc_number": "示交督〔2023〕7号", "addressee": "甲县交通运输局",

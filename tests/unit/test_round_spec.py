@@ -1,5 +1,5 @@
-"""A look-back round as a supervisor writes it (statemachine.round_spec.RoundSpec),
-and how a bad round file is reported (services.plans.parse_yaml_model)."""
+"""A look-back round as a supervisor writes it (statemachine.lookback.spec.RoundSpec),
+and how a bad round file is reported (services.campaigns.plans.parse_yaml_model)."""
 from __future__ import annotations
 
 import re
@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from services.plans import PlanError, parse_yaml_model
-from statemachine.round_spec import RoundSpec, Selection, TeamSpec
+from services.campaigns.plans import PlanError, parse_yaml_model
+from statemachine.lookback.spec import RoundSpec, Selection, TeamSpec
 
 MINIMAL = {"code": "lb-2023-08", "title": "专项整治问题整改“回头看”", "scope": "xinzhou",
            "deadline": "2023-09-15"}

@@ -1,4 +1,4 @@
-"""The look-back draw (statemachine.sampling), pure and mostly property-based.
+"""The look-back draw (statemachine.lookback.sampling), pure and mostly property-based.
 
 A sample must be re-drawable by anyone from the published seed and candidate
 list: the result depends on neither the order of the candidates nor anything
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statemachine.sampling import (Candidate, RiskRules, digest, draw, fast_threshold,
+from statemachine.lookback.sampling import (Candidate, RiskRules, digest, draw, fast_threshold,
                                    per_unit_quota, risk_weight, risk_weights, sample_key)
 
 SEEDS = st.integers(min_value=0, max_value=2 ** 53 - 1)
@@ -181,7 +181,7 @@ def _with_hash(monkeypatch, digest_bytes: bytes):
     """Make sample_key see a chosen 8-byte hash (only inside the sampling module)."""
     import types
 
-    import statemachine.sampling as sampling
+    import statemachine.lookback.sampling as sampling
 
     class _Fixed:
         def digest(self):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime import Runtime
-from services.settings import Settings
+from services.core.runtime import Runtime
+from services.core.settings import Settings
 from statemachine.errors import InvalidInput
 
 
@@ -110,7 +110,7 @@ def test_a_calendar_override_file_is_the_runtime_calendar(tmp_path):
 def test_a_derived_runtime_changes_what_it_is_told_and_keeps_the_rest(tmp_path):
     from datetime import datetime
 
-    from statemachine.calendar import TZ
+    from statemachine.time.calendar import TZ
 
     at = datetime(2023, 5, 1, 9, tzinfo=TZ)
     base = Runtime(Settings(home=tmp_path, smtp_host="h"), now=at)

@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 
 from hypothesis import given, strategies as st
 
-from services.plans import read_plan
-from statemachine.calendar import TZ, end_of_day
+from services.campaigns.plans import read_plan
+from statemachine.charts.unit_stage import DELIVERABLES_OVERDUE, STAGE_DEADLINE, stage_deadline, \
+    stage_lapse
 from statemachine.plan import LAPSE_CAUSES, EscalationPolicy, StageSpec
-from statemachine.unit_stage import DELIVERABLES_OVERDUE, STAGE_DEADLINE, stage_deadline, stage_lapse
+from statemachine.time.calendar import TZ, end_of_day
 
 from ..conftest import SMALL_PLAN
 

@@ -1,0 +1,112 @@
+"""`rectify`: the command line of supervisors, units and operators.
+
+Global options (--db, --now, --campaign, --as) may be given anywhere on the
+line. Every expected failure prints one line `rectify: error: …` on stderr:
+a mistake on the command line itself exits 2, a refusal of the domain exits
+with its error's code (statemachine/errors.py). Anything else is a bug and
+keeps its traceback.
+"""
+from __future__ import annotations
+
+import re
+import sys
+
+import typer
+
+try:  # typer ≥ 0.26 raises its own copy of click's exceptions, not click's
+    from typer._click import exceptions as parser_errors
+except ImportError:  # pragma: no cover - older typer, on click itself
+    from click import exceptions as parser_errors
+
+from statemachine.errors import RectifyError
+
+__all__ = ["app", "main"]
+
+from . import calendar, campaigns, clues, duties, ladder, ledgers, reports, ops, outbox, lookback  # noqa: E402,F401  (commands register on `app`)
+from .root import GLOBAL_OPTIONS, app  # noqa: E402
+
+
+def _hoist_globals(argv: list[str]) -> list[str]:
+    """Move global options to the front so `rectify clue add … --now X` works too."""
+    front, rest, i = [], [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            rest += argv[i:]
+            break
+        if a in GLOBAL_OPTIONS:
+            if i + 1 == len(argv):  # moved to the front, it would take the command as its value
+                raise parser_errors.UsageError(f"Option '{a}' requires an argument.")
+            front += [a, argv[i + 1]]
+            i += 2
+            continue
+        if any(a.startswith(o + "=") for o in GLOBAL_OPTIONS if o.startswith("--")):
+            front.append(a)
+        else:
+            rest.append(a)
+        i += 1
+    return front + rest
+
+
+def _error(message: str) -> None:
+    # As given: a refusal may list its bad rows on the lines below its one line.
+    print(f"rectify: error: {message}", file=sys.stderr)
+
+
+def _where(ctx) -> tuple[str, str]:
+    """The command path typed ('rectify clue show') and its part after 'rectify '."""
+    path = ctx.command_path if ctx is not None else "rectify"
+    return path, path.partition(" ")[2]
+
+
+def _usage_message(e: parser_errors.UsageError) -> str:
+    """click's sentence as one line: where, what, and where to read more."""
+    msg = " ".join(e.format_message().split()).rstrip(".")
+    msg = re.sub(r"\. Did you mean (.+)\?$", r" (did you mean \1?)", msg)
+    msg = re.sub(r"\(Possible options: (.+)\)$", r"(did you mean \1?)", msg)
+    if msg[:2].istitle():  # "No such option" → "no such option"; "RECTIFY_DB …" stays
+        msg = msg[0].lower() + msg[1:]
+    path, where = _where(e.ctx)
+    return f"{where + ': ' if where else ''}{msg}; see '{path} --help'"
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _hoist_globals(list(sys.argv[1:] if argv is None else argv))
+        # Not standalone: typer would print click's multi-line errors itself.
+        # It still returns the code of a typer.Exit (--help, --version, exit 3).
+        result = app(args=args, prog_name="rectify", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except parser_errors.NoArgsIsHelpError as e:  # `rectify`, `rectify clue`
+        # The help on stdout as for --help (rich has printed it already while
+        # raising; plain typer leaves it in the message), the one line on stderr.
+        if e.format_message().strip():
+            print(e.format_message())
+        where = _where(e.ctx)[1]
+        _error(f"{where + ': ' if where else ''}missing command")
+        return 2
+    except parser_errors.UsageError as e:
+        _error(_usage_message(e))
+        return 2
+    except parser_errors.ClickException as e:  # e.g. a file argument that cannot be opened
+        _error(e.format_message())
+        return e.exit_code
+    except typer.Abort:
+        _error("aborted")
+        return 1
+    except RectifyError as e:
+        _error(str(e) or type(e).__name__)
+        return e.exit_code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    finally:
+        sys.stdout.flush()
+
+
+def _entry() -> None:  # pragma: no cover
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _entry()

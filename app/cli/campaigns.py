@@ -1,0 +1,197 @@
+"""Commands on the database, plans, campaigns, units and deliverables."""
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+from sqlalchemy import select
+
+from . import output as out
+from .context import AppContext
+from .root import AS_USER, app
+
+unit_app = typer.Typer(no_args_is_help=True, help="Participating units: stages and deliverables.")
+app.add_typer(unit_app, name="unit")
+
+
+@app.command()
+def init(ctx: typer.Context):
+    """Create the database (or bring it to the current schema)."""
+    c: AppContext = ctx.obj
+    before, after = c.migrate()
+    out.say(f"database ready at schema {after}" + ("" if before is None else f" (was {before})"))
+
+
+@app.command()
+def migrate(ctx: typer.Context):
+    """Apply pending schema migrations (Alembic)."""
+    init(ctx)
+
+
+@app.command()
+def plans():
+    """List the plan files shipped with Rectify."""
+    from services.campaigns.plans import read_plan, shipped_plans
+
+    rows = []
+    for name, path in shipped_plans().items():
+        p = read_plan(path)
+        rows.append((name, p.campaign.code, p.campaign.doc_number, p.campaign.title,
+                     len(p.units), " → ".join(s.name for s in p.stages)))
+    out.table(["file", "code", "文号", "title", "units", "stages"], rows)
+
+
+@app.command()
+def load(ctx: typer.Context, plan: str = typer.Argument(..., help="A plan file, or a shipped plan's name."),
+         check: bool = typer.Option(False, "--check", help="Only validate the file.")):
+    """Validate a campaign plan file and load it as a new campaign."""
+    from services.campaigns.load import load_plan
+    from services.campaigns.plans import read_plan
+
+    c: AppContext = ctx.obj
+    p = read_plan(plan)
+    if check:
+        out.say(f"{plan}: valid plan for '{p.campaign.code}' ({len(p.units)} units, "
+                f"{len(p.stages)} stages)")
+        return
+    c.migrate()
+    load_plan(c.engine, p, source=plan, now=c.now)
+    out.say(f"loaded campaign '{p.campaign.code}' {p.campaign.title} ({p.campaign.doc_number}): "
+            f"{len(p.units)} units, {len(p.participants())} participating, {len(p.stages)} stages")
+
+
+@app.command()
+def campaigns(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
+    """List loaded campaigns."""
+    from dataclasses import asdict
+
+    from services.campaigns.load import list_campaigns
+
+    rows = list_campaigns(ctx.obj.db())
+    if as_json:
+        return out.emit_json([asdict(r) for r in rows])
+    out.table(["code", "文号", "title", "issuing unit", "period", "units"],
+              [(r.code, r.doc_number, r.title, r.issuing_unit, f"{r.start_date} – {r.end_date}",
+                f"{r.participants}/{r.units}") for r in rows])
+
+
+@app.command()
+def show(ctx: typer.Context, campaign: Optional[str] = typer.Argument(None),
+         as_json: bool = typer.Option(False, "--json")):
+    """Show a campaign: document, stages with deadlines and deliverables, duties."""
+    from services.campaigns.load import plan_of, stages_of
+    from services.core.directory import campaign_row
+
+    c: AppContext = ctx.obj
+    code = c.campaign(campaign)
+    with c.db().connect() as conn:
+        row = campaign_row(conn, code)
+        stages = stages_of(conn, row.id)
+        plan = plan_of(conn, row.id)
+    if as_json:
+        return out.emit_json(json.loads(plan.model_dump_json()))
+    out.say(f"{row.title}\n{row.doc_number} · {row.issuing_unit} · {row.start_date} – {row.end_date} "
+            f"· {row.timezone} · sweep cron '{row.sweep_cron}'")
+    out.say("整治内容: " + "；".join(a.name for a in plan.aspects))
+    out.table(["#", "stage", "name", "start", "deadline", "deliverables"],
+              [(s.idx + 1, s.key, s.name, s.start_date, "长期推进" if s.ongoing else s.end_date,
+                "、".join(d["name"] for d in s.deliverables)) for s in stages], title="stages")
+    if plan.reporting:
+        out.table(["duty", "name", "schedule"],
+                  [(d.key, d.name, _schedule(d.schedule)) for d in plan.reporting], title="reporting")
+
+
+def _schedule(s) -> str:
+    if s.kind == "weekly":
+        return f"every {s.weekday} {s.at:%H:%M}"
+    if s.kind == "monthly":
+        return f"monthly by day {s.day}"
+    if s.kind == "once":
+        return f"once, by {s.due}"
+    return f"at the end of stage {s.stage or '(each)'}"
+
+
+@app.command()
+def units(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
+    """List units with their stage and lapses."""
+    from dataclasses import asdict
+
+    from services.campaigns.units import list_units
+
+    c: AppContext = ctx.obj
+    rows = list_units(c.db(), c.campaign(None))
+    if as_json:
+        return out.emit_json([asdict(r) for r in rows])
+    out.table(["code", "name", "level", "parent", "stage", "lapses"],
+              [(r.code, r.name, r.level, r.parent, r.stage_name or "(supervising)", r.lapses)
+               for r in rows])
+
+
+@app.command()
+def users(ctx: typer.Context):
+    """List the people of the campaign (who may act as whom)."""
+    from models.tables import Unit, User
+    from services.core.directory import campaign_row
+
+    c: AppContext = ctx.obj
+    U, US = Unit.__table__, User.__table__
+    with c.db().connect() as conn:
+        cid = campaign_row(conn, c.campaign(None)).id
+        rows = conn.execute(select(US.c.username, US.c.name, US.c.role, U.c.name.label("unit"))
+                            .join(U, U.c.id == US.c.unit_id).where(US.c.campaign_id == cid)
+                            .order_by(U.c.path, US.c.username)).all()
+    out.table(["username", "name", "role", "unit"], rows)
+
+
+@unit_app.command("deliver")
+def deliver(ctx: typer.Context, unit: str, key: str = typer.Argument(..., help="Deliverable key."),
+            attachment: str = typer.Option(..., "--attachment", help="Reference to the document."),
+            stage: Optional[str] = typer.Option(None, "--stage", help="Default: the unit's stage."),
+            actor: Optional[str] = AS_USER):
+    """Record a stage deliverable (by whom, when, with an attachment reference)."""
+    from services.campaigns.units import record_deliverable
+
+    c: AppContext = ctx.obj
+    record_deliverable(c.db(), c.campaign(None), unit, key, attachment=attachment,
+                       actor=c.user(actor), now=c.now, stage=stage)
+    out.say(f"recorded {key} for {unit}")
+
+
+@unit_app.command("advance")
+def advance(ctx: typer.Context, unit: str, actor: Optional[str] = AS_USER,
+            version: Optional[int] = typer.Option(None, "--version", help="Refuse if the unit changed.")):
+    """Advance a unit to its next stage (refused while deliverables are missing)."""
+    from services.campaigns.units import advance as do_advance
+
+    c: AppContext = ctx.obj
+    dest = do_advance(c.db(), c.campaign(None), unit, actor=c.user(actor), now=c.now,
+                      expected_version=version)
+    out.say(f"{unit} → {dest}")
+
+
+@unit_app.command("show")
+def unit_show(ctx: typer.Context, unit: str):
+    """A unit's stage, what it has delivered and what is still missing."""
+    from services.campaigns.load import stages_of
+    from services.core.directory import campaign_row, unit_by_code
+    from services.campaigns.units import deliverables_of
+
+    c: AppContext = ctx.obj
+    with c.db().connect() as conn:
+        cid = campaign_row(conn, c.campaign(None)).id
+        u = unit_by_code(conn, cid, unit)
+        stages = {s.key: s for s in stages_of(conn, cid)}
+        done = deliverables_of(conn, u.id, u.stage_key) if u.stage_key else set()
+    out.say(f"{u.name} ({u.code}) · stage: {stages[u.stage_key].name if u.stage_key in stages else u.stage_key}"
+            f" · version {u.version}")
+    if u.stage_key in stages:
+        out.table(["deliverable", "name", "recorded"],
+                  [(d["key"], d["name"], "yes" if d["key"] in done else "missing")
+                   for d in stages[u.stage_key].deliverables])
+
+
+# `rectify deliverable record UNIT KEY` reads naturally too
+deliverable_app = typer.Typer(no_args_is_help=True, help="Stage deliverables.")
+app.add_typer(deliverable_app, name="deliverable")
+deliverable_app.command("record")(deliver)

@@ -1,0 +1,189 @@
+"""Commands on problems and clues."""
+from __future__ import annotations
+
+from datetime import date
+from typing import List, Optional
+
+import typer
+
+from statemachine.charts.clue import CLUE_CHART, LABELS, ClueState
+from statemachine.errors import InvalidInput
+
+from . import output as out
+from .context import AppContext
+from .root import AS_USER, app
+
+clue_app = typer.Typer(no_args_is_help=True, help="Problems and clues (问题线索).")
+app.add_typer(clue_app, name="clue")
+
+
+def _label(state: str) -> str:
+    return f"{state} {LABELS[ClueState(state)]}"
+
+
+def _date(value: Optional[str], flag: str) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{flag}: '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+@clue_app.command("add")
+def add(ctx: typer.Context,
+        unit: str = typer.Option(..., "--unit", help="责任单位 (unit code or name)."),
+        channel: str = typer.Option(..., "--channel", help="线索来源, e.g. 12345, 12328, 信访投诉, 自查自纠."),
+        aspect: str = typer.Option(..., "--aspect", help="问题方面 (key or name)."),
+        summary: str = typer.Option(..., "--summary", help="问题表现."),
+        reporter: Optional[str] = typer.Option(None, "--reporter"),
+        phone: Optional[str] = typer.Option(None, "--phone"),
+        kind: Optional[str] = typer.Option(None, "--kind",
+                                           help="clue | self_inspection | carried_over (default: by channel)."),
+        actor: Optional[str] = AS_USER):
+    """Register one clue."""
+    from services.clues.lifecycle import NewClue, add_clues
+
+    c: AppContext = ctx.obj
+    numbers = add_clues(c.db(), c.campaign(None), [NewClue(
+        channel=channel, aspect=aspect, summary=summary, unit=unit, reporter_name=reporter,
+        reporter_phone=phone, kind=kind)], actor=c.user(actor), now=c.now, calendar=c.calendar)
+    out.say(numbers[0])
+
+
+@clue_app.command("import")
+def import_(ctx: typer.Context, file: str, actor: Optional[str] = AS_USER):
+    """Import clues from CSV (columns: channel, aspect, summary, unit, …); all rows or none."""
+    from services.clues.importing import read_clue_csv
+    from services.clues.lifecycle import add_clues
+
+    c: AppContext = ctx.obj
+    items = read_clue_csv(file)
+    try:
+        numbers = add_clues(c.db(), c.campaign(None), items, actor=c.user(actor), now=c.now,
+                            calendar=c.calendar)
+    except InvalidInput as e:
+        raise InvalidInput(f"{file}: {e} — nothing imported") from None
+    out.say(f"imported {len(numbers)} clues ({numbers[0]} … {numbers[-1]})")
+
+
+@clue_app.command("show")
+def show(ctx: typer.Context, number: str, as_json: bool = typer.Option(False, "--json")):
+    """One clue with its full audited history."""
+    from dataclasses import asdict
+
+    from services.clues.lifecycle import get_clue
+
+    c: AppContext = ctx.obj
+    v = get_clue(c.db(), c.campaign(None), number)
+    if as_json:
+        return out.emit_json(asdict(v))
+    out.say(f"{v.number} · {_label(v.state)} · {v.channel} · {v.aspect} · version {v.version}"
+            + (" · OVERDUE" if v.overdue(c.now) else ""))
+    out.say(f"  {v.summary}")
+    out.say(f"  责任单位 {v.unit}  责任人 {v.owner or '—'}  核查时限 {out.local(v.verify_due_at)}  "
+            f"整改时限 {out.local(v.deadline_at)}")
+    for label, value in (("整改措施", v.measures), ("可验证成果", v.evidence), ("reason", v.reason)):
+        if value:
+            out.say(f"  {label}: {value}")
+    out.table(["#", "at", "actor", "trigger", "from", "to", "reason"],
+              [(h["seq"], out.local(h["at"]), h["actor"], h["trigger"], h["from_state"],
+                h["to_state"], h["reason"]) for h in v.history], title="history")
+
+
+@clue_app.command("list")
+def list_(ctx: typer.Context, unit: Optional[str] = typer.Option(None, "--unit"),
+          state: Optional[str] = typer.Option(None, "--state"),
+          overdue: bool = typer.Option(False, "--overdue"),
+          limit: int = typer.Option(200, "--limit"), as_json: bool = typer.Option(False, "--json")):
+    """List clues (of a unit's subtree, in a state, or overdue now)."""
+    from dataclasses import asdict
+
+    from services.clues.lifecycle import list_clues
+
+    c: AppContext = ctx.obj
+    rows = list_clues(c.db(), c.campaign(None), unit=unit, state=state,
+                      overdue_as_of=c.now if overdue else None, limit=limit)
+    if as_json:
+        return out.emit_json([asdict(r) for r in rows])
+    def due(r):  # the deadline that runs in this state: verification, then rectification
+        return r.verify_due_at if r.state in ("received", "verifying") else \
+            r.deadline_at if r.state == "rectifying" else None
+
+    out.table(["number", "state", "unit", "channel", "aspect", "due", "warning", "summary"],
+              [(r.number, _label(r.state), r.unit, r.channel, r.aspect,
+                out.local(r.deadline_at or r.verify_due_at, "%Y-%m-%d"), c.warning(due(r)),
+                r.summary[:40]) for r in rows])
+
+
+def _input(reason, measures, deadline, owner, evidence, stage_result, long_term):
+    from services.clues.lifecycle import ClueInput
+
+    return ClueInput(reason=reason, measures=measures, deadline=_date(deadline, "--deadline"),
+                     owner=owner, evidence=evidence, stage_result=stage_result,
+                     long_term_measure=long_term)
+
+
+REASON = typer.Option(None, "--reason")
+MEASURES = typer.Option(None, "--measures", help="整改措施 (substantiate).")
+DEADLINE = typer.Option(None, "--deadline", help="完成时限 YYYY-MM-DD (substantiate, reopen).")
+OWNER = typer.Option(None, "--owner", help="责任人 (substantiate).")
+EVIDENCE = typer.Option(None, "--evidence", help="可验证成果 reference (submit_evidence).")
+STAGE_RESULT = typer.Option(None, "--stage-result", help="阶段性成效 (defer).")
+LONG_TERM = typer.Option(None, "--long-term", help="长期举措 (defer).")
+
+
+@clue_app.command("transition")
+def transition(ctx: typer.Context, number: str,
+               trigger: str = typer.Argument(..., help=" | ".join(CLUE_CHART.triggers)),
+               actor: Optional[str] = AS_USER, reason: Optional[str] = REASON,
+               measures: Optional[str] = MEASURES, deadline: Optional[str] = DEADLINE,
+               owner: Optional[str] = OWNER, evidence: Optional[str] = EVIDENCE,
+               stage_result: Optional[str] = STAGE_RESULT, long_term: Optional[str] = LONG_TERM,
+               version: Optional[int] = typer.Option(None, "--version",
+                                                     help="Refuse if the clue changed since this version.")):
+    """Fire a trigger on a clue: verify, substantiate, dismiss, submit_evidence, approve, …"""
+    from services.clues.lifecycle import transition as fire
+
+    c: AppContext = ctx.obj
+    data = _input(reason, measures, deadline, owner, evidence, stage_result, long_term)
+    with c.work() as uow:  # one transaction: schema check, campaign, the transition
+        v = fire(uow, c.campaign(None), number, trigger, actor=c.user(actor), now=c.now, data=data,
+                 expected_version=version)
+    out.say(f"{v.number} → {_label(v.state)} (version {v.version})")
+
+
+@clue_app.command("bulk")
+def bulk(ctx: typer.Context, trigger: str, numbers: Optional[List[str]] = typer.Argument(None),
+         unit: Optional[str] = typer.Option(None, "--unit"),
+         state: Optional[str] = typer.Option(None, "--state"),
+         actor: Optional[str] = AS_USER, reason: Optional[str] = REASON,
+         measures: Optional[str] = MEASURES, deadline: Optional[str] = DEADLINE,
+         owner: Optional[str] = OWNER, evidence: Optional[str] = EVIDENCE,
+         stage_result: Optional[str] = STAGE_RESULT, long_term: Optional[str] = LONG_TERM):
+    """Fire a trigger on many clues at once (set-based); ineligible ones are skipped."""
+    from services.clues.lifecycle import bulk_transition
+
+    if not numbers and not unit and not state:
+        raise InvalidInput("say which clues: numbers, --unit or --state")
+    c: AppContext = ctx.obj
+    data = _input(reason, measures, deadline, owner, evidence, stage_result, long_term)
+    with c.work() as uow:
+        r = bulk_transition(uow, c.campaign(None), trigger, actor=c.user(actor), now=c.now, data=data,
+                            numbers=numbers or None, unit=unit, state=state)
+    out.say(f"{trigger}: {len(r.moved)} moved, {r.skipped} skipped")
+
+
+@clue_app.command("typical")
+def typical(ctx: typer.Context, number: str,
+            note: Optional[str] = typer.Option(None, "--note", help="Why it is typical (正面/反面典型)."),
+            clear: bool = typer.Option(False, "--clear", help="No longer a typical case."),
+            actor: Optional[str] = AS_USER):
+    """Mark an item as a typical case (典型案例) for the reports; supervisors above its unit."""
+    from services.clues.typical import mark_typical
+
+    c: AppContext = ctx.obj
+    if not clear and note is None:
+        raise InvalidInput("--note is required (or --clear)")
+    mark_typical(c.db(), c.campaign(None), number, note=None if clear else note, actor=c.user(actor), now=c.now)
+    out.say(f"{number}: {'no longer a typical case' if clear else 'typical case: ' + note}")

@@ -1,0 +1,158 @@
+"""The CLI's context: the process's Runtime (services/core/runtime.py, the one
+composition root) plus what only a command line has: the default campaign,
+the acting user (--as), the deadline colours it prints.
+
+Everything is built on first use, never at import time, so `rectify --help`
+and single-clue commands stay fast (no Prefect import, no engine).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Iterator
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from models.db import current_revision, head_revision, upgrade
+from services.core.runtime import Runtime
+from services.core.uow import UnitOfWork, unit_of_work
+from statemachine.errors import InvalidInput, NotInitialised
+from statemachine.time.calendar import WorkingCalendar
+
+from .settings import Settings, parse_instant
+
+__all__ = ["AppContext", "NotInitialised"]
+
+
+@dataclass
+class AppContext:
+    runtime: Runtime = field(default_factory=lambda: AppContext.runtime_of(Settings.from_env()))
+    _conn: Connection | None = field(default=None, repr=False)  # the command's, inside work()
+
+    @staticmethod
+    def runtime_of(settings: Settings) -> Runtime:
+        """The runtime of these settings, its clock at --now if given (checked here, at start)."""
+        return Runtime(settings, now=parse_instant(settings.now) if settings.now else None)
+
+    @classmethod
+    def start(cls, **flags: Any) -> AppContext:
+        """The environment's settings with the command line's flags over them,
+        refused at start, in one line, when any is bad."""
+        return cls(cls.runtime_of(Settings.from_env(**flags)))
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def engine(self) -> Engine:
+        return self.runtime.engine
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        return self.runtime.calendar
+
+    @cached_property
+    def now(self) -> datetime:
+        return self.runtime.clock()
+
+    def db(self) -> Engine:
+        """The engine of a database migrated to the current schema."""
+        try:
+            self._check_schema(current_revision(self.engine))
+        except OperationalError as e:
+            raise NotInitialised(f"cannot open database {self._shown_url()}: "
+                                 f"{str(e.orig).splitlines()[0]}") from None
+        return self.engine
+
+    @contextmanager
+    def work(self) -> Iterator[UnitOfWork]:
+        """One command, one transaction: the schema check, the default campaign and the
+        use case (which joins this unit of work) on one connection, committed when the
+        command's use case has returned."""
+        try:
+            with unit_of_work(self.engine) as uow:
+                self._check_schema(current_revision(uow.conn))
+                self._conn = uow.conn
+                try:
+                    yield uow
+                finally:
+                    self._conn = None
+                uow.commit()
+        except OperationalError as e:
+            raise NotInitialised(f"cannot open database {self._shown_url()}: "
+                                 f"{str(e.orig).splitlines()[0]}") from None
+
+    def _check_schema(self, rev: str | None) -> None:
+        if rev is None:
+            raise NotInitialised(f"database {self._shown_url()} is not initialised: run 'rectify init'")
+        if rev != head_revision():
+            raise NotInitialised(f"database {self._shown_url()} is at schema {rev}, this version "
+                                 f"needs {head_revision()}: run 'rectify migrate'")
+
+    def migrate(self) -> tuple[str | None, str]:
+        try:
+            before = current_revision(self.engine)
+            upgrade(self.engine)
+        except OperationalError as e:
+            raise NotInitialised(f"cannot open database {self._shown_url()}: "
+                                 f"{str(e.orig).splitlines()[0]}") from None
+        return before, head_revision()
+
+    def campaign(self, given: str | None) -> str:
+        """--campaign, else RECTIFY_CAMPAIGN, else the only campaign loaded."""
+        code = given or self.settings.campaign
+        if code:
+            return code
+        from services.campaigns.load import campaign_codes
+
+        if self._conn is not None:  # inside the command's unit of work
+            loaded = campaign_codes(self._conn)
+        else:
+            with self.db().connect() as conn:
+                loaded = campaign_codes(conn)
+        if len(loaded) == 1:
+            return loaded[0]
+        if not loaded:
+            raise InvalidInput("no campaign loaded: run 'rectify load PLAN' first")
+        raise InvalidInput(f"several campaigns loaded: say which with --campaign ({', '.join(loaded)})")
+
+    def channels(self) -> tuple[str, ...]:
+        """The delivery channels configured here; notices are queued for those only."""
+        return self.runtime.channel_names
+
+    def warning(self, due_at: datetime | None, *, open_: bool = True) -> str:
+        """The early-warning colour of a deadline now, per the campaign's policy."""
+        from statemachine.warning import WARNING_LABELS, warning_colour
+
+        if not open_:
+            return ""
+        w = self._warning_policy
+        return WARNING_LABELS[warning_colour(due_at, self.now, blue_within_days=w.blue_within_days,
+                                             yellow_within_days=w.yellow_within_days)]
+
+    @cached_property
+    def _warning_policy(self):
+        from services.campaigns.load import plan_of
+        from services.core.directory import campaign_row
+
+        with self.db().connect() as conn:
+            return plan_of(conn, campaign_row(conn, self.campaign(None)).id).escalation.warning
+
+    def user(self, given: str | None) -> str:
+        return given or self.settings.user
+
+    def prefect(self) -> None:
+        """Configure Prefect before it is imported. Flows run here find this
+        context's runtime installed (cli_root.py), not an environment."""
+        from app.prefect_env import configure_prefect
+
+        configure_prefect(self.settings.home)
+
+    def _shown_url(self) -> str:
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.settings.db_url).render_as_string(hide_password=True)

@@ -1,0 +1,152 @@
+"""Operator commands: the sweep, status, the audit, the scheduler, the demo."""
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from . import output as out
+from .calendar import warn_if_calendar_ends
+from .context import AppContext
+from .root import app
+
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
+app.add_typer(audit_app, name="audit")
+
+
+def _for_flows(ctx: typer.Context) -> tuple[AppContext, str]:
+    """The campaign, a migrated database, Prefect configured: what running a flow needs."""
+    c: AppContext = ctx.obj
+    code = c.campaign(None)
+    c.db()
+    c.prefect()
+    return c, code
+
+
+@app.command()
+def sweep(ctx: typer.Context):
+    """Run the deadline sweep flow now (as of --now): record missed deadlines once."""
+    c, code = _for_flows(ctx)
+    from app.flow_runner import run_sweep
+
+    r = run_sweep(code, c.now)
+    parts = ", ".join(f"{k} {v}" for k, v in r.new_lapses.items())
+    out.say(f"sweep {code} as of {out.local(r.as_of)}: {r.total} new lapses ({parts})")
+
+
+@app.command()
+def enforce(ctx: typer.Context,
+            no_delivery: bool = typer.Option(False, "--no-delivery", help="Queue notices, send nothing.")):
+    """The nightly job now (as of --now): sweep, escalation round, delivery of notices."""
+    c, code = _for_flows(ctx)
+    from app.flow_runner import run_enforcement
+
+    r = run_enforcement(code, c.now, deliver=not no_delivery)
+    parts = ", ".join(f"{k} {v}" for k, v in r.sweep.new_lapses.items() if v)
+    acts = ", ".join(f"{k} {v}" for k, v in r.round.actions.items())
+    out.say(f"enforce {code} as of {out.local(r.sweep.as_of)}: {r.sweep.total} new lapses"
+            + (f" ({parts})" if parts else "") + f"; cases: {acts or 'nothing to do'}"
+            + ("" if no_delivery else f"; messages sent {r.delivered}, failed {r.failed}"))
+
+
+@app.command("escalation-round")
+def escalation_round(ctx: typer.Context):
+    """Only the escalation round now: new lapses → cases, chases, next levels."""
+    c, code = _for_flows(ctx)
+    from app.flow_runner import run_escalation
+
+    r = run_escalation(code, c.now)
+    acts = ", ".join(f"{k} {v}" for k, v in r.actions.items())
+    out.say(f"escalation round {code} as of {out.local(r.as_of)}: {acts or 'nothing to do'}")
+
+
+@app.command()
+def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
+    """Where the campaign stands: per unit stage, clues, overdue, lapses; the rate."""
+    from services.reports.status import campaign_status
+
+    c: AppContext = ctx.obj
+    warn_if_calendar_ends(c)
+    s = campaign_status(c.db(), c.campaign(None), as_of=c.now)
+    if as_json:
+        return out.emit_json(s.as_dict())
+    out.say(f"{s.title} ({s.campaign}) as of {out.local(s.as_of)}; last sweep "
+            f"{out.local(s.last_sweep) if s.last_sweep else 'never'}")
+    out.table(["unit", "name", "stage", "open", "closed", "overdue", "lapses", "rate"],
+              [(u.code, u.name, u.stage, u.open, u.closed, u.overdue, u.lapses,
+                "—" if u.figures.rate is None else f"{u.figures.rate * 100:.1f}%") for u in s.units])
+    out.say(s.figures.sentence())
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context):
+    """Check the hash chain; exit 3 and name the first bad record if tampered with."""
+    from services.core.audit import verify
+    from services.campaigns.load import campaign_id
+
+    c: AppContext = ctx.obj
+    code = c.campaign(None)
+    r = verify(c.db(), campaign_id(c.engine, code))
+    if r.ok:
+        out.say(f"audit chain of {code} intact: {r.records} records")
+        return 0
+    import sys
+
+    print(f"rectify: error: audit chain of {code} BROKEN at record {r.broken_at}: {r.why}",
+          file=sys.stderr)
+    raise typer.Exit(3)
+
+
+@audit_app.command("log")
+def audit_log(ctx: typer.Context, limit: int = typer.Option(50, "--limit")):
+    """The latest audit records."""
+    from sqlalchemy import select
+
+    from models.tables import AuditRecord
+    from services.campaigns.load import campaign_id
+
+    c: AppContext = ctx.obj
+    A = AuditRecord.__table__
+    cid = campaign_id(c.db(), c.campaign(None))
+    with c.engine.connect() as conn:
+        rows = conn.execute(select(A).where(A.c.campaign_id == cid).order_by(A.c.seq.desc())
+                            .limit(limit)).all()
+    out.table(["#", "at", "actor", "entity", "trigger", "from", "to", "reason"],
+              [(r.seq, out.local(r.at), r.actor, f"{r.entity}:{r.entity_id}", r.trigger,
+                r.from_state, r.to_state, r.reason) for r in reversed(rows)])
+
+
+@app.command()
+def serve(ctx: typer.Context,
+          cron: Optional[str] = typer.Option(None, "--cron",
+                                             help="Override the plans' sweep cron (5 fields, or 6 with seconds)."),
+          holder: Optional[str] = typer.Option(None, "--name", help="This scheduler's name in the logs.")):
+    """Fire the nightly job (sweep, escalation round, delivery) on each campaign's cron until stopped.
+
+    RECTIFY_SCHEDULER=embedded (default): APScheduler in this process.
+    RECTIFY_SCHEDULER=prefect: serve Prefect deployments with cron schedules
+    (needs a Prefect server, PREFECT_API_URL)."""
+    c: AppContext = ctx.obj
+    c.db()
+    c.prefect()
+    warn_if_calendar_ends(c)  # at start; each nightly run warns again in its log and artifact
+    if c.settings.scheduler == "prefect":
+        from app.prefect_serve import serve_deployments
+
+        return serve_deployments(c, cron_override=cron)
+    from app.scheduler import run_forever
+
+    run_forever(c, cron_override=cron, holder=holder)
+
+
+@app.command()
+def demo(ctx: typer.Context,
+         clues: int = typer.Option(300, "--clues", help="How many clues to generate."),
+         seed: int = typer.Option(2023, "--seed", help="Random seed (the replay is reproducible)."),
+         out_dir: Optional[str] = typer.Option(None, "--out", help="Where the demo keeps its files."),
+         until: Optional[str] = typer.Option(None, "--until",
+                                             help="Stop the replay after this day (default 2023-10-31).")):
+    """Replay the 忻州 campaign (seed 003) from 2023-03-15 to 10-31 through the real flows."""
+    from app.demo.replay import run_demo
+
+    run_demo(ctx.obj, clues=clues, seed=seed, out_dir=out_dir, until=until)

@@ -1,0 +1,1 @@
+"""`rectify demo`: a shipped campaign replayed through the real services and flows."""

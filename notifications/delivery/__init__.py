@@ -1,0 +1,1 @@
+"""Delivery channels (SMTP, webhook, file drop): how a queued message leaves."""

@@ -1,0 +1,182 @@
+"""Rendering notices (公文) from Jinja2 templates, to HTML and plain text.
+
+Each kind has `<kind>.txt.j2` and `<kind>.html.j2` in templates/, both
+extending a common layout in the order of an official document: 发文机关,
+发文字号, title, 主送单位, body (facts, 依据, 整改要求 and deadline, closing),
+发文机关 and 成文日期, then 抄送 and 联系人. The text template sets the title
+(`{% set title %}…{% endset %}`) and the HTML one receives it, so an override
+of the text alone retitles both.
+
+A folder given as `override_dir` wins over the shipped templates file by
+file (a campaign can restyle one notice and keep the rest). Strict: a
+required field that is absent, None, blank or an empty list, or any other
+name a template uses but the context lacks, is a `NoticeTemplateError`
+naming the kind and the field. HTML is autoescaped; plain text is not.
+
+Context fields
+--------------
+Every kind (``COMMON``):
+
+    issuer_name     发文机关, e.g. 忻州市交通运输局
+    doc_number      发文字号, allocated by the caller: 忻交督〔2023〕3号
+    addressee       主送单位 (the unit concerned)
+    date            成文日期: a date, an aware datetime (taken in Asia/Shanghai)
+                    or a string already written 2023年4月8日
+    campaign_title  the campaign, e.g. 忻州市交通运输领域突出问题专项整治
+    grounds         依据, one sentence naming the plan's title and 文号:
+                    根据《…实施方案》（忻交发〔2023〕1号）有关要求
+    facts           事实: a list of lines, one per problem
+
+Per kind, in addition (``REQUIRED_FIELDS``):
+
+    criticism       通报批评      required_action, deadline
+    interview       函询约谈通知书 required_action, deadline
+                    (约谈通知书 when `interview_at` is given; `interview_place` optional)
+    listed          挂牌督办通知书 required_action, deadline
+    chase           催办通知书    original_deadline (the one missed), deadline
+    delisting       摘牌通知      verification (what the check found)
+    accountability  追责问责      required_action, deadline; and `decision`:
+                    absent/None   the notice that accountability proceedings start
+                    "accountable" 追责问责决定, needs decision_text (what was decided)
+                    "exempt"      容错免责决定, needs exemption_grounds (三个区分开来)
+    transfer        移交纪检监察函 receiving_organ (主送: 纪委监委); the unit concerned
+                    is `addressee`
+    inspection      回头看 / 实地督察通知 round_title, kind_label (整改“回头看” or 实地督察),
+                    deadline; `facts` are the arrangements (scope, items, sampling,
+                    schedule, methods, teams); 主送 各有关单位
+
+Dates (date, deadline, original_deadline) may be dates or strings. Optional
+everywhere: `cc` (抄送, a string or a list), `contact` (联系人) and `phone`.
+Extra keys are ignored.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, \
+    TemplateSyntaxError, UndefinedError, select_autoescape
+
+from statemachine.errors import NoticeTemplateError
+from statemachine.time.calendar import TZ, local_date
+
+__all__ = ["RenderedNotice", "NoticeTemplateError", "render_notice", "KINDS", "REQUIRED_FIELDS",
+           "DECISION_FIELDS", "COMMON", "chinese_date"]
+
+TEMPLATES = Path(__file__).with_name("templates")
+COMMON = ("issuer_name", "doc_number", "addressee", "date", "campaign_title", "grounds", "facts")
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "criticism": COMMON + ("required_action", "deadline"),
+    "interview": COMMON + ("required_action", "deadline"),
+    "listed": COMMON + ("required_action", "deadline"),
+    "chase": COMMON + ("original_deadline", "deadline"),
+    "delisting": COMMON + ("verification",),
+    "accountability": COMMON + ("required_action", "deadline"),
+    "transfer": COMMON + ("receiving_organ",),
+    "inspection": COMMON + ("round_title", "kind_label", "deadline"),
+}
+# accountability: what each `decision` needs besides REQUIRED_FIELDS
+DECISION_FIELDS: dict[str | None, tuple[str, ...]] = {
+    None: (), "accountable": ("decision_text",), "exempt": ("exemption_grounds",)}
+KINDS = tuple(REQUIRED_FIELDS)
+
+
+@dataclass(frozen=True)
+class RenderedNotice:
+    title: str
+    html: str
+    text: str
+
+
+def chinese_date(value):
+    """2023年4月8日 from a date or an instant (Beijing date); strings pass unchanged."""
+    if isinstance(value, datetime):
+        value = local_date(value)
+    if isinstance(value, date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return value
+
+
+def _cn_datetime(value):
+    """2023年4月20日9时30分 from an instant (Beijing time); strings pass unchanged."""
+    if isinstance(value, datetime):
+        t = value.astimezone(TZ) if value.tzinfo else value
+        return f"{chinese_date(t.date())}{t.hour}时{t.minute:02d}分"
+    return chinese_date(value)
+
+
+def _cn_list(value) -> str:
+    return value if isinstance(value, str) else "，".join(str(v) for v in value)
+
+
+@lru_cache(maxsize=32)
+def _env(override_dir: str | None) -> Environment:
+    loaders = [FileSystemLoader(override_dir)] if override_dir else []
+    env = Environment(loader=ChoiceLoader([*loaders, FileSystemLoader(str(TEMPLATES))]),
+                      undefined=StrictUndefined, autoescape=select_autoescape(["html.j2"]),
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      auto_reload=False)  # templates do not change under a running process
+    env.filters["cn_date"] = chinese_date
+    env.filters["cn_datetime"] = _cn_datetime
+    env.filters["cn_list"] = _cn_list
+    return env
+
+
+def _blank(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, tuple)):
+        return not value
+    return False
+
+
+def _check(kind: str, ctx: Mapping) -> None:
+    needed = REQUIRED_FIELDS[kind]
+    if kind == "accountability":
+        decision = ctx.get("decision")
+        if decision not in DECISION_FIELDS:
+            raise NoticeTemplateError(f"notice '{kind}': decision '{decision}' is not one of "
+                                      f"accountable, exempt (or none)")
+        needed += DECISION_FIELDS[decision]
+    for name in needed:
+        if _blank(ctx.get(name)):
+            raise NoticeTemplateError(f"notice '{kind}': missing field '{name}'")
+    if isinstance(ctx["facts"], str):  # a string would render one fact per character
+        raise NoticeTemplateError(f"notice '{kind}': field 'facts' must be a list of lines")
+
+
+def _undefined_name(e: UndefinedError) -> str:
+    m = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", str(e))
+    return (m.group(1) or m.group(2)) if m else str(e).splitlines()[0]
+
+
+def render_notice(kind: str, context: Mapping, *, override_dir: Path | None = None) -> RenderedNotice:
+    """The notice of `kind` as (title, html, text); see the module docstring for the fields."""
+    if kind not in REQUIRED_FIELDS:
+        raise NoticeTemplateError(f"unknown notice kind '{kind}' (one of {', '.join(KINDS)})")
+    if override_dir is not None and not Path(override_dir).is_dir():
+        raise NoticeTemplateError(f"notice '{kind}': template folder {override_dir} does not exist")
+    _check(kind, context)
+    env = _env(str(Path(override_dir).resolve()) if override_dir is not None else None)
+    ctx = dict(context)
+    try:
+        text_module = env.get_template(f"{kind}.txt.j2").make_module(ctx)
+        title = str(getattr(text_module, "title", "")).strip()
+        if not title:
+            raise NoticeTemplateError(f"notice '{kind}': {kind}.txt.j2 sets no title")
+        ctx["title"] = title
+        html = env.get_template(f"{kind}.html.j2").render(ctx)
+        return RenderedNotice(title=title, html=html, text=str(text_module))
+    except UndefinedError as e:
+        raise NoticeTemplateError(f"notice '{kind}': missing field '{_undefined_name(e)}'") from None
+    except TemplateNotFound as e:
+        raise NoticeTemplateError(f"notice '{kind}': template {e.name} not found") from None
+    except TemplateSyntaxError as e:
+        raise NoticeTemplateError(f"notice '{kind}': {e.filename or e.name}, line {e.lineno}: "
+                                  f"{e.message}") from None

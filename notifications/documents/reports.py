@@ -1,0 +1,110 @@
+"""Generated reports (周报, 月报, 阶段总结, 总结报告) rendered from one Jinja2
+Markdown template: the Markdown is the Prefect artifact and the .md file; the
+HTML is that Markdown converted (python-markdown, tables), in a print-ready
+page with the charts inline as SVG. One source, so the two never disagree.
+
+Strict: a name the template uses but the data lacks is an error, not a blank.
+"""
+from __future__ import annotations
+
+import html as _html
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from .graphs import svg_for, text_bars
+from .notices import TEMPLATES, _cn_datetime, chinese_date
+from statemachine.warning import UNIT_COLOUR_MARKS
+
+__all__ = ["render_markdown", "render_html", "markdown_html", "COLOUR_MARKS", "suggestions"]
+
+COLOUR_MARKS = UNIT_COLOUR_MARKS  # statemachine/warning.py
+_CHARTS_MARK = "@@CHARTS@@"
+_CSS = """
+body{font-family:'FangSong','STFangsong','Noto Serif CJK SC',serif;max-width:1100px;margin:2em auto;
+line-height:1.7;color:#111;padding:0 1em}
+h1{text-align:center;font-family:'SimHei','Noto Sans CJK SC',sans-serif;font-size:1.6em}
+h2,h3{font-family:'SimHei','Noto Sans CJK SC',sans-serif}
+table{border-collapse:collapse;width:100%;margin:1em 0;font-size:.92em}
+th,td{border:1px solid #888;padding:.25em .5em;vertical-align:top}
+th{background:#eee}
+.chart{margin:1em 0;page-break-inside:avoid}
+@media print{body{margin:0}.chart{max-width:100%}}
+"""
+
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{v * 100:.1f}%"
+
+
+def _cell(v) -> str:
+    """A value inside a Markdown table cell: one line, no stray pipes."""
+    return " ".join(str(v).split()).replace("|", "｜")
+
+
+def _escape(v):
+    # Markdown (and the HTML converted from it) lets raw HTML through: a clue's
+    # text (written by the public) must arrive as text
+    return _html.escape(v, quote=False) if isinstance(v, str) else v
+
+
+def _env() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES / "reports")), undefined=StrictUndefined,
+                      autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      finalize=_escape)
+    env.filters.update(cn_date=chinese_date, cn_datetime=_cn_datetime, pct=_pct, cell=_cell)
+    return env
+
+
+def suggestions(data) -> list[str]:
+    """有关建议, drawn from the figures rather than boilerplate alone."""
+    out = []
+    red = [u.name for u in data.units if u.colour == "red"]
+    low = [u.name for u in data.units if u.colour == "yellow"]
+    if red:
+        out.append(f"对{('、'.join(red[:5]))}{'等' if len(red) > 5 else ''}{len(red)}个存在逾期未整改问题的单位，"
+                   "继续挂账督办，逐项对账销号。")
+    if low:
+        out.append(f"{('、'.join(low[:5]))}{'等' if len(low) > 5 else ''}整改率低于平均水平，"
+                   "应加大督促指导力度，必要时采取函询约谈等措施。")
+    if data.figures.ongoing:
+        out.append(f"对持续推进中的 {data.figures.ongoing} 件问题，明确现阶段成效和长期举措，纳入常态化监管。")
+    out.append("总结专项整治经验，转化为制度成果，健全执法监督长效机制。")
+    return out
+
+
+def _context(data, charts_text: str) -> dict:
+    ctx = {k: getattr(data, k) for k in data.__dataclass_fields__}
+    ctx["span"] = asdict(data.span) if is_dataclass(data.span) else data.span
+    ctx.update(figures_sentence=data.figures.sentence(), colour_marks=COLOUR_MARKS,
+               suggestions=suggestions(data), charts_text=charts_text)
+    return ctx
+
+
+def render_markdown(data) -> str:
+    charts = "\n\n".join(text_bars(s, unit="%" if name == "rate" else "")
+                         for name, s in data.charts.items() if s.labels)
+    return _env().get_template("report.md.j2").render(_context(data, charts or "（暂无数据）"))
+
+
+def markdown_html(md: str) -> str:
+    """The report's Markdown as HTML: the one conversion the .html and .docx share."""
+    import markdown
+
+    return markdown.markdown(md, extensions=["tables", "sane_lists"], output_format="html")
+
+
+def render_html(data) -> str:
+    md = _env().get_template("report.md.j2").render(_context(data, _CHARTS_MARK))
+    body = markdown_html(md)
+    svgs = "\n".join(f'<div class="chart">{svg_for(name, s)}</div>'
+                     for name, s in data.charts.items() if s.labels)
+    body = body.replace(f"<p>{_CHARTS_MARK}</p>", svgs or "<p>（暂无数据）</p>")
+    title = _html.escape(f"{data.unit['name']}{data.campaign['title']}{data.kind_label}")
+    return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>'
+            f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
+
+
+def template_dir() -> Path:
+    return TEMPLATES / "reports"

@@ -1,0 +1,92 @@
+"""The clue chart as stored: what each trigger writes besides the state, and
+the SQL form of its row guard; the one persisted transition
+(services/core/persisted.py) runs both the single and the set path from it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, func, literal, or_
+
+from models.tables import Clue
+from statemachine.charts.clue import CLUE_CHART, RECTIFY_PENDING, VERIFY_PENDING, ClueContext
+from statemachine.time.calendar import end_of_day
+
+from services.core.persisted import PersistedChart
+
+__all__ = ["ClueInput", "effects", "CLUES", "verify_overdue_sql", "rectify_overdue_sql", "overdue_sql"]
+
+T = Clue.__table__
+
+
+@dataclass(frozen=True)
+class ClueInput:
+    """What an actor may supply with a trigger (CLI flags, API body fields)."""
+
+    reason: str | None = None
+    measures: str | None = None
+    deadline: date | None = None
+    owner: str | None = None
+    evidence: str | None = None
+    stage_result: str | None = None
+    long_term_measure: str | None = None
+    result_form: str | None = None
+
+    def context(self, *, actor: str, actor_unit: int, owner_unit: int | None,
+                row_owner: str | None) -> ClueContext:
+        return ClueContext(actor=actor, actor_unit=actor_unit, owner_unit=owner_unit,
+                           owner=self.owner or row_owner, measures=self.measures,
+                           deadline=self.deadline, reason=self.reason, evidence=self.evidence,
+                           stage_result=self.stage_result, long_term_measure=self.long_term_measure)
+
+
+def effects(trigger: str, data: ClueInput, *, now: datetime, actor: str) -> dict:
+    """Column values written by `trigger` (the state itself is set by the caller)."""
+    v: dict = {"updated_at": now, "updated_by": actor}
+    if data.reason:
+        v["reason"] = data.reason
+    if trigger == "substantiate":
+        v.update(measures=data.measures, deadline=data.deadline, deadline_at=end_of_day(data.deadline))
+        if data.owner:
+            v["owner"] = data.owner
+        if data.result_form:
+            v["result_form"] = data.result_form
+    elif trigger == "submit_evidence":
+        v["evidence"] = data.evidence
+    elif trigger == "defer":
+        v.update(stage_result=data.stage_result, long_term_measure=data.long_term_measure)
+    elif trigger in ("dismiss", "approve", "transfer"):
+        v.update(resolution={"dismiss": "dismissed", "approve": "approved",
+                             "transfer": "transferred"}[trigger], closed_at=now)
+    elif trigger == "reject":
+        v["reject_count"] = T.c.reject_count + 1
+    elif trigger == "reopen":
+        v.update(deadline=data.deadline, deadline_at=end_of_day(data.deadline), resolution=None,
+                 closed_at=None, evidence=None, reopen_count=T.c.reopen_count + 1)
+    return v
+
+
+def _has_owner_sql(data: ClueInput, source) -> ColumnElement[bool]:
+    # a responsible person given with the trigger counts for every row
+    if data is not None and data.owner:
+        return literal(True)
+    return and_(T.c.owner.is_not(None), func.trim(T.c.owner) != "")
+
+
+CLUES = PersistedChart(
+    chart=CLUE_CHART, table=T, entity="clue",
+    writes=lambda trigger, data, now, actor: effects(trigger, data or ClueInput(), now=now, actor=actor),
+    row_sql={"has_owner": _has_owner_sql})
+
+
+# -- statemachine.charts.clue.overdue_cause as WHERE clauses (tests/integration/test_overdue_sql.py) --
+def verify_overdue_sql(as_of: datetime, table=T) -> ColumnElement[bool]:
+    return and_(table.c.state.in_([s.value for s in VERIFY_PENDING]), table.c.verify_due_at < as_of)
+
+
+def rectify_overdue_sql(as_of: datetime, table=T) -> ColumnElement[bool]:
+    return and_(table.c.state.in_([s.value for s in RECTIFY_PENDING]), table.c.deadline_at < as_of)
+
+
+def overdue_sql(as_of: datetime, table=T) -> ColumnElement[bool]:
+    return or_(verify_overdue_sql(as_of, table), rectify_overdue_sql(as_of, table))

@@ -1,0 +1,296 @@
+"""Use cases on problems and clues (问题线索): add, import, transition, read."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
+
+from models.tables import Campaign, Clue, Unit, User
+from statemachine.charts.clue import CLUE_CHART, ClueState, kind_for_channel, overdue
+from statemachine.charts.lookback import ITEM_KINDS
+from statemachine.errors import InvalidInput, NotFound, PermissionDenied
+from statemachine.plan import CHANNELS
+from statemachine.time.calendar import WorkingCalendar, due_end_of_day_after_working_days
+
+from services.campaigns.load import plan_of
+from services.core import audit
+from services.core.directory import Actor, UnitRef, actor as lookup_actor, campaign_row, require_acts_for, \
+    unit_by_code, unit_by_id
+from services.core.persisted import audit_record, fire_one, fire_set
+from services.core.uow import Db, unit_of_work
+from .chart import CLUES, ClueInput, overdue_sql
+
+__all__ = ["NewClue", "ClueInput", "add_clues", "transition", "bulk_transition", "BulkResult",
+           "get_clue", "list_clues", "ClueView"]
+
+T, U, C = Clue.__table__, Unit.__table__, Campaign.__table__
+
+
+@dataclass(frozen=True)
+class NewClue:
+    channel: str
+    aspect: str
+    summary: str
+    unit: str
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    received_at: datetime | None = None
+    root_cause: str | None = None
+    row: int | None = None  # where it came from in an imported file, for error messages
+    kind: str | None = None  # clue | self_inspection | carried_over; by the channel when absent
+
+
+@dataclass(frozen=True)
+class ClueView:
+    number: str
+    state: str
+    kind: str
+    channel: str
+    aspect: str
+    summary: str
+    unit: str
+    owner: str | None
+    received_at: datetime
+    verify_due_at: datetime
+    deadline_at: datetime | None
+    measures: str | None
+    evidence: str | None
+    resolution: str | None
+    reason: str | None
+    version: int
+    reopen_count: int
+    history: list[dict] = field(default_factory=list)
+
+    def overdue(self, as_of: datetime) -> bool:
+        return overdue(self.state, verify_due_at=self.verify_due_at, deadline_at=self.deadline_at, as_of=as_of)
+
+
+def add_clues(db: Db, campaign: str, items: Sequence[NewClue], *, actor: str, now: datetime,
+              calendar: WorkingCalendar) -> list[str]:
+    """Register clues; all of them or none. Errors name the item (row) and field."""
+    with unit_of_work(db) as uow:
+        numbers = _add(uow, campaign, items, actor=actor, now=now, calendar=calendar)
+        uow.commit()
+        return numbers
+
+
+def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datetime,
+         calendar: WorkingCalendar) -> list[str]:
+    conn = uow.conn
+    camp = campaign_row(conn, campaign)
+    plan = plan_of(conn, camp.id)
+    who = lookup_actor(conn, camp.id, actor)
+    # a ledger names the aspect in Chinese, the CLI by key: accept both
+    aspect_key = {a.name: a.key for a in plan.aspects} | {a.key: a.key for a in plan.aspects}
+    units: dict[str, object] = {}
+    rows = []
+    for i, item in enumerate(items, start=1):
+        where = f"row {item.row or i}" if len(items) > 1 or item.row else "clue"
+        if item.channel not in CHANNELS:
+            raise InvalidInput(f"{where}: channel: unknown source '{item.channel}' "
+                               f"(one of {', '.join(CHANNELS)})")
+        if item.aspect not in aspect_key:
+            raise InvalidInput(f"{where}: aspect: unknown aspect '{item.aspect}' "
+                               f"(one of {', '.join(a.key for a in plan.aspects)})")
+        if not item.summary or not item.summary.strip():
+            raise InvalidInput(f"{where}: summary: the problem description is empty")
+        if item.unit not in units:
+            try:
+                units[item.unit] = unit_by_code(conn, camp.id, item.unit)
+            except NotFound:
+                raise InvalidInput(f"{where}: unit: unknown unit '{item.unit}'") from None
+        unit = units[item.unit]
+        if not unit.participates:
+            raise InvalidInput(f"{where}: unit: '{unit.name}' does not take part in the campaign")
+        try:
+            require_acts_for(who, unit, "register clues")
+        except PermissionDenied as e:
+            raise PermissionDenied(f"{where}: {e}") from None
+        if item.kind is not None and item.kind not in ITEM_KINDS:
+            raise InvalidInput(f"{where}: kind: unknown kind '{item.kind}' (one of {', '.join(ITEM_KINDS)})")
+        received = item.received_at or now
+        rows.append(dict(
+            campaign_id=camp.id,
+            kind=item.kind or kind_for_channel(item.channel),
+            channel=item.channel, aspect_key=aspect_key[item.aspect], summary=item.summary.strip(),
+            root_cause=item.root_cause, reporter_name=item.reporter_name,
+            reporter_phone=item.reporter_phone, unit_id=unit.id, state=ClueState.received.value,
+            received_at=received,
+            verify_due_at=due_end_of_day_after_working_days(
+                calendar, received, plan.clues.verify_within_working_days),
+            updated_at=now, updated_by=who.username, version=1, reopen_count=0))
+    if not rows:
+        return []
+    last = conn.execute(update(C).where(C.c.id == camp.id)
+                        .values(clue_seq=C.c.clue_seq + len(rows))
+                        .returning(C.c.clue_seq)).scalar_one()
+    year = camp.start_date.year
+    for n, row in enumerate(rows, start=last - len(rows) + 1):
+        row["number"] = f"{plan.clues.number_prefix}-{year}-{n:05d}"
+    ids = conn.execute(insert(T).returning(T.c.id, T.c.number, T.c.unit_id,
+                                           sort_by_parameter_order=True), rows).all()
+    uow.audit(camp.id, (audit_record(
+        at=now, actor=who.username, unit_id=r.unit_id, entity="clue", entity_id=r.id,
+        from_state=None, to_state=ClueState.received.value, trigger="receive",
+        detail={"number": r.number}) for r in ids))
+    return [r.number for r in ids]
+
+
+def _load(conn, campaign_id: int, number: str):
+    row = conn.execute(select(T).where(T.c.campaign_id == campaign_id, T.c.number == number)).first()
+    if row is None:
+        raise NotFound(f"unknown clue '{number}' (see 'rectify clue list')")
+    return row
+
+
+# the owning unit's columns, labelled so they sit beside the clue's in one row
+_UNIT_COLS = [U.c.code.label("u_code"), U.c.name.label("u_name"), U.c.path.label("u_path"),
+              U.c.participates.label("u_participates"), U.c.stage_key.label("u_stage_key"),
+              U.c.version.label("u_version")]
+
+
+US, UA = User.__table__, Unit.__table__.alias("actor_unit")
+# the acting user and their unit, labelled likewise
+_ACTOR_COLS = [US.c.username.label("a_username"), US.c.name.label("a_name"), US.c.role.label("a_role"),
+               UA.c.id.label("a_unit_id"), UA.c.code.label("a_code"), UA.c.name.label("a_unit_name"),
+               UA.c.path.label("a_path"), UA.c.participates.label("a_participates"),
+               UA.c.stage_key.label("a_stage_key"), UA.c.version.label("a_version")]
+
+
+# built once (bind parameters): building and hashing it cost as much as running it
+_LOAD_WITH_UNIT = (select(T, *_UNIT_COLS, *_ACTOR_COLS).join(C, C.c.id == T.c.campaign_id)
+                   .join(U, U.c.id == T.c.unit_id)
+                   .outerjoin(US, and_(US.c.campaign_id == C.c.id, US.c.username == bindparam("actor")))
+                   .outerjoin(UA, UA.c.id == US.c.unit_id)
+                   .where(C.c.code == bindparam("campaign"), T.c.number == bindparam("number")))
+
+
+def _load_with_unit(conn, campaign: str, number: str, actor: str):
+    """Clue, owning unit and the acting user in one round trip (the single-clue hot path)."""
+    row = conn.execute(_LOAD_WITH_UNIT, dict(campaign=campaign, number=number, actor=actor)).first()
+    if row is None:
+        _load(conn, campaign_row(conn, campaign).id, number)  # raises the precise NotFound
+    if row.a_username is None:
+        lookup_actor(conn, row.campaign_id, actor)  # raises the precise refusal
+    unit = UnitRef(row.unit_id, row.u_code, row.u_name, row.u_path, row.u_participates,
+                   row.u_stage_key, row.u_version)
+    who = Actor(row.a_username, row.a_name, row.a_role,
+                UnitRef(row.a_unit_id, row.a_code, row.a_unit_name, row.a_path, row.a_participates,
+                        row.a_stage_key, row.a_version))
+    return row, unit, who
+
+
+def _known_trigger(trigger: str) -> None:
+    if trigger not in CLUE_CHART.triggers:
+        raise InvalidInput(f"unknown trigger '{trigger}' (one of {', '.join(CLUE_CHART.triggers)})")
+
+
+def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now: datetime,
+               data: ClueInput = ClueInput(), expected_version: int | None = None) -> ClueView:
+    """Fire one trigger on one clue (the one persisted transition, services/core/persisted.py)."""
+    _known_trigger(trigger)
+    with unit_of_work(db) as uow:
+        row, unit, who = _load_with_unit(uow.conn, campaign, number, actor or "")
+        ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
+                           row_owner=row.owner)
+        fired = fire_one(uow, CLUES, row, trigger, actor=who, now=now, campaign_id=row.campaign_id,
+                         ctx=ctx, data=data, unit=unit, label=f"clue {number}",
+                         expected_version=expected_version, reason=data.reason,
+                         detail=_detail(trigger, data))
+        uow.commit()
+        return _view_of(fired.row._mapping, unit.name)
+
+
+def _detail(trigger: str, data: ClueInput) -> dict | None:
+    d = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+         for k, v in vars(data).items() if v is not None and k != "reason"}
+    return d or None
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    trigger: str
+    moved: list[tuple[str, str, str]]  # (number, from, to)
+    skipped: int
+
+
+def bulk_transition(db: Db, campaign: str, trigger: str, *, actor: str, now: datetime,
+                    data: ClueInput = ClueInput(), numbers: Iterable[str] | None = None,
+                    unit: str | None = None, state: str | None = None) -> BulkResult:
+    """The same chart as a set: one UPDATE … RETURNING per source state (services/core/persisted.py).
+
+    Rows the trigger does not apply to (wrong state, a row guard says no,
+    outside the actor's reach) are left alone and counted as skipped.
+    """
+    _known_trigger(trigger)
+    with unit_of_work(db) as uow:
+        conn = uow.conn
+        camp = campaign_row(conn, campaign)
+        who = lookup_actor(conn, camp.id, actor)
+        scope = [T.c.campaign_id == camp.id]
+        numbers = list(numbers) if numbers is not None else None
+        if numbers is not None:
+            scope.append(T.c.number.in_(numbers))
+        if unit:
+            scope.append(T.c.unit_id == unit_by_code(conn, camp.id, unit).id)
+        if state:
+            scope.append(T.c.state == CLUE_CHART.coerce(state).value)
+        ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=None, row_owner=None)
+        moved = fire_set(uow, CLUES, trigger, actor=who, now=now, campaign_id=camp.id, where=scope,
+                         ctx=ctx, data=data, returning=(T.c.number,), reason=data.reason,
+                         detail=_detail(trigger, data))
+        # clues named by number count as skipped when the actor may not touch them; an
+        # unnamed request counts only what the actor could reach
+        counted = list(scope)
+        if numbers is None:
+            counted.append(_reach(who, trigger))
+        total = conn.execute(select(func.count()).select_from(T).where(*counted)).scalar_one()
+        uow.commit()
+        return BulkResult(trigger, [(m.row.number, m.from_state, m.to_state) for m in moved],
+                          max(total - len(moved), 0))
+
+
+def _reach(who, trigger: str):
+    from services.core.authority_sql import rows_permitted
+
+    return rows_permitted(CLUE_CHART.who(trigger), who, T.c.unit_id, what=f"'{trigger}' clues")
+
+
+def _view_of(row: dict, unit_name: str, history: list[dict] | None = None) -> ClueView:
+    return ClueView(
+        number=row["number"], state=row["state"], kind=row["kind"], channel=row["channel"],
+        aspect=row["aspect_key"], summary=row["summary"], unit=unit_name, owner=row["owner"],
+        received_at=row["received_at"], verify_due_at=row["verify_due_at"],
+        deadline_at=row["deadline_at"], measures=row["measures"], evidence=row["evidence"],
+        resolution=row["resolution"], reason=row["reason"], version=row["version"],
+        reopen_count=row["reopen_count"], history=history or [])
+
+
+def _view(conn, row, *, with_history: bool = False) -> ClueView:
+    return _view_of(row._mapping, unit_by_id(conn, row.unit_id).name,
+                    audit.history(conn, entity="clue", entity_id=row.id) if with_history else None)
+
+
+def get_clue(engine: Engine, campaign: str, number: str) -> ClueView:
+    with engine.connect() as conn:
+        camp = campaign_row(conn, campaign)
+        return _view(conn, _load(conn, camp.id, number), with_history=True)
+
+
+def list_clues(engine: Engine, campaign: str, *, unit: str | None = None, state: str | None = None,
+               overdue_as_of: datetime | None = None, limit: int = 200) -> list[ClueView]:
+    with engine.connect() as conn:
+        camp = campaign_row(conn, campaign)
+        q = select(T, U.c.name.label("unit_name")).join(U, U.c.id == T.c.unit_id) \
+            .where(T.c.campaign_id == camp.id)
+        if unit:
+            u = unit_by_code(conn, camp.id, unit)
+            q = q.where(T.c.unit_id.in_(select(U.c.id).where(U.c.path.startswith(u.path))))
+        if state:
+            q = q.where(T.c.state == CLUE_CHART.coerce(state).value)
+        if overdue_as_of is not None:
+            q = q.where(overdue_sql(overdue_as_of))
+        rows = conn.execute(q.order_by(T.c.number).limit(limit)).all()
+        return [_view_of(r._mapping, r.unit_name) for r in rows]

@@ -1,0 +1,442 @@
+"""Use cases of the escalation ladder (督办): a supervisor escalates, confirms,
+withdraws, records an interview, de-lists, decides; the unit acknowledges and
+responds. Every step goes through the one chart (statemachine/charts/ladder.py),
+is audited, and a step that issues a document numbers and queues it in the
+same transaction."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Iterable
+
+from sqlalchemy import Connection, Engine, and_, func, insert, select
+
+from models.tables import CaseLapse, Clue, EscalationCase, Lapse, Unit
+from statemachine.charts.ladder import AWAITING, CASE_CHART, LEVEL_LABELS, NOTICE_KIND, CaseContext, \
+    CaseState, Level, next_level
+from statemachine.errors import InvalidInput, NotFound
+from statemachine.lapses import CAUSES
+from statemachine.plan import EscalationPolicy, Plan
+from statemachine.time.calendar import WorkingCalendar, end_of_day, local_date
+
+from services.core import audit
+from services.core.persisted import audit_record
+from services.core.uow import UnitOfWork, unit_of_work
+from services.campaigns.load import plan_of, stages_of
+from services.core.directory import SYSTEM, Actor, actor as lookup_actor, campaign_row, require_supervises, \
+    unit_by_code, unit_by_id
+from services.notices.issue import NoticeView, chinese_date, issue_notice, notices_of_case
+from services.core.persisted import PersistedChart, fire_one
+
+__all__ = ["CaseInput", "CaseView", "escalate_unit", "fire", "list_cases", "get_case", "Ladder",
+           "apply_trigger", "CAUSE_LABELS", "CASES", "chase_due_sql", "escalation_due_sql"]
+
+E, L, CL, T, U = (EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Clue.__table__,
+                  Unit.__table__)
+
+# how a notice states each cause (statemachine/lapses.py)
+CAUSE_LABELS = {c.value: info.label for c, info in CAUSES.items()}
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    """What a person may supply with a step (CLI flags, API fields)."""
+
+    reason: str | None = None
+    required_action: str | None = None
+    minutes: str | None = None
+    report_due: date | None = None
+    response: str | None = None
+    attachment: str | None = None
+    note: str | None = None
+    decision: str | None = None
+    decision_text: str | None = None
+    grounds: str | None = None
+    receiving_organ: str | None = None
+    follow_up: str | None = None
+    clue: str | None = None   # a named problem (挂牌督办 a unit *and* a problem)
+    stage: str | None = None
+
+    def context(self, level: int, *, chased: bool = False) -> CaseContext:
+        return CaseContext(level=level, chased=chased, reason=self.reason, minutes=self.minutes,
+                           report_due=self.report_due, response=self.response,
+                           attachment=self.attachment, note=self.note, decision=self.decision,
+                           decision_text=self.decision_text, grounds=self.grounds,
+                           receiving_organ=self.receiving_organ, follow_up=self.follow_up)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: int
+    unit: str
+    unit_name: str
+    level: int
+    measure: str
+    state: str
+    cause: str
+    reason: str
+    automatic: bool
+    proposed_by: str
+    proposed_at: datetime
+    issued_at: datetime | None
+    response_due_at: datetime | None
+    chased_at: datetime | None
+    chase_due_at: datetime | None
+    responded_at: datetime | None
+    resolved_at: datetime | None
+    parent_id: int | None
+    clue: str | None
+    stage: str | None
+    decision: str | None
+    version: int
+    lapses: int = 0
+    notices: list[NoticeView] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
+
+    @property
+    def due_at(self) -> datetime | None:
+        """The deadline that matters now: the chase's once chased."""
+        return self.chase_due_at or self.response_due_at
+
+
+@dataclass
+class Ladder:
+    """What one transaction on the ladder needs about its campaign."""
+
+    campaign_id: int
+    plan: Plan
+    plan_file: str
+    calendar: WorkingCalendar
+    channels: tuple[str, ...]
+
+    @property
+    def policy(self) -> EscalationPolicy:
+        return self.plan.escalation
+
+    @property
+    def template_dir(self) -> Path | None:
+        """A folder `notices/` beside the plan file overrides the shipped templates."""
+        d = Path(self.plan_file).expanduser().resolve().parent / "notices" if self.plan_file else None
+        return d if d is not None and d.is_dir() else None
+
+    def due(self, now: datetime, working_days: int) -> datetime:
+        return end_of_day(self.calendar.add_working_days(local_date(now), working_days))
+
+    @classmethod
+    def of(cls, conn: Connection, camp, calendar: WorkingCalendar, channels: Iterable[str]) -> "Ladder":
+        plan = plan_of(conn, camp.id)
+        wanted = [c for c in plan.escalation.channels if c in set(channels)]
+        return cls(camp.id, plan, camp.plan_file, calendar, tuple(wanted))
+
+
+# the case chart as stored; what a step writes depends on the ladder (due dates), so
+# apply_trigger passes it; the chase's row guard is "not chased for this deadline"
+def chase_due_sql(as_of: datetime):
+    """statemachine.charts.ladder.chase_due as a WHERE clause."""
+    return and_(E.c.state.in_([s.value for s in AWAITING]), E.c.chased_at.is_(None),
+                E.c.response_due_at < as_of)
+
+
+def escalation_due_sql(as_of: datetime):
+    """statemachine.charts.ladder.escalation_due as a WHERE clause."""
+    return and_(E.c.state.in_([s.value for s in AWAITING]), E.c.chase_due_at < as_of,
+                E.c.level < int(Level.transfer))
+
+
+CASES = PersistedChart(chart=CASE_CHART, table=E, entity="case", plural="cases",
+                       row_sql={"not_chased": lambda data, source: E.c.chased_at.is_(None)})
+
+
+# -- the one place a step happens ------------------------------------------------
+def apply_trigger(uow: UnitOfWork, ladder: Ladder, row, trigger: str, *, actor: Actor | None,
+                  now: datetime, data: CaseInput = CaseInput(), unit=None,
+                  expected_version: int | None = None) -> str:
+    """Fire `trigger` on a case row inside the caller's unit of work; returns the new state.
+
+    Shared by people (`fire`; `actor` and the case's `unit`) and the nightly job
+    (services/ladder/automatic.py; actor None), so an automatic issue writes
+    exactly what a supervisor's confirmation writes.
+    """
+    actor_name = actor.username if actor is not None else SYSTEM
+    values = step_values(ladder, trigger, level=row.level, state=row.state, data=data, now=now,
+                         actor_name=actor_name)
+    if actor is not None and unit is None:
+        unit = unit_by_id(uow.conn, row.unit_id)
+    # the row as updated comes back with the update: no second read per case
+    fresh = fire_one(uow, CASES, row, trigger, actor=actor, now=now, campaign_id=ladder.campaign_id,
+                     ctx=data.context(row.level, chased=row.chased_at is not None), data=data,
+                     unit=unit, label=f"case {row.id}", what=f"'{trigger}' a case",
+                     expected_version=expected_version, values=values, reason=data.reason,
+                     detail=step_detail(trigger, data, row.level, values)).row
+    after_step(uow, ladder, row, fresh, trigger, actor=actor, now=now, data=data)
+    return fresh.state
+
+
+def step_values(ladder: Ladder, trigger: str, *, level: int, state: str, data: CaseInput, now: datetime,
+                actor_name: str) -> dict:
+    """What a step writes on a case besides its state, for one case or a set of them."""
+    values: dict = {}
+    policy = ladder.policy
+    if trigger == "issue":
+        values.update(issued_by=actor_name, issued_at=now,
+                      response_due_at=ladder.due(now, policy.response_working_days[level]))
+        if data.receiving_organ:
+            values["receiving_organ"] = data.receiving_organ
+        if data.required_action:
+            values["required_action"] = data.required_action
+    elif trigger == "record_interview":
+        values.update(interview_at=now, interview_minutes=data.minutes,
+                      response_due_at=end_of_day(data.report_due) if data.report_due else None,
+                      chased_at=None, chase_due_at=None)
+    elif trigger == "respond":
+        values.update(responded_at=now, response=data.response, response_attachment=data.attachment)
+    elif trigger == "return_response":
+        values.update(resolution_note=data.reason, chased_at=None, chase_due_at=None,
+                      response_due_at=ladder.due(now, policy.response_working_days[level]))
+    elif trigger == "decide":
+        values.update(decision=data.decision, decision_text=data.decision_text,
+                      exemption_grounds=data.grounds)
+    elif trigger == "conclude":
+        values["follow_up"] = data.follow_up
+    elif trigger == "chase":
+        values.update(chased_at=now, chase_due_at=ladder.due(now, policy.chase_working_days))
+    step = CASE_CHART.find(CASE_CHART.coerce(state), trigger)
+    if step is not None and step.dest in CASE_CHART.final:  # the case is over: its unit may get another
+        values.update(open_key=None, resolved_at=now, resolved_by=actor_name,
+                      resolution_note=data.note or data.reason or data.decision_text or data.follow_up)
+    return values
+
+
+def step_detail(trigger: str, data: CaseInput, level: int, values: dict) -> dict | None:
+    """The audit record's detail of a step."""
+    if trigger == "chase":
+        return {"chase_due_at": values["chase_due_at"].isoformat()}
+    return _detail(data, level)
+
+
+def after_step(uow: UnitOfWork, ladder: Ladder, row, fresh, trigger: str, *, actor: Actor | None,
+               now: datetime, data: CaseInput = CaseInput()) -> None:
+    """What a step sets off once the case is written: its notice, or the next level's case."""
+    policy = ladder.policy
+    if trigger == "issue":
+        _notice(uow, ladder, fresh, NOTICE_KIND[Level(row.level)], key=f"case:{row.id}:issue", now=now)
+    elif trigger == "delist":
+        _notice(uow, ladder, fresh, "delisting", key=f"case:{row.id}:delist", now=now,
+                extra={"verification": data.note})
+    elif trigger == "chase":
+        _notice(uow, ladder, fresh, "chase", key=f"case:{row.id}:chase:{row.response_due_at:%Y%m%d}",
+                now=now, extra={"original_deadline": chinese_date(local_date(row.response_due_at))})
+    elif trigger == "escalate":
+        _open_next(uow, ladder, fresh, actor=actor, now=now, reason=data.reason,
+                   issue_now=actor is not None or next_level(row.level) in policy.auto_levels)
+
+
+def _detail(data: CaseInput, level: int) -> dict | None:
+    d = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+         for k, v in vars(data).items() if v is not None and k != "reason"}
+    return {"level": level, **d}
+
+
+def _open_next(uow: UnitOfWork, ladder: Ladder, parent, *, actor: Actor | None, now: datetime,
+               reason: str | None, issue_now: bool) -> int:
+    level = next_level(parent.level)
+    case_id = _insert_case(uow, ladder, unit_id=parent.unit_id, level=int(level), cause=parent.cause,
+                           key=f"esc:{parent.id}", open_key=_open_key(parent.unit_id, parent.cause),
+                           reason=reason or f"{LEVEL_LABELS[Level(parent.level)]}后仍未整改到位",
+                           actor=actor.username if actor else SYSTEM, now=now, automatic=actor is None,
+                           parent_id=parent.id, clue_id=parent.clue_id, stage_key=parent.stage_key)
+    if issue_now and level != Level.transfer:  # a transfer names its organ: a person issues it
+        row = uow.conn.execute(select(E).where(E.c.id == case_id)).one()
+        apply_trigger(uow, ladder, row, "issue", actor=actor, now=now)
+    return case_id
+
+
+def _open_key(unit_id: int, cause: str) -> str | None:
+    # one open case per unit and automatic cause; a supervisor's own cases stand alone
+    return None if cause == "manual" else f"{unit_id}:{cause}"
+
+
+def _insert_case(uow: UnitOfWork, ladder: Ladder, *, unit_id: int, level: int, cause: str, key: str,
+                 open_key: str | None, reason: str, actor: str, now: datetime, automatic: bool,
+                 parent_id: int | None = None, clue_id: int | None = None,
+                 stage_key: str | None = None, required_action: str | None = None) -> int:
+    case_id = uow.conn.execute(insert(E).values(
+        campaign_id=ladder.campaign_id, unit_id=unit_id, level=level,
+        state=CaseState.proposed.value, cause=cause, key=key, open_key=open_key, stage_key=stage_key,
+        clue_id=clue_id, parent_id=parent_id, automatic=automatic, reason=reason,
+        required_action=required_action, proposed_by=actor, proposed_at=now, updated_at=now,
+        updated_by=actor, version=1).returning(E.c.id)).scalar_one()
+    uow.audit(ladder.campaign_id, [audit_record(
+        at=now, actor=actor, unit_id=unit_id, entity="case", entity_id=case_id, from_state=None,
+        to_state=CaseState.proposed.value, trigger="propose", reason=reason,
+        detail={"level": level, "cause": cause, "key": key})])
+    return case_id
+
+
+# -- the notice a step issues --------------------------------------------------------
+_REQUIRED_ACTION = {
+    Level.criticism: "对照通报指出的问题立即整改，并书面报送整改情况",
+    Level.interview: "单位主要负责人、分管负责人按通知接受约谈，约谈后书面报送整改报告",
+    Level.listed: "对挂牌督办事项逐项整改到位，整改完成后申请摘牌",
+    Level.accountability: "配合调查核实，如实说明情况，书面报送整改及处理情况",
+    Level.transfer: "配合纪检监察机关开展调查",
+}
+
+
+def _facts(uow: UnitOfWork, case) -> list[str]:
+    # the case's lapses by the case_lapses index first, then those lapses by primary key:
+    # as one join, a planner whose statistics predate the round (tables analysed nearly
+    # empty) scans lapses once per case
+    conn = uow.conn
+    if case.id in uow.facts:  # read ahead with its chunk
+        rows, total = uow.facts[case.id]
+    else:
+        ids = conn.execute(select(CL.c.lapse_id).where(CL.c.case_id == case.id)).scalars().all()
+        rows = conn.execute(
+            select(L.c.kind, L.c.subject, L.c.due_at).where(L.c.id.in_(ids))
+            .order_by(L.c.due_at, L.c.id).limit(21)).all() if ids else []
+        total = len(ids)
+    if not rows:  # a supervisor's own measure: the reason is the fact
+        return [case.reason]
+    facts = []
+    for r in rows[:20]:
+        when = chinese_date(local_date(r.due_at))
+        # a faked result has no deadline: its date is the day the check found it
+        facts.append(f"{CAUSE_LABELS.get(r.kind, r.kind)}：{r.subject}"
+                     + (f"（{when}核查发现）" if r.kind == "faked" else f"（期限 {when}）"))
+    if len(rows) > 20:
+        facts.append(f"等共 {total} 项")
+    return facts
+
+
+def _notice(uow: UnitOfWork, ladder: Ladder, case, kind: str, *, key: str, now: datetime,
+            extra: dict | None = None) -> bool:
+    info = ladder.plan.campaign
+    level = Level(case.level)
+    due = case.chase_due_at if kind == "chase" else case.response_due_at
+    context = {
+        "kind_label": LEVEL_LABELS[level], "issuer_name": info.issuing_unit,
+        "campaign_title": info.title, "campaign_doc_number": info.doc_number,
+        "grounds": f"根据《{info.title}》（{info.doc_number}）有关要求",
+        "facts": _facts(uow, case),
+        "required_action": case.required_action or _REQUIRED_ACTION[level],
+        "deadline": chinese_date(local_date(due)) if due else "",
+        "case_id": case.id, "level": int(level),
+        "decision": case.decision, "decision_text": case.decision_text,
+        "exemption_grounds": case.exemption_grounds, "receiving_organ": case.receiving_organ,
+        "interview_minutes": case.interview_minutes,
+        **(extra or {}),
+    }
+    return issue_notice(uow, campaign_id=ladder.campaign_id, case_id=case.id, kind=kind, key=key,
+                        issuer=ladder.policy.issuer_code, unit_id=case.unit_id, context=context,
+                        now=now, channels=ladder.channels, template_dir=ladder.template_dir)
+
+
+# -- people's use cases -----------------------------------------------------------------
+def escalate_unit(engine: Engine, campaign: str, unit: str, level: int, *, actor: str, now: datetime,
+                  calendar: WorkingCalendar, data: CaseInput, channels: Iterable[str] = ()) -> CaseView:
+    """A supervisor's own measure against a unit at any level, issued at once."""
+    try:
+        lv = Level(level)
+    except ValueError:
+        raise InvalidInput(f"level must be 1..5 ({', '.join(f'{int(k)} {v}' for k, v in LEVEL_LABELS.items())})") from None
+    if not data.reason or not data.reason.strip():
+        raise InvalidInput("a reason is required (--reason)")
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
+        camp = campaign_row(conn, campaign)
+        who = lookup_actor(conn, camp.id, actor)
+        target = unit_by_code(conn, camp.id, unit)
+        require_supervises(who, target, f"escalate {target.name}")
+        clue_id = None
+        if data.clue:
+            clue_id = conn.execute(select(T.c.id).where(T.c.campaign_id == camp.id, T.c.number == data.clue,
+                                                         T.c.unit_id == target.id)).scalar()
+            if clue_id is None:
+                raise InvalidInput(f"--clue: {data.clue} is not a clue of {target.name}")
+        if data.stage and data.stage not in {s.key for s in stages_of(conn, camp.id)}:
+            raise InvalidInput(f"--stage: unknown stage '{data.stage}'")
+        ladder = Ladder.of(conn, camp, calendar, channels)
+        case_id = _insert_case(uow, ladder, unit_id=target.id, level=int(lv), cause="manual",
+                               key=f"manual:{uuid.uuid4().hex}", open_key=None, reason=data.reason,
+                               actor=who.username, now=now, automatic=False, clue_id=clue_id,
+                               stage_key=data.stage, required_action=data.required_action)
+        row = conn.execute(select(E).where(E.c.id == case_id)).one()
+        apply_trigger(uow, ladder, row, "issue", actor=who, unit=target, now=now, data=data)
+        view = _view(conn, case_id)
+        uow.commit()
+        return view
+
+
+def fire(engine: Engine, campaign: str, case_id: int, trigger: str, *, actor: str, now: datetime,
+         calendar: WorkingCalendar, data: CaseInput = CaseInput(), channels: Iterable[str] = (),
+         expected_version: int | None = None) -> CaseView:
+    if trigger not in CASE_CHART.triggers:
+        raise InvalidInput(f"unknown step '{trigger}' (one of {', '.join(CASE_CHART.triggers)})")
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
+        camp = campaign_row(conn, campaign)
+        row = conn.execute(select(E).where(E.c.campaign_id == camp.id, E.c.id == case_id)).first()
+        if row is None:
+            raise NotFound(f"unknown case {case_id} (see 'rectify case list')")
+        who = lookup_actor(conn, camp.id, actor)
+        ladder = Ladder.of(conn, camp, calendar, channels)
+        apply_trigger(uow, ladder, row, trigger, actor=who, unit=unit_by_id(conn, row.unit_id), now=now,
+                      data=data, expected_version=expected_version)
+        view = _view(conn, case_id)
+        uow.commit()
+        return view
+
+
+# -- reading -------------------------------------------------------------------------------
+def _select():
+    lapses = select(func.count()).select_from(CL).where(CL.c.case_id == E.c.id).scalar_subquery()
+    return (select(E, U.c.code.label("unit_code"), U.c.name.label("unit_name"),
+                   T.c.number.label("clue_number"), lapses.label("n_lapses"))
+            .join(U, U.c.id == E.c.unit_id).outerjoin(T, T.c.id == E.c.clue_id))
+
+
+def _row_view(r, **more) -> CaseView:
+    return CaseView(
+        id=r.id, unit=r.unit_code, unit_name=r.unit_name, level=r.level,
+        measure=LEVEL_LABELS[Level(r.level)], state=r.state, cause=r.cause, reason=r.reason,
+        automatic=r.automatic, proposed_by=r.proposed_by, proposed_at=r.proposed_at,
+        issued_at=r.issued_at, response_due_at=r.response_due_at, chased_at=r.chased_at,
+        chase_due_at=r.chase_due_at, responded_at=r.responded_at, resolved_at=r.resolved_at,
+        parent_id=r.parent_id, clue=r.clue_number, stage=r.stage_key, decision=r.decision,
+        version=r.version, lapses=r.n_lapses or 0, **more)
+
+
+def _view(conn: Connection, case_id: int, *, full: bool = False) -> CaseView:
+    r = conn.execute(_select().where(E.c.id == case_id)).one()
+    if not full:
+        return _row_view(r)
+    return _row_view(r, notices=notices_of_case(conn, case_id),
+                     history=audit.history(conn, entity="case", entity_id=case_id))
+
+
+def get_case(engine: Engine, campaign: str, case_id: int) -> CaseView:
+    with engine.connect() as conn:
+        camp = campaign_row(conn, campaign)
+        if conn.execute(select(E.c.id).where(E.c.campaign_id == camp.id, E.c.id == case_id)).first() is None:
+            raise NotFound(f"unknown case {case_id} (see 'rectify case list')")
+        return _view(conn, case_id, full=True)
+
+
+def list_cases(engine: Engine, campaign: str, *, unit: str | None = None, state: str | None = None,
+               open_only: bool = False, level: int | None = None, limit: int = 500) -> list[CaseView]:
+    with engine.connect() as conn:
+        camp = campaign_row(conn, campaign)
+        q = _select().where(E.c.campaign_id == camp.id)
+        if unit:
+            u = unit_by_code(conn, camp.id, unit)
+            q = q.where(E.c.unit_id.in_(select(U.c.id).where(U.c.path.startswith(u.path))))
+        if state:
+            q = q.where(E.c.state == CASE_CHART.coerce(state).value)
+        if open_only:
+            q = q.where(E.c.state.in_(["proposed", "issued", "awaiting_response", "responded"]))
+        if level:
+            q = q.where(E.c.level == level)
+        return [_row_view(r) for r in conn.execute(q.order_by(E.c.id).limit(limit))]

@@ -1,0 +1,1 @@
+"""Ledgers (台账): the seeds' templates, written as .xlsx and read back."""

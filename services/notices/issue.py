@@ -1,0 +1,140 @@
+"""Issuing a notice: a document number, the rendered document, the outbox messages.
+
+All of it happens in the caller's unit of work (docs/architecture.md
+decision 5): a rolled-back escalation leaves no number used, no document and
+nothing to send. Numbers are allocated per issuing unit (发文机关代字) and
+year (services/core/uow.py `number`: the counter row is locked until commit, so
+concurrent issuers queue and a number is never given twice).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from sqlalchemy import Connection, Engine, or_, select
+
+from models.tables import Campaign, Notice, Unit
+from statemachine.errors import NotFound
+from statemachine.time.calendar import local_date
+
+from services.core.directory import contact_of
+from services.core.uow import UnitOfWork
+from . import outbox
+
+__all__ = ["NoticeView", "issue_notice", "get_notice", "notices_of_case", "unit_recipients",
+           "chinese_date", "notices_between"]
+
+N, U, C = Notice.__table__, Unit.__table__, Campaign.__table__
+
+
+def chinese_date(d: date) -> str:
+    """成文日期 as official documents write it: 2023年4月8日."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    id: int
+    case_id: int | None
+    kind: str
+    doc_number: str
+    title: str
+    addressee: str
+    created_at: datetime
+    html: str
+    text: str
+
+
+def unit_recipients(unit_row, channels: Iterable[str]) -> list[tuple[str, str]]:
+    """(channel, recipient) pairs: the unit's liaison and leader by e-mail, the
+    robot webhook once, a file per unit."""
+    out: list[tuple[str, str]] = []
+    for ch in channels:
+        if ch == "email":
+            emails = []
+            for raw in (unit_row.liaison_json, unit_row.leader_json):
+                contact = contact_of(raw)
+                if contact.get("email") and contact["email"] not in emails:
+                    emails.append(contact["email"])
+            out += [("email", e) for e in emails]
+        elif ch == "webhook":
+            out.append(("webhook", unit_row.code))
+        elif ch == "file":
+            out.append(("file", unit_row.code))
+    return out
+
+
+def issue_notice(uow: UnitOfWork, *, campaign_id: int, case_id: int | None, kind: str, key: str,
+                 issuer: str, unit_id: int, context: Mapping, now: datetime,
+                 channels: Iterable[str] = (), template_dir: Path | None = None,
+                 addressee: str | None = None) -> bool:
+    """Number, render and queue one notice with its messages, written when the unit
+    of work commits; False when a notice with this natural key exists (a re-run).
+    `addressee` (主送) is the unit's name unless given (各有关单位)."""
+    from notifications.documents.notices import render_notice
+
+    if uow.has_notice_key(campaign_id, key):
+        return False
+    if case_id not in uow.cases_read:  # else its keys were read ahead with its chunk
+        if uow.conn.execute(select(N.c.id).where(N.c.campaign_id == campaign_id, N.c.key == key)).first():
+            return False
+    year = local_date(now).year
+    seq = uow.number(issuer, year)
+    doc_number = f"{issuer}〔{year}〕{seq}号"
+    unit = uow.units.get(unit_id)
+    if unit is None:
+        unit = uow.units[unit_id] = uow.conn.execute(select(U).where(U.c.id == unit_id)).one()
+    rendered = render_notice(kind, {**context, "doc_number": doc_number, "addressee": addressee or unit.name,
+                                    "date": chinese_date(local_date(now))},
+                             override_dir=template_dir)
+    values = dict(campaign_id=campaign_id, case_id=case_id, kind=kind, key=key, issuer=issuer, year=year,
+                  seq=seq, doc_number=doc_number, addressee_unit_id=unit_id, title=rendered.title,
+                  html=rendered.html, text=rendered.text, created_at=now)
+    messages = [outbox.message_row(campaign_id=campaign_id, key=f"{key}:{channel}:{recipient}",
+                                   channel=channel, recipient=recipient,
+                                   subject=f"{rendered.title}（{doc_number}）", body_text=rendered.text,
+                                   body_html=rendered.html, now=now)
+                for channel, recipient in unit_recipients(unit, channels)]
+    uow.notice(values, messages)
+    return True
+
+
+def _view(r) -> NoticeView:
+    return NoticeView(r.id, r.case_id, r.kind, r.doc_number, r.title, r.unit_name, r.created_at,
+                      r.html, r.text)
+
+
+def _select():
+    return select(N, U.c.name.label("unit_name")).join(U, U.c.id == N.c.addressee_unit_id)
+
+
+def get_notice(engine: Engine, campaign: str, ref: str) -> NoticeView:
+    """By id or by document number (忻交督〔2023〕3号)."""
+    from services.core.directory import campaign_row
+
+    with engine.connect() as conn:
+        cid = campaign_row(conn, campaign).id
+        match = N.c.doc_number == ref
+        if ref.isdigit():
+            match = or_(match, N.c.id == int(ref))
+        row = conn.execute(_select().where(N.c.campaign_id == cid, match)).first()
+    if row is None:
+        raise NotFound(f"unknown notice '{ref}' (see 'rectify notice list')")
+    return _view(row)
+
+
+def notices_of_case(conn: Connection, case_id: int) -> list[NoticeView]:
+    return [_view(r) for r in conn.execute(_select().where(N.c.case_id == case_id).order_by(N.c.id))]
+
+
+def notices_between(engine: Engine, campaign: str, *, kind: str | None = None) -> list[NoticeView]:
+    from services.core.directory import campaign_row
+
+    with engine.connect() as conn:
+        cid = campaign_row(conn, campaign).id
+        q = _select().where(N.c.campaign_id == cid)
+        if kind:
+            q = q.where(N.c.kind == kind)
+        return [_view(r) for r in conn.execute(q.order_by(N.c.id))]

@@ -1,0 +1,194 @@
+"""Generate a report (周报 / 月报 / 阶段总结 / 总结报告) of a unit for a period,
+write it as files and record it once per (unit, kind, period).
+
+A second request for the same report returns the recorded one unchanged
+(scheduled runs repeat; two schedulers may fire); `force` regenerates it
+with the figures as they are now.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+
+from sqlalchemy import Engine, insert, select, update
+
+from models.tables import GeneratedReport
+from statemachine.errors import InvalidInput
+from statemachine.reports.duties import all_occurrences
+from statemachine.time.calendar import TZ
+
+from services.core.persisted import audit_record
+from services.core.uow import unit_of_work
+from services.campaigns.load import plan_of
+from services.core.directory import SYSTEM, actor as lookup_actor, campaign_row, require_acts_for, \
+    unit_by_code
+from .contents import KINDS, gather, resolve_period
+
+__all__ = ["FORMATS", "DEFAULT_FORMATS", "Generated", "generate", "preflight", "list_generated", "due_reports", "kind_of_duty"]
+
+G = GeneratedReport.__table__
+FORMATS = ("md", "html", "xlsx", "docx")
+DEFAULT_FORMATS = FORMATS
+LEDGER_TEMPLATE = "004"  # 整改工作台账: the one template that lists every kind of item
+
+
+@dataclass(frozen=True)
+class Generated:
+    unit: str
+    unit_name: str
+    kind: str
+    period: str
+    files: dict[str, str]
+    digest: str
+    created: bool
+    markdown: str
+    as_of: datetime
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
+
+
+def _resolve(conn, campaign: str, *, kind: str, unit: str | None, period: str | None,
+             formats: tuple[str, ...], actor: str, now: datetime):
+    """Kind, period, unit, formats and permission checked: (campaign row, unit, span)."""
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise InvalidInput(f"unknown format '{bad[0] if bad else ''}' (one or more of {', '.join(FORMATS)})")
+    camp = campaign_row(conn, campaign)
+    plan = plan_of(conn, camp.id)
+    u = unit_by_code(conn, camp.id, unit or plan.root.code)
+    if actor != SYSTEM:
+        require_acts_for(lookup_actor(conn, camp.id, actor), u, "generate reports")
+    return camp, u, resolve_period(plan, kind, period, now=now)
+
+
+def preflight(engine: Engine, campaign: str, **request) -> None:
+    """Refuse a bad request before any flow runs."""
+    with engine.connect() as conn:
+        _resolve(conn, campaign, **request)
+
+
+def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = None, period: str | None = None,
+             formats: tuple[str, ...] = DEFAULT_FORMATS, out_dir: Path, actor: str, now: datetime,
+             force: bool = False, flow_run_id: str | None = None) -> Generated:
+    with engine.connect() as conn:
+        camp, u, span = _resolve(conn, campaign, kind=kind, unit=unit, period=period, formats=formats,
+                                 actor=actor, now=now)
+        done = conn.execute(select(G).where(G.c.campaign_id == camp.id, G.c.unit_id == u.id,
+                                            G.c.kind == kind, G.c.period == span.period)).first()
+    if done is not None and not force:
+        files = json.loads(done.files_json)
+        md_path = files.get("md")
+        text = Path(md_path).read_text(encoding="utf-8") if md_path and Path(md_path).exists() else ""
+        return Generated(u.code, u.name, kind, span.period, files, done.digest, False, text, done.as_of)
+    data = gather(engine, campaign, u.code, kind, span.period, now=now)
+    from notifications.documents.reports import render_html, render_markdown
+
+    md = render_markdown(data)
+    folder = Path(out_dir) / _slug(campaign) / _slug(u.code)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{kind}-{_slug(span.period)}"
+    files: dict[str, str] = {}
+    if "md" in formats:
+        files["md"] = _write(folder / f"{stem}.md", md)
+    if "html" in formats:
+        files["html"] = _write(folder / f"{stem}.html", render_html(data))
+    if "xlsx" in formats:
+        files["xlsx"] = _write(folder / f"{stem}.xlsx", _workbook(data, engine, campaign, u.code))
+    if "docx" in formats:
+        from notifications.documents.word import markdown_to_docx
+
+        files["docx"] = _write(folder / f"{stem}.docx", markdown_to_docx(md, landscape=kind == "final"))
+    digest = hashlib.sha256(md.encode()).hexdigest()
+    with unit_of_work(engine) as uow:
+        conn = uow.conn
+        values = dict(as_of=data.as_of, generated_at=now, generated_by=actor, files_json=json.dumps(files),
+                      digest=digest, flow_run_id=flow_run_id)
+        if done is None:
+            rid = conn.execute(insert(G).values(campaign_id=camp.id, unit_id=u.id, kind=kind,
+                                                period=span.period, **values).returning(G.c.id)).scalar_one()
+        else:
+            rid = done.id
+            conn.execute(update(G).where(G.c.id == rid).values(**values))
+        uow.audit(camp.id, [audit_record(
+            at=now, actor=actor, unit_id=u.id, entity="report", entity_id=rid, from_state=None,
+            to_state="generated", trigger="generate_report",
+            detail={"kind": kind, "period": span.period, "digest": digest, "files": sorted(files)})])
+        uow.commit()
+    return Generated(u.code, u.name, kind, span.period, files, digest, True, md, data.as_of)
+
+
+def _write(path: Path, content: str | bytes) -> str:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    if isinstance(content, bytes):
+        tmp.write_bytes(content)
+    else:
+        tmp.write_text(content, encoding="utf-8")
+    tmp.replace(path)  # a reader never sees half a report
+    return str(path)
+
+
+def _workbook(data, engine: Engine, campaign: str, unit: str) -> bytes:
+    from notifications.documents.workbook import report_workbook
+
+    from services.ledgers.export import draw_ledger
+
+    wb = report_workbook(data)
+    if data.kind == "final":  # 附件1 整改问题清单（台账）, all of it
+        draw_ledger(wb.create_sheet(), engine, campaign, unit, LEDGER_TEMPLATE,
+                    on=data.as_of.astimezone(TZ).date())
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def list_generated(engine: Engine, campaign: str, *, unit: str | None = None) -> list[dict]:
+    with engine.connect() as conn:
+        camp = campaign_row(conn, campaign)
+        q = select(G).where(G.c.campaign_id == camp.id).order_by(G.c.generated_at, G.c.id)
+        if unit:
+            q = q.where(G.c.unit_id == unit_by_code(conn, camp.id, unit).id)
+        return [dict(kind=r.kind, period=r.period, as_of=r.as_of, generated_at=r.generated_at,
+                     files=json.loads(r.files_json), digest=r.digest) for r in conn.execute(q)]
+
+
+def kind_of_duty(plan, duty_key: str) -> str | None:
+    """The report the system drafts for a duty: its roll-up of the same cadence."""
+    duty = next(d for d in plan.reporting if d.key == duty_key)
+    kind = duty.schedule.kind
+    if kind == "weekly":
+        return "weekly"
+    if kind == "monthly":
+        return "monthly"
+    if kind == "stage_end":
+        return "stage"
+    return "final" if duty.typical_cases else None
+
+
+def due_reports(engine: Engine, campaign: str, *, now: datetime) -> list[tuple[str, str]]:
+    """(kind, period) of the supervisor's roll-ups due by now: for each duty, its
+    latest occurrence already due (not a backlog of every past week)."""
+    with engine.connect() as conn:
+        plan = plan_of(conn, campaign_row(conn, campaign).id)
+    latest: dict[str, object] = {}
+    for o in all_occurrences(plan):
+        if o.due_at <= now:
+            latest[o.duty] = o
+    out: list[tuple[str, str]] = []
+    for duty, o in latest.items():
+        kind = kind_of_duty(plan, duty)
+        if kind is None:
+            continue
+        period = {"weekly": o.period, "monthly": o.period, "stage": o.period, "final": "final"}[kind]
+        if (kind, period) not in out:
+            out.append((kind, period))
+    return out
+
+
+__all__ += ["KINDS"]

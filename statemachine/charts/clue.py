@@ -1,0 +1,141 @@
+"""The problem/clue (问题线索) lifecycle of docs/domain.md §5.3, as one table.
+
+    received ─verify─▶ verifying ─substantiate─▶ rectifying ─submit_evidence─▶ rectified ─approve─▶ closed
+                       verifying ─dismiss─▶ closed          rectified ─reject─▶ rectifying
+                       rectifying ─defer─▶ long_term ─submit_evidence─▶ rectified
+    any open state ─transfer─▶ transferred            closed ─reopen─▶ rectifying
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+
+from statemachine.authority import Who
+from .table import Chart, Guard, Transition, required
+
+__all__ = ["ClueState", "ClueContext", "CLUE_CHART", "OPEN_STATES", "LABELS", "TRIGGER_LABELS",
+           "SUPERVISOR_TRIGGERS", "VERIFY_PENDING", "RECTIFY_PENDING", "overdue", "overdue_cause", "ItemKind",
+           "ITEM_KINDS", "kind_for_channel"]
+
+
+class ClueState(str, enum.Enum):
+    received = "received"
+    verifying = "verifying"
+    rectifying = "rectifying"
+    rectified = "rectified"
+    long_term = "long_term"
+    closed = "closed"
+    transferred = "transferred"
+
+
+class ItemKind(str, enum.Enum):
+    """What an item is (docs/domain.md §5.1); every kind runs the same chart."""
+
+    clue = "clue"                        # 问题线索: from a channel (12345, 信访 …)
+    self_inspection = "self_inspection"  # 自查自纠问题: found by the unit itself
+    carried_over = "carried_over"        # 上年度遗留问题: from an earlier campaign's list
+
+
+ITEM_KINDS = {ItemKind.clue.value: "问题线索", ItemKind.self_inspection.value: "自查自纠问题",
+              ItemKind.carried_over.value: "上年度遗留问题"}
+SELF_INSPECTION_CHANNEL = "自查自纠"
+
+
+def kind_for_channel(channel: str) -> str:
+    """An item's kind when none is given: a unit's own finding, else a clue."""
+    return (ItemKind.self_inspection if channel == SELF_INSPECTION_CHANNEL else ItemKind.clue).value
+
+
+LABELS = {
+    ClueState.received: "受理",
+    ClueState.verifying: "核查中",
+    ClueState.rectifying: "整改中",
+    ClueState.rectified: "整改完成(申请销号)",
+    ClueState.long_term: "持续推进",
+    ClueState.closed: "办结/销号",
+    ClueState.transferred: "移交纪检监察",
+}
+
+TRIGGER_LABELS = {
+    "verify": "核查", "substantiate": "查实", "dismiss": "查无实据", "submit_evidence": "申请销号",
+    "approve": "销号", "reject": "退回整改", "defer": "转持续推进", "transfer": "移交纪检监察",
+    "reopen": "重新整改(回头看)",
+}
+
+OPEN_STATES = (
+    ClueState.received, ClueState.verifying, ClueState.rectifying,
+    ClueState.rectified, ClueState.long_term,
+)
+
+
+@dataclass
+class ClueContext:
+    """What guards may look at: the actor's input and the row's relevant facts."""
+
+    actor: str = ""
+    actor_unit: int | None = None
+    owner_unit: int | None = None   # 责任单位 (row)
+    owner: str | None = None        # 责任人/联系人 (row or input)
+    measures: str | None = None     # 整改措施
+    deadline: date | None = None    # 完成时限
+    reason: str | None = None
+    evidence: str | None = None     # 可验证成果: attachment reference
+    stage_result: str | None = None  # 阶段性成效
+    long_term_measure: str | None = None  # 长期举措
+
+
+
+HAS_MEASURES = Guard("has_measures", required("measures", "rectification measures (--measures)"))
+HAS_DEADLINE = Guard("has_deadline", required("deadline", "a rectification deadline (--deadline)"))
+HAS_OWNER = Guard("has_owner", required("owner", "a responsible person (--owner)"), row_dependent=True)
+HAS_REASON = Guard("has_reason", required("reason", "a reason (--reason)"))
+HAS_EVIDENCE = Guard("has_evidence", required("evidence", "verifiable evidence (--evidence)"))
+HAS_STAGE_RESULT = Guard("has_stage_result", required("stage_result", "the stage result (--stage-result)"))
+HAS_LONG_TERM = Guard("has_long_term_measure", required("long_term_measure", "a long-term measure (--long-term)"))
+
+S = ClueState
+CLUE_CHART: Chart[ClueState] = Chart(
+    name="clue",
+    states=ClueState,
+    final=frozenset({S.transferred}),
+    transitions=[
+        Transition("verify", (S.received,), S.verifying),
+        Transition("substantiate", (S.verifying,), S.rectifying, (HAS_MEASURES, HAS_DEADLINE, HAS_OWNER)),
+        Transition("dismiss", (S.verifying,), S.closed, (HAS_REASON,)),
+        Transition("submit_evidence", (S.rectifying, S.long_term), S.rectified, (HAS_EVIDENCE,)),
+        # 销号 is never granted by the unit that did the work (docs/domain.md §5.4): a supervisor above it
+        Transition("approve", (S.rectified,), S.closed, by=Who.supervisor),
+        Transition("reject", (S.rectified,), S.rectifying, (HAS_REASON,), by=Who.supervisor),
+        Transition("defer", (S.rectifying,), S.long_term, (HAS_STAGE_RESULT, HAS_LONG_TERM)),
+        Transition("transfer", OPEN_STATES, S.transferred, (HAS_REASON,), by=Who.supervisor),
+        Transition("reopen", (S.closed,), S.rectifying, (HAS_REASON, HAS_DEADLINE), by=Who.supervisor),
+    ],
+)
+
+# triggers only a supervisor of an ancestor unit may fire (from the chart: its `by`)
+SUPERVISOR_TRIGGERS = CLUE_CHART.triggers_by(Who.supervisor)
+
+
+# -- when a clue is overdue (docs/domain.md: the deadlines of a clue) ------------------------
+# A clue owes its verification while received or verifying (within N working days of
+# receipt), and its rectification while rectifying (by the deadline set when it was
+# substantiated). Long-term items (持续推进) have no deadline; closed ones owe nothing.
+# The SQL form sits beside the clue chart as stored (services/clues/chart.py) and a test
+# proves the two agree.
+VERIFY_PENDING = (ClueState.received, ClueState.verifying)
+RECTIFY_PENDING = (ClueState.rectifying,)
+
+
+def overdue_cause(state: str, *, verify_due_at, deadline_at, as_of) -> str | None:
+    """'verify_overdue' or 'rectify_overdue' (statemachine/lapses.py) when overdue at `as_of`."""
+    s = ClueState(state)
+    if s in VERIFY_PENDING and verify_due_at is not None and verify_due_at < as_of:
+        return "verify_overdue"
+    if s in RECTIFY_PENDING and deadline_at is not None and deadline_at < as_of:
+        return "rectify_overdue"
+    return None
+
+
+def overdue(state: str, *, verify_due_at, deadline_at, as_of) -> bool:
+    return overdue_cause(state, verify_due_at=verify_due_at, deadline_at=deadline_at, as_of=as_of) is not None

@@ -1,0 +1,1 @@
+"""A look-back round as written, its reproducible sample, its teams' assignment."""
