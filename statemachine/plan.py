@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .errors import PlanReferenceError
 
 from .lapses import CAUSES, LADDER_CAUSES, Cause
+from .warning import BLUE_WITHIN_DAYS, YELLOW_WITHIN_DAYS
 
 __all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "Person", "StageSpec",
            "Deliverable", "ReportingDuty", "Schedule", "ClueRules", "LEVELS", "CHANNELS",
@@ -178,8 +179,8 @@ class EscalationRule(_Strict):
 class WarningColours(_Strict):
     """Early warning before a deadline (docs/domain.md §12): blue, then yellow; red once overdue."""
 
-    blue_within_days: int = Field(3, ge=0)
-    yellow_within_days: int = Field(1, ge=0)
+    blue_within_days: int = Field(BLUE_WITHIN_DAYS, ge=0)
+    yellow_within_days: int = Field(YELLOW_WITHIN_DAYS, ge=0)
 
     @model_validator(mode="after")
     def _ordered(self):

@@ -13,7 +13,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
-__all__ = ["DeadlineColour", "warning_colour", "WARNING_LABELS", "UnitColour", "unit_colour",
+__all__ = ["DeadlineColour", "warning_colour", "WARNING_LABELS", "due_soon", "BLUE_WITHIN_DAYS",
+           "YELLOW_WITHIN_DAYS", "UnitColour", "unit_colour",
            "UNIT_COLOUR_LABELS", "UNIT_COLOUR_MARKS"]
 
 
@@ -27,8 +28,12 @@ class DeadlineColour(str, enum.Enum):
 WARNING_LABELS = {"red": "红色预警(逾期)", "yellow": "黄色预警", "blue": "蓝色预警", "": ""}
 
 
-def warning_colour(due_at: datetime | None, as_of: datetime, *, blue_within_days: int = 3,
-                   yellow_within_days: int = 1) -> str:
+# the defaults of a plan's escalation.warning (statemachine/plan.py WarningColours)
+BLUE_WITHIN_DAYS, YELLOW_WITHIN_DAYS = 3, 1
+
+
+def warning_colour(due_at: datetime | None, as_of: datetime, *, blue_within_days: int = BLUE_WITHIN_DAYS,
+                   yellow_within_days: int = YELLOW_WITHIN_DAYS) -> str:
     """A deadline's DeadlineColour (its value) at `as_of`."""
     if due_at is None:
         return DeadlineColour.none.value
@@ -40,6 +45,12 @@ def warning_colour(due_at: datetime | None, as_of: datetime, *, blue_within_days
     if left <= timedelta(days=blue_within_days):
         return DeadlineColour.blue.value
     return DeadlineColour.none.value
+
+
+def due_soon(due_at: datetime | None, as_of: datetime, *, blue_within_days: int = BLUE_WITHIN_DAYS) -> bool:
+    """Not passed yet, and within the blue window (blue or yellow): what a report counts as
+    "due soon". Its SQL form for items: services/clues/chart.py `due_soon_sql`."""
+    return due_at is not None and as_of <= due_at and due_at - as_of <= timedelta(days=blue_within_days)
 
 
 class UnitColour(str, enum.Enum):

@@ -4,7 +4,7 @@ the SQL form of its row guard; the one persisted transition
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, literal, or_
 
@@ -14,7 +14,7 @@ from statemachine.time.calendar import end_of_day
 
 from services.core.persisted import PersistedChart
 
-__all__ = ["ClueInput", "effects", "CLUES", "verify_overdue_sql", "rectify_overdue_sql", "overdue_sql"]
+__all__ = ["ClueInput", "effects", "CLUES", "verify_overdue_sql", "rectify_overdue_sql", "overdue_sql", "due_soon_sql"]
 
 T = Clue.__table__
 
@@ -79,7 +79,7 @@ CLUES = PersistedChart(
     row_sql={"has_owner": _has_owner_sql})
 
 
-# -- statemachine.charts.clue.overdue_cause as WHERE clauses (tests/integration/test_overdue_sql.py) --
+# -- statemachine.charts.clue.overdue_cause as WHERE clauses (tests/integration/test_rule_sql_agrees.py) --
 def verify_overdue_sql(as_of: datetime, table=T) -> ColumnElement[bool]:
     return and_(table.c.state.in_([s.value for s in VERIFY_PENDING]), table.c.verify_due_at < as_of)
 
@@ -90,3 +90,9 @@ def rectify_overdue_sql(as_of: datetime, table=T) -> ColumnElement[bool]:
 
 def overdue_sql(as_of: datetime, table=T) -> ColumnElement[bool]:
     return or_(verify_overdue_sql(as_of, table), rectify_overdue_sql(as_of, table))
+
+
+def due_soon_sql(as_of: datetime, blue_within_days: int, table=T) -> ColumnElement[bool]:
+    """statemachine.warning.due_soon of a running rectification deadline, as a WHERE clause."""
+    return and_(table.c.state.in_([s.value for s in RECTIFY_PENDING]), table.c.deadline_at >= as_of,
+                table.c.deadline_at <= as_of + timedelta(days=blue_within_days))

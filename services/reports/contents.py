@@ -24,7 +24,7 @@ from statemachine.charts.ladder import LEVEL_LABELS, Level
 
 from services.campaigns.load import plan_of
 from services.core.directory import campaign_row, unit_by_code
-from services.clues.chart import overdue_sql
+from services.clues.chart import due_soon_sql, overdue_sql
 from services.ladder.cases import CAUSE_LABELS
 from .duties import owes
 from .counting import bucket_sums, figures_of
@@ -133,10 +133,10 @@ class ReportData:
     charts: dict = field(default_factory=dict)  # name -> notifications.documents.graphs.Series
 
 
-def _counts(as_of: datetime, start: datetime, end: datetime, soon: datetime):
+def _counts(as_of: datetime, start: datetime, end: datetime, blue_within_days: int):
     n = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
     overdue = overdue_sql(as_of)
-    due_soon = and_(T.c.state == "rectifying", T.c.deadline_at >= as_of, T.c.deadline_at < soon)
+    due_soon = due_soon_sql(as_of, blue_within_days)
     concluded = T.c.state.in_([s.value for s in CONCLUDED])
     return [
         *bucket_sums(),
@@ -169,7 +169,6 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
         as_of = min(now, end_of_day(span.end)) if kind != "final" else now
         start = datetime.combine(span.start, time.min, TZ)
         end = end_of_day(span.end)
-        soon = as_of + timedelta(days=plan.escalation.warning.blue_within_days)
         units = conn.execute(select(U.c.id, U.c.code, U.c.name, U.c.path, U.c.parent_id, U.c.participates,
                                     U.c.stage_key)
                              .where(U.c.campaign_id == camp.id, U.c.path.startswith(root.path))
@@ -177,7 +176,7 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
         in_scope = U.c.path.startswith(root.path)
         scope_ids = select(U.c.id).where(U.c.campaign_id == camp.id, in_scope).scalar_subquery()
         per_unit = {r.unit_id: r for r in conn.execute(
-            select(T.c.unit_id, *_counts(as_of, start, end, soon))
+            select(T.c.unit_id, *_counts(as_of, start, end, plan.escalation.warning.blue_within_days))
             .where(T.c.campaign_id == camp.id, T.c.unit_id.in_(scope_ids)).group_by(T.c.unit_id))}
         lapse_rows = conn.execute(
             select(L.c.unit_id, L.c.kind, func.count().label("n"))

@@ -12,10 +12,11 @@ from sqlalchemy import insert, select
 
 from models.tables import Clue, EscalationCase, Unit
 from services.campaigns.load import campaign_id
-from services.clues.chart import overdue_sql, rectify_overdue_sql, verify_overdue_sql
+from services.clues.chart import due_soon_sql, overdue_sql, rectify_overdue_sql, verify_overdue_sql
 from services.ladder.cases import chase_due_sql, escalation_due_sql
 from services.reports.counting import bucket_sums, figures_of
-from statemachine.charts.clue import ClueState, overdue_cause
+from statemachine.charts.clue import RECTIFY_PENDING, ClueState, overdue_cause
+from statemachine.warning import due_soon
 from statemachine.charts.ladder import CaseState, chase_due, escalation_due
 from statemachine.reports.counting import Figures, bucket
 
@@ -60,6 +61,9 @@ def test_overdue_in_python_and_in_sql_agree(engine, campaign, rows, as_of):
         assert matching(verify_overdue_sql(as_of)) == {i for i, c in expected.items() if c == "verify_overdue"}
         assert matching(rectify_overdue_sql(as_of)) == {i for i, c in expected.items() if c == "rectify_overdue"}
         assert matching(overdue_sql(as_of)) == {i for i, c in expected.items() if c}
+        soon = {i for i, (state, _, deadline) in zip(ids, rows)
+                if state in RECTIFY_PENDING and due_soon(deadline, as_of, blue_within_days=3)}
+        assert matching(due_soon_sql(as_of, 3)) == soon
         tx.rollback()
 
 
