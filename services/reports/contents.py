@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, case, func, or_, select
 
 from models.tables import (Clue, EscalationCase, InspectionRound, Lapse, ReportSubmission, Stage, Unit)
+from statemachine.reports.duties import REPORT_KINDS
 from statemachine.warning import unit_colour
 from statemachine.reports.counting import CONCLUDED, DONE, Figures
 from statemachine.time.calendar import TZ, end_of_day
@@ -33,7 +34,7 @@ __all__ = ["KINDS", "ReportData", "UnitRow", "gather", "resolve_period", "Span"]
 
 T, U, L, E, RS, RD, S = (Clue.__table__, Unit.__table__, Lapse.__table__, EscalationCase.__table__,
                          ReportSubmission.__table__, InspectionRound.__table__, Stage.__table__)
-KINDS = {"weekly": "工作周报", "monthly": "工作月报", "stage": "阶段总结", "final": "工作总结报告"}
+KINDS = REPORT_KINDS  # statemachine/reports/duties.py
 LIST_LIMIT = 50       # overdue items and escalations listed in full up to this many
 LEDGER_LIMIT = 500    # rows of the ledger printed in the final report (the .xlsx has all)
 CHART_POINTS = 40

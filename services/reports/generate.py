@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine, insert, select, update
 
 from models.tables import GeneratedReport
+from statemachine.reports.duties import report_kind_of
 from statemachine.errors import InvalidInput
 from statemachine.reports.duties import all_occurrences
 from statemachine.time.calendar import TZ
@@ -158,17 +159,7 @@ def list_generated(engine: Engine, campaign: str, *, unit: str | None = None) ->
                      files=json.loads(r.files_json), digest=r.digest) for r in conn.execute(q)]
 
 
-def kind_of_duty(plan, duty_key: str) -> str | None:
-    """The report the system drafts for a duty: its roll-up of the same cadence."""
-    duty = next(d for d in plan.reporting if d.key == duty_key)
-    kind = duty.schedule.kind
-    if kind == "weekly":
-        return "weekly"
-    if kind == "monthly":
-        return "monthly"
-    if kind == "stage_end":
-        return "stage"
-    return "final" if duty.typical_cases else None
+kind_of_duty = report_kind_of  # statemachine/reports/duties.py
 
 
 def due_reports(engine: Engine, campaign: str, *, now: datetime) -> list[tuple[str, str]]:

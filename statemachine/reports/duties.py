@@ -16,7 +16,8 @@ from statemachine.errors import InvalidInput
 from statemachine.plan import Plan, ReportingDuty, StageSpec
 from statemachine.time.calendar import TZ
 
-__all__ = ["Occurrence", "occurrences", "all_occurrences", "find_occurrence", "WEEKDAYS"]
+__all__ = ["Occurrence", "occurrences", "all_occurrences", "find_occurrence", "WEEKDAYS", "REPORT_KINDS",
+           "report_kind_of"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_CN = "一二三四五六日"
@@ -123,3 +124,19 @@ def find_occurrence(plan: Plan, duty_key: str, period: str | None, *,
 
 def weekday_cn(day: date) -> str:
     return "星期" + _WEEKDAY_CN[day.weekday()]
+
+
+# the reports the system drafts (docs/domain.md §10.3), by kind, with their titles
+REPORT_KINDS = {"weekly": "工作周报", "monthly": "工作月报", "stage": "阶段总结", "final": "工作总结报告"}
+
+
+def report_kind_of(plan, duty_key: str) -> str | None:
+    """The report the system drafts for a duty: its roll-up of the same cadence; the
+    final report for a once-only duty that asks for typical cases; none otherwise."""
+    duty = next(d for d in plan.reporting if d.key == duty_key)
+    kind = duty.schedule.kind
+    if kind in ("weekly", "monthly"):
+        return kind
+    if kind == "stage_end":
+        return "stage"
+    return "final" if duty.typical_cases else None
