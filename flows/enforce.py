@@ -18,7 +18,7 @@ from statemachine.time.calendar import coverage_warning
 
 from . import deps
 from .deadline_sweep import SweepResult, _as_of, artifact_key, run_name, sweep_now
-from .ladder import RoundResult, escalate_now
+from .ladder import LadderResult, escalate_now
 from .reports import ReportsResult, reports_now
 
 __all__ = ["daily_enforcement", "EnforcementResult", "warn_if_calendar_ends"]
@@ -27,7 +27,7 @@ __all__ = ["daily_enforcement", "EnforcementResult", "warn_if_calendar_ends"]
 @dataclass
 class EnforcementResult:
     sweep: SweepResult
-    round: RoundResult
+    round: LadderResult
     delivered: int
     failed: int
     reports: ReportsResult | None = None

@@ -19,18 +19,18 @@ from services.ladder import automatic as steps
 from . import deps
 from .deadline_sweep import ARTIFACT_ROWS, _as_of, artifact_key, run_name
 
-__all__ = ["escalation_round", "escalate_now", "RoundResult"]
+__all__ = ["escalation_round", "escalate_now", "LadderResult"]
 
 ACTION_LABELS = {"proposed": "拟督办(待确认)", "issued": "已下发通知", "chased": "已催办",
                  "escalated": "升级督办"}
 
 
 @dataclass
-class RoundResult:
+class LadderResult:
     campaign: str
     as_of: datetime
     actions: dict[str, int] = field(default_factory=dict)
-    lines: list[steps.RoundLine] = field(default_factory=list)
+    lines: list[steps.LadderLine] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -44,7 +44,7 @@ def channels() -> tuple[str, ...]:
 
 @task(name="escalation-step", task_run_name="{step}", retries=2, retry_delay_seconds=2,
       retry_condition_fn=deps.transient)
-def run_step(step: str, campaign: str, as_of: datetime) -> list[steps.RoundLine]:
+def run_step(step: str, campaign: str, as_of: datetime) -> list[steps.LadderLine]:
     kw = dict(now=as_of, calendar=deps.calendar())
     if step == "propose":
         return steps.propose_for_lapses(deps.engine(), campaign, **kw)
@@ -55,13 +55,13 @@ def run_step(step: str, campaign: str, as_of: datetime) -> list[steps.RoundLine]
 
 
 @flow(name="escalation-round", flow_run_name=run_name("escalation"), validate_parameters=False)
-def escalation_round(campaign: str, as_of: datetime | None = None) -> RoundResult:
+def escalation_round(campaign: str, as_of: datetime | None = None) -> LadderResult:
     return escalate_now(campaign, _as_of(as_of))
 
 
-def escalate_now(campaign: str, as_of: datetime) -> RoundResult:
+def escalate_now(campaign: str, as_of: datetime) -> LadderResult:
     """The round's tasks and artifact, inside whichever flow runs them."""
-    result = RoundResult(campaign, as_of)
+    result = LadderResult(campaign, as_of)
     # escalate before chasing, so a case is never chased and escalated in one round
     for step in ("propose", "issue", "escalate", "chase"):
         lines = run_step(step, campaign, as_of)

@@ -19,7 +19,7 @@ from datetime import datetime
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 
-from services.ladder.automatic import RoundLine
+from services.ladder.automatic import LadderLine
 from services.lookback import closing as round_close, opening as round_open
 
 from . import deps
@@ -46,7 +46,7 @@ class CloseRoundResult:
     code: str
     missed: int
     reopened: list[round_close.ReopenLine] = field(default_factory=list)
-    cases: list[RoundLine] = field(default_factory=list)
+    cases: list[LadderLine] = field(default_factory=list)
     tally: dict = field(default_factory=dict)
     flow_run_id: str | None = None
 

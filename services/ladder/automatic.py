@@ -33,7 +33,7 @@ from .cases import CASES, CAUSE_LABELS, CaseInput, Ladder, after_step, apply_tri
     escalation_due_sql, step_detail, step_values
 from services.core.persisted import fire_set
 
-__all__ = ["RoundLine", "propose_for_lapses", "issue_automatic", "chase_overdue",
+__all__ = ["LadderLine", "propose_for_lapses", "issue_automatic", "chase_overdue",
            "escalate_unanswered", "CHUNK"]
 
 E, L, CL, U, N = (EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Unit.__table__,
@@ -42,7 +42,7 @@ CHUNK = 200
 
 
 @dataclass(frozen=True)
-class RoundLine:
+class LadderLine:
     unit: str
     unit_name: str
     case_id: int
@@ -59,7 +59,7 @@ def _insert(conn: Connection, table):
 
 
 def propose_for_lapses(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
-                       causes: Iterable[str] | None = None) -> list[RoundLine]:
+                       causes: Iterable[str] | None = None) -> list[LadderLine]:
     """`causes` limits the step to lapses of those kinds (a round's faked findings)."""
     with unit_of_work(engine) as uow:
         conn = uow.conn
@@ -106,7 +106,7 @@ def propose_for_lapses(engine: Engine, campaign: str, *, now: datetime, calendar
                      .on_conflict_do_nothing())
         names = _unit_names(conn, {r.unit_id for r in created})
         uow.commit()
-    return [RoundLine(*names[r.unit_id], r.id, LEVEL_LABELS[Level(r.level)], "proposed")
+    return [LadderLine(*names[r.unit_id], r.id, LEVEL_LABELS[Level(r.level)], "proposed")
             for r in sorted(created, key=lambda r: r.id)]
 
 
@@ -120,7 +120,7 @@ def _unit_names(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str]]:
 def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channels: Iterable[str],
                where: Callable[[Ladder], list], act: Callable[[UnitOfWork, Ladder, object], str | None],
                act_on_all: Callable[[UnitOfWork, Ladder, list], dict[int, str]] | None = None
-               ) -> list[RoundLine]:
+               ) -> list[LadderLine]:
     """Apply `act` to every case matching `where`, CHUNK cases per unit of work.
 
     Acting moves a case out of `where`; only the cases left alone are
@@ -131,7 +131,7 @@ def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channel
     case, each in its own savepoint, so the refused one leaves no record and no
     gap in the numbers while the others go through (a concurrent round, rare:
     the careful pass costs two statements more per case)."""
-    lines: list[RoundLine] = []
+    lines: list[LadderLine] = []
     seen: set[int] = set()
     careful = False
     while True:
@@ -166,7 +166,7 @@ def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channel
                 if not action:  # acted-on rows leave the selection by themselves
                     seen.add(row.id)
                     continue
-                lines.append(RoundLine(*names[row.unit_id], row.id, LEVEL_LABELS[Level(row.level)],
+                lines.append(LadderLine(*names[row.unit_id], row.id, LEVEL_LABELS[Level(row.level)],
                                        action))
             uow.commit()
 
@@ -220,7 +220,7 @@ def _as_a_set(trigger: str, did: str, now: datetime):
 
 
 def issue_automatic(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
-                    channels: Iterable[str]) -> list[RoundLine]:
+                    channels: Iterable[str]) -> list[LadderLine]:
     def act(uow, ladder, row):
         apply_trigger(uow, ladder, row, "issue", actor=None, now=now)
         return "issued"
@@ -231,7 +231,7 @@ def issue_automatic(engine: Engine, campaign: str, *, now: datetime, calendar: W
 
 
 def chase_overdue(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
-                  channels: Iterable[str]) -> list[RoundLine]:
+                  channels: Iterable[str]) -> list[LadderLine]:
     def act(uow, ladder, row):
         apply_trigger(uow, ladder, row, "chase", actor=None, now=now)
         return "chased"
@@ -241,7 +241,7 @@ def chase_overdue(engine: Engine, campaign: str, *, now: datetime, calendar: Wor
 
 
 def escalate_unanswered(engine: Engine, campaign: str, *, now: datetime, calendar: WorkingCalendar,
-                        channels: Iterable[str]) -> list[RoundLine]:
+                        channels: Iterable[str]) -> list[LadderLine]:
     def act(uow, ladder, row):
         apply_trigger(uow, ladder, row, "escalate", actor=None, now=now,
                       data=CaseInput(reason="催办后逾期仍未回复整改情况"))

@@ -28,7 +28,7 @@ from statemachine.time.calendar import WorkingCalendar
 from services.core.uow import unit_of_work
 from services.clues.chart import CLUES, ClueInput
 from services.core.directory import SYSTEM, actor as lookup_actor, campaign_row, unit_by_id
-from services.ladder.automatic import RoundLine, propose_for_lapses
+from services.ladder.automatic import LadderLine, propose_for_lapses
 from .findings import tally
 from services.core.persisted import fire_one, fire_set
 from .charts import CHECKS
@@ -130,7 +130,7 @@ def _insert(conn, table):
 
 
 def escalate_faked(engine: Engine, campaign: str, code: str, *, now: datetime,
-                   calendar: WorkingCalendar) -> list[RoundLine]:
+                   calendar: WorkingCalendar) -> list[LadderLine]:
     """Faked results become `faked` lapses, and the ladder proposes 追责问责 for them."""
     with unit_of_work(engine) as uow:
         conn = uow.conn
