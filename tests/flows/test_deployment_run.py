@@ -5,7 +5,6 @@ scheduled start (a pendulum DateTime from Prefect) as its instant."""
 from __future__ import annotations
 
 import subprocess
-import time
 from datetime import datetime
 
 import pytest
@@ -20,7 +19,7 @@ from services.clues.lifecycle import NewClue, add_clues
 from statemachine.time.calendar import TZ, WorkingCalendar
 
 from ..conftest import SMALL_PLAN, at
-from .test_scale_out_serve import RECTIFY, _env
+from .test_scale_out_serve import serve_in_prefect_mode
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -35,7 +34,6 @@ def served(prefect_api, sqlite_template, tmp_path_factory):
     by `rectify serve` in Prefect mode; yields (engine, reports folder)."""
     import shutil
 
-    from prefect import get_client
 
     tmp = tmp_path_factory.mktemp("served")
     shutil.copy(sqlite_template, tmp / "rectify.db")
@@ -50,20 +48,9 @@ def served(prefect_api, sqlite_template, tmp_path_factory):
     load_plan(engine, read_plan(path), source=str(path), now=at("2023-03-15"))
     add_clues(engine, CAMPAIGN, [NewClue(channel="12345", aspect="profit", summary="乱罚款", unit="county-a")],
               actor="sup.city", now=at("2023-04-03"), calendar=WorkingCalendar())
-    proc = subprocess.Popen([RECTIFY, "serve"],
-                            env=_env(url, tmp, RECTIFY_SCHEDULER="prefect", PREFECT_API_URL=prefect_api,
-                                     RECTIFY_REPORTS_DIR=str(tmp / "reports")),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc, deployment = serve_in_prefect_mode(url, tmp, prefect_api, DEPLOYMENT,
+                                             RECTIFY_REPORTS_DIR=str(tmp / "reports"))
     try:
-        deadline, deployment = time.monotonic() + 90, None
-        with get_client(sync_client=True) as client:
-            while deployment is None and time.monotonic() < deadline:
-                assert proc.poll() is None, proc.stdout.read()
-                try:
-                    deployment = client.read_deployment_by_name(DEPLOYMENT)
-                except Exception:
-                    time.sleep(0.5)
-        assert deployment is not None, "the deployment never appeared"
         assert deployment.parameters == {"campaign": CAMPAIGN}  # no as_of: the cron's runs carry none
         yield engine, tmp / "reports"
     finally:

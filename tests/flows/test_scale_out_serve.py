@@ -29,6 +29,29 @@ def _env(db_url: str, tmp_path: Path, **extra) -> dict:
     return env
 
 
+def serve_in_prefect_mode(db_url: str, tmp_path: Path, prefect_api: str, deployment: str, **extra):
+    """`rectify serve` with RECTIFY_SCHEDULER=prefect in a process of its own, once its
+    deployment is registered: (the process, the deployment). The caller terminates it."""
+    from prefect import get_client
+
+    proc = subprocess.Popen([RECTIFY, "serve"], env=_env(db_url, tmp_path, RECTIFY_SCHEDULER="prefect",
+                                                         PREFECT_API_URL=prefect_api, **extra),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline, found = time.monotonic() + 90, None
+    with get_client(sync_client=True) as client:
+        while found is None and time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(proc.stdout.read())
+            try:
+                found = client.read_deployment_by_name(deployment)
+            except Exception:  # noqa: BLE001 - not registered yet
+                time.sleep(0.5)
+    if found is None:
+        proc.terminate()
+        raise AssertionError("the deployment never appeared")
+    return proc, found
+
+
 @pytest.fixture
 def loaded_sqlite(sqlite_url):
     engine = make_engine(sqlite_url)
@@ -40,24 +63,11 @@ def loaded_sqlite(sqlite_url):
 @pytest.mark.slow
 def test_serve_in_prefect_mode_deploys_the_sweep_on_the_plans_cron_and_runs_it(
         prefect_api, loaded_sqlite, tmp_path):
-    from prefect import get_client
     from prefect.deployments import run_deployment
 
     url, engine = loaded_sqlite
-    proc = subprocess.Popen([RECTIFY, "serve"], env=_env(url, tmp_path, RECTIFY_SCHEDULER="prefect",
-                                                         PREFECT_API_URL=prefect_api),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc, deployment = serve_in_prefect_mode(url, tmp_path, prefect_api, DEPLOYMENT)
     try:
-        deadline = time.monotonic() + 90
-        deployment = None
-        with get_client(sync_client=True) as client:
-            while deployment is None and time.monotonic() < deadline:
-                assert proc.poll() is None, proc.stdout.read()
-                try:
-                    deployment = client.read_deployment_by_name(DEPLOYMENT)
-                except Exception:
-                    time.sleep(0.5)
-        assert deployment is not None, "the deployment never appeared"
         [schedule] = deployment.schedules
         assert schedule.schedule.cron == "5 0 * * *"
         assert schedule.schedule.timezone == "Asia/Shanghai"
