@@ -96,6 +96,9 @@ def propose_for_lapses(engine: Engine, campaign: str, *, now: datetime, calendar
             # new cases with a scan of the lapses each (18 s for 3,000 cases); ANALYZE in the
             # transaction counts its own new rows
             conn.exec_driver_sql("ANALYZE escalation_cases")
+            # and the lapses the sweep just wrote: the next steps read each chunk's lapses
+            # by primary key, which a planner that counts last week's rows scans instead
+            conn.exec_driver_sql("ANALYZE lapses")
         # every unlinked lapse goes to the open case of its unit and cause; "unlinked" is the
         # primary key's conflict, not an anti-join: the planner scans the table being filled
         # once per lapse when its statistics say empty (quadratic: 5 s for 30,000 links)
@@ -104,6 +107,8 @@ def propose_for_lapses(engine: Engine, campaign: str, *, now: datetime, calendar
                 .where(L.c.campaign_id == cid, L.c.kind.in_(list(rules))))
         conn.execute(_insert(conn, CL).from_select(["lapse_id", "case_id"], link)
                      .on_conflict_do_nothing())
+        if created and conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE case_lapses")  # likewise: read per chunk by case
         names = _unit_names(conn, {r.unit_id for r in created})
         uow.commit()
     return [LadderLine(*names[r.unit_id], r.id, LEVEL_LABELS[Level(r.level)], "proposed")
@@ -147,8 +152,8 @@ def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channel
             rows = conn.execute(q).all()
             if not rows:
                 return lines
-            names = _unit_names(conn, {r.unit_id for r in rows})
             prefetch(uow, ladder.campaign_id, rows)
+            names = {i: (u.code, u.name) for i, u in uow.units.items()}
             if careful:
                 done = [(row, _one(uow, ladder, row, act)) for row in rows]
                 careful = False
@@ -194,8 +199,9 @@ def prefetch(uow: UnitOfWork, campaign_id: int, rows) -> None:
     for case_id, found in linked.items():
         found.sort(key=lambda r: (r.due_at, r.id))
         uow.facts[case_id] = (found[:21], len(found))
-    uow.know_notice_keys(campaign_id, conn.execute(
-        select(N.c.key).where(N.c.campaign_id == campaign_id, N.c.case_id.in_(ids))).scalars())
+    # by the case index alone: the campaign's unique index on (campaign_id, key) looks
+    # cheaper to a planner whose statistics predate the round, and reads every notice
+    uow.know_notice_keys(campaign_id, conn.execute(select(N.c.key).where(N.c.case_id.in_(ids))).scalars())
     uow.cases_read.update(ids)
 
 
