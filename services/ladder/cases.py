@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable
@@ -115,7 +116,7 @@ class Ladder:
     def policy(self) -> EscalationPolicy:
         return self.plan.escalation
 
-    @property
+    @cached_property  # looked up once per transaction, not per notice (a stat each time)
     def template_dir(self) -> Path | None:
         """A folder `notices/` beside the plan file overrides the shipped templates."""
         d = Path(self.plan_file).expanduser().resolve().parent / "notices" if self.plan_file else None
