@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable
@@ -286,6 +286,12 @@ _REQUIRED_ACTION = {
 }
 
 
+@lru_cache(maxsize=4096)
+def _day(at: datetime) -> str:
+    # a chunk's lapses share a few deadlines: written once each, not once per fact
+    return chinese_date(local_date(at))
+
+
 def _facts(uow: UnitOfWork, case) -> list[str]:
     # the case's lapses by the case_lapses index first, then those lapses by primary key:
     # as one join, a planner whose statistics predate the round (tables analysed nearly
@@ -303,7 +309,7 @@ def _facts(uow: UnitOfWork, case) -> list[str]:
         return [case.reason]
     facts = []
     for r in rows[:20]:
-        when = chinese_date(local_date(r.due_at))
+        when = _day(r.due_at)
         # a faked result has no deadline: its date is the day the check found it
         facts.append(f"{CAUSE_LABELS.get(r.kind, r.kind)}：{r.subject}"
                      + (f"（{when}核查发现）" if r.kind == "faked" else f"（期限 {when}）"))
