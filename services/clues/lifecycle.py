@@ -8,14 +8,14 @@ from typing import Iterable, Sequence
 from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 
 from models.tables import Campaign, Clue, Unit, User
-from statemachine.charts.clue import CLUE_CHART, ClueState, kind_for_channel, overdue
-from statemachine.charts.lookback import ITEM_KINDS
+from statemachine.charts.clue import CLUE_CHART, ITEM_KINDS, ClueState, kind_for_channel, overdue
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
 from statemachine.plan import CHANNELS
 from statemachine.time.calendar import WorkingCalendar, due_end_of_day_after_working_days
 
 from services.campaigns.load import plan_of
 from services.core import audit
+from services.core.authority_sql import rows_permitted
 from services.core.directory import Actor, UnitRef, actor as lookup_actor, campaign_row, require_acts_for, \
     unit_by_code, unit_by_id
 from services.core.persisted import audit_record, fire_one, fire_set
@@ -253,8 +253,6 @@ def bulk_transition(db: Db, campaign: str, trigger: str, *, actor: str, now: dat
 
 
 def _reach(who, trigger: str):
-    from services.core.authority_sql import rows_permitted
-
     return rows_permitted(CLUE_CHART.who(trigger), who, T.c.unit_id, what=f"'{trigger}' clues")
 
 

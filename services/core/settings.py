@@ -64,6 +64,13 @@ def _shown_url(url: str) -> str:
     return f"{u.scheme}://{user}{host}{u.path}" if u.scheme else url
 
 
+
+def _one_of(value: Any, choices: tuple[str, ...]) -> str:
+    s = str(value).strip().lower()
+    if s not in choices:
+        raise ValueError(f"'{value}' is not one of {', '.join(choices)}")
+    return s
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -139,11 +146,8 @@ class Settings(BaseModel):
 
     @field_validator("scheduler", mode="before")
     @classmethod
-    def _scheduler(cls, v: Any) -> Any:
-        s = str(v).strip().lower()
-        if s not in SCHEDULERS:
-            raise ValueError(f"'{v}' is not one of {', '.join(SCHEDULERS)}")
-        return s
+    def _scheduler(cls, v: Any) -> str:
+        return _one_of(v, SCHEDULERS)
 
     @field_validator("smtp_port", mode="before")
     @classmethod
@@ -163,11 +167,8 @@ class Settings(BaseModel):
 
     @field_validator("webhook_style", mode="before")
     @classmethod
-    def _webhook_style(cls, v: Any) -> Any:
-        s = str(v).strip().lower()
-        if s not in WEBHOOK_STYLES:
-            raise ValueError(f"'{s}' is not one of {', '.join(WEBHOOK_STYLES)}")
-        return s
+    def _webhook_style(cls, v: Any) -> str:
+        return _one_of(v, WEBHOOK_STYLES)
 
     # -- derived --------------------------------------------------------------
     @property

@@ -133,16 +133,6 @@ class Chart(Generic[S]):
     def triggers_by(self, who: Who) -> frozenset[str]:
         return frozenset(t for t, w in self._by.items() if w is who)
 
-    def row_guards(self, trigger: str) -> tuple[Guard, ...]:
-        """The guards of `trigger` that read the row, from any source, each once."""
-        seen: dict[str, Guard] = {}
-        for t in self.transitions:
-            if t.trigger == trigger:
-                for g in t.guards:
-                    if g.row_dependent:
-                        seen.setdefault(g.name, g)
-        return tuple(seen.values())
-
     def allowed(self, state: S) -> list[str]:
         return sorted({t.trigger for t in self.transitions if state in t.sources})
 
