@@ -27,6 +27,7 @@ from statemachine.errors import ConflictError, GuardRefused, InvalidTransition
 from statemachine.time.calendar import WorkingCalendar
 
 from services.core.persisted import audit_record
+from services.core.idsets import one_of
 from services.core.uow import UnitOfWork, unit_of_work
 from services.core.directory import SYSTEM, campaign_row
 from .cases import CASES, CAUSE_LABELS, CaseInput, Ladder, after_step, apply_trigger, chase_due_sql, \
@@ -191,17 +192,17 @@ def prefetch(uow: UnitOfWork, campaign_id: int, rows) -> None:
     conn = uow.conn
     ids = [r.id for r in rows]
     uow.units.update({u.id: u for u in conn.execute(
-        select(U).where(U.c.id.in_({r.unit_id for r in rows})))})
+        select(U).where(one_of(conn, U.c.id, {r.unit_id for r in rows})))})
     linked: dict[int, list] = {i: [] for i in ids}
-    for r in conn.execute(select(CL.c.case_id, L.c.kind, L.c.subject, L.c.due_at, L.c.id)
-                          .join(L, L.c.id == CL.c.lapse_id).where(CL.c.case_id.in_(ids))):
+    for r in conn.execute(select(CL.c.case_id, L.c.kind, L.c.subject, L.c.due_at)
+                          .join(L, L.c.id == CL.c.lapse_id).where(one_of(conn, CL.c.case_id, ids))
+                          .order_by(CL.c.case_id, L.c.due_at, L.c.id)):
         linked[r.case_id].append(r)
     for case_id, found in linked.items():
-        found.sort(key=lambda r: (r.due_at, r.id))
         uow.facts[case_id] = (found[:21], len(found))
     # by the case index alone: the campaign's unique index on (campaign_id, key) looks
     # cheaper to a planner whose statistics predate the round, and reads every notice
-    uow.know_notice_keys(campaign_id, conn.execute(select(N.c.key).where(N.c.case_id.in_(ids))).scalars())
+    uow.know_notice_keys(campaign_id, conn.execute(select(N.c.key).where(one_of(conn, N.c.case_id, ids))).scalars())
     uow.cases_read.update(ids)
 
 
@@ -215,7 +216,7 @@ def _as_a_set(trigger: str, did: str, now: datetime):
             values = step_values(ladder, trigger, level=level, state=group[0].state, data=data, now=now,
                                  actor_name=SYSTEM)
             moved += fire_set(uow, CASES, trigger, actor=None, now=now, campaign_id=ladder.campaign_id,
-                              where=[E.c.id.in_([r.id for r in group])], ctx=data.context(level),
+                              where=[one_of(uow.conn, E.c.id, [r.id for r in group])], ctx=data.context(level),
                               data=data, values=values, returning=tuple(E.c),
                               detail=step_detail(trigger, data, level, values))
         before = {r.id: r for r in rows}

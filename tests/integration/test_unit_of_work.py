@@ -112,6 +112,16 @@ def test_notices_and_messages_are_written_at_commit_without_a_failed_items(engin
         ids = dict(conn.execute(select(Notice.key, Notice.id)).all())
     assert rows == [("k1", "示交督〔2023〕1号"), ("k3", "示交督〔2023〕2号")]  # no gap for k2
     assert sent == [("k1:file:county-a", ids["k1"]), ("k3:file:county-a", ids["k3"])]
+    with engine.connect() as conn:  # a chunk's notices take PostgreSQL's COPY path: same rows
+        assert set(conn.execute(select(OutboxMessage.state, OutboxMessage.attempts,
+                                       OutboxMessage.next_attempt_at, OutboxMessage.created_at,
+                                       OutboxMessage.sent_at, OutboxMessage.channel)).all()) \
+            == {("pending", 0, at("2023-05-02"), at("2023-05-02"), None, "file")}
+        assert set(conn.execute(select(Notice.created_at, Notice.addressee_unit_id, Notice.year)).all()) \
+            == {(at("2023-05-02"), unit, 2023)}
     with unit_of_work(engine) as uow:  # a later unit of work knows the key from the table
         assert issue(uow, "k1") is False
+        assert issue(uow, "k4") is True  # one notice alone: an INSERT, its id after the chunk's
         uow.commit()
+    with engine.connect() as conn:
+        assert conn.execute(select(Notice.key).order_by(Notice.id)).scalars().all() == ["k1", "k3", "k4"]
