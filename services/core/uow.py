@@ -199,7 +199,8 @@ class UnitOfWork:
     def _copy(self, table, rows: list[dict]) -> None:
         if not rows:
             return
-        cols = [c for c in table.columns if c.name in rows[0] or c.default is not None]
+        given = set().union(*rows)
+        cols = [c for c in table.columns if c.name in given or c.default is not None]
         procs = [c.type.bind_processor(self.conn.dialect) for c in cols]
         defaults = [c.default.arg if c.default is not None and c.default.is_scalar else None for c in cols]
         names = ", ".join(c.name for c in cols)
@@ -228,7 +229,10 @@ class UnitOfWork:
             row["prev_hash"] = prev
             row["hash"] = prev = record_hash(prev, row)
             rows.append(row)
-        self.conn.execute(_INSERT_AUDIT, rows)
+        if self.dialect == "postgresql" and len(rows) > 1:
+            self._copy(A, rows)  # a chunk's records: one COPY, not one statement each
+        else:
+            self.conn.execute(_INSERT_AUDIT, rows)
         self.conn.execute(_MOVE_HEAD, {"b_campaign": campaign_id, "b_seq": seq, "b_hash": prev})
 
 
