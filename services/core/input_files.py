@@ -64,7 +64,7 @@ def read_input(path: str | Path, *, max_bytes: int, what: str) -> bytes:
                 raise InvalidInput(_too_large(path, what, st.st_size, max_bytes))
             data = f.read(max_bytes + 1)
     except FileNotFoundError:
-        raise InvalidInput(f"{path}: no such file") from None
+        raise InvalidInput(f"{path}: cannot read: no such file") from None
     except IsADirectoryError:
         raise InvalidInput(f"{path}: not a regular file") from None
     except OSError as e:

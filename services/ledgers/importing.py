@@ -11,7 +11,7 @@ problem's identity, not its ledger, and change through their own commands.
 """
 from __future__ import annotations
 
-import zipfile
+import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from statemachine.time.calendar import WorkingCalendar, end_of_day
 
 from services.campaigns.load import plan_of
 from services.clues.lifecycle import ClueInput, NewClue, add_clues, transition
+from services.core.input_files import MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, MAX_XLSX_BYTES, read_input
 from services.core.persisted import audit_record
 from services.core.uow import UnitOfWork, unit_of_work
 from services.core.directory import (Actor, UnitRef, actor as lookup_actor, campaign_row, contact_of,
@@ -32,6 +33,7 @@ from services.core.directory import (Actor, UnitRef, actor as lookup_actor, camp
 from .cells import match_aspect, numbered, parse_date, squash, text_of
 from .templates import (DONE_WORDS, FOOTER_LABELS, NUMBER_HEADING, TEMPLATES, Template,
                                state_label)
+from .workbook_bounds import NOT_XLSX, check_workbook
 
 __all__ = ["read_ledger", "import_ledger", "Ledger", "LedgerRow", "RowError", "ImportResult",
            "LEDGER_FIELDS"]
@@ -110,16 +112,21 @@ def fail(path: str, errors: list[RowError], template: Template | None = None) ->
 # -- reading ----------------------------------------------------------------------------
 def _open(path: str):
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidInput(f"{path}: cannot read: no such file")
+    # read once and checked before openpyxl sees it (workbook_bounds.py); openpyxl
+    # then reads the same bytes, never a file swapped in between
+    data = read_input(path, max_bytes=MAX_XLSX_BYTES, what="ledger workbook")
+    check_workbook(data, path=path)
     try:
-        return openpyxl.load_workbook(p, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise InvalidInput(f"{path}: cannot read: not an .xlsx workbook "
-                           f"(save it as Excel 2007 or later .xlsx)") from None
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    except Exception:  # noqa: BLE001 - a file from outside: whatever openpyxl trips on, it is not a ledger
+        raise InvalidInput(f"{path}: {NOT_XLSX}") from None
+    for ws in wb.worksheets:  # what the check saw is what openpyxl built; iterating relies on it
+        if ws.max_row > MAX_SHEET_ROWS or ws.max_column > MAX_SHEET_COLUMNS:
+            raise InvalidInput(f"{path}: sheet '{ws.title}' is {ws.max_row:,} rows × {ws.max_column:,} "
+                               f"columns: a ledger has at most {MAX_SHEET_ROWS:,} rows and "
+                               f"{MAX_SHEET_COLUMNS} columns")
+    return wb
 
 
 def _grid(ws) -> dict[tuple[int, int], Any]:
