@@ -51,6 +51,8 @@ def load(ctx: typer.Context, plan: str = typer.Argument(..., help="A plan file, 
 
     c: AppContext = ctx.obj
     p = read_plan(plan)
+    for warning in p.name_collisions():
+        out.warn(f"{plan}: {warning}")
     if check:
         out.say(f"{plan}: valid plan for '{p.campaign.code}' ({len(p.units)} units, "
                 f"{len(p.stages)} stages)")

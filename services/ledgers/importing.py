@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from models.tables import Clue, Unit
-from statemachine.errors import ConflictError, InvalidInput, PermissionDenied
+from statemachine.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
 from statemachine.time.calendar import WorkingCalendar, end_of_day
 
 from services.campaigns.load import plan_of
@@ -29,7 +29,7 @@ from services.core.input_files import MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, MAX_XLS
 from services.core.persisted import audit_record
 from services.core.uow import UnitOfWork, unit_of_work
 from services.core.directory import (Actor, UnitRef, actor as lookup_actor, campaign_row, contact_of,
-                        require_acts_for, unit_ref)
+                        require_acts_for, resolve_unit, unit_ref)
 from .cells import match_aspect, numbered, parse_date, squash, text_of
 from .templates import (DONE_WORDS, FOOTER_LABELS, NUMBER_HEADING, TEMPLATES, Template,
                                state_label)
@@ -317,21 +317,35 @@ class _New:
 
 @dataclass(frozen=True)
 class _Units:
-    by_key: dict[str, UnitRef]       # code, name or name without blanks
     by_id: dict[int, UnitRef]
     liaison: dict[int, str | None]   # the responsible person of a new problem without 联系人
+    found: dict[str, UnitRef | InvalidInput | NotFound]
+
+    def find(self, named: str) -> UnitRef:
+        """The unit a cell names: a code or a name (resolve_unit), else the same
+        with blanks and quotes ignored (a cell wraps a long name)."""
+        if named not in self.found:
+            units = self.by_id.values()
+            try:
+                self.found[named] = resolve_unit(named, units)
+            except NotFound:
+                try:
+                    self.found[named] = resolve_unit(squash(named), units,
+                                                     lambda name, key: squash(name) == key)
+                except (NotFound, InvalidInput) as e:
+                    self.found[named] = e
+            except InvalidInput as e:
+                self.found[named] = e
+        hit = self.found[named]
+        if isinstance(hit, Exception):
+            raise hit
+        return hit
 
 
 def _units(conn: Connection, campaign_id: int) -> _Units:
     rows = conn.execute(select(U).where(U.c.campaign_id == campaign_id).order_by(U.c.path)).all()
-    refs = [unit_ref(r) for r in rows]
-    by_key: dict[str, UnitRef] = {}
-    for ref in refs:
-        by_key.setdefault(ref.name, ref)
-        by_key.setdefault(squash(ref.name), ref)
-    by_key.update({ref.code: ref for ref in refs})  # a code wins over a name
-    return _Units(by_key, {ref.id: ref for ref in refs},
-                  {r.id: contact_of(r.liaison_json).get("name") or None for r in rows})
+    return _Units({r.id: unit_ref(r) for r in rows},
+                  {r.id: contact_of(r.liaison_json).get("name") or None for r in rows}, {})
 
 
 def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str, now: datetime,
@@ -379,9 +393,12 @@ def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str
             if not named and not r.number:
                 named, unit_heading = ledger.unit, "填报单位"
             if named:
-                unit = units.by_key.get(named) or units.by_key.get(squash(named))
-                if unit is None:
+                try:
+                    unit = units.find(named)
+                except NotFound:
                     err(r, unit_heading, f"unknown unit '{named}' (give a unit's name or code)")
+                except InvalidInput as e:
+                    err(r, unit_heading, str(e))
             if r.number:
                 item = items.get(r.number)
                 if item is None:
