@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .email_address import check_email
 from .errors import PlanReferenceError
 from .lapses import CAUSES, LADDER_CAUSES, Cause
-from .time.cron import check_cron
+from .cron import check_cron
 from .warning import BLUE_WITHIN_DAYS, YELLOW_WITHIN_DAYS
 
 __all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "Person", "StageSpec",

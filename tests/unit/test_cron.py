@@ -1,4 +1,4 @@
-"""A plan's sweep cron (statemachine/time/cron.py): accepted only when the embedded
+"""A plan's sweep cron (statemachine/cron.py): accepted only when the embedded
 scheduler (APScheduler 3) and Prefect (cronsim) would fire it at the same instants."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from statemachine.time.calendar import TZ
-from statemachine.time.cron import check_cron
+from statemachine.cron import check_cron
 
 
 def apscheduler_fires(expr: str, start: datetime, n: int) -> list[datetime]:
