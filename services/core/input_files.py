@@ -17,7 +17,7 @@ times over, and anything beyond is refused in one line before it is parsed.
     MAX_SHEET_ROWS            20,000      a ledger: hundreds of rows
     MAX_SHEET_COLUMNS         256         a ledger template: 16 columns
     MAX_SHEET_CELLS           500,000     cells written in one workbook
-    MAX_MERGED_CELLS          200,000     cells covered by merged ranges in one workbook
+    MAX_RANGE_CELLS           200,000     cells of merged ranges and ranged hyperlinks in one workbook
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from statemachine.errors import InvalidInput
 
 __all__ = ["MAX_PLAN_BYTES", "MAX_YAML_DEPTH", "MAX_CSV_BYTES", "MAX_CSV_FIELD_CHARS", "MAX_XLSX_BYTES",
            "MAX_XLSX_XML_BYTES", "MAX_SHEET_ROWS", "MAX_SHEET_COLUMNS", "MAX_SHEET_CELLS",
-           "MAX_MERGED_CELLS", "read_input", "size_text"]
+           "MAX_RANGE_CELLS", "read_input", "size_text"]
 
 MAX_PLAN_BYTES = 4 * 2**20
 MAX_YAML_DEPTH = 32
@@ -39,7 +39,7 @@ MAX_XLSX_XML_BYTES = 256 * 2**20
 MAX_SHEET_ROWS = 20_000
 MAX_SHEET_COLUMNS = 256
 MAX_SHEET_CELLS = 500_000
-MAX_MERGED_CELLS = 200_000
+MAX_RANGE_CELLS = 200_000
 
 
 def size_text(n: int) -> str:

@@ -6,8 +6,9 @@ XFD1 makes every row of the sheet 16,384 columns wide (minutes), a zipped
 sheet inflates a thousandfold, and an XML part may carry a DTD whose entities
 expand. So the zip's parts are streamed through expat first, counting as they
 go (services/core/input_files.py has the bounds), and the workbook is refused
-in one line when it declares a DTD, inflates too far, or writes a cell or a
-merged range outside what a ledger can be.
+in one line when it declares a DTD, inflates too far, or puts a cell, a
+comment, a merged range or a ranged hyperlink (openpyxl makes a cell object
+for each cell of both) outside what a ledger can be.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from xml.parsers import expat
 
 from statemachine.errors import InvalidInput
 
-from services.core.input_files import (MAX_MERGED_CELLS, MAX_SHEET_CELLS, MAX_SHEET_COLUMNS, MAX_SHEET_ROWS,
+from services.core.input_files import (MAX_RANGE_CELLS, MAX_SHEET_CELLS, MAX_SHEET_COLUMNS, MAX_SHEET_ROWS,
                                        MAX_XLSX_XML_BYTES, size_text)
 
 __all__ = ["check_workbook", "NOT_XLSX"]
@@ -33,6 +34,7 @@ _RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _OFFICE_RELS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
                 "http://purl.oclc.org/ooxml/officeDocument/relationships")
 _REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+_ROW = re.compile(r"[0-9]{1,7}")
 _MAX_PARTS = 10_000       # a ledger has a few dozen; each costs a ZipInfo and a pass
 _CHUNK = 64 * 1024
 _XML_NAMES = (".xml", ".rels")
@@ -71,7 +73,7 @@ class _Scan:
     inflated: int = 0
     cells: int = 0
     rows: int = 0
-    merged: int = 0
+    ranged: int = 0   # cells of merged ranges and ranged hyperlinks, each an object in openpyxl
     sheet_names: dict[str, str] = field(default_factory=dict)  # part name → sheet name
 
     def run(self, data: bytes) -> None:
@@ -122,7 +124,9 @@ class _Scan:
                 if self.rows > MAX_SHEET_CELLS:
                     raise _Refused(f"more than {MAX_SHEET_CELLS:,} rows written: larger than any ledger")
                 r = attrs.get("r")
-                row, col = (int(r) if r and r.isdigit() else row + 1), 0
+                if r is not None and not _ROW.fullmatch(r):
+                    raise _Refused(f"{where}: '{r[:20]}' is not a row number")
+                row, col = (int(r) if r is not None else row + 1), 0
             elif local == "c":
                 self.cells += 1
                 if self.cells > MAX_SHEET_CELLS:
@@ -136,19 +140,25 @@ class _Scan:
                     raise _Refused(f"{where} has a cell at {ref or f'row {row}, column {col}'}: a ledger "
                                    f"has at most {MAX_SHEET_ROWS:,} rows and {MAX_SHEET_COLUMNS} columns "
                                    f"(delete what lies beyond it)")
-            elif local == "mergeCell":
+            elif local == "comment":  # openpyxl makes the cell a comment is on
                 ref = attrs.get("ref", "")
+                at = _cell(ref)
+                if at is None or at[0] > MAX_SHEET_ROWS or at[1] > MAX_SHEET_COLUMNS:
+                    raise _Refused(f"{where}: a comment on '{ref}', outside any ledger")
+            elif local in ("mergeCell", "hyperlink"):  # openpyxl makes every cell of the range
+                ref = attrs.get("ref", "")
+                what = "merges" if local == "mergeCell" else "links"
                 corners = [_cell(x) for x in ref.split(":")]
                 if not 1 <= len(corners) <= 2 or None in corners:
-                    raise _Refused(f"{where}: merged range '{ref}' is not a range of cells")
+                    raise _Refused(f"{where}: '{ref}' is not a range of cells")
                 (r1, c1), (r2, c2) = corners[0], corners[-1]
                 if max(r1, r2) > MAX_SHEET_ROWS or max(c1, c2) > MAX_SHEET_COLUMNS:
-                    raise _Refused(f"{where} merges {ref}: a ledger has at most {MAX_SHEET_ROWS:,} rows "
+                    raise _Refused(f"{where} {what} {ref}: a ledger has at most {MAX_SHEET_ROWS:,} rows "
                                    f"and {MAX_SHEET_COLUMNS} columns")
-                self.merged += (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1)
-                if self.merged > MAX_MERGED_CELLS:
-                    raise _Refused(f"{where} merges {ref}: more than {MAX_MERGED_CELLS:,} merged cells "
-                                   f"in the workbook, larger than any ledger")
+                self.ranged += (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1)
+                if self.ranged > MAX_RANGE_CELLS:
+                    raise _Refused(f"{where} {what} {ref}: more than {MAX_RANGE_CELLS:,} cells in merged "
+                                   f"or linked ranges in the workbook, larger than any ledger")
 
         self._parse(zf, part, on_element)
 

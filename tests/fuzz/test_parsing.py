@@ -327,7 +327,21 @@ HOSTILE_XLSX = {
     "a merged range over 200,000 rows": (lambda: _edited(_workbook(), SHEET, _merge("B2:B200001")),
                                          "sheet '台账' merges B2:B200001"),
     "merged ranges over 200,000 cells": (lambda: _edited(_workbook(), SHEET, _merge("A2:Z9000")),
-                                         "more than 200,000 merged cells"),
+                                         "more than 200,000 cells in merged or linked ranges"),
+    "a hyperlink over a whole column": (
+        lambda: _edited(_workbook(), SHEET, lambda b: b.replace(
+            b"</sheetData>", b'</sheetData><hyperlinks><hyperlink ref="D1:D1048576" display="x"/></hyperlinks>')),
+        "sheet '台账' links D1:D1048576: a ledger has at most 20,000 rows"),
+    "hyperlinks over 200,000 cells": (
+        lambda: _edited(_workbook(), SHEET, lambda b: b.replace(
+            b"</sheetData>", b'</sheetData><hyperlinks><hyperlink ref="A2:K19999" display="x"/></hyperlinks>')),
+        "more than 200,000 cells in merged or linked ranges"),
+    "a comment on XFD1048576": (  # openpyxl would make the cell it is on
+        lambda: _edited(_workbook(), "", add=(("xl/comments1.xml", (
+            '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors>'
+            '<author>x</author></authors><commentList><comment ref="XFD1048576" authorId="0"><text><t>x</t>'
+            '</text></comment></commentList></comments>').encode()),)),
+        "xl/comments1.xml: a comment on 'XFD1048576', outside any ledger"),
     "a DTD in a sheet": (lambda: _edited(_workbook(), SHEET,
                                          lambda b: _DTD + b.replace(b"<t>", b"<t>&b;", 1)),
                          "xl/worksheets/sheet1.xml declares a DTD"),
@@ -340,6 +354,9 @@ HOSTILE_XLSX = {
                                 "xl/worksheets/sheet1.xml is not well-formed XML"),
     "a cell reference that is none": (lambda: _edited(_workbook(), SHEET, lambda b: b.replace(b'r="A1"', b'r="1A"')),
                                       "'1A' is not a cell reference"),
+    "a row number that is none": (lambda: _edited(_workbook(), SHEET,
+                                                  lambda b: b.replace(b'<row r="1"', '<row r="²"'.encode(), 1)),
+                                  "'²' is not a row number"),
     "a text file named .xlsx": (lambda: b"channel,aspect\n", "not an .xlsx workbook"),
     "a cell with a style that does not exist": (  # openpyxl: IndexError
         lambda: _edited(_workbook(), SHEET, lambda b: b.replace(b'<c r="A1"', b'<c r="A1" s="999"', 1)),
