@@ -130,13 +130,17 @@ def parse_yaml_model(text: str, model: type[M], *, source: str, shape: str) -> M
     """YAML text validated as `model`; any error is one PlanError naming file:line: field."""
     if len(text) > MAX_PLAN_BYTES:
         raise PlanError(f"{source}: more than {size_text(MAX_PLAN_BYTES)}, larger than any plan or round file")
-    node = None
-    loader = _InputLoader(text)
+    node, loader = None, None
     try:
+        loader = _InputLoader(text)
         node = loader.get_single_node()
         data: Any = loader.construct_document(node) if node is not None else None
     except _Refused as e:
         raise PlanError(f"{source}:{e.problem_mark.line + 1}: {e.problem}") from None
+    except yaml.reader.ReaderError as e:  # its str() is two lines and counts characters, not lines
+        line = text.count("\n", 0, e.position) + 1 if isinstance(e.character, int) else None
+        what = f"character U+{e.character:04X} is not allowed" if isinstance(e.character, int) else e.reason
+        raise PlanError(f"{source}{f':{line}' if line else ''}: not valid YAML: {what}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
@@ -145,7 +149,8 @@ def parse_yaml_model(text: str, model: type[M], *, source: str, shape: str) -> M
         # PyYAML builds dates itself and lets ValueError out for 2023-02-30
         raise _bad_scalar(source, node, e) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         raise PlanError(f"{source}: {shape}")
     lines = _lines(node) if node is not None else {}

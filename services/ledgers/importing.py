@@ -12,6 +12,7 @@ problem's identity, not its ledger, and change through their own commands.
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -118,7 +119,11 @@ def _open(path: str):
     data = read_input(path, max_bytes=MAX_XLSX_BYTES, what="ledger workbook")
     check_workbook(data, path=path)
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        with warnings.catch_warnings():
+            # "Data Validation extension is not supported", "invalid specification": openpyxl
+            # tells a developer, on stderr; the one line a user gets is ours
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception:  # noqa: BLE001 - a file from outside: whatever openpyxl trips on, it is not a ledger
         raise InvalidInput(f"{path}: {NOT_XLSX}") from None
     for ws in wb.worksheets:  # what the check saw is what openpyxl built; iterating relies on it

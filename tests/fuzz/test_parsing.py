@@ -357,6 +357,10 @@ HOSTILE_XLSX = {
     "a row number that is none": (lambda: _edited(_workbook(), SHEET,
                                                   lambda b: b.replace(b'<row r="1"', '<row r="²"'.encode(), 1)),
                                   "'²' is not a row number"),
+    "a sheet entry openpyxl warns about": (  # and drops, saying so on stderr unless told not to
+        lambda: _edited(_workbook(), "xl/workbook.xml",
+                        lambda b: b.replace(b"</sheets>", b'<sheet name="x" sheetId="9"/></sheets>')),
+        "cannot tell which template this is"),
     "a text file named .xlsx": (lambda: b"channel,aspect\n", "not an .xlsx workbook"),
     "a cell with a style that does not exist": (  # openpyxl: IndexError
         lambda: _edited(_workbook(), SHEET, lambda b: b.replace(b'<c r="A1"', b'<c r="A1" s="999"', 1)),
@@ -395,3 +399,60 @@ def test_a_workbook_with_a_picture_and_loose_vml_is_still_read(loaded, rows, tmp
     # the sheet itself is no ledger: the refusal is the reader's, past the check
     assert_one_line_error(r)
     assert "cannot tell which template this is" in r.stderr, str(r)
+
+
+# -- generated input: whatever comes in, a result or the one expected error -------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from services.campaigns.plans import parse_plan  # noqa: E402
+from services.clues.importing import read_clue_csv  # noqa: E402
+from services.ledgers.importing import read_ledger  # noqa: E402
+from statemachine.errors import InvalidInput, PlanError  # noqa: E402
+
+_YAML_BITS = st.sampled_from(["campaign:", "units:", "- ", "  ", "\n", "[", "]", "{", "}", "&a ", "*a", "!!",
+                              "!!python/object:os.system", "? ", ": ", "'", '"', "#", "|", ">", "%YAML 1.1\n",
+                              "---\n", "...\n", "<<: ", "2023-02-30", "1e9", "~", "\t", "\x00", "\ufeff", "城区",
+                              "code: x", "name: y", ","])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_YAML_BITS, max_size=60).map("".join) | st.text(max_size=200))
+def test_any_text_read_as_a_plan_is_a_plan_or_one_plan_error_line(text):
+    try:
+        parse_plan(text, source="p.yaml")
+    except PlanError as e:
+        assert "\n" not in str(e) and str(e).startswith("p.yaml")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=400) | st.lists(st.sampled_from(
+    [b",", b'"', b"\r", b"\n", b"\r\n", b"\x00", b"12345", b"profit", b"county-a", "城区".encode(), b"\xff",
+     b"summary", b"channel", b"aspect", b"unit"]), max_size=80).map(b"".join))
+def test_any_bytes_read_as_a_clue_csv_are_clues_or_one_error_line(tmp_path, body):
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"channel,aspect,summary,unit\n" + body)
+    try:
+        read_clue_csv(path)
+    except InvalidInput as e:
+        assert "\n" not in str(e)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(flips=st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 255)), min_size=1, max_size=6),
+       part=st.sampled_from([SHEET, "xl/workbook.xml", "xl/styles.xml", "xl/_rels/workbook.xml.rels",
+                             "[Content_Types].xml"]))
+def test_any_damaged_workbook_is_read_or_refused_in_one_line(tmp_path, flips, part):
+    """Bytes of one XML part changed (inside the zip, so that the XML is what breaks)."""
+    def damage(body: bytes) -> bytes:
+        b = bytearray(body)
+        for at, value in flips:
+            b[at % len(b)] = value
+        return bytes(b)
+
+    path = tmp_path / "l.xlsx"
+    path.write_bytes(_edited(_workbook(A2=1, B2="“逐利执法”问题", C2="乱罚款"), part, damage))
+    try:
+        read_ledger(path)
+    except InvalidInput as e:
+        assert "\n" not in str(e).split("nothing imported")[0]
