@@ -167,6 +167,8 @@ def test_the_plan_validator_warns_of_names_several_units_share_and_still_loads(c
             f"rectify: warning: {plan}: unit 'county-c' is named 'county-b', which is another unit's "
             f"code: 'county-b' means that unit, give 'county-c' for this one"], str(r)
     assert rows()["campaigns"] == 1
+    # loading it again is refused in the one line, without the warnings
+    refused(cli, rows, "load", plan, "--now", "2023-03-16", says="campaign 'smoke-2023' is already loaded")
     # a plan without such names loads without a word on stderr
     assert cli.ok("load", "--check", SMALL_PLAN).stderr == ""
 
