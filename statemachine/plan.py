@@ -7,15 +7,15 @@ only what would make the software misbehave is refused.
 """
 from __future__ import annotations
 
-import re
 from datetime import date, time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .email_address import check_email
 from .errors import PlanReferenceError
-
 from .lapses import CAUSES, LADDER_CAUSES, Cause
+from .cron import check_cron
 from .warning import BLUE_WITHIN_DAYS, YELLOW_WITHIN_DAYS
 
 __all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "Person", "StageSpec",
@@ -27,7 +27,6 @@ LEVELS = ("central", "province", "prefecture", "county", "department", "team")
 CHANNELS = ("12345", "12328", "信访投诉", "新闻媒体", "门户网站/微信", "行政复议", "行政诉讼",
             "实地督察", "暗访", "随机抽查", "案卷评查", "自查自纠", "上级交办")
 KEY = r"^[a-z0-9][a-z0-9_-]*$"
-_CRON = re.compile(r"^\S+(\s+\S+){4}$")
 
 
 class _Strict(BaseModel):
@@ -59,9 +58,7 @@ class CampaignInfo(_Strict):
     @field_validator("sweep_cron")
     @classmethod
     def _cron(cls, v: str) -> str:
-        if not _CRON.match(v):
-            raise ValueError("must be a 5-field cron expression, e.g. '5 0 * * *'")
-        return v
+        return check_cron(v)
 
 
 class Aspect(_Strict):
@@ -78,6 +75,11 @@ class Contact(_Strict):
     role: str = ""
     phone: str = ""
     email: str = ""
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        return check_email(v)
 
 
 class UnitSpec(_Strict):
@@ -99,6 +101,11 @@ class Person(_Strict):
     role: Literal["supervisor", "officer", "inspector"] = "officer"
     email: str = ""
     phone: str = ""
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        return check_email(v)
 
 
 class Deliverable(_Strict):
@@ -299,6 +306,22 @@ class Plan(_Strict):
                 raise PlanReferenceError(("stages", i, "ongoing"),
                                          f"stage '{s.key}' is ongoing but is not the last stage")
         return self
+
+    def name_collisions(self) -> list[str]:
+        """Unit names that cannot stand for their unit, one sentence each. Allowed (two
+        城区 in one province is real), but then the name alone is refused where it is
+        ambiguous and a code is needed (services/core/directory.py, resolve_unit), and
+        the plan's reader should know that before the first command refuses it."""
+        codes = {u.code for u in self.units}
+        by_name: dict[str, list[str]] = {}
+        for u in self.units:
+            by_name.setdefault(u.name, []).append(u.code)
+        out = [f"units {', '.join(cs)} share the name '{name}': "
+               f"the name alone is refused, give their codes" for name, cs in by_name.items() if len(cs) > 1]
+        out += [f"unit '{u.code}' is named '{u.name}', which is another unit's code: "
+                f"'{u.name}' means that unit, give '{u.code}' for this one"
+                for u in self.units if u.name in codes and u.name != u.code]
+        return out
 
     @property
     def root(self) -> UnitSpec:

@@ -52,13 +52,20 @@ def load(ctx: typer.Context, plan: str = typer.Argument(..., help="A plan file, 
     c: AppContext = ctx.obj
     p = read_plan(plan)
     if check:
+        _warn_of_collisions(plan, p)
         out.say(f"{plan}: valid plan for '{p.campaign.code}' ({len(p.units)} units, "
                 f"{len(p.stages)} stages)")
         return
     c.migrate()
     load_plan(c.engine, p, source=plan, now=c.now)
+    _warn_of_collisions(plan, p)  # after loading: a refusal stays the one line on stderr
     out.say(f"loaded campaign '{p.campaign.code}' {p.campaign.title} ({p.campaign.doc_number}): "
             f"{len(p.units)} units, {len(p.participants())} participating, {len(p.stages)} stages")
+
+
+def _warn_of_collisions(source: str, plan) -> None:
+    for warning in plan.name_collisions():
+        out.warn(f"{source}: {warning}")
 
 
 @app.command()

@@ -23,16 +23,10 @@ app.add_typer(round_app, name="round")
 
 
 def _read_spec(file: str):
-    from services.campaigns.plans import PlanError, parse_yaml_model
+    from services.campaigns.plans import parse_yaml_model, read_yaml_file
     from statemachine.lookback.spec import RoundSpec
 
-    p = Path(file)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanError(f"{file}: no such round file") from None
-    except UnicodeDecodeError:
-        raise PlanError(f"{file}: not UTF-8 text") from None
+    text = read_yaml_file(file, what="round file")
     return parse_yaml_model(text, RoundSpec, source=file,
                             shape="a round file must be a YAML mapping with code, title, scope, deadline …")
 

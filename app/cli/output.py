@@ -8,7 +8,7 @@ from typing import Any, Iterable, Sequence
 
 from statemachine.time.calendar import TZ
 
-__all__ = ["table", "emit_json", "local", "say"]
+__all__ = ["table", "emit_json", "local", "say", "warn"]
 
 
 def local(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -30,6 +30,11 @@ def emit_json(data: Any) -> None:
 
 def say(text: str) -> None:
     print(text, flush=True)
+
+
+def warn(text: str) -> None:
+    """A line on stderr that does not stop the command (an error is app/cli/__init__.py's)."""
+    print(f"rectify: warning: {text}", file=sys.stderr, flush=True)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None) -> None:

@@ -3,7 +3,8 @@ robot bodies) and a file drop, behind one Protocol: `send(msg)` delivers one
 message or raises `DeliveryError`.
 
     DeliveryError       one failed attempt; str() is one line for the outbox
-    InvalidInput        (statemachine.errors) a webhook style none of these speak
+    InvalidInput        (statemachine.errors) a webhook style none of these speak, or
+                        SMTP AUTH without STARTTLS when plain AUTH is not allowed
 
 The channels a process has are built from its settings by the composition
 root (services/core/runtime.py); a bad setting is refused there, at start.
@@ -77,7 +78,14 @@ class SmtpChannel:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     starttls: bool = False
+    allow_plain_auth: bool = False  # AUTH without STARTTLS: the password in clear on the wire
     timeout: float = 10
+
+    def __post_init__(self):
+        if self.username and not self.starttls and not self.allow_plain_auth:
+            raise InvalidInput(f"smtp {self.host}:{self.port}: AUTH without STARTTLS would send the "
+                               f"password in clear text; turn STARTTLS on (or allow plain AUTH "
+                               f"explicitly, for a relay on a trusted network)")
 
     def compose(self, msg: OutboundMessage) -> EmailMessage:
         """multipart/alternative (text, then HTML); headers UTF-8 per RFC 2047."""

@@ -5,9 +5,12 @@ import csv
 import io
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Iterator
 
 from statemachine.errors import InvalidInput
 from statemachine.time.calendar import TZ
+
+from services.core.input_files import MAX_CSV_BYTES, MAX_CSV_FIELD_CHARS, read_input
 
 from .lifecycle import NewClue
 
@@ -36,12 +39,52 @@ def _instant(text: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=TZ)
 
 
+def _records(path, reader) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells); a record the csv module cannot read, or a cell longer
+    than any clue's text, is one line naming its row."""
+    n = 0
+    while True:
+        n += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            problem = str(e)
+            if "field limit" in problem:
+                problem = f"a cell is longer than {MAX_CSV_FIELD_CHARS:,} characters"
+            elif "NUL" in problem:
+                problem = "a cell contains a NUL character"
+            raise InvalidInput(f"{path}: row {n}: cannot read the CSV: {problem}") from None
+        if any(len(cell) > MAX_CSV_FIELD_CHARS for cell in row):
+            # csv.field_size_limit() is the process's, and could have been raised
+            raise InvalidInput(f"{path}: row {n}: cannot read the CSV: "
+                               f"a cell is longer than {MAX_CSV_FIELD_CHARS:,} characters")
+        yield n, row
+
+
+def _columns(path, header: list[str]) -> dict[str, int]:
+    """Canonical column -> its index; a heading given twice, or two headings for one
+    column (summary and 问题表现), is refused: which one would count?"""
+    index: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header):
+        h = h.strip()
+        if h and h in seen:
+            raise InvalidInput(f"{path}: row 1: column '{h}' is given twice "
+                               f"(columns {seen[h] + 1} and {i + 1})")
+        seen.setdefault(h, i)
+        for col, names in COLUMNS.items():
+            if h in names:
+                if col in index:
+                    raise InvalidInput(f"{path}: row 1: columns '{header[index[col]].strip()}' and "
+                                       f"'{h}' are both the {col} (columns {index[col] + 1} and {i + 1})")
+                index[col] = i
+    return index
+
+
 def read_clue_csv(path: str | Path) -> list[NewClue]:
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise InvalidInput(f"{path}: cannot read: {e.strerror}") from None
+    raw = read_input(path, max_bytes=MAX_CSV_BYTES, what="clue CSV")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -49,23 +92,20 @@ def read_clue_csv(path: str | Path) -> list[NewClue]:
             text = raw.decode("gb18030")  # spreadsheets saved by Chinese Excel
         except UnicodeDecodeError:
             raise InvalidInput(f"{path}: not UTF-8 or GB18030 text") from None
-    reader = csv.reader(io.StringIO(text))
+    # newline="": the csv module splits records itself, so a quoted line break stays in
+    # its cell and a file saved with CR alone (Excel for Mac's "CSV (Macintosh)") reads
+    rows = _records(path, csv.reader(io.StringIO(text, newline="")))
     try:
-        header = next(reader)
+        header = next(rows)[1]
     except StopIteration:
         raise InvalidInput(f"{path}: empty file") from None
-    index: dict[str, int] = {}
-    for i, h in enumerate(header):
-        h = h.strip()
-        for col, names in COLUMNS.items():
-            if h in names:
-                index[col] = i
+    index = _columns(path, header)
     missing = [c for c in REQUIRED if c not in index]
     if missing:
         raise InvalidInput(f"{path}: missing column(s) {', '.join(missing)} "
                            f"(header must name {', '.join(REQUIRED)})")
     items: list[NewClue] = []
-    for n, row in enumerate(reader, start=2):
+    for n, row in rows:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(header):

@@ -101,6 +101,8 @@ def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datet
                 units[item.unit] = unit_by_code(conn, camp.id, item.unit)
             except NotFound:
                 raise InvalidInput(f"{where}: unit: unknown unit '{item.unit}'") from None
+            except InvalidInput as e:  # a name several units share
+                raise InvalidInput(f"{where}: unit: {e}") from None
         unit = units[item.unit]
         if not unit.participates:
             raise InvalidInput(f"{where}: unit: '{unit.name}' does not take part in the campaign")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Callable, Iterable
 
 from sqlalchemy import Connection, select
 
 from models.tables import Campaign, Unit, User
 from statemachine.authority import Relation, Who, permits, refusal, relation
-from statemachine.errors import NotFound, PermissionDenied
+from statemachine.errors import InvalidInput, NotFound, PermissionDenied
 
-__all__ = ["Actor", "UnitRef", "campaign_row", "unit_by_code", "unit_by_id", "actor",
+__all__ = ["Actor", "UnitRef", "campaign_row", "unit_by_code", "resolve_unit", "unit_by_id", "actor",
            "require_acts_for", "require_supervises", "require", "SYSTEM", "unit_ref", "contact_of"]
 
 C, U, US = Campaign.__table__, Unit.__table__, User.__table__
@@ -76,12 +77,31 @@ def unit_ref(row) -> UnitRef:
     return UnitRef(row.id, row.code, row.name, row.path, row.participates, row.stage_key, row.version)
 
 
+def resolve_unit(key: str, units: Iterable[UnitRef],
+                 same_name: Callable[[str, str], bool] = str.__eq__) -> UnitRef:
+    """Which of `units` (a campaign's) `key` means. Codes identify; a name only when
+    exactly one unit bears it and no unit has it as its code. Two 城区 in one province
+    is real, so a plan may repeat a name, and then the name alone is refused, listing
+    the codes to give instead: the first row found is never taken for the unit meant.
+    The one rule of every command, import and round file that names a unit."""
+    units = list(units)
+    coded = next((u for u in units if u.code == key), None)
+    if coded is not None:
+        return coded
+    named = [u for u in units if same_name(u.name, key)]
+    if len(named) == 1:
+        return named[0]
+    if not named:
+        raise NotFound(f"unknown unit '{key}' in this campaign (see 'rectify units')")
+    raise InvalidInput(f"unit name '{key}' is shared by {len(named)} units: give the code "
+                       f"({', '.join(sorted(u.code for u in named))})")
+
+
 def unit_by_code(conn: Connection, campaign_id: int, code: str) -> UnitRef:
-    row = conn.execute(select(U).where(U.c.campaign_id == campaign_id,
-                                       (U.c.code == code) | (U.c.name == code))).first()
-    if row is None:
-        raise NotFound(f"unknown unit '{code}' in this campaign (see 'rectify units')")
-    return unit_ref(row)
+    """The unit a code, or an unambiguous name, means (resolve_unit)."""
+    rows = conn.execute(select(U).where(U.c.campaign_id == campaign_id,
+                                        (U.c.code == code) | (U.c.name == code))).all()
+    return resolve_unit(code, map(unit_ref, rows))
 
 
 def unit_by_id(conn: Connection, unit_id: int) -> UnitRef:

@@ -19,6 +19,7 @@ naming the variable: `RECTIFY_SMTP_PORT: 'smtp' is not a port number`.
     RECTIFY_SCHEDULER           embedded (APScheduler here) | prefect (deployments)
     RECTIFY_SMTP_HOST           e-mail channel: on when set
     RECTIFY_SMTP_PORT, _FROM, _USER, _PASSWORD, _STARTTLS
+    RECTIFY_SMTP_ALLOW_PLAIN_AUTH  AUTH without STARTTLS (a relay on a trusted network): false
     RECTIFY_WEBHOOK_URL         webhook channel: on when set (http or https)
     RECTIFY_WEBHOOK_STYLE       generic | dingtalk | wecom
     RECTIFY_FILE_DROP           file-drop channel: on when set, a folder
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal, Mapping, get_args
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from models.db import normalize_url
 from notifications.delivery.channels import WEBHOOK_STYLES
@@ -89,6 +90,9 @@ class Settings(BaseModel):
     smtp_user: str = ""
     smtp_password: str = Field("", repr=False)
     smtp_starttls: bool = False
+    # the password in clear over TCP: never unless an operator says so (validate_default:
+    # the refusal below is of the other SMTP settings, given while this one is not)
+    smtp_allow_plain_auth: bool = Field(False, validate_default=True)
     webhook_url: str = Field("", repr=False)  # robot URLs carry their token in the query
     webhook_style: str = "generic"  # one of notifications.delivery.channels.WEBHOOK_STYLES
     file_drop: Path | None = None
@@ -156,6 +160,16 @@ class Settings(BaseModel):
         if not s.isdigit() or not 0 < int(s) < 65536:
             raise ValueError(f"'{v}' is not a port number")
         return int(s)
+
+    @field_validator("smtp_allow_plain_auth")
+    @classmethod
+    def _plain_auth(cls, v: bool, info: ValidationInfo) -> bool:
+        d = info.data
+        if d.get("smtp_host") and d.get("smtp_user") and d.get("smtp_starttls") is False and not v:
+            raise ValueError("RECTIFY_SMTP_USER without RECTIFY_SMTP_STARTTLS=true would send the "
+                             "password in clear text: turn STARTTLS on, or set this to true for a "
+                             "relay on a trusted network")
+        return v
 
     @field_validator("webhook_url")
     @classmethod

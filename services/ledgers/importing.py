@@ -11,7 +11,8 @@ problem's identity, not its ledger, and change through their own commands.
 """
 from __future__ import annotations
 
-import zipfile
+import io
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,18 +21,20 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from models.tables import Clue, Unit
-from statemachine.errors import ConflictError, InvalidInput, PermissionDenied
+from statemachine.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
 from statemachine.time.calendar import WorkingCalendar, end_of_day
 
 from services.campaigns.load import plan_of
 from services.clues.lifecycle import ClueInput, NewClue, add_clues, transition
+from services.core.input_files import MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, MAX_XLSX_BYTES, read_input
 from services.core.persisted import audit_record
 from services.core.uow import UnitOfWork, unit_of_work
 from services.core.directory import (Actor, UnitRef, actor as lookup_actor, campaign_row, contact_of,
-                        require_acts_for, unit_ref)
+                        require_acts_for, resolve_unit, unit_ref)
 from .cells import match_aspect, numbered, parse_date, squash, text_of
 from .templates import (DONE_WORDS, FOOTER_LABELS, NUMBER_HEADING, TEMPLATES, Template,
                                state_label)
+from .workbook_bounds import NOT_XLSX, check_workbook
 
 __all__ = ["read_ledger", "import_ledger", "Ledger", "LedgerRow", "RowError", "ImportResult",
            "LEDGER_FIELDS"]
@@ -110,16 +113,25 @@ def fail(path: str, errors: list[RowError], template: Template | None = None) ->
 # -- reading ----------------------------------------------------------------------------
 def _open(path: str):
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidInput(f"{path}: cannot read: no such file")
+    # read once and checked before openpyxl sees it (workbook_bounds.py); openpyxl
+    # then reads the same bytes, never a file swapped in between
+    data = read_input(path, max_bytes=MAX_XLSX_BYTES, what="ledger workbook")
+    check_workbook(data, path=path)
     try:
-        return openpyxl.load_workbook(p, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise InvalidInput(f"{path}: cannot read: not an .xlsx workbook "
-                           f"(save it as Excel 2007 or later .xlsx)") from None
+        with warnings.catch_warnings():
+            # "Data Validation extension is not supported", "invalid specification": openpyxl
+            # tells a developer, on stderr; the one line a user gets is ours
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    except Exception:  # noqa: BLE001 - a file from outside: whatever openpyxl trips on, it is not a ledger
+        raise InvalidInput(f"{path}: {NOT_XLSX}") from None
+    for ws in wb.worksheets:  # what the check saw is what openpyxl built; iterating relies on it
+        if ws.max_row > MAX_SHEET_ROWS or ws.max_column > MAX_SHEET_COLUMNS:
+            raise InvalidInput(f"{path}: sheet '{ws.title}' is {ws.max_row:,} rows × {ws.max_column:,} "
+                               f"columns: a ledger has at most {MAX_SHEET_ROWS:,} rows and "
+                               f"{MAX_SHEET_COLUMNS} columns")
+    return wb
 
 
 def _grid(ws) -> dict[tuple[int, int], Any]:
@@ -310,21 +322,35 @@ class _New:
 
 @dataclass(frozen=True)
 class _Units:
-    by_key: dict[str, UnitRef]       # code, name or name without blanks
     by_id: dict[int, UnitRef]
     liaison: dict[int, str | None]   # the responsible person of a new problem without 联系人
+    found: dict[str, UnitRef | InvalidInput | NotFound]
+
+    def find(self, named: str) -> UnitRef:
+        """The unit a cell names: a code or a name (resolve_unit), else the same
+        with blanks and quotes ignored (a cell wraps a long name)."""
+        if named not in self.found:
+            units = self.by_id.values()
+            try:
+                self.found[named] = resolve_unit(named, units)
+            except NotFound:
+                try:
+                    self.found[named] = resolve_unit(squash(named), units,
+                                                     lambda name, key: squash(name) == key)
+                except (NotFound, InvalidInput) as e:
+                    self.found[named] = e
+            except InvalidInput as e:
+                self.found[named] = e
+        hit = self.found[named]
+        if isinstance(hit, Exception):
+            raise hit
+        return hit
 
 
 def _units(conn: Connection, campaign_id: int) -> _Units:
     rows = conn.execute(select(U).where(U.c.campaign_id == campaign_id).order_by(U.c.path)).all()
-    refs = [unit_ref(r) for r in rows]
-    by_key: dict[str, UnitRef] = {}
-    for ref in refs:
-        by_key.setdefault(ref.name, ref)
-        by_key.setdefault(squash(ref.name), ref)
-    by_key.update({ref.code: ref for ref in refs})  # a code wins over a name
-    return _Units(by_key, {ref.id: ref for ref in refs},
-                  {r.id: contact_of(r.liaison_json).get("name") or None for r in rows})
+    return _Units({r.id: unit_ref(r) for r in rows},
+                  {r.id: contact_of(r.liaison_json).get("name") or None for r in rows}, {})
 
 
 def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str, now: datetime,
@@ -372,9 +398,12 @@ def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str
             if not named and not r.number:
                 named, unit_heading = ledger.unit, "填报单位"
             if named:
-                unit = units.by_key.get(named) or units.by_key.get(squash(named))
-                if unit is None:
+                try:
+                    unit = units.find(named)
+                except NotFound:
                     err(r, unit_heading, f"unknown unit '{named}' (give a unit's name or code)")
+                except InvalidInput as e:
+                    err(r, unit_heading, str(e))
             if r.number:
                 item = items.get(r.number)
                 if item is None:

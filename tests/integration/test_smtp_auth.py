@@ -1,0 +1,86 @@
+"""SMTP AUTH never sends a password over plain TCP unless an operator allows it
+(issue 13): refused at start by the settings and by the channel itself, against a
+real SMTP server on loopback (aiosmtpd) that would accept it."""
+from __future__ import annotations
+
+import pytest
+
+from notifications.delivery.channels import DeliveryError, OutboundMessage, SmtpChannel
+from services.core.runtime import Runtime
+from services.core.settings import Settings
+from statemachine.errors import InvalidInput
+
+from ..conftest import _free_port
+
+MESSAGE = OutboundMessage("k-1", "email", "liaison.b@example.org", "关于对乙县的通报批评", "通报正文")
+
+
+@pytest.fixture
+def auth_server():
+    """aiosmtpd taking AUTH without TLS (as a careless relay would); yields (port,
+    the logins it was given, the messages it received)."""
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    logins: list[tuple[str, str]] = []
+    messages: list = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=True)
+
+    class Collect:
+        async def handle_DATA(self, server, session, envelope):
+            messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            return "250 OK"
+
+    port = _free_port()
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        yield port, logins, messages
+    finally:
+        controller.stop()
+
+
+def test_a_user_without_starttls_is_refused_at_start_naming_the_setting(auth_server):
+    port, logins, messages = auth_server
+    with pytest.raises(InvalidInput) as e:
+        Settings.from_env({"RECTIFY_SMTP_HOST": "127.0.0.1", "RECTIFY_SMTP_PORT": str(port),
+                           "RECTIFY_SMTP_USER": "duban", "RECTIFY_SMTP_PASSWORD": "s3cret-pw"})
+    assert str(e.value) == ("RECTIFY_SMTP_ALLOW_PLAIN_AUTH: RECTIFY_SMTP_USER without "
+                            "RECTIFY_SMTP_STARTTLS=true would send the password in clear text: turn "
+                            "STARTTLS on, or set this to true for a relay on a trusted network")
+    assert "s3cret-pw" not in str(e.value)
+    with pytest.raises(InvalidInput, match="AUTH without STARTTLS would send the password in clear text"):
+        SmtpChannel("127.0.0.1", port, username="duban", password="s3cret-pw")
+    assert logins == [] and messages == []
+
+
+def test_plain_auth_explicitly_allowed_logs_in_and_delivers(auth_server):
+    port, logins, messages = auth_server
+    settings = Settings.from_env({"RECTIFY_SMTP_HOST": "127.0.0.1", "RECTIFY_SMTP_PORT": str(port),
+                                  "RECTIFY_SMTP_USER": "duban", "RECTIFY_SMTP_PASSWORD": "s3cret-pw",
+                                  "RECTIFY_SMTP_ALLOW_PLAIN_AUTH": "true"})
+    Runtime(settings).channels["email"].send(MESSAGE)
+    assert logins == [("duban", "s3cret-pw")]
+    assert [m["To"] for m in messages] == ["liaison.b@example.org"]
+
+
+def test_without_a_user_nothing_is_asked_and_mail_goes_out_as_before(auth_server):
+    port, logins, messages = auth_server
+    Runtime(Settings(smtp_host="127.0.0.1", smtp_port=port)).channels["email"].send(MESSAGE)
+    assert logins == [] and len(messages) == 1
+
+
+def test_starttls_the_server_does_not_offer_fails_before_the_password_is_sent(auth_server):
+    port, logins, messages = auth_server
+    channel = Runtime(Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_user="duban",
+                               smtp_password="s3cret-pw", smtp_starttls=True)).channels["email"]
+    with pytest.raises(DeliveryError, match=f"^smtp 127.0.0.1:{port}: ") as e:
+        channel.send(MESSAGE)
+    assert "s3cret-pw" not in str(e.value)
+    assert logins == [] and messages == []
