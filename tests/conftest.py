@@ -18,6 +18,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# A property's examples are judged by what they assert, not by how long one took:
+# on CI's two shared cores a 200 ms deadline fails examples that merely waited.
+hypothesis_settings.register_profile("rectify", deadline=None)
+hypothesis_settings.load_profile("rectify")
 
 # Prefect reads its settings at import: give the session its own home first.
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="rectify-tests-"))
