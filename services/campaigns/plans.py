@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from statemachine.errors import PlanError
 from statemachine.plan import Plan
 
-__all__ = ["PlanError", "read_plan", "parse_plan", "parse_yaml_model", "shipped_plans", "PLANS_DIR"]
+__all__ = ["PlanError", "read_plan", "locate_plan", "parse_plan", "parse_yaml_model", "shipped_plans", "PLANS_DIR"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -113,12 +113,18 @@ def parse_yaml_model(text: str, model: type[M], *, source: str, shape: str) -> M
         raise PlanError(f"{source}{where}: {_field(loc)}: {msg}{more}") from None
 
 
-def read_plan(path: str | Path) -> Plan:
+def locate_plan(path: str | Path) -> Path:
+    """The plan file `path` names: a file, else a shipped plan by file name or name."""
     p = Path(path)
     if not p.exists() and (PLANS_DIR / p).exists():
         p = PLANS_DIR / p
     if not p.exists() and (PLANS_DIR / f"{p}.yaml").exists():
         p = PLANS_DIR / f"{p}.yaml"
+    return p
+
+
+def read_plan(path: str | Path) -> Plan:
+    p = locate_plan(path)
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -53,8 +53,9 @@ class Actor:
         return f"{self.username} ({self.unit.name})"
 
 
-# every column but the plan document, which is large and read only by plan_of()
-_CAMPAIGN_COLS = [c for c in C.c if c.name != "plan_json"]
+# every column but the plan document and the notice templates, which are large and
+# read only by plan_of() and notice_templates_of()
+_CAMPAIGN_COLS = [c for c in C.c if c.name not in ("plan_json", "notice_templates_json")]
 
 
 def campaign_row(conn: Connection, code: str):
