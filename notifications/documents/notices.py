@@ -202,6 +202,8 @@ def render_notice(kind: str, context: Mapping, *,
         return RenderedNotice(title=title, html=html, text=str(text_module))
     except SecurityError as e:
         raise NoticeTemplateError(f"notice '{kind}': refused by the sandbox: {e}") from None
+    except RecursionError:  # a template that includes or calls itself (refused at load)
+        raise NoticeTemplateError(f"notice '{kind}': the templates recurse without end") from None
     except UndefinedError as e:
         raise NoticeTemplateError(f"notice '{kind}': missing field '{_undefined_name(e)}'") from None
     except TemplateNotFound as e:
