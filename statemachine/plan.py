@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .authority import reserved_identity
 from .errors import PlanReferenceError
 
 from .lapses import CAUSES, LADDER_CAUSES, Cause
@@ -99,6 +100,14 @@ class Person(_Strict):
     role: Literal["supervisor", "officer", "inspector"] = "officer"
     email: str = ""
     phone: str = ""
+
+    @field_validator("username")
+    @classmethod
+    def _not_reserved(cls, v: str) -> str:
+        why = reserved_identity(v)
+        if why:
+            raise ValueError(why.replace("act as a user of the plan", "choose another username"))
+        return v
 
 
 class Deliverable(_Strict):
