@@ -57,7 +57,7 @@ def load(ctx: typer.Context, plan: str = typer.Argument(..., help="A plan file, 
     p = read_plan(plan)
     path = locate_plan(plan).resolve()
     templates = read_notice_folder(path)
-    overriding = f", {len(templates)} notice templates" if templates else ""
+    overriding = f", {len(templates)} notice template{'s' if len(templates) > 1 else ''}" if templates else ""
     if check:
         out.say(f"{plan}: valid plan for '{p.campaign.code}' ({len(p.units)} units, "
                 f"{len(p.stages)} stages{overriding})")

@@ -130,9 +130,10 @@ def _cn_list(value) -> str:
 
 
 # the filters a notice template may use: the date and list writers, and builtins
-# that cannot build a value larger than their input
-_BUILTIN_FILTERS = ("default", "d", "escape", "e", "first", "last", "join", "length", "count", "lower",
-                    "upper", "trim", "string")
+# that cannot build a value much larger than their input (not `join`: its separator
+# multiplies, and joins nest)
+_BUILTIN_FILTERS = ("default", "d", "escape", "e", "first", "last", "length", "count", "lower", "upper",
+                    "trim", "string")
 
 
 def _filters() -> dict:

@@ -13,8 +13,10 @@ is stored, each refusal one line naming the file:
 - it names only the documented fields of its kind (`FIELDS`; a partial, any
   kind's), never an attribute or key starting with `_`;
 - no calls but `super()`, no macros or imports, no arithmetic that builds
-  values, at most MAX_ASSIGNMENTS `set`s, loops only over a field and at
-  most MAX_LOOP_DEPTH deep, never `recursive`: rendering stays bounded;
+  values, filters given constants only, at most MAX_ASSIGNMENTS `set`s,
+  loops only over a field, at most MAX_LOOP_DEPTH deep, never `recursive`,
+  and no `set`, `include` or `block` inside a loop: what a notice costs to
+  render stays bounded by the size of its fields and its templates;
 - `extends` and `include` name a known template and never come back round;
 - every kind it touches renders, with only the required fields and with all.
 """
@@ -30,8 +32,7 @@ from jinja2 import TemplateSyntaxError, meta, nodes
 from statemachine.errors import NoticeTemplateError
 from statemachine.time.calendar import TZ
 
-from .notices import DECISION_FIELDS, FIELDS, KINDS, OPTIONAL, REQUIRED_FIELDS, TEMPLATES, environment, \
-    render_notice
+from .notices import DECISION_FIELDS, FIELDS, KINDS, REQUIRED_FIELDS, TEMPLATES, environment, render_notice
 
 __all__ = ["check_overrides", "shipped_names", "MAX_TEMPLATES", "MAX_TEMPLATE_CHARS", "MAX_ASSIGNMENTS",
            "MAX_LOOP_DEPTH"]
@@ -82,6 +83,11 @@ def _walk_rules(where: str, name: str, tree: nodes.Template, fields: frozenset[s
         if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) \
                 and isinstance(node.arg.value, str) and node.arg.value.startswith("_"):
             raise _refuse(where, name, f"line {node.lineno}: key '{node.arg.value}' is not allowed")
+        if isinstance(node, nodes.Filter) and (node.dyn_args or node.dyn_kwargs or not all(
+                isinstance(arg, nodes.Const) for arg in node.args + [kw.value for kw in node.kwargs])):
+            raise _refuse(where, name, f"line {node.lineno}: a filter takes constants only")
+        if loops and isinstance(node, (nodes.Assign, nodes.AssignBlock, nodes.Include, nodes.Block)):
+            raise _refuse(where, name, f"line {node.lineno}: no set, include or block inside a loop")
         if isinstance(node, (nodes.Assign, nodes.AssignBlock)):
             assignments += 1
             if assignments > MAX_ASSIGNMENTS:

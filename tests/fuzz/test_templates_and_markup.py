@@ -117,6 +117,11 @@ def test_an_unknown_field_is_one_line_naming_the_template_and_the_field(body, fi
                                   "{% endfor %}{% endfor %}{% endfor %}"}, r"loops nest at most 2 deep"),
     ({"criticism.txt.j2": TITLE + "{% for c in grounds ~ grounds %}{% endfor %}"}, r"a loop goes over a field"),
     ({"criticism.txt.j2": TITLE + "{% set a = grounds %}" * 9}, r"more than 8 'set's"),
+    ({"criticism.txt.j2": TITLE + "{{ facts|cn_list|default(grounds ~ grounds) }}"}, r"constants only"),
+    ({"criticism.txt.j2": TITLE + "{{ facts|join(grounds) }}"}, r"No filter named 'join'"),
+    ({"criticism.txt.j2": TITLE + "{% for f in facts %}{% set t = f ~ f %}{% endfor %}"}, r"inside a loop"),
+    ({"criticism.txt.j2": TITLE + "{% for f in facts %}{% include '_facts.txt.j2' %}{% endfor %}"},
+     r"inside a loop"),
 ])
 def test_a_template_that_is_not_plain_is_refused(overrides, message):
     with pytest.raises(NoticeTemplateError, match=message):
@@ -198,7 +203,7 @@ def test_escalate_and_round_open_use_the_loaded_templates_never_the_working_dire
     env = clean_env(db_url, tmp_path, PREFECT_API_URL=prefect_api)
     # loaded by a relative path, as `rectify load 003-xinzhou-2023` is
     r = Cli(env, tmp_path).ok("load", "plans/plan.yaml", "--now", "2023-03-15")
-    assert "1 notice templates" in r.stdout
+    assert "1 notice template" in r.stdout
 
     # afterwards: hostile templates beside the plan, in the folder it was loaded from,
     # and in the folder every later command runs from
