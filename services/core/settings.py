@@ -32,6 +32,8 @@ from typing import Any, Literal, Mapping, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from models.db import normalize_url
 from notifications.delivery.channels import WEBHOOK_STYLES
@@ -55,8 +57,6 @@ def env_name(field: str) -> str:
 
 def _default_home() -> Path:
     return Path.home() / ".rectify"
-
-
 
 
 def _one_of(value: Any, choices: tuple[str, ...]) -> str:
@@ -137,9 +137,6 @@ class Settings(BaseModel):
                       or v.startswith("postgresql+psycopg://")):
             raise ValueError(f"'{masked_url(v)}' is not sqlite:///PATH or postgresql://USER@HOST/DB")
         if v:
-            from sqlalchemy.engine import make_url
-            from sqlalchemy.exc import ArgumentError
-
             try:
                 make_url(v)
             except (ArgumentError, ValueError):  # a port that is not a number; the message quotes the URL
