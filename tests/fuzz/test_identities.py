@@ -10,7 +10,7 @@ job is `actor=None` inside the code. One function decides
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 from sqlalchemy import func, insert, select
 
 from models.db import make_engine
@@ -29,12 +29,14 @@ DISGUISES = ["system", "System", "SYSTEM", " system ", "ｓｙｓｔｅｍ", "�
 
 
 # each letter in lower or upper case, ASCII or full width
+@settings(deadline=None)  # a loaded machine is no failure of the rule
 @given(st.tuples(*[st.sampled_from([c, c.upper(), chr(ord(c) + 0xFEE0), chr(ord(c.upper()) + 0xFEE0)])
                    for c in "system"]).map("".join))
 def test_every_spelling_of_system_is_reserved(name):
     assert reserved_identity(name) and reserved_identity(f"  {name}\t")
 
 
+@settings(deadline=None)
 @given(st.from_regex(r"\A[a-z0-9][a-z0-9._-]{0,20}\Z"))
 def test_any_other_username_is_not(name):
     assert (reserved_identity(name) is None) == (name != SYSTEM_ACTOR)

@@ -15,7 +15,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 from sqlalchemy import select, update
 
 from models.db import transaction
@@ -38,6 +38,7 @@ _TOKEN = st.text(alphabet=st.sampled_from(list("abcXYZ019:/?#@%&=+!$'()*,;[]~._-
 _PASSWORD = st.text(alphabet=st.sampled_from(list("abcXYZ019:/@%&=+!$'()*,;[]~._-")), min_size=1, max_size=16)
 
 
+@settings(max_examples=300, deadline=None)
 @given(user=st.from_regex(r"\A[a-z][a-z0-9._-]{0,8}\Z"), secret=_PASSWORD, token=_TOKEN,
        host=st.sampled_from(["127.0.0.1", "hooks.example.org", "[::1]", "robot.example.org:8443"]),
        scheme=st.sampled_from(["http", "https", "postgresql+psycopg", "ftp", ""]))
