@@ -86,6 +86,8 @@ def _run(flow, **params):
         # ephemeral server (local one failed to start): both are set-up
         # problems the operator fixes, not crashes.
         if any(m in str(e) for m in ("Prefect API", "ephemeral", "reach API")):
-            raise PrefectUnavailable(f"cannot reach the Prefect API: {e} "
+            from statemachine.masking import mask_secrets
+
+            raise PrefectUnavailable(f"cannot reach the Prefect API: {mask_secrets(str(e))} "
                                      f"(PREFECT_API_URL, or PREFECT_HOME for the local one)") from None
         raise

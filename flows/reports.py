@@ -18,7 +18,6 @@ from datetime import datetime
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
-from services.core.directory import SYSTEM
 from services.reports import generate as reports
 
 from . import deps
@@ -46,7 +45,7 @@ def artifact_key(campaign: str, unit: str, kind: str, period: str) -> str:
 @task(name="generate-report", task_run_name="report-{kind}-{period}", retries=2, retry_delay_seconds=2,
       retry_condition_fn=deps.transient)
 def report_task(campaign: str, kind: str, unit: str | None, period: str | None, as_of: datetime,
-                actor: str, force: bool, formats: tuple[str, ...]) -> reports.Generated:
+                actor: str | None, force: bool, formats: tuple[str, ...]) -> reports.Generated:
     g = reports.generate(deps.engine(), campaign, kind=kind, unit=unit, period=period, formats=formats,
                          out_dir=deps.reports_dir(), actor=actor, now=as_of, force=force,
                          flow_run_id=current_flow_run_id())
@@ -60,9 +59,10 @@ def report_task(campaign: str, kind: str, unit: str | None, period: str | None, 
     return g
 
 
+# `actor` None: the nightly job, or an operator's deployment run; a name is a person's, checked
 @flow(name="generate-report", flow_run_name=run_name("report", "kind"), validate_parameters=False)
 def generate_report(campaign: str, kind: str, unit: str | None = None, period: str | None = None,
-                    as_of: datetime | None = None, actor: str = SYSTEM, force: bool = False,
+                    as_of: datetime | None = None, actor: str | None = None, force: bool = False,
                     formats: tuple[str, ...] = reports.DEFAULT_FORMATS) -> reports.Generated:
     return report_task(campaign, kind, unit, period, _as_of(as_of), actor, force, tuple(formats))
 
@@ -71,7 +71,7 @@ def reports_now(campaign: str, as_of: datetime) -> ReportsResult:
     """The due roll-ups of the lead unit, inside whichever flow runs them."""
     result = ReportsResult(campaign)
     for kind, period in reports.due_reports(deps.engine(), campaign, now=as_of):
-        result.generated.append(report_task(campaign, kind, None, period, as_of, SYSTEM, False,
+        result.generated.append(report_task(campaign, kind, None, period, as_of, None, False,
                                              reports.DEFAULT_FORMATS))
     return result
 

@@ -36,6 +36,9 @@ class Campaign(Base):
     sweep_cron: Mapped[str] = mapped_column(String(64))
     plan_json: Mapped[str] = mapped_column(Text)
     plan_file: Mapped[str] = mapped_column(String(500))
+    # the plan's notice template overrides as loaded ({file name: text}, JSON), never
+    # read from a folder again (notifications/documents/overrides.py)
+    notice_templates_json: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     clue_seq: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -21,17 +21,36 @@ for every relation.
                     assigned to (recording a check)
     Who.system      the nightly job only (a check missed at closing, a check
                     cancelled with its round, a chase)
+
+The nightly job acts as SYSTEM_ACTOR, a name no person may have or give:
+`reserved_identity` is the one test, applied to a plan's usernames, to
+RECTIFY_USER / --as and to every actor a service looks up.
 """
 from __future__ import annotations
 
 import enum
+import unicodedata
 from dataclasses import dataclass
 from itertools import product
 
 __all__ = ["Who", "Position", "Relation", "relation", "permits", "refusal", "ALL_RELATIONS",
-           "SYSTEM_ACTOR"]
+           "SYSTEM_ACTOR", "RESERVED_IDENTITIES", "reserved_identity"]
 
 SYSTEM_ACTOR = "system"
+# names that audit records and `generated_by` use for Rectify's own work
+RESERVED_IDENTITIES = frozenset({SYSTEM_ACTOR})
+
+
+def reserved_identity(name: str | None) -> str | None:
+    """Why `name` may not be a person's identity, when it would pass for a reserved
+    one (case, width and surrounding space ignored: 'System', 'ｓｙｓｔｅｍ', ' system');
+    None for any other name."""
+    if not name:
+        return None
+    folded = unicodedata.normalize("NFKC", name).strip().casefold()
+    if folded not in RESERVED_IDENTITIES:
+        return None
+    return f"'{name.strip()}' is reserved for Rectify's own jobs: act as a user of the plan"
 
 
 class Who(str, enum.Enum):

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .authority import reserved_identity
 from .email_address import check_email
 from .errors import PlanReferenceError
 from .lapses import CAUSES, LADDER_CAUSES, Cause
@@ -106,6 +107,14 @@ class Person(_Strict):
     @classmethod
     def _email(cls, v: str) -> str:
         return check_email(v)
+
+    @field_validator("username")
+    @classmethod
+    def _not_reserved(cls, v: str) -> str:
+        why = reserved_identity(v)
+        if why:
+            raise ValueError(why.replace("act as a user of the plan", "choose another username"))
+        return v
 
 
 class Deliverable(_Strict):

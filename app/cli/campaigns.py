@@ -45,22 +45,30 @@ def plans():
 @app.command()
 def load(ctx: typer.Context, plan: str = typer.Argument(..., help="A plan file, or a shipped plan's name."),
          check: bool = typer.Option(False, "--check", help="Only validate the file.")):
-    """Validate a campaign plan file and load it as a new campaign."""
+    """Validate a campaign plan file and load it as a new campaign.
+
+    Notice templates in a `notices/` folder beside the plan file are checked and
+    stored with the campaign now; later changes to that folder change nothing."""
     from services.campaigns.load import load_plan
-    from services.campaigns.plans import read_plan
+    from services.campaigns.notice_templates import read_notice_folder
+    from services.campaigns.plans import locate_plan, read_plan
 
     c: AppContext = ctx.obj
     p = read_plan(plan)
+    path = locate_plan(plan).resolve()
+    templates = read_notice_folder(path)
+    overriding = f", {len(templates)} notice template{'s' if len(templates) > 1 else ''}" if templates else ""
     if check:
         _warn_of_collisions(plan, p)
         out.say(f"{plan}: valid plan for '{p.campaign.code}' ({len(p.units)} units, "
-                f"{len(p.stages)} stages)")
+                f"{len(p.stages)} stages{overriding})")
         return
     c.migrate()
-    load_plan(c.engine, p, source=plan, now=c.now)
+    load_plan(c.engine, p, source=str(path), now=c.now, notice_templates=templates)
     _warn_of_collisions(plan, p)  # after loading: a refusal stays the one line on stderr
     out.say(f"loaded campaign '{p.campaign.code}' {p.campaign.title} ({p.campaign.doc_number}): "
-            f"{len(p.units)} units, {len(p.participants())} participating, {len(p.stages)} stages")
+            f"{len(p.units)} units, {len(p.participants())} participating, {len(p.stages)} stages"
+            f"{overriding}")
 
 
 def _warn_of_collisions(source: str, plan) -> None:

@@ -153,6 +153,6 @@ class AppContext:
         configure_prefect(self.settings.home)
 
     def _shown_url(self) -> str:
-        from sqlalchemy.engine import make_url
+        from statemachine.masking import masked_url
 
-        return make_url(self.settings.db_url).render_as_string(hide_password=True)
+        return masked_url(self.settings.db_url)

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from statemachine.errors import InvalidInput, RectifyError
+from statemachine.masking import masked_url
 from statemachine.time.calendar import TZ
 
 from app.cli import output as out
@@ -137,7 +138,7 @@ def _replay(ctx: AppContext, folder: Path, url: str, *, started: float, clues: i
         raise InvalidInput(f"--clues: {clues}: at least one clue")
     out.say(f"Rectify demo: {plan.campaign.title}（{plan.campaign.doc_number}）")
     out.say(f"  {len(plan.participants())} units, {len(plan.stages)} stages, {clues} clues, "
-            f"{start} → {end}; database {url}")
+            f"{start} → {end}; database {masked_url(url)}")
     load_plan(engine, plan, source=PLAN, now=_at(start, 9))
     rng = random.Random(seed)
     script, paces = script_campaign(plan, n=clues, rng=rng)
@@ -255,5 +256,6 @@ def _replay(ctx: AppContext, folder: Path, url: str, *, started: float, clues: i
     out.say(f"final summary report (总结报告): {final.files['html']}")
     out.say(f"  also as Word {Path(final.files['docx']).name}, Markdown {Path(final.files['md']).name}, "
             f"and the tables with the whole ledger (台账) {Path(final.files['xlsx']).name}")
-    out.say(f"explore: rectify --db {url} status   |   rectify --db {url} clue list --overdue "
+    shown = masked_url(url)  # a PostgreSQL URL's password is the operator's to type
+    out.say(f"explore: rectify --db {shown} status   |   rectify --db {shown} clue list --overdue "
             f"--now {end}")

@@ -26,9 +26,8 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
-
 from statemachine.errors import DeliveryError, InvalidInput
+from statemachine.masking import mask_secrets, masked_url
 
 __all__ = ["OutboundMessage", "DeliveryError", "Channel", "SmtpChannel", "WebhookChannel",
            "FileDropChannel", "message_id", "safe_name", "WEBHOOK_STYLES"]
@@ -53,7 +52,8 @@ class Channel(Protocol):
 
 
 def _one_line(text: object) -> str:
-    s = " ".join(str(text).split())
+    # an error may quote the URL it failed on, with its password or token
+    s = mask_secrets(" ".join(str(text).split()))
     return s[:500]
 
 
@@ -114,13 +114,6 @@ class SmtpChannel:
                                 f"{_one_line(e) or type(e).__name__}") from None
 
 
-def _shown(url: str) -> str:
-    """The URL without its query: robot URLs carry their token there
-    (access_token=…, key=…), and errors are stored and shown."""
-    u = urlsplit(url)
-    return f"{u.scheme}://{u.netloc}{u.path}"
-
-
 def _markdown(msg: OutboundMessage, limit: int) -> str:
     # the text notice indents paragraphs by four spaces, which markdown would
     # show as code; robots also want a blank line for a line break
@@ -135,7 +128,7 @@ def _markdown(msg: OutboundMessage, limit: int) -> str:
 
 @dataclass(frozen=True)
 class WebhookChannel:
-    url: str
+    url: str = field(repr=False)  # a password or a robot's token: never in a repr or a log
     style: str = "generic"  # generic | dingtalk | wecom
     timeout: float = 10
 
@@ -155,7 +148,7 @@ class WebhookChannel:
     def send(self, msg: OutboundMessage) -> None:
         import httpx  # costs ~0.1 s; only a process that sends pays it
 
-        where = f"webhook {_shown(self.url)}"
+        where = f"webhook {masked_url(self.url)}"  # errors are stored and shown
         try:
             r = httpx.post(self.url, json=self.body(msg), timeout=self.timeout,
                            headers={"Idempotency-Key": msg.key})

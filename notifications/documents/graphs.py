@@ -11,6 +11,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from .escaping import markdown_inline
+
 __all__ = ["Series", "burn_down_svg", "rate_svg", "weekly_svg", "text_bars", "svg_for"]
 
 _FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
@@ -84,9 +86,9 @@ def text_bars(series: Series, *, width: int = 24, unit: str = "", limit: int = 4
         step = len(rows) / limit
         rows = [rows[int(i * step)] for i in range(limit - 1)] + [rows[-1]]
     top = max([abs(x) for r in rows for x in r[1:]] + [1e-9])
-    out = [f"**{series.title}**", "", "| | " + " | ".join(names) + " |",
-           "|---|" + "---|" * len(names)]
-    for label, *vals in rows:
+    out = [f"**{markdown_inline(series.title)}**", "",
+           "| | " + " | ".join(markdown_inline(n) for n in names) + " |", "|---|" + "---|" * len(names)]
+    for label, *vals in rows:  # a label is a unit's name: text, never Markdown
         cells = [f"`{'█' * round(width * v / top):<{width}}` {v:g}{unit}" for v in vals]
-        out.append(f"| {label} | " + " | ".join(cells) + " |")
+        out.append(f"| {markdown_inline(label)} | " + " | ".join(cells) + " |")
     return "\n".join(out)

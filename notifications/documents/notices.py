@@ -7,11 +7,16 @@ extending a common layout in the order of an official document: 发文机关,
 (`{% set title %}…{% endset %}`) and the HTML one receives it, so an override
 of the text alone retitles both.
 
-A folder given as `override_dir` wins over the shipped templates file by
-file (a campaign can restyle one notice and keep the rest). Strict: a
-required field that is absent, None, blank or an empty list, or any other
-name a template uses but the context lacks, is a `NoticeTemplateError`
-naming the kind and the field. HTML is autoescaped; plain text is not.
+A campaign's `overrides` (file name → template text, read from the plan's
+`notices/` folder when the plan was loaded and stored with the campaign;
+checked then by notifications/documents/overrides.py) win over the shipped
+templates file by file: a campaign can restyle one notice and keep the rest.
+Templates are rendered in the sandbox (notifications/documents/sandbox.py)
+and see only the documented fields below (`FIELDS`) and the filters of
+`FILTERS`. Strict: a required field that is absent, None, blank or an empty
+list, or any other name a template uses but the context lacks, is a
+`NoticeTemplateError` naming the kind and the field. HTML is autoescaped;
+plain text is not.
 
 Context fields
 --------------
@@ -46,8 +51,9 @@ Per kind, in addition (``REQUIRED_FIELDS``):
                     schedule, methods, teams); 主送 各有关单位
 
 Dates (date, deadline, original_deadline) may be dates or strings. Optional
-everywhere: `cc` (抄送, a string or a list), `contact` (联系人) and `phone`.
-Extra keys are ignored.
+everywhere (``OPTIONAL``): `cc` (抄送, a string or a list), `contact` (联系人)
+and `phone`. The HTML template also gets `title`, which the text template
+sets. Extra keys are not passed to the templates.
 """
 from __future__ import annotations
 
@@ -58,14 +64,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, \
-    TemplateSyntaxError, UndefinedError, select_autoescape
+from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, TemplateNotFound, TemplateSyntaxError, \
+    UndefinedError, select_autoescape
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from statemachine.errors import NoticeTemplateError
 from statemachine.time.calendar import TZ, local_date
 
+from .sandbox import SecurityError, sandboxed_environment
+
 __all__ = ["RenderedNotice", "NoticeTemplateError", "render_notice", "KINDS", "REQUIRED_FIELDS",
-           "DECISION_FIELDS", "COMMON", "chinese_date"]
+           "DECISION_FIELDS", "COMMON", "OPTIONAL", "FIELDS", "FILTERS", "chinese_date", "environment"]
 
 TEMPLATES = Path(__file__).with_name("templates")
 COMMON = ("issuer_name", "doc_number", "addressee", "date", "campaign_title", "grounds", "facts")
@@ -83,6 +92,13 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 DECISION_FIELDS: dict[str | None, tuple[str, ...]] = {
     None: (), "accountable": ("decision_text",), "exempt": ("exemption_grounds",)}
 KINDS = tuple(REQUIRED_FIELDS)
+OPTIONAL = ("cc", "contact", "phone")
+# every field a template of each kind is given (documented above), and nothing else
+FIELDS: dict[str, frozenset[str]] = {
+    kind: frozenset(needed + OPTIONAL + ("title",) + {
+        "interview": ("interview_at", "interview_place"),
+        "accountability": ("decision",) + sum(DECISION_FIELDS.values(), ())}.get(kind, ()))
+    for kind, needed in REQUIRED_FIELDS.items()}
 
 
 @dataclass(frozen=True)
@@ -113,17 +129,30 @@ def _cn_list(value) -> str:
     return value if isinstance(value, str) else "，".join(str(v) for v in value)
 
 
+# the filters a notice template may use: the date and list writers, and builtins
+# that cannot build a value much larger than their input (not `join`: its separator
+# multiplies, and joins nest)
+_BUILTIN_FILTERS = ("default", "d", "escape", "e", "first", "last", "length", "count", "lower", "upper",
+                    "trim", "string")
+
+
+def _filters() -> dict:
+    from jinja2.filters import FILTERS as builtin
+
+    return {"cn_date": chinese_date, "cn_datetime": _cn_datetime, "cn_list": _cn_list,
+            **{name: builtin[name] for name in _BUILTIN_FILTERS}}
+
+
+FILTERS = frozenset(_filters())
+
+
 @lru_cache(maxsize=32)
-def _env(override_dir: str | None) -> Environment:
-    loaders = [FileSystemLoader(override_dir)] if override_dir else []
-    env = Environment(loader=ChoiceLoader([*loaders, FileSystemLoader(str(TEMPLATES))]),
-                      undefined=StrictUndefined, autoescape=select_autoescape(["html.j2"]),
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      auto_reload=False)  # templates do not change under a running process
-    env.filters["cn_date"] = chinese_date
-    env.filters["cn_datetime"] = _cn_datetime
-    env.filters["cn_list"] = _cn_list
-    return env
+def environment(overrides: tuple[tuple[str, str], ...] = ()) -> ImmutableSandboxedEnvironment:
+    """The sandbox with a campaign's overrides (sorted (name, text) pairs) over the shipped templates."""
+    return sandboxed_environment(
+        ChoiceLoader([DictLoader(dict(overrides)), FileSystemLoader(str(TEMPLATES))]),
+        autoescape=select_autoescape(["html.j2"]), filters=_filters(), only_filters=True,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
 def _blank(value) -> bool:
@@ -156,15 +185,14 @@ def _undefined_name(e: UndefinedError) -> str:
     return (m.group(1) or m.group(2)) if m else str(e).splitlines()[0]
 
 
-def render_notice(kind: str, context: Mapping, *, override_dir: Path | None = None) -> RenderedNotice:
+def render_notice(kind: str, context: Mapping, *,
+                  overrides: Mapping[str, str] | None = None) -> RenderedNotice:
     """The notice of `kind` as (title, html, text); see the module docstring for the fields."""
     if kind not in REQUIRED_FIELDS:
         raise NoticeTemplateError(f"unknown notice kind '{kind}' (one of {', '.join(KINDS)})")
-    if override_dir is not None and not Path(override_dir).is_dir():
-        raise NoticeTemplateError(f"notice '{kind}': template folder {override_dir} does not exist")
     _check(kind, context)
-    env = _env(str(Path(override_dir).resolve()) if override_dir is not None else None)
-    ctx = dict(context)
+    env = environment(tuple(sorted(overrides.items())) if overrides else ())
+    ctx = {name: context[name] for name in FIELDS[kind] if name in context}
     try:
         text_module = env.get_template(f"{kind}.txt.j2").make_module(ctx)
         title = str(getattr(text_module, "title", "")).strip()
@@ -173,6 +201,10 @@ def render_notice(kind: str, context: Mapping, *, override_dir: Path | None = No
         ctx["title"] = title
         html = env.get_template(f"{kind}.html.j2").render(ctx)
         return RenderedNotice(title=title, html=html, text=str(text_module))
+    except SecurityError as e:
+        raise NoticeTemplateError(f"notice '{kind}': refused by the sandbox: {e}") from None
+    except RecursionError:  # a template that includes or calls itself (refused at load)
+        raise NoticeTemplateError(f"notice '{kind}': the templates recurse without end") from None
     except UndefinedError as e:
         raise NoticeTemplateError(f"notice '{kind}': missing field '{_undefined_name(e)}'") from None
     except TemplateNotFound as e:

@@ -4,17 +4,24 @@ HTML is that Markdown converted (python-markdown, tables), in a print-ready
 page with the charts inline as SVG. One source, so the two never disagree.
 
 Strict: a name the template uses but the data lacks is an error, not a blank.
+Rendered in the sandbox (notifications/documents/sandbox.py). Every value the
+template prints is user text unless marked `Markup` (the charts' text bars,
+already Markdown): it is escaped by notifications/documents/escaping.py, so a
+clue's summary can never become a link, an image, a heading or a table.
 """
 from __future__ import annotations
 
-import html as _html
 from dataclasses import asdict, is_dataclass
+from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .escaping import Markup, html_text, markdown_inline
 from .graphs import svg_for, text_bars
 from .notices import TEMPLATES, _cn_datetime, chinese_date
+from .sandbox import sandboxed_environment
 from statemachine.warning import UNIT_COLOUR_MARKS
 
 __all__ = ["render_markdown", "render_html", "markdown_html", "COLOUR_MARKS", "suggestions"]
@@ -38,23 +45,25 @@ def _pct(v) -> str:
     return "—" if v is None else f"{v * 100:.1f}%"
 
 
-def _cell(v) -> str:
-    """A value inside a Markdown table cell: one line, no stray pipes."""
-    return " ".join(str(v).split()).replace("|", "｜")
+def _cell(v) -> Markup:
+    """A value inside a Markdown table cell: one line, pipes escaped."""
+    return Markup(markdown_inline(v))
 
 
 def _escape(v):
-    # Markdown (and the HTML converted from it) lets raw HTML through: a clue's
-    # text (written by the public) must arrive as text
-    return _html.escape(v, quote=False) if isinstance(v, str) else v
+    # every string printed is text (a clue's, written by the public), never Markdown
+    # or HTML, unless it is Markup (escaped already, or the template's own)
+    if isinstance(v, Markup):
+        return v
+    return markdown_inline(v) if isinstance(v, str) else v
 
 
-def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES / "reports")), undefined=StrictUndefined,
-                      autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      finalize=_escape)
-    env.filters.update(cn_date=chinese_date, cn_datetime=_cn_datetime, pct=_pct, cell=_cell)
-    return env
+@lru_cache(maxsize=1)
+def _env() -> ImmutableSandboxedEnvironment:
+    return sandboxed_environment(
+        FileSystemLoader(str(TEMPLATES / "reports")), finalize=_escape,
+        filters=dict(cn_date=chinese_date, cn_datetime=_cn_datetime, pct=_pct, cell=_cell),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
 def suggestions(data) -> list[str]:
@@ -78,7 +87,7 @@ def _context(data, charts_text: str) -> dict:
     ctx = {k: getattr(data, k) for k in data.__dataclass_fields__}
     ctx["span"] = asdict(data.span) if is_dataclass(data.span) else data.span
     ctx.update(figures_sentence=data.figures.sentence(), colour_marks=COLOUR_MARKS,
-               suggestions=suggestions(data), charts_text=charts_text)
+               suggestions=suggestions(data), charts_text=Markup(charts_text))
     return ctx
 
 
@@ -101,7 +110,7 @@ def render_html(data) -> str:
     svgs = "\n".join(f'<div class="chart">{svg_for(name, s)}</div>'
                      for name, s in data.charts.items() if s.labels)
     body = body.replace(f"<p>{_CHARTS_MARK}</p>", svgs or "<p>（暂无数据）</p>")
-    title = _html.escape(f"{data.unit['name']}{data.campaign['title']}{data.kind_label}")
+    title = html_text(f"{data.unit['name']}{data.campaign['title']}{data.kind_label}")
     return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>'
             f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
 

@@ -1,10 +1,12 @@
 """Loading plans into campaigns, and reading campaigns back."""
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Mapping
 
 from sqlalchemy import Engine, case, func, insert, select
 
@@ -48,8 +50,14 @@ class StageRow:
     deliverables: list[dict]
 
 
-def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: str = SYSTEM) -> int:
-    """Write a validated plan as a new campaign in one transaction; returns its id."""
+def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: str = SYSTEM,
+              notice_templates: Mapping[str, str] | None = None) -> int:
+    """Write a validated plan as a new campaign in one transaction; returns its id.
+    `notice_templates`: the plan's overrides, checked (services/campaigns/notice_templates.py)."""
+    from notifications.documents.overrides import check_overrides
+
+    templates = dict(notice_templates or {})
+    check_overrides(templates)  # again: a caller may pass texts that never came from a folder
     info = plan.campaign
     with unit_of_work(engine) as uow:
         conn = uow.conn
@@ -61,6 +69,7 @@ def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: 
             issuing_unit=info.issuing_unit, start_date=info.period.start, end_date=info.period.end,
             timezone=info.timezone, sweep_cron=info.sweep_cron,
             plan_json=plan.model_dump_json(), plan_file=str(Path(source)), loaded_at=now,
+            notice_templates_json=json.dumps(templates, ensure_ascii=False, sort_keys=True),
             clue_seq=0, version=1,
         ).returning(C.c.id)).scalar_one()
         conn.execute(insert(S), [dict(
@@ -99,7 +108,11 @@ def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: 
         audit.start_chain(conn, cid)
         records = [audit_record(at=now, actor=actor, unit_id=ids[plan.root.code], entity="campaign",
                                     entity_id=cid, from_state=None, to_state="loaded", trigger="load",
-                                    detail={"plan": str(source), "doc_number": info.doc_number})]
+                                    detail={"plan": str(source), "doc_number": info.doc_number, **(
+                                        # what each notice will say is on the record
+                                        {"notice_templates": {n: hashlib.sha256(t.encode()).hexdigest()
+                                                              for n, t in sorted(templates.items())}}
+                                        if templates else {})})]
         records += [audit_record(at=now, actor=actor, unit_id=ids[code], entity="unit",
                                      entity_id=ids[code], from_state=None, to_state=first_stage,
                                      trigger="enroll") for code in sorted(participants)]

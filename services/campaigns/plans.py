@@ -17,8 +17,8 @@ from statemachine.plan import Plan
 
 from services.core.input_files import MAX_PLAN_BYTES, MAX_YAML_DEPTH, read_input, size_text
 
-__all__ = ["PlanError", "read_plan", "read_yaml_file", "parse_plan", "parse_yaml_model", "shipped_plans",
-           "PLANS_DIR"]
+__all__ = ["PlanError", "read_plan", "locate_plan", "read_yaml_file", "parse_plan", "parse_yaml_model",
+           "shipped_plans", "PLANS_DIR"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -181,12 +181,18 @@ def read_yaml_file(path: str | Path, *, what: str = "plan or round file") -> str
         raise PlanError(f"{path}: not UTF-8 text") from None
 
 
-def read_plan(path: str | Path) -> Plan:
+def locate_plan(path: str | Path) -> Path:
+    """The plan file `path` names: a file, else a shipped plan by file name or name."""
     p = Path(path)
     if not p.exists() and (PLANS_DIR / p).exists():
         p = PLANS_DIR / p
     if not p.exists() and (PLANS_DIR / f"{p}.yaml").exists():
         p = PLANS_DIR / f"{p}.yaml"
+    return p
+
+
+def read_plan(path: str | Path) -> Plan:
+    p = locate_plan(path)
     if not p.exists():
         raise PlanError(f"{path}: no such plan file (shipped plans: "
                         f"{', '.join(sorted(x.stem for x in PLANS_DIR.glob('*.yaml')))})")

@@ -9,14 +9,14 @@ from typing import Callable, Iterable
 from sqlalchemy import Connection, select
 
 from models.tables import Campaign, Unit, User
-from statemachine.authority import Relation, Who, permits, refusal, relation
+from statemachine.authority import SYSTEM_ACTOR, Relation, Who, permits, refusal, relation, reserved_identity
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
 
 __all__ = ["Actor", "UnitRef", "campaign_row", "unit_by_code", "resolve_unit", "unit_by_id", "actor",
            "require_acts_for", "require_supervises", "require", "SYSTEM", "unit_ref", "contact_of"]
 
 C, U, US = Campaign.__table__, Unit.__table__, User.__table__
-SYSTEM = "system"
+SYSTEM = SYSTEM_ACTOR  # the nightly job's name in records; never a person's (reserved_identity)
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,9 @@ class Actor:
         return f"{self.username} ({self.unit.name})"
 
 
-# every column but the plan document, which is large and read only by plan_of()
-_CAMPAIGN_COLS = [c for c in C.c if c.name != "plan_json"]
+# every column but the plan document and the notice templates, which are large and
+# read only by plan_of() and notice_templates_of()
+_CAMPAIGN_COLS = [c for c in C.c if c.name not in ("plan_json", "notice_templates_json")]
 
 
 def campaign_row(conn: Connection, code: str):
@@ -109,8 +110,12 @@ def unit_by_id(conn: Connection, unit_id: int) -> UnitRef:
 
 
 def actor(conn: Connection, campaign_id: int, username: str | None) -> Actor:
+    """The person acting; never a reserved identity, whatever the database holds."""
     if not username:
         raise PermissionDenied("say who you are: --as USER (or RECTIFY_USER)")
+    why = reserved_identity(username)
+    if why:
+        raise PermissionDenied(f"{why} (--as USER)")
     row = conn.execute(select(US.c.username, US.c.name.label("user_name"), US.c.role, U)
                        .join(U, U.c.id == US.c.unit_id)
                        .where(US.c.campaign_id == campaign_id, US.c.username == username)).first()

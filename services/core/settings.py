@@ -33,18 +33,23 @@ from typing import Any, Literal, Mapping, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from models.db import normalize_url
 from notifications.delivery.channels import WEBHOOK_STYLES
+from statemachine.authority import reserved_identity
 from statemachine.errors import InvalidInput
+from statemachine.masking import masked_url
 
 __all__ = ["Settings", "ENV_PREFIX", "env_name"]
 
 ENV_PREFIX = "RECTIFY_"
 Scheduler = Literal["embedded", "prefect"]
 SCHEDULERS = get_args(Scheduler)
-# shown as given in messages, unless secret
+# shown as given in messages, unless secret; URLs shown masked (statemachine/masking.py)
 _SECRET = {"smtp_password"}
+_URLS = {"db", "webhook_url"}
 
 
 def env_name(field: str) -> str:
@@ -53,17 +58,6 @@ def env_name(field: str) -> str:
 
 def _default_home() -> Path:
     return Path.home() / ".rectify"
-
-
-def _shown_url(url: str) -> str:
-    """A database or webhook URL without its secrets (password, query token)."""
-    u = urlsplit(url)
-    host = u.hostname or ""
-    if u.port:
-        host += f":{u.port}"
-    user = f"{u.username}@" if u.username else ""
-    return f"{u.scheme}://{user}{host}{u.path}" if u.scheme else url
-
 
 
 def _one_of(value: Any, choices: tuple[str, ...]) -> str:
@@ -145,7 +139,12 @@ class Settings(BaseModel):
         v = normalize_url(v.strip())
         if v and not (v.startswith("sqlite:") or v.startswith("sqlite+")
                       or v.startswith("postgresql+psycopg://")):
-            raise ValueError(f"'{_shown_url(v)}' is not sqlite:///PATH or postgresql://USER@HOST/DB")
+            raise ValueError(f"'{masked_url(v)}' is not sqlite:///PATH or postgresql://USER@HOST/DB")
+        if v:
+            try:
+                make_url(v)
+            except (ArgumentError, ValueError):  # a port that is not a number; the message quotes the URL
+                raise ValueError(f"'{masked_url(v)}' is not a database URL (a numeric port?)") from None
         return v
 
     @field_validator("scheduler", mode="before")
@@ -175,8 +174,23 @@ class Settings(BaseModel):
     @classmethod
     def _webhook_url(cls, v: str) -> str:
         v = v.strip()
-        if v and urlsplit(v).scheme not in ("http", "https"):
-            raise ValueError(f"'{_shown_url(v)}' is not an http(s) URL")
+        if not v:
+            return v
+        try:
+            u = urlsplit(v)
+            ok = u.scheme in ("http", "https") and bool(u.hostname) and (u.port is None or u.port > 0)
+        except ValueError:  # its message quotes the URL ("Port could not be cast … 'pass'")
+            ok = False
+        if not ok:
+            raise ValueError(f"'{masked_url(v)}' is not an http(s) URL")
+        return v
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, v: str) -> str:
+        why = reserved_identity(v)  # --as system would act as the nightly job
+        if why:
+            raise ValueError(why)
         return v
 
     @field_validator("webhook_style", mode="before")
@@ -201,6 +215,7 @@ def _problem(err: dict) -> str:
         return f"{name}: {err['ctx']['error']}"
     if err.get("type") == "extra_forbidden":
         return f"{field}: not a setting"
-    shown = "" if field in _SECRET else f"'{err.get('input')}': "
+    given = str(err.get("input"))
+    shown = "" if field in _SECRET else f"'{masked_url(given) if field in _URLS else given}': "
     msg = err.get("msg", "invalid")
     return f"{name}: {shown}{msg[:1].lower()}{msg[1:]}"

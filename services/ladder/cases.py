@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from datetime import date, datetime
-from pathlib import Path
 from typing import Iterable
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select
@@ -26,6 +25,7 @@ from services.core import audit
 from services.core.persisted import audit_record
 from services.core.uow import UnitOfWork, unit_of_work
 from services.campaigns.load import plan_of, stages_of
+from services.campaigns.notice_templates import notice_templates_of
 from services.core.directory import SYSTEM, Actor, actor as lookup_actor, campaign_row, require_supervises, \
     unit_by_code, unit_by_id
 from services.notices.issue import NoticeView, chinese_date, issue_notice, notices_of_case
@@ -108,19 +108,15 @@ class Ladder:
 
     campaign_id: int
     plan: Plan
-    plan_file: str
     calendar: WorkingCalendar
     channels: tuple[str, ...]
+    # the plan's notice template overrides as stored at load, read once per transaction;
+    # never a folder: what a notice says must not depend on where a command runs
+    templates: dict[str, str] = field(default_factory=dict)
 
     @property
     def policy(self) -> EscalationPolicy:
         return self.plan.escalation
-
-    @cached_property  # looked up once per transaction, not per notice (a stat each time)
-    def template_dir(self) -> Path | None:
-        """A folder `notices/` beside the plan file overrides the shipped templates."""
-        d = Path(self.plan_file).expanduser().resolve().parent / "notices" if self.plan_file else None
-        return d if d is not None and d.is_dir() else None
 
     def due(self, now: datetime, working_days: int) -> datetime:
         return end_of_day(self.calendar.add_working_days(local_date(now), working_days))
@@ -129,7 +125,7 @@ class Ladder:
     def of(cls, conn: Connection, camp, calendar: WorkingCalendar, channels: Iterable[str]) -> "Ladder":
         plan = plan_of(conn, camp.id)
         wanted = [c for c in plan.escalation.channels if c in set(channels)]
-        return cls(camp.id, plan, camp.plan_file, calendar, tuple(wanted))
+        return cls(camp.id, plan, calendar, tuple(wanted), notice_templates_of(conn, camp.id))
 
 
 # the case chart as stored; what a step writes depends on the ladder (due dates), so
@@ -338,7 +334,7 @@ def _notice(uow: UnitOfWork, ladder: Ladder, case, kind: str, *, key: str, now: 
     }
     return issue_notice(uow, campaign_id=ladder.campaign_id, case_id=case.id, kind=kind, key=key,
                         issuer=ladder.policy.issuer_code, unit_id=case.unit_id, context=context,
-                        now=now, channels=ladder.channels, template_dir=ladder.template_dir)
+                        now=now, channels=ladder.channels, templates=ladder.templates)
 
 
 # -- people's use cases -----------------------------------------------------------------

@@ -248,7 +248,7 @@ def notify(engine: Engine, campaign: str, code: str, *, actor: str, now: datetim
         key = f"round:{row.id}:open"
         issue_notice(uow, campaign_id=camp.id, case_id=None, kind="inspection", key=key,
                      issuer=ladder.policy.issuer_code, unit_id=scope.id, context=context, now=now,
-                     channels=(), template_dir=ladder.template_dir, addressee="各有关单位")
+                     channels=(), templates=ladder.templates, addressee="各有关单位")
         uow.flush()  # each unit's and team's message names the notice's row
         notice = conn.execute(select(N.c.id, N.c.doc_number, N.c.title, N.c.text, N.c.html)
                               .where(N.c.campaign_id == camp.id, N.c.key == key)).one()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Iterable, Mapping
 
 from sqlalchemy import Connection, Engine, or_, select
@@ -68,11 +67,12 @@ def unit_recipients(unit_row, channels: Iterable[str]) -> list[tuple[str, str]]:
 
 def issue_notice(uow: UnitOfWork, *, campaign_id: int, case_id: int | None, kind: str, key: str,
                  issuer: str, unit_id: int, context: Mapping, now: datetime,
-                 channels: Iterable[str] = (), template_dir: Path | None = None,
+                 channels: Iterable[str] = (), templates: Mapping[str, str] | None = None,
                  addressee: str | None = None) -> bool:
     """Number, render and queue one notice with its messages, written when the unit
     of work commits; False when a notice with this natural key exists (a re-run).
-    `addressee` (主送) is the unit's name unless given (各有关单位)."""
+    `addressee` (主送) is the unit's name unless given (各有关单位); `templates`: the
+    campaign's overrides as stored at load (services/campaigns/notice_templates.py)."""
     from notifications.documents.notices import render_notice
 
     if uow.has_notice_key(campaign_id, key):
@@ -88,7 +88,7 @@ def issue_notice(uow: UnitOfWork, *, campaign_id: int, case_id: int | None, kind
         unit = uow.units[unit_id] = uow.conn.execute(select(U).where(U.c.id == unit_id)).one()
     rendered = render_notice(kind, {**context, "doc_number": doc_number, "addressee": addressee or unit.name,
                                     "date": chinese_date(local_date(now))},
-                             override_dir=template_dir)
+                             overrides=templates)
     values = dict(campaign_id=campaign_id, case_id=case_id, kind=kind, key=key, issuer=issuer, year=year,
                   seq=seq, doc_number=doc_number, addressee_unit_id=unit_id, title=rendered.title,
                   html=rendered.html, text=rendered.text, created_at=now)

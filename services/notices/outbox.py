@@ -41,6 +41,7 @@ from models.db import transaction
 from models.tables import OutboxMessage
 from notifications.delivery.channels import Channel, DeliveryError, OutboundMessage
 from statemachine.errors import InvalidInput, NotFound
+from statemachine.masking import mask_secrets
 from statemachine.time.calendar import TZ
 
 __all__ = ["enqueue", "message_row", "insert_rows", "drain", "DrainResult", "DeliveryLine", "list_messages", "get_message", "retry",
@@ -180,7 +181,8 @@ def _send_one(engine: Engine, channels: Mapping[str, Channel], row, *, now: date
                                      row.body_text, row.body_html))
     except Exception as e:  # noqa: BLE001 - a faulty channel fails its message, not the batch
         error = str(e) if isinstance(e, DeliveryError) else f"{type(e).__name__}: {e}"
-        error = " ".join(error.split())[:1000] or type(e).__name__
+        # stored, listed, shown and published as an artifact: never a URL's password or token
+        error = mask_secrets(" ".join(error.split()))[:1000] or type(e).__name__
         attempts = row.attempts + 1
         dead = attempts >= max_attempts
         with transaction(engine) as conn:
@@ -227,7 +229,9 @@ class MessageView:
 
 def _view(r) -> MessageView:
     return MessageView(r.id, r.key, r.campaign_id, r.notice_id, r.channel, r.recipient, r.subject,
-                       r.state, r.attempts, r.next_attempt_at, r.last_error, r.claimed_by,
+                       r.state, r.attempts, r.next_attempt_at,
+                       # a row stored before errors were masked is shown masked
+                       mask_secrets(r.last_error) if r.last_error else r.last_error, r.claimed_by,
                        r.claimed_until, r.created_at, r.sent_at, r.body_text, r.body_html)
 
 

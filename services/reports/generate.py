@@ -56,15 +56,17 @@ def _slug(text: str) -> str:
 
 
 def _resolve(conn, campaign: str, *, kind: str, unit: str | None, period: str | None,
-             formats: tuple[str, ...], actor: str, now: datetime):
-    """Kind, period, unit, formats and permission checked: (campaign row, unit, span)."""
+             formats: tuple[str, ...], actor: str | None, now: datetime):
+    """Kind, period, unit, formats and permission checked: (campaign row, unit, span).
+    `actor` None is the nightly job (flows/reports.py); any name is a person's, looked
+    up and checked, so no name given on a command line skips the check."""
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise InvalidInput(f"unknown format '{bad[0] if bad else ''}' (one or more of {', '.join(FORMATS)})")
     camp = campaign_row(conn, campaign)
     plan = plan_of(conn, camp.id)
     u = unit_by_code(conn, camp.id, unit or plan.root.code)
-    if actor != SYSTEM:
+    if actor is not None:
         require_acts_for(lookup_actor(conn, camp.id, actor), u, "generate reports")
     return camp, u, resolve_period(plan, kind, period, now=now)
 
@@ -76,8 +78,9 @@ def preflight(engine: Engine, campaign: str, **request) -> None:
 
 
 def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = None, period: str | None = None,
-             formats: tuple[str, ...] = DEFAULT_FORMATS, out_dir: Path, actor: str, now: datetime,
+             formats: tuple[str, ...] = DEFAULT_FORMATS, out_dir: Path, actor: str | None, now: datetime,
              force: bool = False, flow_run_id: str | None = None) -> Generated:
+    """`actor`: the person asking, or None for the nightly job (recorded as SYSTEM)."""
     with engine.connect() as conn:
         camp, u, span = _resolve(conn, campaign, kind=kind, unit=unit, period=period, formats=formats,
                                  actor=actor, now=now)
@@ -109,7 +112,8 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
     digest = hashlib.sha256(md.encode()).hexdigest()
     with unit_of_work(engine) as uow:
         conn = uow.conn
-        values = dict(as_of=data.as_of, generated_at=now, generated_by=actor, files_json=json.dumps(files),
+        by = SYSTEM if actor is None else actor
+        values = dict(as_of=data.as_of, generated_at=now, generated_by=by, files_json=json.dumps(files),
                       digest=digest, flow_run_id=flow_run_id)
         if done is None:
             rid = conn.execute(insert(G).values(campaign_id=camp.id, unit_id=u.id, kind=kind,
@@ -118,7 +122,7 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
             rid = done.id
             conn.execute(update(G).where(G.c.id == rid).values(**values))
         uow.audit(camp.id, [audit_record(
-            at=now, actor=actor, unit_id=u.id, entity="report", entity_id=rid, from_state=None,
+            at=now, actor=by, unit_id=u.id, entity="report", entity_id=rid, from_state=None,
             to_state="generated", trigger="generate_report",
             detail={"kind": kind, "period": span.period, "digest": digest, "files": sorted(files)})])
         uow.commit()

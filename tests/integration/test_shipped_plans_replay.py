@@ -28,7 +28,6 @@ from models.tables import CaseLapse, EscalationCase, GeneratedReport, Lapse, Uni
 from services.campaigns import units
 from services.campaigns.load import campaign_id, load_plan
 from services.campaigns.plans import read_plan
-from services.core.directory import SYSTEM
 from services.ladder import automatic as rnd
 from services.ladder import sweep
 from services.ladder.cases import CAUSE_LABELS
@@ -108,7 +107,7 @@ def nightly(engine, code: str, as_of: datetime, calendar, out_dir: Path) -> None
         step(engine, code, channels=CHANNELS, **kw)
     for kind, period in reports.due_reports(engine, code, now=as_of):
         reports.generate(engine, code, kind=kind, period=period, formats=("md",), out_dir=out_dir,
-                         actor=SYSTEM, now=as_of)
+                         actor=None, now=as_of)  # None: the nightly job
 
 
 def replay(engine, plan: Plan, calendar, out_dir: Path) -> tuple[str, Cast, datetime]:
@@ -230,14 +229,14 @@ def _replay_and_check(engine, path: Path, calendar, out: Path) -> None:
 
     # the final report, written in every format, once; `force`: a duty with typical cases due
     # before the end (003's 9-10 summary) had the nightly draft it then
-    final = reports.generate(engine, code, kind="final", out_dir=out, actor=SYSTEM, now=end, force=True)
+    final = reports.generate(engine, code, kind="final", out_dir=out, actor=None, now=end, force=True)
     assert final.created and set(final.files) == set(reports.FORMATS)
     assert all(Path(f).stat().st_size > 0 for f in final.files.values())
     assert plan.campaign.title in final.markdown
     sent = sum(1 for o in all_occurrences(plan) if o.owed_by == "participants") * 2
     assert f"报送材料：按时 {sent} 份，逾期 0 份，未报送 {len(missed)} 份。" in final.markdown
     assert f"{plan.stages[0].name} {len(cast.idle)} 个单位" in final.markdown
-    again = reports.generate(engine, code, kind="final", out_dir=out, actor=SYSTEM, now=end)
+    again = reports.generate(engine, code, kind="final", out_dir=out, actor=None, now=end)
     assert not again.created and again.digest == final.digest
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(G).where(G.c.kind == "final")).scalar() == 1

@@ -120,25 +120,30 @@ def test_a_decision_without_its_grounds_is_refused(decision):
         render_notice("accountability", FULL | {"decision": "pardon"})
 
 
-def test_a_campaign_folder_overrides_one_template_and_keeps_the_rest(tmp_path):
-    (tmp_path / "criticism.txt.j2").write_text(
-        '{% set title %}通报（{{ addressee }}）{% endset %}{{ title }}：{{ required_action }}\n', encoding="utf-8")
-    n = render_notice("criticism", FULL, override_dir=tmp_path)
+def test_a_campaign_override_replaces_one_template_and_keeps_the_rest():
+    overrides = {"criticism.txt.j2":
+                 '{% set title %}通报（{{ addressee }}）{% endset %}{{ title }}：{{ required_action }}\n'}
+    n = render_notice("criticism", FULL, overrides=overrides)
     assert n.title == "通报（甲县交通运输局）" and n.text == "通报（甲县交通运输局）：立即整改\n"
     assert "<h1>通报（甲县交通运输局）</h1>" in n.html  # the shipped HTML, with the overriding title
-    assert render_notice("chase", FULL, override_dir=tmp_path).title == "催办通知书"
+    assert render_notice("chase", FULL, overrides=overrides).title == "催办通知书"
     assert render_notice("criticism", FULL).title == "关于对甲县交通运输局的通报批评"  # others unaffected
 
 
-def test_an_override_using_an_unknown_field_names_it(tmp_path):
-    (tmp_path / "chase.html.j2").write_text("<p>{{ supervisor_phone }}</p>", encoding="utf-8")
+def test_an_override_using_an_unknown_field_names_it():
+    overrides = {"chase.html.j2": "<p>{{ supervisor_phone }}</p>"}
     with pytest.raises(NoticeTemplateError, match="^notice 'chase': missing field 'supervisor_phone'$"):
-        render_notice("chase", FULL, override_dir=tmp_path)
+        render_notice("chase", FULL, overrides=overrides)
 
 
-def test_a_broken_override_or_a_missing_folder_is_one_line(tmp_path):
-    (tmp_path / "listed.txt.j2").write_text("{% set title %}x{% endset %}\n{% if %}\n", encoding="utf-8")
+def test_a_broken_override_is_one_line():
+    overrides = {"listed.txt.j2": "{% set title %}x{% endset %}\n{% if %}\n"}
     with pytest.raises(NoticeTemplateError, match="^notice 'listed': .*listed.txt.j2, line 2: "):
-        render_notice("listed", FULL, override_dir=tmp_path)
-    with pytest.raises(NoticeTemplateError, match="template folder .* does not exist"):
-        render_notice("listed", FULL, override_dir=tmp_path / "nope")
+        render_notice("listed", FULL, overrides=overrides)
+
+
+def test_a_template_sees_only_the_documented_fields_of_its_kind():
+    # `verification` is a delisting's; a criticism never gets it, even when the caller has it
+    overrides = {"criticism.txt.j2": "{% set title %}x{% endset %}{{ verification }}"}
+    with pytest.raises(NoticeTemplateError, match="^notice 'criticism': missing field 'verification'$"):
+        render_notice("criticism", FULL, overrides=overrides)
