@@ -75,9 +75,9 @@ async def _rectify_error(request: Request, exc: RectifyError) -> Response:
         return answer(request, exc.http_status, str(exc) or type(exc).__name__, error=type(exc).__name__,
                       headers=headers)
     auth = auth_of(request)
-    had_session = auth.session_cookie in request.cookies
+    given = "authorization" in request.headers  # then the cookie was not even looked at
+    had_session = auth.session_cookie in request.cookies and not given
     if is_api(request):
-        given = "authorization" in request.headers
         headers["WWW-Authenticate"] = 'Bearer realm="rectify"' + (', error="invalid_token"' if given else "")
         resp = problem(401, str(exc), error=type(exc).__name__, headers=headers)
     elif request.method in ("GET", "HEAD"):

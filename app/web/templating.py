@@ -33,7 +33,7 @@ def _env() -> Environment:
     return env
 
 
-def render(request: Request, name: str, *, status: int = 200, **context) -> HTMLResponse:
+def render(request: Request, template: str, /, *, status: int = 200, **context) -> HTMLResponse:
     """A page: the template with the CSRF token for its forms and whoever is signed in."""
     ctx = {"csrf": csrf_token(request), "who": getattr(request.state, "identity", None), **context}
-    return finish(request, HTMLResponse(_env().get_template(name).render(**ctx), status_code=status))
+    return finish(request, HTMLResponse(_env().get_template(template).render(**ctx), status_code=status))
