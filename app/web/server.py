@@ -8,8 +8,10 @@ loggers (`rectify.web…`: sign-in refusals, incidents) go where uvicorn's go.
 from __future__ import annotations
 
 import copy
+import signal
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from services.core.runtime import Runtime
@@ -24,6 +26,28 @@ def _log_config() -> dict:
     cfg = copy.deepcopy(LOGGING_CONFIG)
     cfg["loggers"]["rectify"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return cfg
+
+
+def _server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, but a SIGTERM or Ctrl-C is the way to stop it, and the process
+        then exits 0 (uvicorn re-raises the signal after shutting down: exit -15)."""
+
+        @contextmanager
+        def capture_signals(self):
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            before = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in before.items():
+                    signal.signal(sig, handler)
+
+    return Server
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -90,7 +114,7 @@ def listen(runtime: Runtime, *, app=None, port: int | None = None) -> Listening:
     sock = _bind(s.web_host, s.web_port if port is None else port)
     config = uvicorn.Config(app, proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False,
                             log_config=_log_config(), timeout_graceful_shutdown=10, lifespan="off")
-    return Listening(uvicorn.Server(config), sock)
+    return Listening(_server_class()(config), sock)
 
 
 def run(runtime: Runtime) -> None:
