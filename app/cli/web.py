@@ -111,3 +111,15 @@ def user_enable(ctx: typer.Context, username: str, actor: Optional[str] = AS_USE
     acc = enable(c.db(), c.campaign(None), username, by=by, now=_wall_now(), detail=detail)
     hint = "" if acc.has_password else f"; no password yet: 'rectify user invite {username}'"
     out.say(f"enabled {acc.label}{hint}")
+
+
+@user_app.command("list")
+def user_list(ctx: typer.Context):
+    """The campaign's people and their web accounts: invited, active, locked, disabled."""
+    from services.accounts.accounts import account_states
+
+    c: AppContext = ctx.obj
+    now = _wall_now()
+    out.table(["username", "name", "unit", "role", "account", "last sign-in"],
+              [(a.username, a.name, a.unit_name, a.role, a.state(now), out.local(last))
+               for a, last in account_states(c.db(), c.campaign(None))])

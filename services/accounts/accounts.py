@@ -16,19 +16,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, func, select
 
-from models.tables import Campaign, Credential, Unit, User
+from models.tables import Campaign, Credential, Unit, User, WebSession
 from services.core.directory import Actor, campaign_row, unit_ref
 from services.core.persisted import audit_record
 from services.core.settings import Settings
 from services.core.uow import UnitOfWork
 from statemachine.errors import NotFound
 
-__all__ = ["Account", "Identity", "Limits", "account", "account_by_id", "record", "ENTITY",
-           "identity_columns", "identity_of"]
+__all__ = ["Account", "Identity", "Limits", "account", "account_by_id", "accounts_named",
+           "account_states", "record", "ENTITY", "identity_columns", "identity_of"]
 
-C, U, US, CR = Campaign.__table__, Unit.__table__, User.__table__, Credential.__table__
+C, U, US, CR, S = (Campaign.__table__, Unit.__table__, User.__table__, Credential.__table__,
+                   WebSession.__table__)
 ENTITY = "account"
 
 
@@ -67,6 +68,14 @@ class Account:
     @property
     def label(self) -> str:
         return f"{self.username} ({self.name}, {self.unit_name})"
+
+    def state(self, now: datetime) -> str:
+        """none (never invited) | invited | active | locked | disabled"""
+        if self.disabled:
+            return "disabled"
+        if self.locked_until is not None and self.locked_until > now:
+            return "locked"
+        return "active" if self.has_password else "invited" if self.invited else "none"
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,17 @@ def accounts_named(conn: Connection, username: str, campaign: str | None = None)
     if campaign:
         q = q.where(C.c.code == campaign)
     return [_account(r) for r in conn.execute(q.order_by(C.c.code))]
+
+
+def account_states(engine: Engine, campaign: str) -> list[tuple[Account, datetime | None]]:
+    """Every person of the campaign with their account and when they last signed in."""
+    last = (select(S.c.user_id, func.max(S.c.created_at).label("at")).group_by(S.c.user_id)).subquery()
+    with engine.connect() as conn:
+        cid = campaign_row(conn, campaign).id
+        rows = conn.execute(_account_query().add_columns(last.c.at.label("last_sign_in"))
+                            .join(last, last.c.user_id == US.c.id, isouter=True)
+                            .where(US.c.campaign_id == cid).order_by(U.c.path, US.c.username)).all()
+    return [(_account(r), r.last_sign_in) for r in rows]
 
 
 def identity_columns():

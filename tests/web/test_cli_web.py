@@ -103,6 +103,12 @@ def test_the_operator_invites_resets_disables_and_enables(operator):
     out = operator.ok("user", "enable", "off.b").stdout
     assert "enabled off.b" in out and "no password yet" in out
     assert "is not disabled" in operator.fail("user", "enable", "off.b")
+    listing = operator.ok("user", "list").stdout
+    states = {line.split("│")[1].strip(): line.split("│")[5].strip() for line in listing.splitlines()
+              if line.count("│") >= 6 and "username" not in line}
+    assert states["off.b"] == "invited" and states["off.a"] == "none" and len(states) == 7
+    operator.ok("user", "disable", "off.a")
+    assert "disabled" in [line for line in operator.ok("user", "list").stdout.splitlines() if "off.a" in line][0]
     log = operator.ok("audit", "log").stdout
     for trigger in ("invite", "reset", "disable", "enable"):
         assert trigger in log
@@ -118,7 +124,7 @@ def test_serve_runs_the_web_app_beside_the_scheduler(operator, prefect_api):
     seen = []
     try:
         # the scheduler stops on SIGTERM once it runs: wait for it to say so
-        while not any("scheduled daily enforcement of smoke-2023" in line for line in seen):
+        while not any("SIGTERM or Ctrl-C stops it" in line for line in seen):
             line = p.stdout.readline()
             assert line, (seen, p.communicate())
             seen.append(line)
@@ -127,6 +133,7 @@ def test_serve_runs_the_web_app_beside_the_scheduler(operator, prefect_api):
     finally:
         out, _ = _stop(p)
     assert f"web app on 127.0.0.1:{port}" in "".join(seen)
+    assert "scheduled daily enforcement of smoke-2023" in "".join(seen)
     with pytest.raises(httpx.TransportError):  # stopped with the scheduler
         httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=2)
 

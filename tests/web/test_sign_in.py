@@ -124,3 +124,33 @@ def test_the_people_and_their_units_are_the_plans(web):
         c = web.browser(username)
         me = c.get("/api/v1/me").json()
         assert me["username"] == username
+
+
+def test_a_person_in_two_campaigns_chooses_which_to_sign_in_to(web, tmp_path):
+    from services.accounts.links import invite, set_password
+    from services.campaigns.load import load_plan
+    from services.campaigns.plans import read_plan
+
+    from ..conftest import SMALL_PLAN, at
+
+    second = tmp_path / "second-plan.yaml"
+    second.write_text(SMALL_PLAN.read_text(encoding="utf-8").replace("code: smoke-2023", "code: smoke-2024")
+                      .replace("title: 示例专项整治", "title: 示例专项整治（第二轮）"), encoding="utf-8")
+    load_plan(web.engine, read_plan(second), source=str(second), now=at("2024-03-15"))
+    web.account("off.a")
+    link = invite(web.engine, "smoke-2024", "off.a", by="operator", now=web.clock(),
+                  valid_for=web.limits.link_valid)
+    set_password(web.engine, link.token, "Other-Campaign-2024", now=web.clock())
+
+    page = web.client().get("/sign-in")
+    assert 'name="campaign"' in page.text and "示例专项整治（第二轮）" in page.text
+    for campaign, password in (("smoke-2023", PASSWORD), ("smoke-2024", "Other-Campaign-2024")):
+        c = web.client()
+        r = web.sign_in("off.a", password, c, campaign=campaign)
+        assert r.status_code == 303, r.text
+        assert c.get("/api/v1/me").json()["campaign"]["code"] == campaign
+        # the other campaign's password is not this account's
+        other = "Other-Campaign-2024" if password == PASSWORD else PASSWORD
+        assert web.sign_in("off.a", other, campaign=campaign).status_code == 401
+    r = web.sign_in("off.a", PASSWORD)
+    assert r.status_code == 422 and "请选择专项行动" in r.text
