@@ -89,13 +89,14 @@ def test_web_serves_until_stopped_and_an_invited_person_signs_in(operator):
 
 def test_the_operator_invites_resets_disables_and_enables(operator):
     out = operator.ok("user", "invite", "off.b").stdout
-    assert "invitation for off.b (钱文博, 乙县)" in out and LINK.search(out)
+    assert "invitation for off.b (钱文博, 乙县)" in out
+    invitation = LINK.search(out).group(1)
+    assert invitation.startswith("https://rectify.example.test/set-password?token=")
     assert operator.fail("user", "invite", "nobody") == \
         "unknown user 'nobody' in campaign smoke-2023 (see 'rectify users')"
     out = operator.ok("user", "reset", "off.b").stdout
     assert "password reset for off.b" in out
-    first, second = LINK.findall(out), None
-    assert first
+    assert LINK.search(out).group(1) != invitation
     out = operator.ok("user", "disable", "off.b", "--as", "sup.city").stdout
     assert out.strip() == "disabled off.b (钱文博, 乙县): 0 sessions ended, 0 tokens revoked"
     assert "is disabled already" in operator.fail("user", "disable", "off.b")
