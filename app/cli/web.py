@@ -43,7 +43,8 @@ def web(ctx: typer.Context,
     if runtime.settings.web_dev and not runtime.settings.secret_key:
         out.say("development mode: a random secret key for this process (forms of an earlier run "
                 "must be reloaded)")
-    out.say(f"web app on http://{runtime.settings.web_host}:{server.port} "
+    host = runtime.settings.web_host
+    out.say(f"web app on http://{f'[{host}]' if ':' in host else host}:{server.port} "
             f"(public URL {runtime.settings.web_url}); Ctrl-C stops it")
     server.run()
 
