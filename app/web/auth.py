@@ -61,7 +61,7 @@ from statemachine.errors import InvalidInput, Misconfigured, NotSignedIn, Permis
 
 __all__ = ["WebAuth", "web_secret", "signed_in", "signed_in_actor", "by_session", "optional_identity",
            "csrf_guard", "form_binding", "csrf_token", "client_address", "AddressThrottle", "Clock",
-           "auth_of", "finish", "CSRF_FIELD", "CSRF_HEADER", "wall_clock"]
+           "auth_of", "finish", "bearer_token", "CSRF_FIELD", "CSRF_HEADER", "wall_clock"]
 
 log = logging.getLogger("rectify.web.auth")
 
@@ -202,13 +202,12 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def _bearer(request: Request) -> str | None:
-    """The Bearer token, '' for an Authorization header of another kind, None without one."""
-    header = request.headers.get("authorization")
-    if header is None:
-        return None
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else ""
+def bearer_token(request: Request) -> str | None:
+    """The token of `Authorization: Bearer …`, else None. Another scheme (a proxy's Basic
+    credentials, which a browser adds by itself) counts as no token: it neither signs
+    anyone in nor exempts a request from the CSRF check."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return (value.strip() or None) if scheme.lower() == "bearer" else None
 
 
 def _binding(request: Request) -> str | None:
@@ -251,7 +250,7 @@ async def _sent_token(request: Request) -> str | None:
 
 async def csrf_guard(request: Request) -> None:
     """App-wide: an unsafe request riding on a cookie must carry that cookie's token."""
-    if request.method in SAFE_METHODS or _bearer(request) is not None:
+    if request.method in SAFE_METHODS or bearer_token(request) is not None:
         return
     binding = _binding(request)
     if binding is None:  # no cookie: nothing ambient to abuse; routes refuse who they don't know
@@ -265,7 +264,7 @@ async def csrf_guard(request: Request) -> None:
 async def form_binding(request: Request) -> None:
     """For the forms of signed-out people (sign-in, set password): the form cookie must be
     there, so that csrf_guard has checked a token (no login CSRF from another site)."""
-    if _bearer(request) is None and _binding(request) is None:
+    if bearer_token(request) is None and _binding(request) is None:
         raise PermissionDenied(CSRF_REFUSED)
 
 
@@ -276,10 +275,8 @@ def optional_identity(request: Request) -> Identity | None:
         return cached
     auth = auth_of(request)
     engine = auth.runtime.engine
-    token = _bearer(request)
+    token = bearer_token(request)
     if token is not None:
-        if not token:
-            raise NotSignedIn("Authorization: only 'Bearer <personal access token>' is accepted")
         who = token_identity(engine, token, now=auth.now())
     else:
         key = request.cookies.get(auth.session_cookie)

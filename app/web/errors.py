@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from statemachine.errors import NotSignedIn, RectifyError, TooManyAttempts
 
-from .auth import auth_of
+from .auth import auth_of, bearer_token
 from .templating import render
 
 __all__ = ["install", "CatchAll", "PROBLEM", "is_api", "problem"]
@@ -75,7 +75,7 @@ async def _rectify_error(request: Request, exc: RectifyError) -> Response:
         return answer(request, exc.http_status, str(exc) or type(exc).__name__, error=type(exc).__name__,
                       headers=headers)
     auth = auth_of(request)
-    given = "authorization" in request.headers  # then the cookie was not even looked at
+    given = bearer_token(request) is not None  # then the cookie was not even looked at
     had_session = auth.session_cookie in request.cookies and not given
     if is_api(request):
         headers["WWW-Authenticate"] = 'Bearer realm="rectify"' + (', error="invalid_token"' if given else "")

@@ -89,3 +89,18 @@ def test_a_password_cannot_be_set_from_another_site(web):
     assert r.status_code == 403
     page = web.client().get("/set-password", params={"token": token})
     assert page.status_code == 200  # the link is still good
+
+
+def test_credentials_a_browser_adds_by_itself_exempt_nothing(web):
+    """A proxy's Basic credentials ride along on a forged form as the cookie does: they
+    are not a Bearer token, so the cookie's CSRF token is still required."""
+    c = web.browser("off.a")
+    c.headers["Authorization"] = "Basic b2ZmLmE6c2VjcmV0"
+    assert c.get("/api/v1/me").json()["via"] == "session"
+    r = c.post("/tokens", data={"name": "x", "days": "30"})
+    assert r.status_code == 403 and _count(web, AccessToken) == 0
+    r = c.post("/sign-out", data={})
+    assert r.status_code == 403 and _live_sessions(web) == 1
+    r = web.client(headers={"Authorization": "Basic b2ZmLmE6c2VjcmV0"}).post(
+        "/sign-in", data={"username": "off.a", "password": PASSWORD})
+    assert r.status_code == 403 and _live_sessions(web) == 1
