@@ -122,6 +122,7 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
 
     _warm_prefect()
     signal.signal(signal.SIGTERM, stop)
+    _log(f"[{me}] running; SIGTERM or Ctrl-C stops it")
     try:
         sched.start()
     except (KeyboardInterrupt, SystemExit):

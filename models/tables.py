@@ -16,7 +16,8 @@ from .types import UTCDateTime
 __all__ = ["Base", "Campaign", "Stage", "Unit", "User", "DeliverableRecord", "Clue",
            "Lapse", "AuditRecord", "AuditHead", "JobFiring", "SweepRun", "EscalationCase",
            "CaseLapse", "DocCounter", "Notice", "OutboxMessage", "InspectionRound", "InspectionTeam",
-           "RoundUnit", "InspectionCheck", "ReportSubmission", "GeneratedReport"]
+           "RoundUnit", "InspectionCheck", "ReportSubmission", "GeneratedReport", "Credential",
+           "SignInLink", "WebSession", "AccessToken"]
 
 
 class Base(DeclarativeBase):
@@ -478,3 +479,66 @@ class GeneratedReport(Base):
     files_json: Mapped[str] = mapped_column(Text)  # format -> path
     digest: Mapped[str] = mapped_column(String(64))
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
+
+
+# -- the web's sign-in (services/accounts/): an account is one of the plan's people --------
+# Every secret a browser or a client holds (a link's token, a session id, an access
+# token) is stored only as its SHA-256: a copy of the database signs nobody in.
+
+
+class Credential(Base):
+    """A person's password (Argon2) and the state of their account; none until invited."""
+
+    __tablename__ = "credentials"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # failed sign-ins in a row
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInLink(Base):
+    """A one-time link (invite, reset): valid until `expires_at`, used at most once."""
+
+    __tablename__ = "signin_links"
+    __table_args__ = (Index("ix_signin_links_user", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # invite | reset
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # or voided by a later link
+
+
+class WebSession(Base):
+    """A signed-in browser: ends when idle, at its absolute expiry, or at sign-out."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AccessToken(Base):
+    """A personal access token (Bearer) made by its owner, shown once."""
+
+    __tablename__ = "access_tokens"
+    __table_args__ = (Index("ix_access_tokens_user", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(16))  # the token's first characters, to tell them apart
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

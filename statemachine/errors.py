@@ -14,7 +14,9 @@ else escapes is a bug and keeps its traceback.
     │   └── NoticeTemplateError     1   422  a notice that cannot be rendered (kind, field, template)
     ├── InvalidTransition           1   409  trigger not allowed in the current state
     ├── GuardRefused                1   422  trigger allowed, but a named guard said no
-    ├── PermissionDenied            1   403  the actor may not act on that unit
+    ├── PermissionDenied            1   403  the actor may not act on that unit (or a forged CSRF token)
+    │   ├── NotSignedIn             1   401  no session or token, an expired one, a wrong password
+    │   └── TooManyAttempts         1   429  sign-in failures: the account is locked, the address slowed
     ├── NotFound                    1   404  unknown campaign / unit / clue / user
     ├── ConflictError               1   409  a stale write (version changed meanwhile)
     ├── Misconfigured               1   503  the installation cannot do this until an operator acts
@@ -46,6 +48,8 @@ __all__ = [
     "InvalidTransition",
     "GuardRefused",
     "PermissionDenied",
+    "NotSignedIn",
+    "TooManyAttempts",
     "NotFound",
     "ConflictError",
     "Misconfigured",
@@ -116,6 +120,22 @@ class GuardRefused(RectifyError):
 
 class PermissionDenied(RectifyError):
     http_status = 403
+
+
+class NotSignedIn(PermissionDenied):
+    """The web does not know who is asking: its answer says how to become known."""
+
+    http_status = 401
+
+
+class TooManyAttempts(PermissionDenied):
+    """Refused before the password is even checked; `retry_after` in seconds."""
+
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class NotFound(RectifyError):

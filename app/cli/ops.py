@@ -125,18 +125,28 @@ def serve(ctx: typer.Context,
 
     RECTIFY_SCHEDULER=embedded (default): APScheduler in this process.
     RECTIFY_SCHEDULER=prefect: serve Prefect deployments with cron schedules
-    (needs a Prefect server, PREFECT_API_URL)."""
+    (needs a Prefect server, PREFECT_API_URL). RECTIFY_SERVE_WEB=1: the web app too."""
     c: AppContext = ctx.obj
     c.db()
-    c.prefect()
-    warn_if_calendar_ends(c)  # at start; each nightly run warns again in its log and artifact
-    if c.settings.scheduler == "prefect":
-        from app.prefect_serve import serve_deployments
+    web = None
+    if c.settings.serve_web:  # RECTIFY_SERVE_WEB: the web app in a thread beside the scheduler
+        from app.web.server import start_beside
 
-        return serve_deployments(c, cron_override=cron)
-    from app.scheduler import run_forever
+        web = start_beside(c.runtime)
+        out.say(f"web app on {c.settings.web_host}:{web.port} (public URL {c.settings.web_url})")
+    try:
+        c.prefect()
+        warn_if_calendar_ends(c)  # at start; each nightly run warns again in its log and artifact
+        if c.settings.scheduler == "prefect":
+            from app.prefect_serve import serve_deployments
 
-    run_forever(c, cron_override=cron, holder=holder)
+            return serve_deployments(c, cron_override=cron)
+        from app.scheduler import run_forever
+
+        run_forever(c, cron_override=cron, holder=holder)
+    finally:
+        if web is not None:
+            web.stop()
 
 
 @app.command()

@@ -24,6 +24,21 @@ naming the variable: `RECTIFY_SMTP_PORT: 'smtp' is not a port number`.
     RECTIFY_WEBHOOK_STYLE       generic | dingtalk | wecom
     RECTIFY_FILE_DROP           file-drop channel: on when set, a folder
     RECTIFY_REPORTS_DIR         where generated reports go (<home>/reports)
+    RECTIFY_WEB_HOST, _WEB_PORT the web app's address (127.0.0.1, 8000)
+    RECTIFY_PUBLIC_URL          how people reach it, for one-time links and cookies
+                                (http://WEB_HOST:WEB_PORT); https makes cookies Secure
+    RECTIFY_SECRET_KEY          signs the web's CSRF tokens: 32 characters or more;
+                                `rectify web` refuses to start without it unless ...
+    RECTIFY_WEB_DEV             ... a development server on this machine only (no)
+    RECTIFY_SERVE_WEB           `rectify serve` runs the web app beside the scheduler (no)
+    RECTIFY_LINK_HOURS          a one-time sign-in link (invite, reset) is valid (72 h)
+    RECTIFY_SESSION_IDLE_MINUTES  a web session ends unused after (30 min)
+    RECTIFY_SESSION_HOURS       and in any case after (12 h)
+    RECTIFY_LOCK_AFTER          failed sign-ins in a row that lock an account (5)
+    RECTIFY_LOCK_MINUTES        for how long; also the window of the per-address count (15 min)
+    RECTIFY_ADDRESS_FAILURES    failed sign-ins from one address within that window
+                                before it is refused altogether (20)
+    RECTIFY_TOKEN_DAYS          the longest a personal access token may live (365 days)
 """
 from __future__ import annotations
 
@@ -48,8 +63,10 @@ ENV_PREFIX = "RECTIFY_"
 Scheduler = Literal["embedded", "prefect"]
 SCHEDULERS = get_args(Scheduler)
 # shown as given in messages, unless secret; URLs shown masked (statemachine/masking.py)
-_SECRET = {"smtp_password"}
-_URLS = {"db", "webhook_url"}
+_SECRET = {"smtp_password", "secret_key"}
+_URLS = {"db", "webhook_url", "public_url"}
+# the shortest secret key accepted: 32 characters of token_urlsafe carry 192 bits
+SECRET_KEY_MIN = 32
 
 
 def env_name(field: str) -> str:
@@ -91,6 +108,20 @@ class Settings(BaseModel):
     webhook_style: str = "generic"  # one of notifications.delivery.channels.WEBHOOK_STYLES
     file_drop: Path | None = None
     reports_dir: Path | None = None
+    # the web app (app/web/); the sign-in layer's limits (services/accounts/)
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    public_url: str = ""
+    secret_key: str = Field("", repr=False)
+    web_dev: bool = False
+    serve_web: bool = False
+    link_hours: int = Field(72, gt=0, le=24 * 30)
+    session_idle_minutes: int = Field(30, gt=0, le=24 * 60)
+    session_hours: int = Field(12, gt=0, le=24 * 30)
+    lock_after: int = Field(5, gt=0, le=100)
+    lock_minutes: int = Field(15, gt=0, le=24 * 60)
+    address_failures: int = Field(20, gt=0, le=10_000)
+    token_days: int = Field(365, gt=0, le=3 * 365)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
@@ -152,7 +183,7 @@ class Settings(BaseModel):
     def _scheduler(cls, v: Any) -> str:
         return _one_of(v, SCHEDULERS)
 
-    @field_validator("smtp_port", mode="before")
+    @field_validator("smtp_port", "web_port", mode="before")
     @classmethod
     def _port(cls, v: Any) -> int:
         s = str(v).strip()
@@ -193,6 +224,24 @@ class Settings(BaseModel):
             raise ValueError(why)
         return v
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, v: str) -> str:
+        v = v.strip().rstrip("/")
+        u = urlsplit(v)
+        if v and (u.scheme not in ("http", "https") or not u.hostname or u.query or u.fragment):
+            raise ValueError(f"'{v}' is not an http(s) URL without query or fragment")
+        return v
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, v: str) -> str:
+        v = v.strip()
+        if v and len(v) < SECRET_KEY_MIN:
+            raise ValueError(f"too short: at least {SECRET_KEY_MIN} characters "
+                             f"(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        return v
+
     @field_validator("webhook_style", mode="before")
     @classmethod
     def _webhook_style(cls, v: Any) -> str:
@@ -206,6 +255,12 @@ class Settings(BaseModel):
     @property
     def reports_folder(self) -> Path:
         return self.reports_dir or self.home / "reports"
+
+    @property
+    def web_url(self) -> str:
+        """How people reach the web app: the public URL, else its own address."""
+        host = f"[{self.web_host}]" if ":" in self.web_host else self.web_host
+        return self.public_url or f"http://{host}:{self.web_port}"
 
 
 def _problem(err: dict) -> str:

@@ -1,0 +1,1 @@
+"""The pages (server-rendered, Chinese, plain forms): one router per context."""
