@@ -17,6 +17,7 @@ else escapes is a bug and keeps its traceback.
     ├── PermissionDenied            1   403  the actor may not act on that unit
     ├── NotFound                    1   404  unknown campaign / unit / clue / user
     ├── ConflictError               1   409  a stale write (version changed meanwhile)
+    ├── AuditBroken                 3   500  the audit chain does not hold (tampered with): exit 3, as `audit verify`
     ├── Misconfigured               1   503  the installation cannot do this until an operator acts
     │   ├── NotInitialised          1   503  no database, no schema, or an older schema
     │   └── CalendarError           1   503  the working-day calendar
@@ -48,6 +49,7 @@ __all__ = [
     "PermissionDenied",
     "NotFound",
     "ConflictError",
+    "AuditBroken",
     "Misconfigured",
     "NotInitialised",
     "CalendarError",
@@ -124,6 +126,14 @@ class NotFound(RectifyError):
 
 class ConflictError(RectifyError):
     http_status = 409
+
+
+class AuditBroken(RectifyError):
+    """Records deleted, altered or cut off behind a lowered head: nothing is
+    built on such a chain (no head goes out, no witness line is written)."""
+
+    exit_code = 3
+    http_status = 500
 
 
 class Misconfigured(RectifyError):
