@@ -9,7 +9,9 @@ keeps its traceback.
 from __future__ import annotations
 
 import re
+import signal
 import sys
+import threading
 
 import typer
 
@@ -70,7 +72,25 @@ def _usage_message(e: parser_errors.UsageError) -> str:
     return f"{where + ': ' if where else ''}{msg}; see '{path} --help'"
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread as Ctrl-C raises KeyboardInterrupt.
+
+    Left to its default, SIGTERM ends the process at once: no `finally`, no
+    atexit, and the local Prefect server a flow command started (a child
+    process, stopped by Prefect at exit) lives on, orphaned. Raised instead,
+    it unwinds the command (an open transaction rolls back) and the
+    interpreter exits normally. A BaseException, so `except Exception` in a
+    flow or a use case does not swallow it."""
+
+
+def _terminate(signum, frame):
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    # `serve` installs its own handler (finish the running job, then stop)
+    previous = signal.signal(signal.SIGTERM, _terminate) \
+        if threading.current_thread() is threading.main_thread() else None
     try:
         args = _hoist_globals(list(sys.argv[1:] if argv is None else argv))
         # Not standalone: typer would print click's multi-line errors itself.
@@ -100,12 +120,27 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+    except _Terminated:
+        _error("terminated (SIGTERM)")
+        return 128 + signal.SIGTERM
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         sys.stdout.flush()
 
 
 def _entry() -> None:  # pragma: no cover
-    sys.exit(main())
+    signal.signal(signal.SIGTERM, _terminate)  # main() gives it back, not SIG_DFL
+    try:
+        code = main()
+    except _Terminated:  # landed after main's own handlers
+        _error("terminated (SIGTERM)")
+        code = 128 + signal.SIGTERM
+    finally:
+        # the command is over; a SIGTERM now must not cut short the exit that stops
+        # Prefect's local server (atexit; it waits 5 s at most, then kills it)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,7 @@ import typer
 from . import output as out
 from .calendar import warn_if_calendar_ends
 from .context import AppContext
+from .params import count_option, limit_option
 from .root import app
 
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
@@ -134,7 +135,7 @@ def audit_head_(ctx: typer.Context,
 
 
 @audit_app.command("log")
-def audit_log(ctx: typer.Context, limit: int = typer.Option(50, "--limit")):
+def audit_log(ctx: typer.Context, limit: int = limit_option(50)):
     """The latest audit records."""
     from sqlalchemy import select
 
@@ -177,8 +178,8 @@ def serve(ctx: typer.Context,
 
 @app.command()
 def demo(ctx: typer.Context,
-         clues: int = typer.Option(300, "--clues", help="How many clues to generate."),
-         seed: int = typer.Option(2023, "--seed", help="Random seed (the replay is reproducible)."),
+         clues: int = count_option(300, "--clues", help="How many clues to generate."),
+         seed: int = count_option(2023, "--seed", help="Random seed (the replay is reproducible)."),
          out_dir: Optional[str] = typer.Option(None, "--out", help="Where the demo keeps its files."),
          until: Optional[str] = typer.Option(None, "--until",
                                              help="Stop the replay after this day (default 2023-10-31).")):

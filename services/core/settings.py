@@ -32,8 +32,10 @@ from typing import Any, Literal, Mapping, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from models.db import normalize_url
+from models.db import normalize_url, sqlite_file
 from notifications.delivery.channels import WEBHOOK_STYLES
 from statemachine.errors import InvalidInput
 
@@ -139,9 +141,16 @@ class Settings(BaseModel):
     @classmethod
     def _db(cls, v: str) -> str:
         v = normalize_url(v.strip())
+        try:
+            if v:
+                make_url(v)  # as the engine will; the URL is not echoed, it may hold a password
+        except (ArgumentError, ValueError):
+            raise ValueError("not a database URL: sqlite:///PATH or postgresql://USER@HOST/DB") from None
         if v and not (v.startswith("sqlite:") or v.startswith("sqlite+")
                       or v.startswith("postgresql+psycopg://")):
             raise ValueError(f"'{_shown_url(v)}' is not sqlite:///PATH or postgresql://USER@HOST/DB")
+        if v.startswith("sqlite") and sqlite_file(v) is None:  # a database gone when the command ends
+            raise ValueError(f"'{_shown_url(v)}' names no database file: sqlite:///PATH")
         return v
 
     @field_validator("scheduler", mode="before")
