@@ -104,30 +104,36 @@ class VerifyResult:
         return self.broken_at is None
 
 
-def verify(engine: Engine, campaign_id: int, *, witness: Mapping[int, str] | None = None,
+def verify(db: Engine | Connection, campaign_id: int, *, witness: Mapping[int, str] | None = None,
            batch: int = 5000) -> VerifyResult:
     """Walk the chain, then hold it against its head and, if given, a witness
     ({seq: hash} of heads seen earlier): the first record that does not hold."""
+    if isinstance(db, Engine):
+        with db.connect() as conn:
+            return verify(conn, campaign_id, witness=witness, batch=batch)
+    conn = db
     cols = [A.c[k] for k in ("campaign_id", "seq", "at", "actor", "unit_id", "entity", "entity_id",
                              "from_state", "to_state", "trigger", "reason", "detail",
                              "prev_hash", "hash")]
     wanted = dict(witness or {})
     seen: dict[int, str] = {0: GENESIS}
-    with engine.connect() as conn:
-        head = Head(*conn.execute(select(H.c.seq, H.c.hash).where(H.c.campaign_id == campaign_id)).one())
-        result = conn.execution_options(yield_per=batch).execute(
-            select(*cols).where(A.c.campaign_id == campaign_id).order_by(A.c.seq))
-        rows = (r._mapping for r in result)
-        count, last = 0, GENESIS
+    head = Head(*conn.execute(select(H.c.seq, H.c.hash).where(H.c.campaign_id == campaign_id)).one())
+    result = conn.execute(select(*cols).where(A.c.campaign_id == campaign_id).order_by(A.c.seq),
+                          execution_options={"yield_per": batch})
+    count, last = 0, GENESIS
 
-        def counted():
-            nonlocal count, last
-            for r in rows:
-                count, last = count + 1, r["hash"]
-                if r["seq"] in wanted:
-                    seen[r["seq"]] = r["hash"]
-                yield r
+    def counted():
+        nonlocal count, last
+        for r in result:
+            r = r._mapping
+            count, last = count + 1, r["hash"]
+            if r["seq"] in wanted:
+                seen[r["seq"]] = r["hash"]
+            yield r
+    try:
         broken = first_break(counted())
+    finally:
+        result.close()  # a break leaves the rest unread
     if broken:
         return VerifyResult(campaign_id, count, broken[0], broken[1], head)
     broken = _head_disagrees(head, Head(count, last)) or _witness_disagrees(wanted, seen, count)
