@@ -84,6 +84,9 @@ class _Terminated(BaseException):
 
 
 def _terminate(signum, frame):
+    from app.prefect_env import hide_crash_reports
+
+    hide_crash_reports()
     raise _Terminated()
 
 
