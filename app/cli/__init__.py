@@ -50,9 +50,14 @@ def _hoist_globals(argv: list[str]) -> list[str]:
     return front + rest
 
 
+# control characters echoed from input (NUL, ESC sequences that restyle or move the
+# terminal's cursor, a carriage return that overwrites the line) are shown escaped
+_SHOWN = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)] if chr(c) not in "\n\t"}
+
+
 def _error(message: str) -> None:
-    # As given: a refusal may list its bad rows on the lines below its one line.
-    print(f"rectify: error: {message}", file=sys.stderr)
+    # As given otherwise: a refusal may list its bad rows on the lines below its one line.
+    print(f"rectify: error: {message.translate(_SHOWN)}", file=sys.stderr)
 
 
 def _where(ctx) -> tuple[str, str]:

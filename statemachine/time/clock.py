@@ -60,14 +60,14 @@ def _parse(text: str, name: str) -> datetime:
     raw = text.strip()
     try:
         if _DATE.fullmatch(raw):
-            return _bounded(_day_starts, date.fromisoformat(raw), name=name, shown=f"'{text}'")
+            return _bounded(_day_starts, date.fromisoformat(raw), name=name, shown=repr(text))
         # strict prefix: fromisoformat alone also takes '20230523' (midnight, not 09:00)
         if _DATE_TIME.match(raw):
             return _bounded(_stdlib, datetime.fromisoformat(raw.replace(" ", "T", 1)), name=name,
-                            shown=f"'{text}'")
+                            shown=repr(text))
     except ValueError:  # e.g. 2023-02-30, 25:00
         pass
-    raise InvalidInput(f"{name}: '{text}' is not a date or time ({_HINT})")
+    raise InvalidInput(f"{name}: {text!r} is not a date or time ({_HINT})")
 
 
 def _day_starts(d: date) -> datetime:
