@@ -17,7 +17,7 @@ else escapes is a bug and keeps its traceback.
     ├── PermissionDenied            1   403  the actor may not act on that unit
     ├── NotFound                    1   404  unknown campaign / unit / clue / user
     ├── ConflictError               1   409  a stale write (version changed meanwhile)
-    ├── AuditBroken                 3   500  the audit chain does not hold (tampered with): exit 3, as `audit verify`
+    ├── AuditBroken                 3   500  the audit chain does not hold (tampered with)
     ├── Misconfigured               1   503  the installation cannot do this until an operator acts
     │   ├── NotInitialised          1   503  no database, no schema, or an older schema
     │   └── CalendarError           1   503  the working-day calendar

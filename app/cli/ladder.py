@@ -21,7 +21,8 @@ app.add_typer(case_app, name="case")
 app.add_typer(notice_app, name="notice")
 
 # the number, the Chinese name or the English one; nothing else reaches a query
-_BY_NAME = {v: k for k, v in LEVEL_LABELS.items()} | {k.name: k for k in Level} | {str(int(k)): k for k in Level}
+_BY_NAME = ({v: k for k, v in LEVEL_LABELS.items()} | {k.name: k for k in Level}
+            | {str(int(k)): k for k in Level})
 
 
 def _level(value: str) -> int:

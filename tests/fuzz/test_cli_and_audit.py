@@ -417,7 +417,8 @@ def test_drawn_numbers_end_in_one_line_or_an_answer_and_never_write(in_process, 
 
 # -- --out onto a file -----------------------------------------------------------------------
 def test_an_output_folder_that_is_a_file_is_refused_in_one_line(cli, tmp_path):
-    cli.ok("escalate", "county-a", "--level", "1", "--reason", "整改不力", "--as", "sup.city", "--now", "2023-04-10")
+    cli.ok("escalate", "county-a", "--level", "1", "--reason", "整改不力", "--as", "sup.city",
+           "--now", "2023-04-10")
     a_file = tmp_path / "notices"
     a_file.write_text("keep me")
     assert f"--out {a_file}: not a folder (a file is there)" in refused(cli, "notice", "export", "--all",
