@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 from statemachine.errors import RectifyError
 from statemachine.time.calendar import CalendarFileError, CalendarNotCovered
 
-__all__ = ["configure_prefect", "hide_expected_errors"]
+__all__ = ["configure_prefect", "hide_expected_errors", "hide_crash_reports"]
 
 _DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -50,9 +51,22 @@ def configure_prefect(home: Path) -> None:
 
 
 class _NoExpectedErrors(logging.Filter):
+    terminating = False
+
     def filter(self, record: logging.LogRecord) -> bool:
+        if self.terminating or _handling_termination():
+            return False
         exc = record.exc_info[1] if record.exc_info else None
         return not isinstance(exc, (RectifyError, CalendarNotCovered, CalendarFileError))
+
+
+def _handling_termination() -> bool:
+    # Prefect's own SIGTERM handler raises TerminationSignal inside a run and logs
+    # "Crash detected!" while handling it (with no exc_info on the record), before
+    # it passes the signal on to ours (app/cli/__init__.py)
+    from prefect.exceptions import TerminationSignal
+
+    return isinstance(sys.exc_info()[1], TerminationSignal)
 
 
 _FILTER = _NoExpectedErrors()
@@ -70,3 +84,12 @@ def hide_expected_errors() -> None:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, PrefectConsoleHandler) and _FILTER not in handler.filters:
             handler.addFilter(_FILTER)
+
+
+def hide_crash_reports() -> None:
+    """From now on keep Prefect's records off this process's console: called on
+    SIGTERM, when the command's one line says what happened and the runs'
+    "Crash detected! … termination signal" records would only repeat it. The
+    API handler still sends them to the UI. Safe in a signal handler: it sets
+    a flag."""
+    _FILTER.terminating = True

@@ -14,7 +14,8 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
-__all__ = ["make_engine", "transaction", "upgrade", "current_revision", "head_revision", "normalize_url"]
+__all__ = ["make_engine", "transaction", "upgrade", "current_revision", "head_revision", "normalize_url",
+           "sqlite_file"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -22,8 +23,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
-        if u.database and u.database != ":memory:":
-            Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # no folder made here: opening a database only reads; `upgrade` creates it
         engine = create_engine(u, echo=echo, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -41,7 +41,17 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(u, echo=echo, pool_pre_ping=True)
+    # a host that drops packets would otherwise hold a command for the OS's TCP timeout
+    connect = {} if "connect_timeout" in u.query else {"connect_timeout": 15}
+    return create_engine(u, echo=echo, pool_pre_ping=True, connect_args=connect)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL, or SQLite with no file)."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database).expanduser()
 
 
 @contextmanager
@@ -61,8 +71,12 @@ def _alembic_config(engine: Engine):
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Create (SQLite: with its folder) or migrate the database to `revision`."""
     from alembic import command
 
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(_alembic_config(engine), revision)
 
 

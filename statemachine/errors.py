@@ -19,6 +19,7 @@ else escapes is a bug and keeps its traceback.
     │   └── TooManyAttempts         1   429  sign-in failures: the account is locked, the address slowed
     ├── NotFound                    1   404  unknown campaign / unit / clue / user
     ├── ConflictError               1   409  a stale write (version changed meanwhile)
+    ├── AuditBroken                 3   500  the audit chain does not hold (tampered with)
     ├── Misconfigured               1   503  the installation cannot do this until an operator acts
     │   ├── NotInitialised          1   503  no database, no schema, or an older schema
     │   └── CalendarError           1   503  the working-day calendar
@@ -52,6 +53,7 @@ __all__ = [
     "TooManyAttempts",
     "NotFound",
     "ConflictError",
+    "AuditBroken",
     "Misconfigured",
     "NotInitialised",
     "CalendarError",
@@ -144,6 +146,14 @@ class NotFound(RectifyError):
 
 class ConflictError(RectifyError):
     http_status = 409
+
+
+class AuditBroken(RectifyError):
+    """Records deleted, altered or cut off behind a lowered head: nothing is
+    built on such a chain (no head goes out, no witness line is written)."""
+
+    exit_code = 3
+    http_status = 500
 
 
 class Misconfigured(RectifyError):

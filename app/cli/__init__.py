@@ -9,7 +9,9 @@ keeps its traceback.
 from __future__ import annotations
 
 import re
+import signal
 import sys
+import threading
 
 import typer
 
@@ -48,9 +50,14 @@ def _hoist_globals(argv: list[str]) -> list[str]:
     return front + rest
 
 
+# control characters echoed from input (NUL, ESC sequences that restyle or move the
+# terminal's cursor, a carriage return that overwrites the line) are shown escaped
+_SHOWN = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)] if chr(c) not in "\n\t"}
+
+
 def _error(message: str) -> None:
-    # As given: a refusal may list its bad rows on the lines below its one line.
-    print(f"rectify: error: {message}", file=sys.stderr)
+    # As given otherwise: a refusal may list its bad rows on the lines below its one line.
+    print(f"rectify: error: {message.translate(_SHOWN)}", file=sys.stderr)
 
 
 def _where(ctx) -> tuple[str, str]:
@@ -70,7 +77,28 @@ def _usage_message(e: parser_errors.UsageError) -> str:
     return f"{where + ': ' if where else ''}{msg}; see '{path} --help'"
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread as Ctrl-C raises KeyboardInterrupt.
+
+    Left to its default, SIGTERM ends the process at once: no `finally`, no
+    atexit, and the local Prefect server a flow command started (a child
+    process, stopped by Prefect at exit) lives on, orphaned. Raised instead,
+    it unwinds the command (an open transaction rolls back) and the
+    interpreter exits normally. A BaseException, so `except Exception` in a
+    flow or a use case does not swallow it."""
+
+
+def _terminate(signum, frame):
+    from app.prefect_env import hide_crash_reports
+
+    hide_crash_reports()
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    # `serve` installs its own handler (finish the running job, then stop)
+    previous = signal.signal(signal.SIGTERM, _terminate) \
+        if threading.current_thread() is threading.main_thread() else None
     try:
         args = _hoist_globals(list(sys.argv[1:] if argv is None else argv))
         # Not standalone: typer would print click's multi-line errors itself.
@@ -100,12 +128,27 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+    except _Terminated:
+        _error("terminated (SIGTERM)")
+        return 128 + signal.SIGTERM
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         sys.stdout.flush()
 
 
 def _entry() -> None:  # pragma: no cover
-    sys.exit(main())
+    signal.signal(signal.SIGTERM, _terminate)  # main() gives it back, not SIG_DFL
+    try:
+        code = main()
+    except _Terminated:  # landed after main's own handlers
+        _error("terminated (SIGTERM)")
+        code = 128 + signal.SIGTERM
+    finally:
+        # the command is over; a SIGTERM now must not cut short the exit that stops
+        # Prefect's local server (atexit; it waits 5 s at most, then kills it)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

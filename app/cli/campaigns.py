@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from . import output as out
 from .context import AppContext
+from .params import version_option
 from .root import AS_USER, app
 
 unit_app = typer.Typer(no_args_is_help=True, help="Participating units: stages and deliverables.")
@@ -175,7 +176,7 @@ def deliver(ctx: typer.Context, unit: str, key: str = typer.Argument(..., help="
 
 @unit_app.command("advance")
 def advance(ctx: typer.Context, unit: str, actor: Optional[str] = AS_USER,
-            version: Optional[int] = typer.Option(None, "--version", help="Refuse if the unit changed.")):
+            version: Optional[int] = version_option("Refuse if the unit changed.")):
     """Advance a unit to its next stage (refused while deliverables are missing)."""
     from services.campaigns.units import advance as do_advance
 

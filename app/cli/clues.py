@@ -11,6 +11,7 @@ from statemachine.errors import InvalidInput
 
 from . import output as out
 from .context import AppContext
+from .params import limit_option, version_option
 from .root import AS_USER, app
 
 clue_app = typer.Typer(no_args_is_help=True, help="Problems and clues (问题线索).")
@@ -95,7 +96,7 @@ def show(ctx: typer.Context, number: str, as_json: bool = typer.Option(False, "-
 def list_(ctx: typer.Context, unit: Optional[str] = typer.Option(None, "--unit"),
           state: Optional[str] = typer.Option(None, "--state"),
           overdue: bool = typer.Option(False, "--overdue"),
-          limit: int = typer.Option(200, "--limit"), as_json: bool = typer.Option(False, "--json")):
+          limit: int = limit_option(200), as_json: bool = typer.Option(False, "--json")):
     """List clues (of a unit's subtree, in a state, or overdue now)."""
     from dataclasses import asdict
 
@@ -140,8 +141,7 @@ def transition(ctx: typer.Context, number: str,
                measures: Optional[str] = MEASURES, deadline: Optional[str] = DEADLINE,
                owner: Optional[str] = OWNER, evidence: Optional[str] = EVIDENCE,
                stage_result: Optional[str] = STAGE_RESULT, long_term: Optional[str] = LONG_TERM,
-               version: Optional[int] = typer.Option(None, "--version",
-                                                     help="Refuse if the clue changed since this version.")):
+               version: Optional[int] = version_option("Refuse if the clue changed since this version.")):
     """Fire a trigger on a clue: verify, substantiate, dismiss, submit_evidence, approve, …"""
     from services.clues.lifecycle import transition as fire
 

@@ -14,9 +14,9 @@ from functools import cached_property
 from typing import Any, Iterator
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
-from models.db import current_revision, head_revision, upgrade
+from models.db import current_revision, head_revision, sqlite_file, upgrade
 from services.core.runtime import Runtime
 from services.core.uow import UnitOfWork, unit_of_work
 from statemachine.errors import InvalidInput, NotInitialised
@@ -61,11 +61,11 @@ class AppContext:
 
     def db(self) -> Engine:
         """The engine of a database migrated to the current schema."""
+        self._check_exists()
         try:
             self._check_schema(current_revision(self.engine))
-        except OperationalError as e:
-            raise NotInitialised(f"cannot open database {self._shown_url()}: "
-                                 f"{str(e.orig).splitlines()[0]}") from None
+        except DatabaseError as e:  # also "file is not a database", a DatabaseError only
+            raise self._cannot_open(e) from None
         return self.engine
 
     @contextmanager
@@ -73,9 +73,12 @@ class AppContext:
         """One command, one transaction: the schema check, the default campaign and the
         use case (which joins this unit of work) on one connection, committed when the
         command's use case has returned."""
+        self._check_exists()
+        opened = False
         try:
             with unit_of_work(self.engine) as uow:
                 self._check_schema(current_revision(uow.conn))
+                opened = True
                 self._conn = uow.conn
                 try:
                     yield uow
@@ -83,8 +86,25 @@ class AppContext:
                     self._conn = None
                 uow.commit()
         except OperationalError as e:
-            raise NotInitialised(f"cannot open database {self._shown_url()}: "
-                                 f"{str(e.orig).splitlines()[0]}") from None
+            raise self._cannot_open(e) from None
+        except DatabaseError as e:
+            if opened:  # the command's own: not a database that cannot be opened
+                raise
+            raise self._cannot_open(e) from None
+
+    def _cannot_open(self, e: DatabaseError) -> NotInitialised:
+        return NotInitialised(f"cannot open database {self._shown_url()}: {str(e.orig).splitlines()[0]}")
+
+    def _exists(self) -> bool:
+        path = sqlite_file(self.settings.db_url)
+        return path is None or path.exists()
+
+    def _check_exists(self) -> None:
+        # SQLite would create an empty file just to find no schema in it
+        path = sqlite_file(self.settings.db_url)
+        if path is not None and not path.is_file():
+            raise NotInitialised(f"database {self._shown_url()} "
+                                 + ("is not a file" if path.exists() else "does not exist: run 'rectify init'"))
 
     def _check_schema(self, rev: str | None) -> None:
         if rev is None:
@@ -95,11 +115,13 @@ class AppContext:
 
     def migrate(self) -> tuple[str | None, str]:
         try:
-            before = current_revision(self.engine)
+            before = current_revision(self.engine) if self._exists() else None
             upgrade(self.engine)
-        except OperationalError as e:
-            raise NotInitialised(f"cannot open database {self._shown_url()}: "
-                                 f"{str(e.orig).splitlines()[0]}") from None
+        except DatabaseError as e:
+            raise self._cannot_open(e) from None
+        except OSError as e:  # the SQLite file's folder
+            raise NotInitialised(f"cannot create database {self._shown_url()}: {e.strerror}"
+                                 + (f": {e.filename}" if e.filename else "")) from None
         return before, head_revision()
 
     def campaign(self, given: str | None) -> str:

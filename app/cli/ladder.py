@@ -12,6 +12,7 @@ from statemachine.errors import InvalidInput
 from . import output as out
 from .clues import _date
 from .context import AppContext
+from .params import id_argument, out_folder, version_option
 from .root import AS_USER, app
 
 case_app = typer.Typer(no_args_is_help=True, help="Escalation cases (督办): the ladder's measures.")
@@ -19,12 +20,12 @@ notice_app = typer.Typer(no_args_is_help=True, help="Notices issued (通报, 约
 app.add_typer(case_app, name="case")
 app.add_typer(notice_app, name="notice")
 
-_BY_NAME = {v: k for k, v in LEVEL_LABELS.items()} | {k.name: k for k in Level}
+# the number, the Chinese name or the English one; nothing else reaches a query
+_BY_NAME = ({v: k for k, v in LEVEL_LABELS.items()} | {k.name: k for k in Level}
+            | {str(int(k)): k for k in Level})
 
 
 def _level(value: str) -> int:
-    if value.isdigit():
-        return int(value)
     if value in _BY_NAME:
         return int(_BY_NAME[value])
     raise InvalidInput(f"--level: '{value}' is not a level (1..5, "
@@ -79,11 +80,12 @@ def _step(ctx: typer.Context, case_id: int, trigger: str, actor: Optional[str], 
     _say_case(c, _full(c, case_id))
 
 
-VERSION = typer.Option(None, "--version", help="Refuse if the case changed since this version.")
+VERSION = version_option("Refuse if the case changed since this version.")
+CASE_ID = id_argument(metavar="CASE_ID")
 
 
 @case_app.command("confirm")
-def confirm(ctx: typer.Context, case_id: int, organ: Optional[str] = typer.Option(None, "--organ"),
+def confirm(ctx: typer.Context, case_id: int = CASE_ID, organ: Optional[str] = typer.Option(None, "--organ"),
             action: Optional[str] = typer.Option(None, "--action"), actor: Optional[str] = AS_USER,
             version: Optional[int] = VERSION):
     """Confirm a proposed case: its notice is numbered, rendered and sent."""
@@ -91,21 +93,21 @@ def confirm(ctx: typer.Context, case_id: int, organ: Optional[str] = typer.Optio
 
 
 @case_app.command("withdraw")
-def withdraw(ctx: typer.Context, case_id: int, reason: str = typer.Option(..., "--reason"),
+def withdraw(ctx: typer.Context, case_id: int = CASE_ID, reason: str = typer.Option(..., "--reason"),
              actor: Optional[str] = AS_USER, version: Optional[int] = VERSION):
     """Withdraw a proposed case (e.g. the lapse was justified)."""
     _step(ctx, case_id, "withdraw", actor, version, reason=reason)
 
 
 @case_app.command("acknowledge")
-def acknowledge(ctx: typer.Context, case_id: int, actor: Optional[str] = AS_USER,
+def acknowledge(ctx: typer.Context, case_id: int = CASE_ID, actor: Optional[str] = AS_USER,
                 version: Optional[int] = VERSION):
     """签收: the unit confirms it received the notice."""
     _step(ctx, case_id, "acknowledge", actor, version)
 
 
 @case_app.command("interview")
-def interview(ctx: typer.Context, case_id: int, minutes: str = typer.Option(..., "--minutes"),
+def interview(ctx: typer.Context, case_id: int = CASE_ID, minutes: str = typer.Option(..., "--minutes"),
               report_due: str = typer.Option(..., "--report-due", help="YYYY-MM-DD the report is due."),
               actor: Optional[str] = AS_USER, version: Optional[int] = VERSION):
     """Record a 约谈 held: its minutes and the written report it demands."""
@@ -114,7 +116,7 @@ def interview(ctx: typer.Context, case_id: int, minutes: str = typer.Option(...,
 
 
 @case_app.command("respond")
-def respond(ctx: typer.Context, case_id: int, text: str = typer.Option(..., "--text"),
+def respond(ctx: typer.Context, case_id: int = CASE_ID, text: str = typer.Option(..., "--text"),
             attachment: Optional[str] = typer.Option(None, "--attachment"),
             actor: Optional[str] = AS_USER, version: Optional[int] = VERSION):
     """The unit's written response (整改报告)."""
@@ -122,21 +124,21 @@ def respond(ctx: typer.Context, case_id: int, text: str = typer.Option(..., "--t
 
 
 @case_app.command("return")
-def return_(ctx: typer.Context, case_id: int, reason: str = typer.Option(..., "--reason"),
+def return_(ctx: typer.Context, case_id: int = CASE_ID, reason: str = typer.Option(..., "--reason"),
             actor: Optional[str] = AS_USER, version: Optional[int] = VERSION):
     """Send a response back as insufficient; the window starts again."""
     _step(ctx, case_id, "return_response", actor, version, reason=reason)
 
 
 @case_app.command("resolve")
-def resolve(ctx: typer.Context, case_id: int, note: Optional[str] = typer.Option(None, "--note"),
+def resolve(ctx: typer.Context, case_id: int = CASE_ID, note: Optional[str] = typer.Option(None, "--note"),
             actor: Optional[str] = AS_USER, version: Optional[int] = VERSION):
     """Verify a response and close a 通报批评 or 约谈 case."""
     _step(ctx, case_id, "resolve", actor, version, note=note)
 
 
 @case_app.command("delist")
-def delist(ctx: typer.Context, case_id: int, note: str = typer.Option(..., "--note",
+def delist(ctx: typer.Context, case_id: int = CASE_ID, note: str = typer.Option(..., "--note",
                                                                       help="What was verified."),
            actor: Optional[str] = AS_USER, version: Optional[int] = VERSION):
     """摘牌: end a 挂牌督办 after verifying the rectification; issues the 摘牌通知."""
@@ -144,7 +146,7 @@ def delist(ctx: typer.Context, case_id: int, note: str = typer.Option(..., "--no
 
 
 @case_app.command("decide")
-def decide(ctx: typer.Context, case_id: int,
+def decide(ctx: typer.Context, case_id: int = CASE_ID,
            decision: str = typer.Option(..., "--decision", help="accountable | exempt (容错免责)."),
            text: Optional[str] = typer.Option(None, "--text", help="What was decided."),
            grounds: Optional[str] = typer.Option(None, "--grounds", help="容错免责 grounds."),
@@ -154,14 +156,14 @@ def decide(ctx: typer.Context, case_id: int,
 
 
 @case_app.command("conclude")
-def conclude(ctx: typer.Context, case_id: int, text: str = typer.Option(..., "--text"),
+def conclude(ctx: typer.Context, case_id: int = CASE_ID, text: str = typer.Option(..., "--text"),
              actor: Optional[str] = AS_USER, version: Optional[int] = VERSION):
     """Record the discipline-inspection organ's follow-up and close a transfer."""
     _step(ctx, case_id, "conclude", actor, version, follow_up=text)
 
 
 @case_app.command("escalate")
-def escalate_case(ctx: typer.Context, case_id: int, reason: str = typer.Option(..., "--reason"),
+def escalate_case(ctx: typer.Context, case_id: int = CASE_ID, reason: str = typer.Option(..., "--reason"),
                   actor: Optional[str] = AS_USER, version: Optional[int] = VERSION):
     """Move a case one level up the ladder; the new case is issued at once."""
     _step(ctx, case_id, "escalate", actor, version, reason=reason)
@@ -193,7 +195,7 @@ def list_(ctx: typer.Context, unit: Optional[str] = typer.Option(None, "--unit")
 
 
 @case_app.command("show")
-def show(ctx: typer.Context, case_id: int, as_json: bool = typer.Option(False, "--json")):
+def show(ctx: typer.Context, case_id: int = CASE_ID, as_json: bool = typer.Option(False, "--json")):
     """One case: its facts, notices and audited history."""
     from dataclasses import asdict
 
@@ -253,12 +255,11 @@ def notice_export(ctx: typer.Context, refs: list[str] = typer.Argument(None),
         raise InvalidInput("say which notices: ids, document numbers, or --all")
     notices = notices_between(c.db(), c.campaign(None)) if all_ else \
         [get_notice(c.db(), c.campaign(None), r) for r in refs]
-    written = export_notices(notices, Path(to))
+    written = export_notices(notices, out_folder(to))
     out.say(f"wrote {len(notices)} notices ({written} files) to {Path(to).resolve()}")
 
 
 def export_notices(notices, folder: Path) -> int:
-    folder.mkdir(parents=True, exist_ok=True)
     n = 0
     for notice in notices:
         stem = notice.doc_number.replace("〔", "[").replace("〕", "]").replace("/", "-")

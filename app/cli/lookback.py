@@ -15,6 +15,7 @@ from statemachine.errors import InvalidInput
 from . import output as out
 from .clues import _date
 from .context import AppContext
+from .params import limit_option, version_option
 from .root import AS_USER, app
 
 round_app = typer.Typer(no_args_is_help=True,
@@ -118,7 +119,7 @@ def show(ctx: typer.Context, code: str, as_json: bool = typer.Option(False, "--j
 def checks(ctx: typer.Context, code: str, unit: Optional[str] = typer.Option(None, "--unit"),
            team: Optional[str] = typer.Option(None, "--team"),
            state: Optional[str] = typer.Option(None, "--state"),
-           limit: int = typer.Option(200, "--limit"), as_json: bool = typer.Option(False, "--json")):
+           limit: int = limit_option(200), as_json: bool = typer.Option(False, "--json")):
     """The round's checks (of a unit, a team, in a state)."""
     from services.lookback.checks import list_checks
 
@@ -156,7 +157,7 @@ def record(ctx: typer.Context, code: str, item: str = typer.Argument(..., help="
            deadline: Optional[str] = typer.Option(None, "--deadline",
                                                   help="Relapsed/faked: the reopened item's new deadline."),
            attachment: Optional[str] = typer.Option(None, "--attachment", help="Evidence of the check."),
-           version: Optional[int] = typer.Option(None, "--version"), actor: Optional[str] = AS_USER):
+           version: Optional[int] = version_option(), actor: Optional[str] = AS_USER):
     """Record a check: confirmed (整改到位), relapsed (问题反弹) or faked (弄虚作假)."""
     from services.lookback.checks import CheckInput, record_check
 

@@ -1,6 +1,7 @@
 """Operator commands: the sweep, status, the audit, the scheduler, the demo."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -8,6 +9,7 @@ import typer
 from . import output as out
 from .calendar import warn_if_calendar_ends
 from .context import AppContext
+from .params import count_option, limit_option
 from .root import app
 
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
@@ -79,16 +81,23 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
 
 
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context):
+def audit_verify(ctx: typer.Context,
+                 witness: Optional[Path] = typer.Option(
+                     None, "--witness", metavar="FILE",
+                     help="Also hold the chain against the heads written earlier by "
+                          "'rectify audit head --append FILE'.")):
     """Check the hash chain; exit 3 and name the first bad record if tampered with."""
-    from services.core.audit import verify
     from services.campaigns.load import campaign_id
+    from services.core.audit import verify
+    from services.core.witness import read_witness
 
     c: AppContext = ctx.obj
     code = c.campaign(None)
-    r = verify(c.db(), campaign_id(c.engine, code))
+    marks = read_witness(witness, campaign=code) if witness else None
+    r = verify(c.db(), campaign_id(c.engine, code), witness=marks)
     if r.ok:
-        out.say(f"audit chain of {code} intact: {r.records} records")
+        out.say(f"audit chain of {code} intact: {r.records} records, head {r.head.check_code}"
+                + (f"; agrees with the {len(marks)} heads witnessed in {witness}" if marks else ""))
         return 0
     import sys
 
@@ -97,8 +106,36 @@ def audit_verify(ctx: typer.Context):
     raise typer.Exit(3)
 
 
+@audit_app.command("head")
+def audit_head_(ctx: typer.Context,
+                append: Optional[Path] = typer.Option(
+                    None, "--append", metavar="FILE",
+                    help="Add the head to this witness file (kept where the database's "
+                         "administrators cannot write).")):
+    """Where the chain ends now: its sequence number, hash and check code (校验码)."""
+    from services.campaigns.load import campaign_id
+    from services.core.audit import audit_head
+    from services.core.witness import append_witness, read_witness
+    from statemachine.errors import AuditBroken
+
+    c: AppContext = ctx.obj
+    code = c.campaign(None)
+    # a witness that already saw more than the chain now holds must not be
+    # extended with the shorter head: that would bury the evidence
+    marks = read_witness(append, campaign=code, name="--append") if append and append.exists() else None
+    try:
+        head = audit_head(c.db(), campaign_id(c.engine, code), witness=marks)
+    except AuditBroken as e:
+        raise AuditBroken(f"{str(e).replace('audit chain', f'audit chain of {code}', 1)}; "
+                          f"run 'rectify audit verify'") from None
+    if append:
+        append_witness(append, head, campaign=code)
+    out.say(f"{code} audit head: seq {head.seq} hash {head.hash} check code {head.check_code}"
+            + (f" (appended to {append})" if append else ""))
+
+
 @audit_app.command("log")
-def audit_log(ctx: typer.Context, limit: int = typer.Option(50, "--limit")):
+def audit_log(ctx: typer.Context, limit: int = limit_option(50)):
     """The latest audit records."""
     from sqlalchemy import select
 
@@ -151,8 +188,8 @@ def serve(ctx: typer.Context,
 
 @app.command()
 def demo(ctx: typer.Context,
-         clues: int = typer.Option(300, "--clues", help="How many clues to generate."),
-         seed: int = typer.Option(2023, "--seed", help="Random seed (the replay is reproducible)."),
+         clues: int = count_option(300, "--clues", help="How many clues to generate."),
+         seed: int = count_option(2023, "--seed", help="Random seed (the replay is reproducible)."),
          out_dir: Optional[str] = typer.Option(None, "--out", help="Where the demo keeps its files."),
          until: Optional[str] = typer.Option(None, "--until",
                                              help="Stop the replay after this day (default 2023-10-31).")):

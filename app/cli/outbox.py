@@ -9,6 +9,7 @@ from statemachine.errors import InvalidInput
 
 from . import output as out
 from .context import AppContext
+from .params import limit_option
 from .root import app
 
 outbox_app = typer.Typer(no_args_is_help=True, help="Messages waiting, sent or dead (the outbox).")
@@ -17,7 +18,7 @@ app.add_typer(outbox_app, name="outbox")
 
 @outbox_app.command("list")
 def list_(ctx: typer.Context, state: Optional[str] = typer.Option(None, "--state", help="pending | sent | dead"),
-          limit: int = typer.Option(100, "--limit"), as_json: bool = typer.Option(False, "--json")):
+          limit: int = limit_option(100), as_json: bool = typer.Option(False, "--json")):
     """The newest messages first."""
     from dataclasses import asdict
 
@@ -76,7 +77,7 @@ def retry(ctx: typer.Context, ref: Optional[str] = typer.Argument(None, metavar=
 
 
 @outbox_app.command("deliver")
-def deliver(ctx: typer.Context, batch: int = typer.Option(100, "--batch", min=1, help="Messages per batch.")):
+def deliver(ctx: typer.Context, batch: int = limit_option(100, "--batch", help="Messages per batch.")):
     """Run the delivery flow now (as of --now)."""
     c: AppContext = ctx.obj
     c.db()

@@ -2,16 +2,14 @@
 and the final summary report, for any unit (its subtree) and period."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from statemachine.errors import InvalidInput
-
 from . import output as out
 from .context import AppContext
+from .params import out_folder
 from .root import AS_USER, app
 
 report_app = typer.Typer(no_args_is_help=True,
@@ -42,13 +40,8 @@ def generate(ctx: typer.Context,
     user = c.user(actor)
     formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
     preflight(c.db(), code, kind=kind, unit=unit, period=period, formats=formats, actor=user, now=c.now)
-    folder = Path(out_dir) if out_dir else c.runtime.reports_dir
-    try:  # refuse here, not as a failed flow run
-        folder.mkdir(parents=True, exist_ok=True)
-        if not os.access(folder, os.W_OK):
-            raise PermissionError(13, "permission denied")
-    except OSError as e:
-        raise InvalidInput(f"--out {folder}: cannot write: {e.strerror or e}") from None
+    # refused here, not as a failed flow run
+    folder = out_folder(out_dir if out_dir else c.runtime.reports_dir)
     c.prefect()
     from services.core.runtime import use
 

@@ -66,4 +66,5 @@ def _root(
         raise UsageError(str(e)) from None
     # flows this command runs in-process use this runtime, never the environment
     ctx.with_resource(use(c.runtime))
+    ctx.call_on_close(c.runtime.close)  # run in this process (tests, a shell), no pool outlives it
     ctx.obj = c

@@ -16,6 +16,7 @@ from statemachine.time.calendar import TZ
 
 from app.cli import output as out
 from app.cli.context import AppContext
+from app.cli.params import out_folder
 from .data import script_campaign
 
 __all__ = ["run_demo"]
@@ -111,8 +112,7 @@ def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
     from services.core.runtime import use
 
     started = clock.monotonic()
-    folder = Path(out_dir or "rectify-demo").resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = out_folder(out_dir or "rectify-demo").resolve()
     url = c.settings.db or _fresh_db(folder)
     # notices leave through the outbox into a folder (the file-drop channel)
     ctx = AppContext(c.runtime.but(db=url, file_drop=folder / "outbox", reports_dir=folder / "reports"))
@@ -249,7 +249,7 @@ def _replay(ctx: AppContext, folder: Path, url: str, *, started: float, clues: i
     from app.cli.ladder import export_notices
 
     notices = notices_between(engine, code)
-    export_notices(notices, folder / "notices")
+    export_notices(notices, out_folder(folder / "notices"))
     out.say(f"{len(notices)} notices ({', '.join(f'{k} {v}' for k, v in sorted(Counter(n.kind for n in notices).items()))}) "
             f"written to {folder / 'notices'}; {delivered} messages delivered to {drop}")
     out.say(f"{sweeps} nightly enforcement flow runs through Prefect; {elapsed:.0f} s in all")

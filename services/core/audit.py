@@ -1,17 +1,26 @@
-"""The per-campaign hash-chained audit log: its start, verification and reading.
+"""The per-campaign hash-chained audit log: its start, its head, verification and reading.
 
 Records are appended by the unit of work when it commits (services/core/uow.py),
 in the order they were collected; their fields are services.core.persisted.audit_record's.
+
+The head (audit_heads) is where the chain ends: the database lets it move only
+forward, to the newest record (migration 0005). Whoever can drop that trigger
+can still cut the tail and lower the head consistently; only a copy of the head
+kept elsewhere shows it: a witness, the `seq hash` lines `rectify audit head
+--append FILE` writes (services/core/witness.py), which `verify` compares.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
+
 from sqlalchemy import Connection, Engine, insert, select
 
 from models.tables import AuditHead, AuditRecord
 from statemachine.audit import GENESIS, first_break
+from statemachine.errors import AuditBroken
 
-__all__ = ["start_chain", "verify", "VerifyResult", "history"]
+__all__ = ["start_chain", "Head", "check_code", "audit_head", "verify", "VerifyResult", "history"]
 
 A = AuditRecord.__table__
 H = AuditHead.__table__
@@ -21,41 +30,128 @@ def start_chain(conn: Connection, campaign_id: int) -> None:
     conn.execute(insert(H).values(campaign_id=campaign_id, seq=0, hash=GENESIS))
 
 
+def check_code(seq: int, hash_: str) -> str:
+    """The head as a person reads it aloud or a notice prints it (校验码): '123-3F2A9C01'.
+
+    The sequence number and the first 32 bits of the hash: anyone holding a
+    copy of the log finds the record and compares."""
+    return f"{seq}-{hash_[:8].upper()}"
+
+
+@dataclass(frozen=True)
+class Head:
+    """Where a campaign's chain ends: what a witness keeps."""
+
+    seq: int
+    hash: str
+
+    @property
+    def check_code(self) -> str:
+        return check_code(self.seq, self.hash)
+
+    def line(self) -> str:
+        """The witness file's line for this head."""
+        return f"{self.seq} {self.hash}"
+
+
+def audit_head(db: Engine | Connection, campaign_id: int, *,
+               witness: Mapping[int, str] | None = None) -> Head:
+    """The campaign's head, checked against its newest record and, if given, the
+    newest line of a witness (indexed reads, not a walk of the chain);
+    AuditBroken when they disagree.
+
+    What the nightly job sends out and a notice prints (its check code)."""
+    if isinstance(db, Engine):
+        with db.connect() as conn:
+            return audit_head(conn, campaign_id, witness=witness)
+    head = Head(*db.execute(select(H.c.seq, H.c.hash).where(H.c.campaign_id == campaign_id)).one())
+    last = db.execute(select(A.c.seq, A.c.hash).where(A.c.campaign_id == campaign_id)
+                      .order_by(A.c.seq.desc()).limit(1)).first()
+    broken = _head_disagrees(head, Head(*last) if last else Head(0, GENESIS))
+    if not broken and witness:
+        seq = max(witness)
+        found = GENESIS if seq == 0 else db.execute(
+            select(A.c.hash).where(A.c.campaign_id == campaign_id, A.c.seq == seq)).scalar()
+        broken = _witness_disagrees({seq: witness[seq]}, {seq: found} if found else {}, head.seq)
+    if broken:
+        raise AuditBroken(f"audit chain BROKEN at record {broken[0]}: {broken[1]}")
+    return head
+
+
+def _head_disagrees(head: Head, last: Head) -> tuple[int, str] | None:
+    """(first bad record, why) when the head is not the newest record."""
+    if last.seq < head.seq:
+        return last.seq + 1, f"chain ends at seq {last.seq} but the head says {head.seq} (rows deleted)"
+    if last.seq > head.seq:
+        return head.seq + 1, f"records after the head: the chain runs to seq {last.seq}, the head says {head.seq}"
+    if last.hash != head.hash:
+        return last.seq, f"the head's hash is not record {last.seq}'s (head rewritten)"
+    if last.seq == 0:
+        return 1, "no records: a loaded campaign's chain starts with its load record (wiped back to genesis)"
+    return None
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     campaign_id: int
     records: int
     broken_at: int | None
     why: str | None
+    head: Head | None = None
 
     @property
     def ok(self) -> bool:
         return self.broken_at is None
 
 
-def verify(engine: Engine, campaign_id: int, *, batch: int = 5000) -> VerifyResult:
+def verify(db: Engine | Connection, campaign_id: int, *, witness: Mapping[int, str] | None = None,
+           batch: int = 5000) -> VerifyResult:
+    """Walk the chain, then hold it against its head and, if given, a witness
+    ({seq: hash} of heads seen earlier): the first record that does not hold."""
+    if isinstance(db, Engine):
+        with db.connect() as conn:
+            return verify(conn, campaign_id, witness=witness, batch=batch)
+    conn = db
     cols = [A.c[k] for k in ("campaign_id", "seq", "at", "actor", "unit_id", "entity", "entity_id",
                              "from_state", "to_state", "trigger", "reason", "detail",
                              "prev_hash", "hash")]
-    with engine.connect() as conn:
-        head = conn.execute(select(H.c.seq, H.c.hash).where(H.c.campaign_id == campaign_id)).one()
-        result = conn.execution_options(yield_per=batch).execute(
-            select(*cols).where(A.c.campaign_id == campaign_id).order_by(A.c.seq))
-        rows = (r._mapping for r in result)
-        count = 0
+    wanted = dict(witness or {})
+    seen: dict[int, str] = {0: GENESIS}
+    head = Head(*conn.execute(select(H.c.seq, H.c.hash).where(H.c.campaign_id == campaign_id)).one())
+    result = conn.execute(select(*cols).where(A.c.campaign_id == campaign_id).order_by(A.c.seq),
+                          execution_options={"yield_per": batch})
+    count, last = 0, GENESIS
 
-        def counted():
-            nonlocal count
-            for r in rows:
-                count += 1
-                yield r
+    def counted():
+        nonlocal count, last
+        for r in result:
+            r = r._mapping
+            count, last = count + 1, r["hash"]
+            if r["seq"] in wanted:
+                seen[r["seq"]] = r["hash"]
+            yield r
+    try:
         broken = first_break(counted())
+    finally:
+        result.close()  # a break leaves the rest unread
     if broken:
-        return VerifyResult(campaign_id, count, broken[0], broken[1])
-    if count != head.seq:
-        return VerifyResult(campaign_id, count, count + 1,
-                            f"chain ends at seq {count} but the head says {head.seq} (rows deleted)")
-    return VerifyResult(campaign_id, count, None, None)
+        return VerifyResult(campaign_id, count, broken[0], broken[1], head)
+    broken = _head_disagrees(head, Head(count, last)) or _witness_disagrees(wanted, seen, count)
+    if broken:
+        return VerifyResult(campaign_id, count, broken[0], broken[1], head)
+    return VerifyResult(campaign_id, count, None, None, head)
+
+
+def _witness_disagrees(witness: Mapping[int, str], seen: Mapping[int, str],
+                       count: int) -> tuple[int, str] | None:
+    for seq in sorted(witness):
+        if seq > count:
+            return count + 1, (f"record {count + 1} is missing: the chain ends at seq {count}, the witness "
+                               f"saw seq {max(witness)} ({check_code(max(witness), witness[max(witness)])})")
+        if seen.get(seq) != witness[seq]:
+            return seq, (f"record {seq} is not the one the witness saw ({check_code(seq, witness[seq])}): "
+                         f"the chain was rewritten")
+    return None
 
 
 def history(conn: Connection, *, entity: str, entity_id: int) -> list[dict]:

@@ -51,7 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from models.db import normalize_url
+from models.db import normalize_url, sqlite_file
 from notifications.delivery.channels import WEBHOOK_STYLES
 from statemachine.authority import reserved_identity
 from statemachine.errors import InvalidInput
@@ -168,14 +168,16 @@ class Settings(BaseModel):
     @classmethod
     def _db(cls, v: str) -> str:
         v = normalize_url(v.strip())
+        try:
+            if v:
+                make_url(v)  # as the engine will; the URL is not echoed, it may hold a password
+        except (ArgumentError, ValueError):
+            raise ValueError("not a database URL: sqlite:///PATH or postgresql://USER@HOST/DB") from None
         if v and not (v.startswith("sqlite:") or v.startswith("sqlite+")
                       or v.startswith("postgresql+psycopg://")):
             raise ValueError(f"'{masked_url(v)}' is not sqlite:///PATH or postgresql://USER@HOST/DB")
-        if v:
-            try:
-                make_url(v)
-            except (ArgumentError, ValueError):  # a port that is not a number; the message quotes the URL
-                raise ValueError(f"'{masked_url(v)}' is not a database URL (a numeric port?)") from None
+        if v.startswith("sqlite") and sqlite_file(v) is None:  # a database gone when the command ends
+            raise ValueError(f"'{masked_url(v)}' names no database file: sqlite:///PATH")
         return v
 
     @field_validator("scheduler", mode="before")

@@ -19,6 +19,7 @@ from statemachine.lookback.assignment import may_inspect
 from statemachine.time.calendar import WorkingCalendar, local_date
 
 from services.core.persisted import audit_record
+from services.core.refs import as_id
 from services.core.uow import unit_of_work
 from services.core.directory import Actor, actor as lookup_actor, campaign_row, unit_by_code, unit_by_id
 from services.core.persisted import fire_one
@@ -76,8 +77,8 @@ def _view(r) -> CheckView:
 def _load_check(conn: Connection, round_row, ref: str):
     """A check by its id or by the item's number."""
     match = T.c.number == ref
-    if ref.isdigit():
-        match = match | (CK.c.id == int(ref))
+    if (check_id := as_id(ref)) is not None:
+        match = match | (CK.c.id == check_id)
     row = conn.execute(_select().where(CK.c.round_id == round_row.id, match)).first()
     if row is None:
         raise NotFound(f"round {round_row.code} has no check of '{ref}' (see 'rectify round checks')")

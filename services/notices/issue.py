@@ -19,6 +19,7 @@ from statemachine.errors import NotFound
 from statemachine.time.calendar import local_date
 
 from services.core.directory import contact_of
+from services.core.refs import as_id
 from services.core.uow import UnitOfWork
 from . import outbox
 
@@ -117,8 +118,8 @@ def get_notice(engine: Engine, campaign: str, ref: str) -> NoticeView:
     with engine.connect() as conn:
         cid = campaign_row(conn, campaign).id
         match = N.c.doc_number == ref
-        if ref.isdigit():
-            match = or_(match, N.c.id == int(ref))
+        if (notice_id := as_id(ref)) is not None:
+            match = or_(match, N.c.id == notice_id)
         row = conn.execute(_select().where(N.c.campaign_id == cid, match)).first()
     if row is None:
         raise NotFound(f"unknown notice '{ref}' (see 'rectify notice list')")

@@ -40,6 +40,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from models.db import transaction
 from models.tables import OutboxMessage
 from notifications.delivery.channels import Channel, DeliveryError, OutboundMessage
+from services.core.refs import as_id
 from statemachine.errors import InvalidInput, NotFound
 from statemachine.masking import mask_secrets
 from statemachine.time.calendar import TZ
@@ -262,8 +263,8 @@ def counts(engine: Engine) -> dict[str, int]:
 def _find(conn: Connection, ref: str):
     ref = str(ref).strip()
     row = conn.execute(select(O).where(O.c.key == ref)).first()
-    if row is None and ref.isdigit():
-        row = conn.execute(select(O).where(O.c.id == int(ref))).first()
+    if row is None and (message_id := as_id(ref)) is not None:
+        row = conn.execute(select(O).where(O.c.id == message_id)).first()
     if row is None:
         raise NotFound(f"unknown message '{ref}' (see 'rectify outbox list')")
     return row
