@@ -4,7 +4,7 @@ Records are appended by the unit of work when it commits (services/core/uow.py),
 in the order they were collected; their fields are services.core.persisted.audit_record's.
 
 The head (audit_heads) is where the chain ends: the database lets it move only
-forward, to the newest record (migration 0005). Whoever can drop that trigger
+forward, to the newest record (migration 0007). Whoever can drop that trigger
 can still cut the tail and lower the head consistently; only a copy of the head
 kept elsewhere shows it: a witness, the `seq hash` lines `rectify audit head
 --append FILE` writes (services/core/witness.py), which `verify` compares.
