@@ -26,7 +26,8 @@ OPERATOR = "operator"
 @app.command()
 def web(ctx: typer.Context,
         host: Optional[str] = typer.Option(None, "--host", help="Listen on (default RECTIFY_WEB_HOST, 127.0.0.1)."),
-        port: Optional[int] = typer.Option(None, "--port", help="Port (default RECTIFY_WEB_PORT, 8000).")):
+        port: Optional[int] = typer.Option(None, "--port", min=1, max=65535,
+                                            help="Port (default RECTIFY_WEB_PORT, 8000).")):
     """Serve the web app (pages and the JSON API) until stopped.
 
     Needs RECTIFY_SECRET_KEY (or RECTIFY_WEB_DEV=1 on this machine only); people

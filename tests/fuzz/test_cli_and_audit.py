@@ -317,7 +317,7 @@ def test_an_unreachable_database_is_one_line_naming_it_and_nothing_is_created(tm
         (f"sqlite:///{not_a_db}", ("campaigns", "audit head", "init"), "file is not a database"),
         (f"sqlite:///{tmp_path}", ("campaigns",), "is not a file"),
         (f"postgresql://rectify:S3cret-pw@127.0.0.1:{port}/rectify", ("campaigns", "sweep", "init"),
-         f"cannot open database postgresql+psycopg://rectify:***@127.0.0.1:{port}/rectify"),
+         f"cannot open database postgresql+psycopg://rectify@127.0.0.1:{port}/rectify"),  # masked_url
         ("postgresql://rectify:S3cret-pw@127.0.0.1:notaport/rectify", ("campaigns",), "not a database URL"),
         ("sqlite:///", ("init",), "names no database file"),
     ]
