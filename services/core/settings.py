@@ -101,6 +101,7 @@ class Settings(BaseModel):
     smtp_user: str = ""
     smtp_password: str = Field("", repr=False)
     smtp_starttls: bool = False
+    smtp_ca_file: Path | None = None  # the CA that signed the relay's certificate, if not a public one
     # the password in clear over TCP: never unless an operator says so (validate_default:
     # the refusal below is of the other SMTP settings, given while this one is not)
     smtp_allow_plain_auth: bool = Field(False, validate_default=True)
@@ -150,14 +151,14 @@ class Settings(BaseModel):
             return _default_home()
         return Path(v).expanduser() if isinstance(v, (str, Path)) else v
 
-    @field_validator("calendar_overrides", "file_drop", "reports_dir", mode="before")
+    @field_validator("calendar_overrides", "file_drop", "reports_dir", "smtp_ca_file", mode="before")
     @classmethod
     def _path(cls, v: Any) -> Any:
         if v is None or (isinstance(v, str) and not v.strip()):
             return None
         return Path(v).expanduser() if isinstance(v, (str, Path)) else v
 
-    @field_validator("calendar_overrides")
+    @field_validator("calendar_overrides", "smtp_ca_file")
     @classmethod
     def _overrides_exist(cls, v: Path | None) -> Path | None:
         if v is not None and not v.is_file():
