@@ -9,6 +9,7 @@ else escapes is a bug and keeps its traceback.
     ├── UsageError                  2   400  the command line itself is wrong (option, command, argument)
     ├── InvalidInput                1   422  a bad argument, CSV row, file, setting, ...
     │   ├── UnknownState            1   422  a state name the chart does not have
+    │   ├── TextRefused             1   422  text with a control character, or longer than its field
     │   ├── PlanError               1   422  a plan or round file that does not validate
     │   │   └── PlanReferenceError  1   422  a cross-reference inside one (unit, person, stage)
     │   └── NoticeTemplateError     1   422  a notice that cannot be rendered (kind, field, template)
@@ -26,7 +27,7 @@ else escapes is a bug and keeps its traceback.
         ├── PrefectUnavailable      1   503  the Prefect API (deployments, `serve`)
         └── DeliveryError           1   502  a channel (SMTP, webhook, file drop) failed one message
 
-UnknownState, PlanReferenceError and the calendar errors are also ValueErrors:
+UnknownState, TextRefused, PlanReferenceError and the calendar errors are also ValueErrors:
 pydantic turns a ValueError raised in a validator into a field error (that is
 how a plan's cross-reference check names its line), and callers that parse
 input catch ValueError around them.
@@ -40,6 +41,7 @@ __all__ = [
     "UsageError",
     "InvalidInput",
     "UnknownState",
+    "TextRefused",
     "PlanError",
     "PlanReferenceError",
     "NoticeTemplateError",
@@ -76,6 +78,10 @@ class InvalidInput(RectifyError):
 
 class UnknownState(InvalidInput, ValueError):
     pass
+
+
+class TextRefused(InvalidInput, ValueError):
+    """Text a field cannot store (statemachine/limits.py); its message names the field."""
 
 
 class PlanError(InvalidInput):

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, and_, exists, func, insert, literal, select
 from models.tables import DeliverableRecord, Lapse, Unit
 from statemachine.charts.unit_stage import COMPLETED, StageContext, stage_chart
 from statemachine.errors import ConflictError, InvalidInput
+from statemachine.limits import COLUMNS, clean_text
 
 from services.core.persisted import audit_record
 from services.core.uow import unit_of_work
@@ -53,6 +54,7 @@ def record_deliverable(engine: Engine, campaign: str, unit: str, key: str, *, at
                        actor: str, now: datetime, stage: str | None = None) -> None:
     if not attachment or not attachment.strip():
         raise InvalidInput("an attachment reference is required (--attachment)")
+    attachment = clean_text(attachment.strip(), COLUMNS["deliverables.attachment"], what="attachment")
     with unit_of_work(engine) as uow:
         conn = uow.conn
         camp, u, who = _participant(conn, campaign, unit, actor, "record deliverables")

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, literal, or_
 
 from models.tables import Clue
 from statemachine.charts.clue import CLUE_CHART, RECTIFY_PENDING, VERIFY_PENDING, ClueContext
+from statemachine.limits import COLUMNS, clean_fields
 from statemachine.time.calendar import end_of_day
 
 from services.core.persisted import PersistedChart
@@ -32,12 +33,20 @@ class ClueInput:
     long_term_measure: str | None = None
     result_form: str | None = None
 
+    def __post_init__(self) -> None:
+        clean_fields(self, _INPUT_LIMITS)
+
     def context(self, *, actor: str, actor_unit: int, owner_unit: int | None,
                 row_owner: str | None) -> ClueContext:
         return ClueContext(actor=actor, actor_unit=actor_unit, owner_unit=owner_unit,
                            owner=self.owner or row_owner, measures=self.measures,
                            deadline=self.deadline, reason=self.reason, evidence=self.evidence,
                            stage_result=self.stage_result, long_term_measure=self.long_term_measure)
+
+
+# each text an actor supplies, held to the column it is written to (statemachine/limits.py)
+_INPUT_LIMITS = {f: COLUMNS[f"clues.{f}"] for f in ("reason", "measures", "owner", "evidence", "stage_result",
+                                                    "long_term_measure", "result_form")}
 
 
 def effects(trigger: str, data: ClueInput, *, now: datetime, actor: str) -> dict:

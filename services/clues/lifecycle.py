@@ -10,6 +10,7 @@ from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 from models.tables import Campaign, Clue, Unit, User
 from statemachine.charts.clue import CLUE_CHART, ITEM_KINDS, ClueState, kind_for_channel, overdue
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
+from statemachine.limits import COLUMNS, clean_text, shown
 from statemachine.plan import CHANNELS
 from statemachine.time.calendar import WorkingCalendar, due_end_of_day_after_working_days
 
@@ -89,18 +90,20 @@ def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datet
     for i, item in enumerate(items, start=1):
         where = f"row {item.row or i}" if len(items) > 1 or item.row else "clue"
         if item.channel not in CHANNELS:
-            raise InvalidInput(f"{where}: channel: unknown source '{item.channel}' "
+            raise InvalidInput(f"{where}: channel: unknown source {shown(item.channel)} "
                                f"(one of {', '.join(CHANNELS)})")
         if item.aspect not in aspect_key:
-            raise InvalidInput(f"{where}: aspect: unknown aspect '{item.aspect}' "
+            raise InvalidInput(f"{where}: aspect: unknown aspect {shown(item.aspect)} "
                                f"(one of {', '.join(a.key for a in plan.aspects)})")
         if not item.summary or not item.summary.strip():
             raise InvalidInput(f"{where}: summary: the problem description is empty")
+        text = {f: clean_text(getattr(item, f), COLUMNS[f"clues.{f}"], what=f"{where}: {f}")
+                for f in _NEW_TEXT}
         if item.unit not in units:
             try:
                 units[item.unit] = unit_by_code(conn, camp.id, item.unit)
             except NotFound:
-                raise InvalidInput(f"{where}: unit: unknown unit '{item.unit}'") from None
+                raise InvalidInput(f"{where}: unit: unknown unit {shown(item.unit)}") from None
         unit = units[item.unit]
         if not unit.participates:
             raise InvalidInput(f"{where}: unit: '{unit.name}' does not take part in the campaign")
@@ -109,14 +112,14 @@ def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datet
         except PermissionDenied as e:
             raise PermissionDenied(f"{where}: {e}") from None
         if item.kind is not None and item.kind not in ITEM_KINDS:
-            raise InvalidInput(f"{where}: kind: unknown kind '{item.kind}' (one of {', '.join(ITEM_KINDS)})")
+            raise InvalidInput(f"{where}: kind: unknown kind {shown(item.kind)} (one of {', '.join(ITEM_KINDS)})")
         received = item.received_at or now
         rows.append(dict(
             campaign_id=camp.id,
             kind=item.kind or kind_for_channel(item.channel),
-            channel=item.channel, aspect_key=aspect_key[item.aspect], summary=item.summary.strip(),
-            root_cause=item.root_cause, reporter_name=item.reporter_name,
-            reporter_phone=item.reporter_phone, unit_id=unit.id, state=ClueState.received.value,
+            channel=item.channel, aspect_key=aspect_key[item.aspect], summary=text["summary"].strip(),
+            root_cause=text["root_cause"], reporter_name=text["reporter_name"],
+            reporter_phone=text["reporter_phone"], unit_id=unit.id, state=ClueState.received.value,
             received_at=received,
             verify_due_at=due_end_of_day_after_working_days(
                 calendar, received, plan.clues.verify_within_working_days),
@@ -138,10 +141,14 @@ def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datet
     return [r.number for r in ids]
 
 
+# what a new item brings as text, each held to its column (statemachine/limits.py)
+_NEW_TEXT = ("summary", "root_cause", "reporter_name", "reporter_phone")
+
+
 def _load(conn, campaign_id: int, number: str):
     row = conn.execute(select(T).where(T.c.campaign_id == campaign_id, T.c.number == number)).first()
     if row is None:
-        raise NotFound(f"unknown clue '{number}' (see 'rectify clue list')")
+        raise NotFound(f"unknown clue {shown(number)} (see 'rectify clue list')")
     return row
 
 

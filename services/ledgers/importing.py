@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from models.tables import Clue, Unit
 from statemachine.errors import ConflictError, InvalidInput, PermissionDenied
+from statemachine.limits import COLUMNS, shown, text_problem
 from statemachine.time.calendar import WorkingCalendar, end_of_day
 
 from services.campaigns.load import plan_of
@@ -183,7 +184,7 @@ def read_ledger(path: str | Path, template: str | Template | None = None) -> Led
     path = str(path)
     if isinstance(template, str):
         if template not in TEMPLATES:
-            raise InvalidInput(f"unknown template '{template}' (one of {', '.join(TEMPLATES)})")
+            raise InvalidInput(f"unknown template {shown(template)} (one of {', '.join(TEMPLATES)})")
         template = TEMPLATES[template]
     wb = _open(path)
     for ws in wb.worksheets:
@@ -236,11 +237,16 @@ def read_ledger(path: str | Path, template: str | Template | None = None) -> Led
 def _read_row(ledger: Ledger, r: int, raw: dict[str, Any]) -> LedgerRow | None:
     """One data row, or None for an empty (template placeholder) row."""
     values: dict[str, Any] = {}
+    refused: list[RowError] = []
     for f in ("summary", *LEDGER_FIELDS):
         if f in raw and f != "deadline":
             values[f] = numbered(raw[f]) or None
+            why = values[f] and text_problem(values[f], COLUMNS[f"clues.{f}"])
+            if why:  # a cell its column cannot hold (statemachine/limits.py)
+                refused.append(RowError(r, ledger.heading(f), why))
     if not any(values.values()) and not text_of(raw.get("deadline")).strip():
         return None
+    ledger.errors.extend(refused)
     if "deadline" in raw:
         try:
             values["deadline"] = parse_date(raw["deadline"])
@@ -374,11 +380,11 @@ def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str
             if named:
                 unit = units.by_key.get(named) or units.by_key.get(squash(named))
                 if unit is None:
-                    err(r, unit_heading, f"unknown unit '{named}' (give a unit's name or code)")
+                    err(r, unit_heading, f"unknown unit {shown(named)} (give a unit's name or code)")
             if r.number:
                 item = items.get(r.number)
                 if item is None:
-                    err(r, NUMBER_HEADING, f"unknown {NUMBER_HEADING} '{r.number}' in this campaign "
+                    err(r, NUMBER_HEADING, f"unknown {NUMBER_HEADING} {shown(r.number)} in this campaign "
                         f"(leave it empty for a new problem)")
                     continue
                 changes = _changes(item, r)

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, select, update
 from models.tables import Clue, InspectionCheck, InspectionTeam, RoundUnit, Unit
 from statemachine.charts.lookback import CHECK_CHART, METHODS, OUTCOMES, CheckContext, method_key
 from statemachine.errors import InvalidInput, NotFound
+from statemachine import limits
 from statemachine.lookback.assignment import may_inspect
 from statemachine.time.calendar import WorkingCalendar, local_date
 
@@ -41,6 +42,10 @@ class CheckInput:
     attachment: str | None = None
     deadline: date | None = None    # a relapsed item's new deadline (default: the round's rule)
     reason: str | None = None       # for a revision
+
+    def __post_init__(self) -> None:
+        limits.clean_fields(self, {"method": limits.LABEL, "reason": limits.TEXT, **{
+            f: limits.COLUMNS[f"inspection_checks.{f}"] for f in ("inspector", "findings", "attachment")}})
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,7 @@ def record_check(engine: Engine, campaign: str, code: str, ref: str, outcome: st
 def revise_check(engine: Engine, campaign: str, code: str, ref: str, *, actor: str, now: datetime,
                  reason: str | None) -> CheckView:
     """A supervisor takes a recorded outcome back (to pending) while the round is open."""
+    reason = limits.clean_text(reason, limits.TEXT, what="reason")
     with unit_of_work(engine) as uow:
         conn = uow.conn
         camp, rnd, check, who = _open_check(conn, campaign, code, ref, actor)
