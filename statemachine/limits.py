@@ -15,6 +15,7 @@ non-characters U+FFFE and U+FFFF; and anything longer than its field.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -23,7 +24,7 @@ from .errors import TextRefused
 
 __all__ = ["Limit", "KEY", "NAME", "UNIT_NAME", "TITLE", "DOC_NUMBER", "PHONE", "EMAIL", "REFERENCE",
            "LABEL", "SHORT_TEXT", "PERIOD", "HOLDER", "CRON", "ISSUER_CODE", "TEXT", "MAX_UNIT_DEPTH", "COLUMNS",
-           "text_problem", "clean_text", "clean_fields", "shown", "TextRefused"]
+           "text_problem", "clean_text", "clean_fields", "shown", "document_text", "TextRefused"]
 
 
 @dataclass(frozen=True)
@@ -155,3 +156,15 @@ def shown(value: object, *, chars: int = 60) -> str:
                    if unicodedata.category(ch) in _BREAKS_A_LINE or ch in _NONCHARACTERS else ch
                    for ch in text[:chars])
     return f"'{text}{'…' if cut else ''}'"
+
+
+# what no XML 1.0 document (.xlsx, .docx) can hold: C0 controls but tab, LF and CR;
+# lone surrogates; U+FFFE and U+FFFF
+_NOT_IN_DOCUMENTS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def document_text(value: str) -> str:
+    """`value` with what a document cannot hold replaced by U+FFFD. The door refuses
+    those characters (`clean_text`); this keeps a document from failing on text stored
+    before it did, so that one old row never stops a report or a ledger export."""
+    return _NOT_IN_DOCUMENTS.sub("\ufffd", value)
