@@ -18,6 +18,7 @@ else escapes is a bug and keeps its traceback.
     ├── PermissionDenied            1   403  the actor may not act on that unit
     ├── NotFound                    1   404  unknown campaign / unit / clue / user
     ├── ConflictError               1   409  a stale write (version changed meanwhile)
+    ├── RunFailed                   1   500  a step of a run of several failed; the others ran
     ├── Misconfigured               1   503  the installation cannot do this until an operator acts
     │   ├── NotInitialised          1   503  no database, no schema, or an older schema
     │   └── CalendarError           1   503  the working-day calendar
@@ -50,6 +51,7 @@ __all__ = [
     "PermissionDenied",
     "NotFound",
     "ConflictError",
+    "RunFailed",
     "Misconfigured",
     "NotInitialised",
     "CalendarError",
@@ -130,6 +132,17 @@ class NotFound(RectifyError):
 
 class ConflictError(RectifyError):
     http_status = 409
+
+
+class RunFailed(RectifyError):
+    """A run of several independent steps (the nightly job) in which one or more
+    failed while the others ran; `result` is what the run did, `failed` the steps."""
+
+    http_status = 500
+
+    def __init__(self, message: str, *, failed: tuple[str, ...] = (), result: object = None):
+        super().__init__(message)
+        self.failed, self.result = failed, result
 
 
 class Misconfigured(RectifyError):

@@ -89,7 +89,7 @@ def deliverables_of(conn, unit_id: int, stage_key: str) -> set[str]:
 
 def stages_chart(stages: dict) -> PersistedChart:
     """A campaign's unit-stage chart as stored: the unit row's stage_key under its version."""
-    def deliverables_in(data, source) -> object:
+    def deliverables_in(data, source, now) -> object:
         # the set form of the guard: every deliverable the stage asks for is recorded
         keys = [d["key"] for d in stages[source.value].deliverables] if source.value in stages else []
         return and_(*(exists().where(D.c.unit_id == U.c.id, D.c.stage_key == source.value, D.c.key == k)

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Iterable, Sequence
 
 from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 
 from models.tables import Campaign, Clue, Unit, User
-from statemachine.charts.clue import CLUE_CHART, ITEM_KINDS, ClueState, kind_for_channel, overdue
+from statemachine.charts.clue import CLUE_CHART, DEADLINE_TRIGGERS, ITEM_KINDS, ClueState, kind_for_channel, \
+    overdue
+from statemachine.deadlines import DeadlineLimit, deadline_limit
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
 from statemachine.limits import COLUMNS, clean_text, shown
 from statemachine.plan import CHANNELS
-from statemachine.time.calendar import WorkingCalendar, due_end_of_day_after_working_days
+from statemachine.time.calendar import WorkingCalendar, due_end_of_day_after_working_days, local_date
 
 from services.campaigns.load import plan_of
 from services.core import audit
@@ -24,7 +26,7 @@ from services.core.uow import Db, unit_of_work
 from .chart import CLUES, ClueInput, overdue_sql
 
 __all__ = ["NewClue", "ClueInput", "add_clues", "transition", "bulk_transition", "BulkResult",
-           "get_clue", "list_clues", "ClueView"]
+           "get_clue", "list_clues", "ClueView", "deadline_limit_on"]
 
 T, U, C = Clue.__table__, Unit.__table__, Campaign.__table__
 
@@ -194,14 +196,35 @@ def _known_trigger(trigger: str) -> None:
         raise InvalidInput(f"unknown trigger '{trigger}' (one of {', '.join(CLUE_CHART.triggers)})")
 
 
+def deadline_limit_on(conn, campaign_id: int, day: date,
+                      calendar: WorkingCalendar | None = None) -> DeadlineLimit:
+    """The deadlines that may be set on `day` in this campaign (statemachine/deadlines.py)."""
+    if calendar is None:  # the calendar of this process's runtime (its override file)
+        from services.core.runtime import current
+
+        calendar = current().calendar
+    return deadline_limit(calendar, today=day,
+                          working_days=plan_of(conn, campaign_id).clues.rectify_within_working_days)
+
+
+def _limit(conn, campaign_id: int, trigger: str, now: datetime,
+           calendar: WorkingCalendar | None) -> DeadlineLimit | None:
+    return deadline_limit_on(conn, campaign_id, local_date(now), calendar) if trigger in DEADLINE_TRIGGERS \
+        else None
+
+
 def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now: datetime,
-               data: ClueInput = ClueInput(), expected_version: int | None = None) -> ClueView:
-    """Fire one trigger on one clue (the one persisted transition, services/core/persisted.py)."""
+               data: ClueInput = ClueInput(), expected_version: int | None = None,
+               calendar: WorkingCalendar | None = None) -> ClueView:
+    """Fire one trigger on one clue (the one persisted transition, services/core/persisted.py).
+    A trigger that sets a deadline is held to the plan's limit counted on `calendar`
+    (default: this process's)."""
     _known_trigger(trigger)
     with unit_of_work(db) as uow:
         row, unit, who = _load_with_unit(uow.conn, campaign, number, actor or "")
         ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
-                           row_owner=row.owner)
+                           row_owner=row.owner, limit=_limit(uow.conn, row.campaign_id, trigger, now, calendar),
+                           as_of=now, row_deadline=row.deadline, row_deadline_at=row.deadline_at)
         fired = fire_one(uow, CLUES, row, trigger, actor=who, now=now, campaign_id=row.campaign_id,
                          ctx=ctx, data=data, unit=unit, label=f"clue {number}",
                          expected_version=expected_version, reason=data.reason,
@@ -225,7 +248,8 @@ class BulkResult:
 
 def bulk_transition(db: Db, campaign: str, trigger: str, *, actor: str, now: datetime,
                     data: ClueInput = ClueInput(), numbers: Iterable[str] | None = None,
-                    unit: str | None = None, state: str | None = None) -> BulkResult:
+                    unit: str | None = None, state: str | None = None,
+                    calendar: WorkingCalendar | None = None) -> BulkResult:
     """The same chart as a set: one UPDATE … RETURNING per source state (services/core/persisted.py).
 
     Rows the trigger does not apply to (wrong state, a row guard says no,
@@ -244,7 +268,8 @@ def bulk_transition(db: Db, campaign: str, trigger: str, *, actor: str, now: dat
             scope.append(T.c.unit_id == unit_by_code(conn, camp.id, unit).id)
         if state:
             scope.append(T.c.state == CLUE_CHART.coerce(state).value)
-        ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=None, row_owner=None)
+        ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=None, row_owner=None,
+                           limit=_limit(conn, camp.id, trigger, now, calendar), as_of=now)
         moved = fire_set(uow, CLUES, trigger, actor=who, now=now, campaign_id=camp.id, where=scope,
                          ctx=ctx, data=data, returning=(T.c.number,), reason=data.reason,
                          detail=_detail(trigger, data))

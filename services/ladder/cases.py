@@ -160,7 +160,7 @@ def escalation_due_sql(as_of: datetime):
 
 
 CASES = PersistedChart(chart=CASE_CHART, table=E, entity="case", plural="cases",
-                       row_sql={"not_chased": lambda data, source: E.c.chased_at.is_(None)})
+                       row_sql={"not_chased": lambda data, source, now: E.c.chased_at.is_(None)})
 
 
 # -- the one place a step happens ------------------------------------------------

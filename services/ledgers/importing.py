@@ -22,10 +22,11 @@ from sqlalchemy import Connection, Engine, select, update
 from models.tables import Clue, Unit
 from statemachine.errors import ConflictError, InvalidInput, PermissionDenied
 from statemachine.limits import COLUMNS, shown, text_problem
-from statemachine.time.calendar import WorkingCalendar, end_of_day
+from statemachine.deadlines import EXTENSION_HINT, deadline_refusal
+from statemachine.time.calendar import WorkingCalendar, end_of_day, local_date
 
 from services.campaigns.load import plan_of
-from services.clues.lifecycle import ClueInput, NewClue, add_clues, transition
+from services.clues.lifecycle import ClueInput, NewClue, add_clues, deadline_limit_on, transition
 from services.core.persisted import audit_record
 from services.core.uow import UnitOfWork, unit_of_work
 from services.core.directory import (Actor, UnitRef, actor as lookup_actor, campaign_row, contact_of,
@@ -289,6 +290,19 @@ def _changes(item, row: LedgerRow) -> dict[str, Any]:
     return out
 
 
+def _deadline_change(item, new, limit) -> str | None:
+    """Why a ledger may not make `new` the item's deadline, or None: a deadline is set
+    within the plan's limit where there is none; one set is moved only by an extension
+    (statemachine/deadlines.py), never silently by a sheet coming back from the unit."""
+    old, number = item["deadline"], item["number"]
+    if old is None:
+        return deadline_refusal(new, limit) if new is not None else None
+    if new is None:
+        return f"empty, but {number} keeps its deadline {old}"
+    return (f"{new}, but the deadline of {number} is {old} and a ledger does not move it; {EXTENSION_HINT} "
+            f"('rectify clue transition {number} extend --deadline {new} --reason …')")
+
+
 def _write(uow: UnitOfWork, campaign_id: int, item, changes: dict[str, Any], who: Actor,
            now: datetime) -> None:
     values = dict(changes)
@@ -346,6 +360,7 @@ def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str
         plan = plan_of(conn, camp.id)
         who = lookup_actor(conn, camp.id, actor)
         units = _units(conn, camp.id)
+        limit = deadline_limit_on(conn, camp.id, local_date(now), calendar)
         errors = list(ledger.errors)
         wanted = [r.number for r in ledger.rows if r.number]
         items = {m["number"]: m for m in conn.execute(
@@ -388,10 +403,10 @@ def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str
                         f"(leave it empty for a new problem)")
                     continue
                 changes = _changes(item, r)
-                if "deadline" in changes and changes["deadline"] is None \
-                        and item["state"] in ("rectifying", "long_term"):
-                    err(r, ledger.heading("deadline"), f"empty, but {r.number} is being rectified "
-                        f"and keeps its deadline")
+                if "deadline" in changes:
+                    why = _deadline_change(item, changes["deadline"], limit)
+                    if why:
+                        err(r, ledger.heading("deadline"), why)
                 if not changes:
                     unchanged += 1
                 elif may(r, units.by_id[item["unit_id"]], NUMBER_HEADING):
@@ -406,6 +421,9 @@ def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str
                 continue
             owner = r.values.get("owner")
             v = r.values
+            why = v.get("deadline") and deadline_refusal(v["deadline"], limit)
+            if why:
+                err(r, ledger.heading("deadline"), why)
             if v.get("measures") and v.get("deadline") and not owner:
                 owner = units.liaison[unit.id]
                 if not owner:
@@ -434,7 +452,7 @@ def _add(uow: UnitOfWork, camp, tpl: Template, new: list[_New], who: Actor, now:
         v = n.row.values
         if v.get("measures") and v.get("deadline"):
             fire = lambda trigger, data=ClueInput(): transition(  # noqa: E731
-                uow, camp.code, number, trigger, actor=who.username, now=now, data=data)
+                uow, camp.code, number, trigger, actor=who.username, now=now, data=data, calendar=calendar)
             fire("verify")
             fire("substantiate", ClueInput(measures=v["measures"], deadline=v["deadline"],
                                            owner=n.owner, result_form=v.get("result_form")))
