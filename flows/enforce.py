@@ -46,7 +46,8 @@ def daily_enforcement(campaign: str, as_of: datetime | None = None,
     as_of = _as_of(as_of)
     steps = Steps(f"nightly run of {campaign} as of {as_of.astimezone(TZ):%Y-%m-%d %H:%M}")
     swept = steps.run("sweep", sweep_now, campaign, as_of)
-    warning = steps.run("calendar check", warn_if_calendar_ends, campaign, as_of)
+    # a sweep the calendar refused has said so in one line: no warning about the same calendar
+    warning = steps.run("calendar check", warn_if_calendar_ends, campaign, as_of) if swept else None
     escalated = steps.run("escalation", escalate_now, campaign, as_of)
     made = steps.run("reports", reports_now, campaign, as_of)
     if made is not None and made.failed:  # the reports that could be made were made

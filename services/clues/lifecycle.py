@@ -193,7 +193,7 @@ def _load_with_unit(conn, campaign: str, number: str, actor: str):
 
 def _known_trigger(trigger: str) -> None:
     if trigger not in CLUE_CHART.triggers:
-        raise InvalidInput(f"unknown trigger '{trigger}' (one of {', '.join(CLUE_CHART.triggers)})")
+        raise InvalidInput(f"unknown trigger {shown(trigger)} (one of {', '.join(CLUE_CHART.triggers)})")
 
 
 def deadline_limit_on(conn, campaign_id: int, day: date,
@@ -207,10 +207,12 @@ def deadline_limit_on(conn, campaign_id: int, day: date,
                           working_days=plan_of(conn, campaign_id).clues.rectify_within_working_days)
 
 
-def _limit(conn, campaign_id: int, trigger: str, now: datetime,
+def _limit(conn, campaign_id: int, trigger: str, data: ClueInput, now: datetime,
            calendar: WorkingCalendar | None) -> DeadlineLimit | None:
-    return deadline_limit_on(conn, campaign_id, local_date(now), calendar) if trigger in DEADLINE_TRIGGERS \
-        else None
+    # worked out only when a deadline is set: without one, has_deadline says what is missing
+    if trigger not in DEADLINE_TRIGGERS or data.deadline is None:
+        return None
+    return deadline_limit_on(conn, campaign_id, local_date(now), calendar)
 
 
 def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now: datetime,
@@ -223,7 +225,7 @@ def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, 
     with unit_of_work(db) as uow:
         row, unit, who = _load_with_unit(uow.conn, campaign, number, actor or "")
         ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
-                           row_owner=row.owner, limit=_limit(uow.conn, row.campaign_id, trigger, now, calendar),
+                           row_owner=row.owner, limit=_limit(uow.conn, row.campaign_id, trigger, data, now, calendar),
                            as_of=now, row_deadline=row.deadline, row_deadline_at=row.deadline_at)
         fired = fire_one(uow, CLUES, row, trigger, actor=who, now=now, campaign_id=row.campaign_id,
                          ctx=ctx, data=data, unit=unit, label=f"clue {number}",
@@ -269,7 +271,7 @@ def bulk_transition(db: Db, campaign: str, trigger: str, *, actor: str, now: dat
         if state:
             scope.append(T.c.state == CLUE_CHART.coerce(state).value)
         ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=None, row_owner=None,
-                           limit=_limit(conn, camp.id, trigger, now, calendar), as_of=now)
+                           limit=_limit(conn, camp.id, trigger, data, now, calendar), as_of=now)
         moved = fire_set(uow, CLUES, trigger, actor=who, now=now, campaign_id=camp.id, where=scope,
                          ctx=ctx, data=data, returning=(T.c.number,), reason=data.reason,
                          detail=_detail(trigger, data))

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 from models.tables import Campaign, Unit, User
 from statemachine.authority import Relation, Who, permits, refusal, relation
 from statemachine.errors import NotFound, PermissionDenied
+from statemachine.limits import shown
 
 __all__ = ["Actor", "UnitRef", "campaign_row", "unit_by_code", "unit_by_id", "actor",
            "require_acts_for", "require_supervises", "require", "SYSTEM", "unit_ref", "contact_of"]
@@ -62,7 +63,7 @@ def campaign_row(conn: Connection, code: str):
     if row is None:
         known = conn.execute(select(C.c.code).order_by(C.c.code)).scalars().all()
         hint = f" (loaded: {', '.join(known)})" if known else " (none loaded: run 'rectify load PLAN')"
-        raise NotFound(f"unknown campaign '{code}'{hint}")
+        raise NotFound(f"unknown campaign {shown(code)}{hint}")
     return row
 
 
@@ -80,7 +81,7 @@ def unit_by_code(conn: Connection, campaign_id: int, code: str) -> UnitRef:
     row = conn.execute(select(U).where(U.c.campaign_id == campaign_id,
                                        (U.c.code == code) | (U.c.name == code))).first()
     if row is None:
-        raise NotFound(f"unknown unit '{code}' in this campaign (see 'rectify units')")
+        raise NotFound(f"unknown unit {shown(code)} in this campaign (see 'rectify units')")
     return unit_ref(row)
 
 
@@ -95,7 +96,7 @@ def actor(conn: Connection, campaign_id: int, username: str | None) -> Actor:
                        .join(U, U.c.id == US.c.unit_id)
                        .where(US.c.campaign_id == campaign_id, US.c.username == username)).first()
     if row is None:
-        raise NotFound(f"unknown user '{username}' in this campaign (see 'rectify users')")
+        raise NotFound(f"unknown user {shown(username)} in this campaign (see 'rectify users')")
     return Actor(row.username, row.user_name, row.role, unit_ref(row))
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 from models.tables import Clue, Unit
 from notifications.documents.xlsx_style import BOX, CENTRE, WRAP, put
 from statemachine.errors import InvalidInput
+from statemachine.limits import shown
 
 from services.campaigns.load import plan_of
 from services.core.directory import campaign_row, contact_of, unit_by_code
@@ -31,7 +32,7 @@ T, U = Clue.__table__, Unit.__table__
 
 def _template(key: str) -> Template:
     if key not in TEMPLATES:
-        raise InvalidInput(f"unknown template '{key}' (one of {', '.join(TEMPLATES)})")
+        raise InvalidInput(f"unknown template {shown(key)} (one of {', '.join(TEMPLATES)})")
     return TEMPLATES[key]
 
 

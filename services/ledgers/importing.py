@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import Connection, Engine, select, update
 
@@ -290,13 +290,13 @@ def _changes(item, row: LedgerRow) -> dict[str, Any]:
     return out
 
 
-def _deadline_change(item, new, limit) -> str | None:
+def _deadline_change(item, new, limit: Callable[[], Any]) -> str | None:
     """Why a ledger may not make `new` the item's deadline, or None: a deadline is set
     within the plan's limit where there is none; one set is moved only by an extension
     (statemachine/deadlines.py), never silently by a sheet coming back from the unit."""
     old, number = item["deadline"], item["number"]
     if old is None:
-        return deadline_refusal(new, limit) if new is not None else None
+        return deadline_refusal(new, limit()) if new is not None else None
     if new is None:
         return f"empty, but {number} keeps its deadline {old}"
     return (f"{new}, but the deadline of {number} is {old} and a ledger does not move it; {EXTENSION_HINT} "
@@ -360,7 +360,13 @@ def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str
         plan = plan_of(conn, camp.id)
         who = lookup_actor(conn, camp.id, actor)
         units = _units(conn, camp.id)
-        limit = deadline_limit_on(conn, camp.id, local_date(now), calendar)
+        limits: list = []
+
+        def limit():  # the deadlines that may be set today; only worked out when a row sets one
+            if not limits:
+                limits.append(deadline_limit_on(conn, camp.id, local_date(now), calendar))
+            return limits[0]
+
         errors = list(ledger.errors)
         wanted = [r.number for r in ledger.rows if r.number]
         items = {m["number"]: m for m in conn.execute(
@@ -421,7 +427,7 @@ def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str
                 continue
             owner = r.values.get("owner")
             v = r.values
-            why = v.get("deadline") and deadline_refusal(v["deadline"], limit)
+            why = v.get("deadline") and deadline_refusal(v["deadline"], limit())
             if why:
                 err(r, ledger.heading("deadline"), why)
             if v.get("measures") and v.get("deadline") and not owner:

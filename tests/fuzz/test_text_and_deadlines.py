@@ -86,6 +86,20 @@ def test_clue_add_refuses_what_its_columns_cannot_hold(loaded: Cli, engine, args
     assert refused(loaded, engine, *ADD, *args) == expected
 
 
+@pytest.mark.parametrize("args, expected", [
+    (("clue", "list", "--unit", "甲县\nrectify: error: forged"),
+     r"unknown unit '甲县\nrectify: error: forged' in this campaign (see 'rectify units')"),
+    ((*ADD[:-4], "--unit", "county-a", "--summary", "乱罚款", "--as", "sup.city\r\nforged"),
+     r"unknown user 'sup.city\r\nforged' in this campaign (see 'rectify users')"),
+    (("clue", "show", "XS-2023-00001\x1b[2J", "--campaign", "smoke-2023"),
+     r"unknown clue 'XS-2023-00001\x1b[2J' (see 'rectify clue list')"),
+    (("ledger", "export", "--unit", "city", "--template", "004\n", "--out", "x.xlsx"),
+     r"unknown template '004\n' (one of 003-2023, 003-2022, 004)"),
+])
+def test_a_value_echoed_in_a_refusal_never_breaks_its_one_line(loaded: Cli, engine, args, expected):
+    assert refused(loaded, engine, *args) == expected
+
+
 def test_a_command_line_that_is_not_utf_8_is_refused_not_stored(loaded: Cli, engine):
     # bytes that are not UTF-8 reach Python as lone surrogates; PostgreSQL and every document refuse them
     before = counts(engine)
