@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, literal, or_
 
 from models.tables import Clue
 from statemachine.charts.clue import CLUE_CHART, RECTIFY_PENDING, VERIFY_PENDING, ClueContext
-from statemachine.deadlines import DeadlineLimit
+from statemachine.time.deadlines import DeadlineLimit
 from statemachine.limits import COLUMNS, clean_fields
 from statemachine.time.calendar import end_of_day
 
@@ -88,7 +88,7 @@ def _has_owner_sql(data: ClueInput, source, now: datetime) -> ColumnElement[bool
 
 
 def _extends_in_time_sql(data: ClueInput, source, now: datetime) -> ColumnElement[bool]:
-    # statemachine.deadlines.extension_refusal: a running deadline, not passed, earlier than the new one
+    # statemachine.time.deadlines.extension_refusal: a running deadline, not passed, earlier than the new one
     if data is None or data.deadline is None:
         return literal(False)
     return and_(T.c.deadline.is_not(None), T.c.deadline_at.is_not(None), T.c.deadline_at >= now,

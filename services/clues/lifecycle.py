@@ -10,7 +10,7 @@ from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 from models.tables import Campaign, Clue, Unit, User
 from statemachine.charts.clue import CLUE_CHART, DEADLINE_TRIGGERS, ITEM_KINDS, ClueState, kind_for_channel, \
     overdue
-from statemachine.deadlines import DeadlineLimit, deadline_limit
+from statemachine.time.deadlines import DeadlineLimit, deadline_limit
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
 from statemachine.limits import COLUMNS, clean_text, shown
 from statemachine.plan import CHANNELS
@@ -198,7 +198,7 @@ def _known_trigger(trigger: str) -> None:
 
 def deadline_limit_on(conn, campaign_id: int, day: date,
                       calendar: WorkingCalendar | None = None) -> DeadlineLimit:
-    """The deadlines that may be set on `day` in this campaign (statemachine/deadlines.py)."""
+    """The deadlines that may be set on `day` in this campaign (statemachine/time/deadlines.py)."""
     if calendar is None:  # the calendar of this process's runtime (its override file)
         from services.core.runtime import current
 

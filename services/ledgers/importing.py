@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, select, update
 from models.tables import Clue, Unit
 from statemachine.errors import ConflictError, InvalidInput, PermissionDenied
 from statemachine.limits import COLUMNS, shown, text_problem
-from statemachine.deadlines import EXTENSION_HINT, deadline_refusal
+from statemachine.time.deadlines import EXTENSION_HINT, deadline_refusal
 from statemachine.time.calendar import WorkingCalendar, end_of_day, local_date
 
 from services.campaigns.load import plan_of
@@ -293,7 +293,7 @@ def _changes(item, row: LedgerRow) -> dict[str, Any]:
 def _deadline_change(item, new, limit: Callable[[], Any]) -> str | None:
     """Why a ledger may not make `new` the item's deadline, or None: a deadline is set
     within the plan's limit where there is none; one set is moved only by an extension
-    (statemachine/deadlines.py), never silently by a sheet coming back from the unit."""
+    (statemachine/time/deadlines.py), never silently by a sheet coming back from the unit."""
     old, number = item["deadline"], item["number"]
     if old is None:
         return deadline_refusal(new, limit()) if new is not None else None

@@ -16,7 +16,7 @@ from models.tables import Clue, InspectionCheck, InspectionTeam, RoundUnit, Unit
 from statemachine.charts.lookback import CHECK_CHART, METHODS, OUTCOMES, CheckContext, method_key
 from statemachine.errors import InvalidInput, NotFound
 from statemachine import limits
-from statemachine.deadlines import deadline_refusal
+from statemachine.time.deadlines import deadline_refusal
 from statemachine.lookback.assignment import may_inspect
 from statemachine.time.calendar import WorkingCalendar, local_date
 
@@ -144,7 +144,7 @@ def record_check(engine: Engine, campaign: str, code: str, ref: str, outcome: st
                                    f"{rnd.visit_from} – {rnd.visit_to}")
             if new_deadline is not None and new_deadline <= checked_on:
                 raise InvalidInput(f"--deadline: {new_deadline} must be after the check ({checked_on})")
-            # the reopened item's deadline is set by this check, on its day (statemachine/deadlines.py)
+            # the reopened item's deadline is set by this check, on its day (statemachine/time/deadlines.py)
             why = new_deadline and deadline_refusal(new_deadline, deadline_limit_on(conn, camp.id, checked_on,
                                                                                      calendar))
             if why:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from statemachine.authority import Who
-from statemachine.deadlines import DeadlineLimit, deadline_refusal, extension_refusal
+from statemachine.time.deadlines import DeadlineLimit, deadline_refusal, extension_refusal
 from .table import Chart, Guard, Transition, required
 
 __all__ = ["ClueState", "ClueContext", "CLUE_CHART", "OPEN_STATES", "LABELS", "TRIGGER_LABELS", "DEADLINE_TRIGGERS",
@@ -85,7 +85,7 @@ class ClueContext:
     evidence: str | None = None     # 可验证成果: attachment reference
     stage_result: str | None = None  # 阶段性成效
     long_term_measure: str | None = None  # 长期举措
-    # what bounds a deadline set now (statemachine/deadlines.py), and the row's running one
+    # what bounds a deadline set now (statemachine/time/deadlines.py), and the row's running one
     limit: DeadlineLimit | None = None
     as_of: datetime | None = None
     row_deadline: date | None = None

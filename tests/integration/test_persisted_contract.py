@@ -30,14 +30,14 @@ from services.lookback.charts import CHECKS, ROUNDS
 from statemachine.authority import Who
 from statemachine.charts.lookback import CheckContext, RoundContext
 from statemachine.charts.unit_stage import StageContext
-from statemachine.deadlines import DeadlineLimit
+from statemachine.time.deadlines import DeadlineLimit
 from statemachine.errors import ConflictError, GuardRefused, InvalidTransition, PermissionDenied
 from statemachine.time.calendar import end_of_day
 
 from ..conftest import at
 
 NOW = at("2023-05-20 10:00")
-# the deadlines that may be set on NOW's day (statemachine/deadlines.py), as the clue use cases give it
+# the deadlines that may be set on NOW's day (statemachine/time/deadlines.py), as the clue use cases give it
 LIMIT = DeadlineLimit(date(2023, 5, 20), date(2023, 8, 31), 70)
 ROW_DEADLINE = date(2023, 6, 1)  # a full row's running deadline: an extension to 6-30 is in time
 # who acts on items of 甲县 (county-a), one per relation the tree offers, and the nightly job

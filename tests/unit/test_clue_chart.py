@@ -13,7 +13,7 @@ import pytest
 from statemachine.authority import Position, Relation, Who, refusal
 from statemachine.charts.clue import CLUE_CHART, OPEN_STATES, SUPERVISOR_TRIGGERS, ClueContext, ClueState
 from statemachine.charts.table import Subject
-from statemachine.deadlines import DeadlineLimit
+from statemachine.time.deadlines import DeadlineLimit
 from statemachine.time.calendar import TZ, end_of_day
 from statemachine.charts.unit_stage import COMPLETED, StageContext, stage_chart
 from statemachine.errors import GuardRefused, InvalidTransition

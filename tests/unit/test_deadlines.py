@@ -1,4 +1,4 @@
-"""How far a rectification deadline may be set, and extending one (statemachine/deadlines.py,
+"""How far a rectification deadline may be set, and extending one (statemachine/time/deadlines.py,
 docs/domain.md §5.7): properties over dates and plans, against an oracle that walks the
 calendar day by day, and the clue chart applying them."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from statemachine.charts.clue import CLUE_CHART, ClueContext, ClueState
 from statemachine.charts.table import Subject
-from statemachine.deadlines import DeadlineLimit, deadline_limit, deadline_refusal, extension_refusal
+from statemachine.time.deadlines import DeadlineLimit, deadline_limit, deadline_refusal, extension_refusal
 from statemachine.errors import GuardRefused
 from statemachine.time.calendar import TZ, WorkingCalendar, end_of_day
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from statemachine.time.calendar import WorkingCalendar
+from .calendar import WorkingCalendar
 
 __all__ = ["DeadlineLimit", "deadline_limit", "deadline_refusal", "extension_refusal", "EXTENSION_HINT"]
 
