@@ -28,7 +28,7 @@ from statemachine.errors import GuardRefused
 from statemachine.time.calendar import WorkingCalendar
 
 from ..conftest import SMALL_PLAN, at
-from ..e2e.conftest import RECTIFY, Cli, cli  # noqa: F401  (the fixture: the real console script)
+from ..e2e.conftest import RECTIFY, Cli, assert_one_line_error, cli  # noqa: F401  (cli: the fixture)
 from ..integration.test_ledger_xlsx import ledger_plan_text
 
 FORMULA = '=HYPERLINK("http://attacker.example.test/x","点击查看")'
@@ -259,6 +259,25 @@ def test_the_issue_s_night_a_summary_with_a_control_character_and_the_notices_st
     overdue = [c for c in _cells(xlsx) if c.parent.title == "逾期问题" and isinstance(c.value, str)
                and c.value.startswith("乱罚款")]
     assert [(c.value, c.data_type) for c in overdue] == [(f"乱罚款\ufffd{FORMULA}", "s")]
+
+
+@pytest.mark.prefect
+def test_a_night_whose_report_step_fails_still_sends_its_notices_and_says_so_in_one_line(
+        cli: Cli, engine, tmp_path, prefect_api):
+    plan = _plan(tmp_path, "nightly", lambda d: d.update(reporting=[{
+        "key": "weekly", "name": "周报", "start": "2023-04-01", "until": "2023-05-31", "owed_by": "lead",
+        "schedule": {"kind": "weekly", "weekday": "thu", "at": "12:00"}}]))
+    cli.ok("load", plan, "--now", "2023-03-15")
+    blocked = tmp_path / "reports"
+    blocked.write_text("not a folder", encoding="utf-8")
+    env = {"PREFECT_API_URL": prefect_api, "RECTIFY_FILE_DROP": str(tmp_path / "drop"),
+           "RECTIFY_REPORTS_DIR": str(blocked)}
+    r = cli.run("enforce", "--now", "2023-04-08 00:05", env=env, timeout=240)
+    assert_one_line_error(r, code=1)
+    assert r.stderr.startswith(f"rectify: error: weekly report 2023-04-06: cannot write the report to {blocked}/")
+    assert r.stderr.rstrip().endswith("reports failed; sweep, calendar check, escalation, delivery ran "
+                                      "(messages sent 4, failed 0)"), str(r)
+    assert len(list((tmp_path / "drop").iterdir())) == 4  # the night's notices went out
 
 
 # -- deadlines (item 11) -----------------------------------------------------------------------
