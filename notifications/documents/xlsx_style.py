@@ -18,6 +18,7 @@ CENTRE = Alignment(wrap_text=True, vertical="center", horizontal="center")
 
 # a text starting with one of these is a formula to a spreadsheet when typed (OWASP, CSV injection)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CELL_CHARS = 32_767  # the most an Excel cell holds; Excel calls a longer one a corrupt file
 
 
 def put(ws, row: int, column: int, value: Any = None):
@@ -28,10 +29,13 @@ def put(ws, row: int, column: int, value: Any = None):
     (Excel's leading apostrophe) when it starts like a formula, so that editing it
     in Excel does not turn it into one either; the text itself is not changed.
     Characters no .xlsx can hold (text stored before the door refused them) become
-    U+FFFD rather than failing the whole workbook."""
+    U+FFFD, and a text longer than a cell holds is cut with "…", rather than failing
+    the whole workbook."""
     cell = ws.cell(row, column)
     if isinstance(value, str):
         value = document_text(value)
+        if len(value) > CELL_CHARS:
+            value = value[:CELL_CHARS - 1] + "…"
         cell.value = value
         cell.data_type = "s"
         if value.startswith(FORMULA_STARTS):

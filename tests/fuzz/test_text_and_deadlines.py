@@ -228,11 +228,12 @@ def test_text_stored_before_the_door_never_stops_an_export_or_a_report(loaded: C
     n = _rectifying(loaded)
     with engine.begin() as conn:  # a row from before the door refused control characters
         conn.execute(update(Clue).where(Clue.number == n).values(summary=f"罚款\x0b不开票{FORMULA}",
-                                                                 measures="1. 退还\x01罚款"))
+                                                                 measures="1. 退还\x01罚款", remark="备" * 40_000))
     out = tmp_path / "ledger.xlsx"
     loaded.ok("ledger", "export", "--unit", "city", "--template", "004", "--out", out, "--date", "2023-05-15")
     values = {c.value for c in _cells(out)}
     assert f"罚款\ufffd不开票{FORMULA}" in values and "1. 退还\ufffd罚款" in values
+    assert "备" * 32_766 + "…" in values  # no longer than an Excel cell holds
     g = reports.generate(engine, CAMPAIGN, kind="final", formats=("md", "xlsx", "docx"),
                          out_dir=tmp_path / "reports", actor=SYSTEM, now=at("2023-11-01 09:00"))
     assert all(Path(f).stat().st_size > 0 for f in g.files.values())
