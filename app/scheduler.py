@@ -18,6 +18,7 @@ import sys
 from datetime import datetime, timedelta
 
 from statemachine.errors import InvalidInput, RectifyError
+from statemachine.limits import COLUMNS, clean_text
 from statemachine.time.calendar import TZ
 
 from app.cli.context import AppContext
@@ -78,7 +79,7 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
     campaigns = list_campaigns(engine)
     if not campaigns:
         raise InvalidInput("no campaign loaded: nothing to schedule (run 'rectify load PLAN')")
-    me = holder or f"{socket.gethostname()}:{os.getpid()}"
+    me = clean_text(holder, COLUMNS["job_firings.holder"], what="--name") or f"{socket.gethostname()}:{os.getpid()}"
     sched = BlockingScheduler(timezone=TZ)
 
     quiet_flows()

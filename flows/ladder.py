@@ -18,6 +18,7 @@ from services.ladder import automatic as steps
 
 from . import deps
 from .deadline_sweep import ARTIFACT_ROWS, _as_of, artifact_key, run_name
+from .steps import Steps
 
 __all__ = ["escalation_round", "escalate_now", "LadderResult"]
 
@@ -60,11 +61,14 @@ def escalation_round(campaign: str, as_of: datetime | None = None) -> LadderResu
 
 
 def escalate_now(campaign: str, as_of: datetime) -> LadderResult:
-    """The round's tasks and artifact, inside whichever flow runs them."""
+    """The round's tasks and artifact, inside whichever flow runs them. A step that
+    fails does not stop the others (flows/steps.py): a case the escalation did not
+    reach has been chased already, so the chase never takes its place."""
     result = LadderResult(campaign, as_of)
+    steps = Steps(f"escalation round of {campaign}")
     # escalate before chasing, so a case is never chased and escalated in one round
     for step in ("propose", "issue", "escalate", "chase"):
-        lines = run_step(step, campaign, as_of)
+        lines = steps.run(step, run_step, step, campaign, as_of) or []
         result.lines += lines
         for ln in lines:
             result.actions[ln.action] = result.actions.get(ln.action, 0) + 1
@@ -79,4 +83,5 @@ def escalate_now(campaign: str, as_of: datetime) -> LadderResult:
                      + (f" (first {ARTIFACT_ROWS} of {len(result.lines)} shown)"
                         if len(result.lines) > ARTIFACT_ROWS else "")),
     )
+    steps.finish(result)
     return result
