@@ -66,6 +66,7 @@ COLUMNS: Mapping[str, Limit] = {
     "stages.key": KEY, "stages.name": NAME,
     "units.code": KEY, "units.name": UNIT_NAME,
     "users.username": KEY, "users.name": NAME, "users.email": EMAIL, "users.phone": PHONE,
+    "access_tokens.name": NAME,
     "deliverables.key": KEY, "deliverables.attachment": REFERENCE,
     "clues.summary": TEXT, "clues.root_cause": TEXT, "clues.reporter_name": NAME,
     "clues.reporter_phone": PHONE, "clues.owner": NAME, "clues.measures": TEXT,

@@ -57,6 +57,13 @@ MADE = {
     "generated_reports.kind": 20, "generated_reports.period": L.PERIOD.chars,
     "generated_reports.generated_by": L.KEY.chars, "generated_reports.files_json": None,
     "generated_reports.digest": 64, "generated_reports.flow_run_id": 64,
+    # a campaign's notice overrides, checked at load (notifications/documents/overrides.py)
+    "campaigns.notice_templates_json": None,
+    # sign-in: digests of keys handed out once, an Argon2 hash, the token's first characters
+    "access_tokens.token_hash": 64, "access_tokens.hint": 16, "signin_links.token_hash": 64,
+    "web_sessions.token_hash": 64, "credentials.password_hash": 200,
+    "signin_links.purpose": 10, "signin_links.created_by": L.KEY.chars,
+    "web_sessions.address": 64,  # an IPv6 address with its zone fits
 }
 
 
