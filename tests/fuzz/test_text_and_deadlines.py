@@ -22,7 +22,6 @@ from sqlalchemy import func, select, update
 
 from models.tables import Base, Clue
 from services.clues import lifecycle as clues
-from services.core.directory import SYSTEM
 from services.reports import generate as reports
 from statemachine.errors import GuardRefused
 from statemachine.time.calendar import WorkingCalendar
@@ -216,7 +215,7 @@ def test_report_workbooks_write_user_text_as_text(loaded: Cli, engine, tmp_path)
     n = _rectifying(loaded, summary=FORMULA)
     loaded.ok("clue", "typical", n, "--note", "=cmd|' /C calc'!A0", "--as", "sup.city", "--now", "2023-05-01")
     g = reports.generate(engine, CAMPAIGN, kind="final", formats=("xlsx", "docx"), out_dir=tmp_path / "reports",
-                         actor=SYSTEM, now=at("2023-11-01 09:00"))
+                         actor=None, now=at("2023-11-01 09:00"))
     cells = _cells(Path(g.files["xlsx"]))
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     sheets = {c.parent.title for c in cells if c.value == FORMULA and c.data_type == "s"}
