@@ -1,6 +1,6 @@
 """daily_enforcement: the nightly job of one campaign in one flow run.
 
-sweep (record missed deadlines) → escalation round (cases, notices, chases,
+sweep (record missed deadlines) → escalation pass (cases, notices, chases,
 next levels) → reports (the roll-ups whose duty fell due) → delivery (drain
 the outbox). One flow run with a dozen tasks
 rather than three subflows: a flow run costs more than its tasks here, and
@@ -32,7 +32,7 @@ __all__ = ["daily_enforcement", "EnforcementResult", "warn_if_calendar_ends"]
 @dataclass
 class EnforcementResult:
     sweep: SweepResult | None        # None: the step failed (see steps_failed)
-    round: LadderResult | None
+    escalation: LadderResult | None
     delivered: int
     failed: int                      # messages whose delivery failed this run (retried later)
     reports: ReportsResult | None = None

@@ -39,27 +39,35 @@ def sweep(ctx: typer.Context):
 @app.command()
 def enforce(ctx: typer.Context,
             no_delivery: bool = typer.Option(False, "--no-delivery", help="Queue notices, send nothing.")):
-    """The nightly job now (as of --now): sweep, escalation round, delivery of notices."""
+    """The nightly job now (as of --now): sweep, escalation pass, delivery of notices."""
     c, code = _for_flows(ctx)
     from app.flow_runner import run_enforcement
 
     r = run_enforcement(code, c.now, deliver=not no_delivery)
     parts = ", ".join(f"{k} {v}" for k, v in r.sweep.new_lapses.items() if v)
-    acts = ", ".join(f"{k} {v}" for k, v in r.round.actions.items())
+    acts = ", ".join(f"{k} {v}" for k, v in r.escalation.actions.items())
     out.say(f"enforce {code} as of {out.local(r.sweep.as_of)}: {r.sweep.total} new lapses"
             + (f" ({parts})" if parts else "") + f"; cases: {acts or 'nothing to do'}"
             + ("" if no_delivery else f"; messages sent {r.delivered}, failed {r.failed}"))
 
 
-@app.command("escalation-round")
-def escalation_round(ctx: typer.Context):
-    """Only the escalation round now: new lapses → cases, chases, next levels."""
+@app.command("escalation-pass")
+def escalation_pass(ctx: typer.Context):
+    """Only the escalation pass now: new lapses → cases, chases, next levels."""
     c, code = _for_flows(ctx)
     from app.flow_runner import run_escalation
 
     r = run_escalation(code, c.now)
     acts = ", ".join(f"{k} {v}" for k, v in r.actions.items())
-    out.say(f"escalation round {code} as of {out.local(r.as_of)}: {acts or 'nothing to do'}")
+    out.say(f"escalation pass {code} as of {out.local(r.as_of)}: {acts or 'nothing to do'}")
+
+
+@app.command("escalation-round", hidden=True, deprecated=True)
+def escalation_round(ctx: typer.Context):
+    """The old name of escalation-pass ("round" is 回头看's word), kept for the crontabs
+    and scripts that use it; it says so on stderr and goes in a later release."""
+    out.warn("'rectify escalation-round' is now 'rectify escalation-pass'; the old name will go")
+    escalation_pass(ctx)
 
 
 @app.command()
@@ -158,7 +166,7 @@ def serve(ctx: typer.Context,
           cron: Optional[str] = typer.Option(None, "--cron",
                                              help="Override the plans' sweep cron (5 fields, or 6 with seconds)."),
           holder: Optional[str] = typer.Option(None, "--name", help="This scheduler's name in the logs.")):
-    """Fire the nightly job (sweep, escalation round, delivery) on each campaign's cron until stopped.
+    """Fire the nightly job (sweep, escalation pass, delivery) on each campaign's cron until stopped.
 
     RECTIFY_SCHEDULER=embedded (default): APScheduler in this process.
     RECTIFY_SCHEDULER=prefect: serve Prefect deployments with cron schedules

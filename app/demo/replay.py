@@ -177,7 +177,7 @@ def _replay(ctx: AppContext, folder: Path, url: str, *, started: float, clues: i
             nightly = run_enforcement(code, datetime.combine(day, time(0, 5), TZ))
             sweeps += 1
             new_lapses.update(nightly.sweep.new_lapses)
-            cases_done.update(nightly.round.actions)
+            cases_done.update(nightly.escalation.actions)
             delivered += nightly.delivered
             ladder.day(day)
             look_back.day(day)

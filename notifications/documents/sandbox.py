@@ -25,7 +25,7 @@ __all__ = ["sandboxed_environment", "SecurityError", "MAX_PRODUCT"]
 
 MAX_PRODUCT = 10_000  # the longest string or list `*` may build, the largest number
 # a loop's own counters: plain values, read straight (the sandbox's check of each
-# `loop.index` was a tenth of rendering the escalation round's notices)
+# `loop.index` was a tenth of rendering the escalation pass's notices)
 _LOOP_FIELDS = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length",
                           "depth", "depth0", "previtem", "nextitem"})
 

@@ -13,7 +13,7 @@ their outbox messages) and writes them once, at commit: the head of the audit
 chain and a document counter are one row each, and a batch that updated them
 once per item paid for it on PostgreSQL (every update of a row already
 updated in the transaction follows the chain of its earlier versions: the
-escalation round's superlinear 15 ms per case). One case and a chunk of 200
+escalation pass's superlinear 15 ms per case). One case and a chunk of 200
 take the same path.
 
 `uow.item()` wraps one item of a batch in a savepoint: if the item fails,
