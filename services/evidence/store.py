@@ -92,7 +92,7 @@ class EvidenceStore:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise AuditBroken(f"{what}: the stored file is missing ({path})") from None
+            raise AuditBroken(f"{what}: the stored file is missing; run 'rectify audit verify'") from None
         except OSError as e:
             raise AuditBroken(f"{what}: the stored file cannot be read ({e.strerror or e})") from None
         if digest_of(data) != sha256:

@@ -39,8 +39,15 @@ __all__ = ["router", "EvidenceOut", "FILE_FIELD"]
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"])
 FILE_FIELD = "file"
-_CLUE_NUMBER = Path(min_length=1, max_length=40, description="the clue's number")
-_ID = Path(ge=1, le=MAX_INT)
+
+
+def _number():  # a parameter's FieldInfo is its own: FastAPI writes the parameter's name into it
+    return Path(min_length=1, max_length=40, description="the clue's number")
+
+
+def _id():
+    return Path(ge=1, le=MAX_INT)
+
 _UPLOAD = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": [FILE_FIELD],
     "properties": {FILE_FIELD: {"type": "string", "format": "binary",
@@ -107,35 +114,35 @@ def _listed(request: Request, who: Identity, kind: str, ref: str) -> list[Eviden
 
 @router.post("/clues/{number}/evidence", status_code=201, response_model=EvidenceOut, responses=_ERRORS,
              openapi_extra=_UPLOAD, summary="Attach an evidence file to a clue")
-async def clue_upload(request: Request, number: str = _CLUE_NUMBER, who: Identity = Depends(signed_in)):
+async def clue_upload(request: Request, number: str = _number(), who: Identity = Depends(signed_in)):
     return await _upload(request, who, "clue", number)
 
 
 @router.get("/clues/{number}/evidence", response_model=list[EvidenceOut], summary="A clue's evidence files")
-def clue_files(request: Request, number: str = _CLUE_NUMBER, who: Identity = Depends(signed_in)):
+def clue_files(request: Request, number: str = _number(), who: Identity = Depends(signed_in)):
     return _listed(request, who, "clue", number)
 
 
 @router.post("/cases/{case_id}/evidence", status_code=201, response_model=EvidenceOut, responses=_ERRORS,
              openapi_extra=_UPLOAD, summary="Attach a file to a 督办 case (the unit's report, minutes …)")
-async def case_upload(request: Request, case_id: int = _ID, who: Identity = Depends(signed_in)):
+async def case_upload(request: Request, case_id: int = _id(), who: Identity = Depends(signed_in)):
     return await _upload(request, who, "case", str(case_id))
 
 
 @router.get("/cases/{case_id}/evidence", response_model=list[EvidenceOut], summary="A case's files")
-def case_files(request: Request, case_id: int = _ID, who: Identity = Depends(signed_in)):
+def case_files(request: Request, case_id: int = _id(), who: Identity = Depends(signed_in)):
     return _listed(request, who, "case", str(case_id))
 
 
 @router.post("/submissions/{submission_id}/evidence", status_code=201, response_model=EvidenceOut,
              responses=_ERRORS, openapi_extra=_UPLOAD, summary="Attach the file of a submitted report (报送)")
-async def submission_upload(request: Request, submission_id: int = _ID, who: Identity = Depends(signed_in)):
+async def submission_upload(request: Request, submission_id: int = _id(), who: Identity = Depends(signed_in)):
     return await _upload(request, who, "submission", str(submission_id))
 
 
 @router.get("/submissions/{submission_id}/evidence", response_model=list[EvidenceOut],
             summary="A report submission's files")
-def submission_files(request: Request, submission_id: int = _ID, who: Identity = Depends(signed_in)):
+def submission_files(request: Request, submission_id: int = _id(), who: Identity = Depends(signed_in)):
     return _listed(request, who, "submission", str(submission_id))
 
 
@@ -143,7 +150,7 @@ def submission_files(request: Request, submission_id: int = _ID, who: Identity =
             responses={200: {"content": {"application/octet-stream": {}},
                              "description": "the file, checked against its SHA-256"},
                        403: {"description": "may not see the item it belongs to"}})
-def download(request: Request, evidence_id: int = _ID, who: Identity = Depends(signed_in)) -> Response:
+def download(request: Request, evidence_id: int = _id(), who: Identity = Depends(signed_in)) -> Response:
     view, data = open_evidence(engine(request), who.campaign, evidence_id, actor=who.actor.username,
                                store=_store(request))
     digest = base64.b64encode(bytes.fromhex(view.sha256)).decode()
