@@ -133,7 +133,7 @@ def audit_head_(ctx: typer.Context,
     code = c.campaign(None)
     # a witness that already saw more than the chain now holds must not be
     # extended with the shorter head: that would bury the evidence
-    marks = read_witness(append, campaign=code, name="--append") if append and append.exists() else None
+    marks = read_witness(append, campaign=code, name="--append") if append and append.is_file() else None
     try:
         head = audit_head(c.db(), campaign_id(c.engine, code), witness=marks)
     except AuditBroken as e:

@@ -137,10 +137,12 @@ def append_witness(path: Path, head: Head, *, campaign: str, name: str = "--appe
     """Add the head's line (the file and its header are created on first use),
     flushed to disk: a witness that a crash loses witnesses nothing."""
     new = not path.exists() or (path.is_file() and path.stat().st_size == 0)
+    if path.is_dir():
+        raise InvalidInput(f"{name}: {path} is not a file")
     if not new:
-        if path.is_dir() or _read(path, name).lstrip().startswith("{"):  # a line would spoil a message
-            raise InvalidInput(f"{name}: {path} is a drop folder or a dropped message, not a witness "
-                               f"text file to add lines to")
+        if _read(path, name).lstrip().startswith("{"):  # a line would spoil a dropped message
+            raise InvalidInput(f"{name}: {path} is a dropped message, not a witness text file to add "
+                               f"lines to")
         read_witness(path, campaign=campaign, name=name)  # refuse another campaign's, or garbage
     text = (f"{_HEADER}{campaign}\n" if new else "") + head.line() + "\n"
     try:

@@ -53,9 +53,10 @@ def test_a_folder_without_a_witness_and_appending_to_a_message_are_refused(tmp_p
     drop(folder, "smoke-2023", H1)
     [message] = folder.glob("audit-head_*.json")
     before = message.read_bytes()
-    for target in (message, folder):
-        with pytest.raises(InvalidInput, match="not a witness text file to add lines to"):
-            append_witness(target, H2, campaign="smoke-2023")
+    with pytest.raises(InvalidInput, match="is a dropped message, not a witness text file to add lines to"):
+        append_witness(message, H2, campaign="smoke-2023")
+    with pytest.raises(InvalidInput, match="is not a file"):
+        append_witness(folder, H2, campaign="smoke-2023")
     assert message.read_bytes() == before
     text = tmp_path / "witness.txt"
     append_witness(text, H1, campaign="smoke-2023")

@@ -28,11 +28,13 @@ from services.accounts.accounts import Identity
 from services.core.input_files import size_text
 from services.core.refs import MAX_INT
 from services.evidence.files import EvidenceView, attach, list_evidence, open_evidence
+from services.evidence.kinds import KINDS
 from services.evidence.names import content_disposition
 from services.evidence.store import EvidenceStore
 from statemachine.errors import InvalidInput, TooLarge, UnsupportedType
 
 from ..auth import signed_in
+from ..errors import PROBLEM
 from ..deps import domain_now, engine, runtime
 
 __all__ = ["router", "EvidenceOut", "FILE_FIELD"]
@@ -52,10 +54,11 @@ _UPLOAD = {"requestBody": {"required": True, "content": {"multipart/form-data": 
     "type": "object", "required": [FILE_FIELD],
     "properties": {FILE_FIELD: {"type": "string", "format": "binary",
                                 "description": "PDF, PNG/JPEG, .docx/.xlsx or zip; judged by its content"}}}}}}}
-_ERRORS = {403: {"description": "not the item's unit nor a supervisor above it"},
-           404: {"description": "no such item"}, 409: {"description": "the item is closed"},
-           411: {"description": "no Content-Length"}, 413: {"description": "larger than allowed"},
-           415: {"description": "not an accepted type (by content)"}}
+_PROBLEM = {"content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+_ERRORS = {status: {"description": why, **_PROBLEM} for status, why in (
+    (403, "not the item's unit nor a supervisor above it"), (404, "no such item"),
+    (409, "the item is closed"), (411, "no Content-Length"), (413, "larger than allowed"),
+    (415, "not an accepted type (judged by its content)"))}
 
 
 class EvidenceOut(BaseModel):
@@ -77,6 +80,11 @@ class EvidenceOut(BaseModel):
         return cls(id=v.id, owner_kind=v.owner_kind, owner_id=v.owner_id, owner=v.owner, unit=v.unit, name=v.name,
                    media_type=v.media_type, size=v.size, sha256=v.sha256, uploaded_by=v.uploaded_by,
                    uploaded_at=v.uploaded_at, href=f"/api/v1/evidence/{v.id}")
+
+
+# an upload answers 200 instead of 201 when these bytes were attached to the item before
+_UPLOAD_ANSWERS = {200: {"model": EvidenceOut, "description": "attached before: the same file"}, **_ERRORS}
+_DOWNLOAD_TYPES = {k.media_type: {"schema": {"type": "string", "format": "binary"}} for k in KINDS.values()}
 
 
 def _store(request: Request) -> EvidenceStore:
@@ -112,7 +120,7 @@ def _listed(request: Request, who: Identity, kind: str, ref: str) -> list[Eviden
                                                      actor=who.actor.username)]
 
 
-@router.post("/clues/{number}/evidence", status_code=201, response_model=EvidenceOut, responses=_ERRORS,
+@router.post("/clues/{number}/evidence", status_code=201, response_model=EvidenceOut, responses=_UPLOAD_ANSWERS,
              openapi_extra=_UPLOAD, summary="Attach an evidence file to a clue")
 async def clue_upload(request: Request, number: str = _number(), who: Identity = Depends(signed_in)):
     return await _upload(request, who, "clue", number)
@@ -123,7 +131,7 @@ def clue_files(request: Request, number: str = _number(), who: Identity = Depend
     return _listed(request, who, "clue", number)
 
 
-@router.post("/cases/{case_id}/evidence", status_code=201, response_model=EvidenceOut, responses=_ERRORS,
+@router.post("/cases/{case_id}/evidence", status_code=201, response_model=EvidenceOut, responses=_UPLOAD_ANSWERS,
              openapi_extra=_UPLOAD, summary="Attach a file to a 督办 case (the unit's report, minutes …)")
 async def case_upload(request: Request, case_id: int = _id(), who: Identity = Depends(signed_in)):
     return await _upload(request, who, "case", str(case_id))
@@ -135,7 +143,7 @@ def case_files(request: Request, case_id: int = _id(), who: Identity = Depends(s
 
 
 @router.post("/submissions/{submission_id}/evidence", status_code=201, response_model=EvidenceOut,
-             responses=_ERRORS, openapi_extra=_UPLOAD, summary="Attach the file of a submitted report (报送)")
+             responses=_UPLOAD_ANSWERS, openapi_extra=_UPLOAD, summary="Attach the file of a submitted report (报送)")
 async def submission_upload(request: Request, submission_id: int = _id(), who: Identity = Depends(signed_in)):
     return await _upload(request, who, "submission", str(submission_id))
 
@@ -147,9 +155,9 @@ def submission_files(request: Request, submission_id: int = _id(), who: Identity
 
 
 @router.get("/evidence/{evidence_id}", response_class=Response, summary="Download an evidence file",
-            responses={200: {"content": {"application/octet-stream": {}},
-                             "description": "the file, checked against its SHA-256"},
-                       403: {"description": "may not see the item it belongs to"}})
+            responses={200: {"content": _DOWNLOAD_TYPES,
+                             "description": "the file, checked against its SHA-256, as an attachment"},
+                       403: {"description": "may not see the item it belongs to", **_PROBLEM}})
 def download(request: Request, evidence_id: int = _id(), who: Identity = Depends(signed_in)) -> Response:
     view, data = open_evidence(engine(request), who.campaign, evidence_id, actor=who.actor.username,
                                store=_store(request))
