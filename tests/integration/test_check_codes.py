@@ -43,14 +43,15 @@ def test_a_notice_prints_the_head_before_its_own_records(engine, campaign, calen
 
 
 def test_no_campaign_template_can_leave_the_check_code_out():
-    ctx = dict(issuer_name="示例市交通运输局", doc_number="示督〔2023〕1号", addressee="乙县", date="2023年4月10日",
-               campaign_title="示例专项整治", grounds="根据有关要求", facts=["逾期未整改"], required_action="立即整改",
-               deadline="2023年4月20日")
+    ctx = dict(issuer_name="示例市交通运输局", doc_number="示督〔2023〕1号", addressee="乙县",
+               date="2023年4月10日", campaign_title="示例专项整治", grounds="根据有关要求", facts=["逾期未整改"],
+               required_action="立即整改", deadline="2023年4月20日")
     overrides = {"criticism.txt.j2": "{% set title %}通报{% endset %}只有一句话。",
                  "criticism.html.j2": "<p>只有一句话。</p>"}
     n = render_notice("criticism", ctx, overrides=overrides, check_code="41-9C0E11AB")
     assert n.text == "只有一句话。\n\n校验码：41-9C0E11AB\n"
-    assert n.html.endswith('<p class="check-code" style="font-size:10.5pt;text-align:right">校验码：41-9C0E11AB</p>\n')
+    assert n.html.endswith('<p class="check-code" style="font-size:10.5pt;text-align:right">'
+                           '校验码：41-9C0E11AB</p>\n')
     assert "校验码" not in render_notice("criticism", ctx, overrides=overrides).text  # only when given
 
 

@@ -50,6 +50,7 @@ def _number():  # a parameter's FieldInfo is its own: FastAPI writes the paramet
 def _id():
     return Path(ge=1, le=MAX_INT)
 
+
 _UPLOAD = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": [FILE_FIELD],
     "properties": {FILE_FIELD: {"type": "string", "format": "binary",
@@ -120,8 +121,8 @@ def _listed(request: Request, who: Identity, kind: str, ref: str) -> list[Eviden
                                                      actor=who.actor.username)]
 
 
-@router.post("/clues/{number}/evidence", status_code=201, response_model=EvidenceOut, responses=_UPLOAD_ANSWERS,
-             openapi_extra=_UPLOAD, summary="Attach an evidence file to a clue")
+@router.post("/clues/{number}/evidence", status_code=201, response_model=EvidenceOut,
+             responses=_UPLOAD_ANSWERS, openapi_extra=_UPLOAD, summary="Attach an evidence file to a clue")
 async def clue_upload(request: Request, number: str = _number(), who: Identity = Depends(signed_in)):
     return await _upload(request, who, "clue", number)
 
@@ -131,8 +132,9 @@ def clue_files(request: Request, number: str = _number(), who: Identity = Depend
     return _listed(request, who, "clue", number)
 
 
-@router.post("/cases/{case_id}/evidence", status_code=201, response_model=EvidenceOut, responses=_UPLOAD_ANSWERS,
-             openapi_extra=_UPLOAD, summary="Attach a file to a 督办 case (the unit's report, minutes …)")
+@router.post("/cases/{case_id}/evidence", status_code=201, response_model=EvidenceOut,
+             responses=_UPLOAD_ANSWERS, openapi_extra=_UPLOAD,
+             summary="Attach a file to a 督办 case (the unit's report, minutes …)")
 async def case_upload(request: Request, case_id: int = _id(), who: Identity = Depends(signed_in)):
     return await _upload(request, who, "case", str(case_id))
 
@@ -143,7 +145,8 @@ def case_files(request: Request, case_id: int = _id(), who: Identity = Depends(s
 
 
 @router.post("/submissions/{submission_id}/evidence", status_code=201, response_model=EvidenceOut,
-             responses=_UPLOAD_ANSWERS, openapi_extra=_UPLOAD, summary="Attach the file of a submitted report (报送)")
+             responses=_UPLOAD_ANSWERS, openapi_extra=_UPLOAD,
+             summary="Attach the file of a submitted report (报送)")
 async def submission_upload(request: Request, submission_id: int = _id(), who: Identity = Depends(signed_in)):
     return await _upload(request, who, "submission", str(submission_id))
 
