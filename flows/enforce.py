@@ -1,8 +1,9 @@
 """daily_enforcement: the nightly job of one campaign in one flow run.
 
 sweep (record missed deadlines) → escalation pass (cases, notices, chases,
-next levels) → reports (the roll-ups whose duty fell due) → delivery (drain
-the outbox). One flow run with a dozen tasks
+next levels) → reports (the roll-ups whose duty fell due) → witness (the
+audit head queued for the witness outside the database, flows/witness.py) →
+delivery (drain the outbox). One flow run with a dozen tasks
 rather than three subflows: a flow run costs more than its tasks here, and
 this runs every night for every campaign (docs/architecture.md decision 2).
 
@@ -25,6 +26,7 @@ from .deadline_sweep import SweepResult, _as_of, artifact_key, run_name, sweep_n
 from .ladder import LadderResult, escalate_now
 from .reports import ReportsResult, reports_now
 from .steps import Steps
+from .witness import WitnessResult, witness_now
 
 __all__ = ["daily_enforcement", "EnforcementResult", "warn_if_calendar_ends"]
 
@@ -38,6 +40,7 @@ class EnforcementResult:
     reports: ReportsResult | None = None
     calendar_warning: str | None = None
     steps_failed: dict[str, str] = field(default_factory=dict)  # step → its cause, one line
+    witness: WitnessResult | None = None
 
 
 @flow(name="daily-enforcement", flow_run_name=run_name("enforce"), validate_parameters=False)
@@ -54,6 +57,8 @@ def daily_enforcement(campaign: str, as_of: datetime | None = None,
         steps.ran.remove("reports")
         (which, cause), more = next(iter(made.failed.items())), len(made.failed) - 1
         steps.failed["reports"] = f"{which}: {cause}" + (f" (and {more} more)" if more else "")
+    # after the night's records, before their delivery
+    witnessed = steps.run("witness", witness_now, campaign, as_of)
     sent = failed = 0
     if deliver:
         from .deliver import deliver_now
@@ -61,7 +66,8 @@ def daily_enforcement(campaign: str, as_of: datetime | None = None,
         d = steps.run("delivery", deliver_now, as_of)
         if d is not None:
             sent, failed = d.sent, d.failed
-    result = EnforcementResult(swept, escalated, sent, failed, made, warning, dict(steps.failed))
+    result = EnforcementResult(swept, escalated, sent, failed, made, warning, dict(steps.failed),
+                               witnessed)
     steps.finish(result, ran_detail=f" (messages sent {sent}, failed {failed})"
                  if deliver and "delivery" in steps.ran else "")
     return result

@@ -17,16 +17,18 @@ from starlette.staticfiles import StaticFiles
 from services.core.runtime import Runtime
 
 from . import errors, openapi
-from .api import docs as api_docs, me, tokens
+from .api import docs as api_docs, evidence, me, tokens
 from .auth import Clock, WebAuth, csrf_guard, wall_clock, web_secret
 from .headers import SecurityHeaders
 from .pages import account, home
+from .uploads import UploadLimit
 
 __all__ = ["create_app", "ROUTERS", "OPENAPI_URL"]
 
 STATIC = Path(__file__).with_name("static")
 OPENAPI_URL = "/api/v1/openapi.json"
-ROUTERS: tuple[APIRouter, ...] = (me.router, tokens.router, api_docs.router, account.router, home.router)
+ROUTERS: tuple[APIRouter, ...] = (me.router, tokens.router, api_docs.router, account.router, home.router,
+                                  evidence.router)
 
 
 def _version() -> str:
@@ -52,6 +54,7 @@ def create_app(runtime: Runtime, *, clock: Clock | None = None,
     app.state.auth = auth
     errors.install(app)
     openapi.install(app)
+    app.add_middleware(UploadLimit, max_bytes=runtime.settings.evidence_max_bytes)  # before CSRF reads a form
     app.add_middleware(SecurityHeaders, https=auth.secure)  # outermost: error pages get them too
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (*ROUTERS, *routers):
