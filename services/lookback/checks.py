@@ -10,11 +10,11 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, or_, select, update
 
 from models.tables import Clue, InspectionCheck, InspectionTeam, RoundUnit, Unit
 from statemachine.charts.lookback import CHECK_CHART, METHODS, OUTCOMES, CheckContext, method_key
-from statemachine.errors import InvalidInput, NotFound
+from statemachine.errors import InvalidInput, NotFound, PermissionDenied
 from statemachine.lookback.assignment import may_inspect
 from statemachine.time.calendar import WorkingCalendar, local_date
 
@@ -25,7 +25,8 @@ from services.core.directory import Actor, actor as lookup_actor, campaign_row, 
 from services.core.persisted import fire_one
 from .charts import CHECKS
 from .opening import team_slots
-from .rounds import load_round, organised_round, spec_of
+from services.core.visibility import seen, sees
+from .rounds import load_round, organised_round, sees_round, spec_of
 
 __all__ = ["CheckInput", "CheckView", "record_check", "revise_check", "reassign_unit", "list_checks"]
 
@@ -215,19 +216,33 @@ def reassign_unit(engine: Engine, campaign: str, code: str, unit: str, team: str
 
 
 def list_checks(engine: Engine, campaign: str, code: str, *, unit: str | None = None,
-                team: str | None = None, state: str | None = None, limit: int = 200) -> list[CheckView]:
+                team: str | None = None, state: str | None = None, limit: int = 200, offset: int = 0,
+                seen_by: Actor | None = None, ref: str | None = None) -> list[CheckView]:
+    """`seen_by`: the round's organisers see every check, others those of the units they see
+    and of the teams they are in; nobody else sees the round (PermissionDenied). `ref`: the
+    one check of that id or item number."""
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
         rnd = load_round(conn, camp.id, code)
         q = _select().where(CK.c.round_id == rnd.id)
+        if seen_by is not None and not sees(seen_by, unit_by_id(conn, rnd.organiser_unit_id)):
+            if not sees_round(conn, seen_by, rnd):
+                raise PermissionDenied(f"{seen_by.label} may not see the checks of round {code}")
+            teams = [t.id for t in conn.execute(select(TM.c.id, TM.c.members_json).where(TM.c.round_id == rnd.id))
+                     if seen_by.username in json.loads(t.members_json)]
+            q = q.where(or_(seen(seen_by, CK.c.unit_id), CK.c.team_id.in_(teams)))
         if unit:
             q = q.where(CK.c.unit_id == unit_by_code(conn, camp.id, unit).id)
         if team:
             q = q.where(TM.c.code == team)
+        if ref is not None:
+            check_id = as_id(ref)
+            q = q.where(or_(T.c.number == ref, CK.c.id == check_id) if check_id else T.c.number == ref)
         if state:
             try:
                 q = q.where(CK.c.state == CHECK_CHART.coerce(state).value)
             except ValueError:
                 raise InvalidInput(f"unknown check state '{state}' "
                                    f"(one of {', '.join(s.value for s in CHECK_CHART.state_list)})") from None
-        return [_view(r) for r in conn.execute(q.order_by(U.c.code, T.c.number).limit(limit))]
+        return [_view(r) for r in conn.execute(q.order_by(U.c.code, T.c.number, CK.c.id).limit(limit)
+                                               .offset(offset))]
