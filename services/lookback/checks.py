@@ -28,7 +28,8 @@ from .opening import team_slots
 from services.core.visibility import seen, sees
 from .rounds import load_round, organised_round, sees_round, spec_of
 
-__all__ = ["CheckInput", "CheckView", "record_check", "revise_check", "reassign_unit", "list_checks"]
+__all__ = ["CheckInput", "CheckView", "record_check", "revise_check", "reassign_unit", "list_checks",
+           "get_check"]
 
 T, U, TM, RU, CK = (Clue.__table__, Unit.__table__, InspectionTeam.__table__, RoundUnit.__table__,
                     InspectionCheck.__table__)
@@ -246,3 +247,15 @@ def list_checks(engine: Engine, campaign: str, code: str, *, unit: str | None = 
                                    f"(one of {', '.join(s.value for s in CHECK_CHART.state_list)})") from None
         return [_view(r) for r in conn.execute(q.order_by(U.c.code, T.c.number, CK.c.id).limit(limit)
                                                .offset(offset))]
+
+
+def get_check(engine: Engine, campaign: str, code: str, ref: str, *, seen_by: Actor | None = None) -> CheckView:
+    """One check by its id or item number; `seen_by`: refused (PermissionDenied) unless that
+    person sees it (`list_checks`)."""
+    found = list_checks(engine, campaign, code, ref=ref, limit=1)
+    if not found:
+        raise NotFound(f"round {code} has no check of '{ref}' (see 'rectify round checks')")
+    if seen_by is not None and not list_checks(engine, campaign, code, ref=ref, limit=1, seen_by=seen_by):
+        raise PermissionDenied(f"{seen_by.label} may not see the check of {found[0].number} ({found[0].unit_name}): "
+                               f"only the round's organisers, the item's unit and its team may")
+    return found[0]

@@ -19,10 +19,9 @@ from models.tables import InspectionCheck
 from services.core.actions import check_actions, round_actions
 from services.core.directory import campaign_row, unit_by_code
 from services.lookback import closing, opening
-from services.lookback.checks import CheckInput, CheckView, list_checks, reassign_unit, record_check, revise_check
+from services.lookback.checks import CheckInput, CheckView, get_check, list_checks, reassign_unit, record_check, revise_check
 from services.lookback.rounds import RoundView, cancel_round, get_round, list_rounds, plan_round, preflight
 from statemachine.charts.lookback import CHECK_LABELS, METHODS, OUTCOMES, ROUND_LABELS, CheckState, RoundState
-from statemachine.errors import NotFound
 from statemachine.lookback.spec import RoundSpec
 
 from .common import (API_DEPENDENCIES, ActionOut, Ctx, LongText, Page, Paging, StrictIn, Version, actions_out,
@@ -212,10 +211,7 @@ def checks(code: str = CODE, unit: str | None = Query(None, max_length=100),
 
 def _one(c: Ctx, code: str, ref: str) -> CheckOut:
     r = get_round(c.engine, c.campaign, code, seen_by=c.actor)
-    rows = list_checks(c.engine, c.campaign, code, ref=ref, limit=1, seen_by=c.actor)
-    if not rows:
-        raise NotFound(f"round {code} has no check of '{ref}' that you see")
-    v = rows[0]
+    v = get_check(c.engine, c.campaign, code, ref, seen_by=c.actor)
     mine = {t.code for t in r.teams if c.username in t.members}
     return _check_out(v, check_actions(c.actor, state=v.state, round_state=r.state,
                                        organiser=_organiser(c, r.organiser), team_member=v.team in mine))
