@@ -20,7 +20,7 @@ from statemachine.errors import RectifyError
 
 from .common import (API_DEPENDENCIES, ActionOut, Ctx, HistoryOut, Id, IdPath, LongText, Page, Paging, StrictIn, Version,
                      actions_out, ctx, etag, expected, history_out, page_of, paging, precondition, text)
-from .units import UNIT_CODE
+from .units import UnitCode
 
 __all__ = ["router"]
 
@@ -193,7 +193,7 @@ class EscalateIn(StrictIn):
 
 @router.post("/units/{code}/escalate", status_code=201, response_model=CaseDetail, tags=["cases"],
              summary="A supervisor's measure against a unit, at any level, issued at once")
-def escalate(body: EscalateIn, response: Response, code: str = UNIT_CODE, c: Ctx = Depends(ctx)) -> CaseDetail:
+def escalate(body: EscalateIn, response: Response, code: UnitCode, c: Ctx = Depends(ctx)) -> CaseDetail:
     v = escalate_unit(c.engine, c.campaign, code, body.level, actor=c.username, now=c.now,
                       calendar=c.runtime.calendar, channels=c.runtime.channel_names,
                       data=CaseInput(reason=body.reason, clue=body.clue, stage=body.stage,

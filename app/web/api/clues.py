@@ -4,7 +4,7 @@ actions one may take, add, import a CSV, fire a trigger on one or many
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
@@ -26,7 +26,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/clues", tags=["clues"], dependencies=API_DEPENDENCIES)
 T = Clue.__table__
-NUMBER = Path(max_length=T.c.number.type.length, description="the clue's number, e.g. SM-2023-00001")
+Number = Annotated[str, Path(max_length=T.c.number.type.length, description="the clue's number, e.g. SM-2023-00001")]
 Trigger = Literal[tuple(CLUE_CHART.triggers)]  # type: ignore[valid-type]
 State = Literal[tuple(s.value for s in ClueState)]  # type: ignore[valid-type]
 Kind = Literal[tuple(ITEM_KINDS)]  # type: ignore[valid-type]
@@ -88,7 +88,7 @@ def _detail(c: Ctx, number: str, response: Response) -> ClueDetail:
 
 @router.get("/{number}", response_model=ClueDetail,
             summary="A clue with its audited history and the actions one may take (ETag: its version)")
-def clue(response: Response, number: str = NUMBER, c: Ctx = Depends(ctx)) -> ClueDetail:
+def clue(response: Response, number: Number, c: Ctx = Depends(ctx)) -> ClueDetail:
     return _detail(c, number, response)
 
 
@@ -150,8 +150,8 @@ class OneStepIn(StepIn):
 
 @router.post("/{number}/actions/{trigger}", response_model=ClueDetail,
              summary="Fire a trigger on a clue (version or If-Match: refused if it changed)")
-def fire(request: Request, response: Response, trigger: Trigger, body: OneStepIn | None = None,
-         number: str = NUMBER, c: Ctx = Depends(ctx)) -> ClueDetail:
+def fire(request: Request, response: Response, number: Number, trigger: Trigger, body: OneStepIn | None = None,
+         c: Ctx = Depends(ctx)) -> ClueDetail:
     body = body or OneStepIn()
     version, from_header = expected(request, body.version)
     with precondition(from_header):

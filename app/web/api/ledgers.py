@@ -18,7 +18,7 @@ from services.ledgers.templates import TEMPLATES
 from statemachine.time.calendar import TZ
 
 from .common import API_DEPENDENCIES, Ctx, attachment, ctx, upload
-from .units import UNIT_CODE
+from .units import UnitCode
 
 __all__ = ["router"]
 
@@ -29,7 +29,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get("/{code}", summary="A unit's ledger (its subtree) as the template's .xlsx",
             responses={200: {"content": {XLSX: {}}}})
-def export(template: Template, code: str = UNIT_CODE,
+def export(template: Template, code: UnitCode,
            on: date | None = Query(None, description="填报时间 (default: today)"), c: Ctx = Depends(ctx)):
     with c.engine.connect() as conn:
         u = unit_by_code(conn, campaign_row(conn, c.campaign).id, code)

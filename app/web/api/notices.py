@@ -3,7 +3,7 @@ sees: list, read, the document itself, a download (`rectify notice list|show|exp
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
@@ -16,7 +16,7 @@ from .common import API_DEPENDENCIES, Ctx, Page, Paging, attachment, ctx, page_o
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/notices", tags=["notices"], dependencies=API_DEPENDENCIES)
-REF = Path(max_length=100, description="the notice's id or its document number (忻交督〔2023〕3号)")
+Ref = Annotated[str, Path(max_length=100, description="the notice's id or its document number (忻交督〔2023〕3号)")]
 
 
 class NoticeOut(BaseModel):
@@ -46,14 +46,14 @@ def notices(kind: str | None = Query(None, max_length=40), p: Paging = Depends(p
 
 
 @router.get("/{ref}", response_model=NoticeText, summary="A notice, with its text")
-def notice(ref: str = REF, c: Ctx = Depends(ctx)) -> NoticeText:
+def notice(ref: Ref, c: Ctx = Depends(ctx)) -> NoticeText:
     n = get_notice(c.engine, c.campaign, ref, seen_by=c.actor)
     return NoticeText(**NoticeOut.of(n).model_dump(), text=n.text)
 
 
 @router.get("/{ref}/document", response_class=HTMLResponse, summary="The notice as its printable document (HTML)",
             responses={200: {"content": {"text/html": {}}}})
-def document(ref: str = REF, c: Ctx = Depends(ctx)) -> HTMLResponse:
+def document(ref: Ref, c: Ctx = Depends(ctx)) -> HTMLResponse:
     return HTMLResponse(get_notice(c.engine, c.campaign, ref, seen_by=c.actor).html)
 
 
@@ -62,7 +62,7 @@ _FORMATS = {"html": "text/html; charset=utf-8", "txt": "text/plain; charset=utf-
 
 @router.get("/{ref}/download", summary="The notice as a file named by its document number",
             responses={200: {"content": {m.split(";")[0]: {} for m in _FORMATS.values()}}})
-def download(ref: str = REF, format: Literal["html", "txt"] = "html", c: Ctx = Depends(ctx)):
+def download(ref: Ref, format: Literal["html", "txt"] = "html", c: Ctx = Depends(ctx)):
     n = get_notice(c.engine, c.campaign, ref, seen_by=c.actor)
     stem = n.doc_number.replace("〔", "[").replace("〕", "]").replace("/", "-")
     return attachment(n.html if format == "html" else n.text, filename=f"{stem}.{format}",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path as FilePath
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
@@ -19,7 +19,7 @@ from services.reports.generate import DEFAULT_FORMATS, FORMATS, KINDS, generate,
 from statemachine.errors import NotFound
 
 from .common import API_DEPENDENCIES, Ctx, StrictIn, ctx, text
-from .units import UNIT_CODE
+from .units import UnitCode
 
 __all__ = ["router"]
 
@@ -89,7 +89,7 @@ def reports(unit: str | None = Query(None, max_length=100), c: Ctx = Depends(ctx
 
 @router.get("/{unit}/{kind}/{period}/{format}", summary="Download one format of a generated report",
             responses={200: {"content": {m.split(";")[0]: {} for m in MEDIA.values()}}})
-def download(kind: Kind, format: Format, unit: str = UNIT_CODE, period: str = Path(max_length=32),
+def download(kind: Kind, format: Format, unit: UnitCode, period: Annotated[str, Path(max_length=32)],
              c: Ctx = Depends(ctx)):
     u = _seen_unit(c, unit)
     found = next((r for r in list_generated(c.engine, c.campaign, unit=u.code)

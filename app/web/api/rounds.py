@@ -10,7 +10,7 @@ run, without one (a page cannot wait for an ephemeral Prefect server to start).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -31,8 +31,8 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/rounds", tags=["rounds"], dependencies=API_DEPENDENCIES)
 CK = InspectionCheck.__table__
-CODE = Path(max_length=64, description="the round's code")
-REF = Path(max_length=40, description="a check's id or its item's number")
+Code = Annotated[str, Path(max_length=64, description="the round's code")]
+Ref = Annotated[str, Path(max_length=40, description="a check's id or its item's number")]
 CheckStateName = Literal[tuple(s.value for s in CheckState)]  # type: ignore[valid-type]
 
 
@@ -108,13 +108,13 @@ def plan(spec: RoundSpec, response: Response, c: Ctx = Depends(ctx)) -> RoundDet
 
 
 @router.get("/{code}", response_model=RoundDetail, summary="A round: rule, seed, teams, checks by state, actions")
-def round_(code: str = CODE, c: Ctx = Depends(ctx)) -> RoundDetail:
+def round_(code: Code, c: Ctx = Depends(ctx)) -> RoundDetail:
     return _detail(c, code)
 
 
 @router.post("/{code}/open", response_model=RoundDetail,
              summary="Open a planned round: draw the items, assign teams, notify units and teams")
-def open_(code: str = CODE, c: Ctx = Depends(ctx)) -> RoundDetail:
+def open_(code: Code, c: Ctx = Depends(ctx)) -> RoundDetail:
     preflight(c.engine, c.campaign, code, actor=c.username, action="open")
     opening.draw(c.engine, c.campaign, code, actor=c.username, now=c.now)
     opening.notify(c.engine, c.campaign, code, actor=c.username, now=c.now, calendar=c.runtime.calendar,
@@ -125,7 +125,7 @@ def open_(code: str = CODE, c: Ctx = Depends(ctx)) -> RoundDetail:
 @router.post("/{code}/close", response_model=RoundDetail,
              summary="Close a round: unchecked items missed, relapsed and faked ones reopened, faked ones "
                      "up the ladder (追责问责), the tally kept")
-def close(code: str = CODE, c: Ctx = Depends(ctx)) -> RoundDetail:
+def close(code: Code, c: Ctx = Depends(ctx)) -> RoundDetail:
     preflight(c.engine, c.campaign, code, actor=c.username, action="close")
     closing.begin_close(c.engine, c.campaign, code, actor=c.username, now=c.now)
     closing.reopen_found(c.engine, c.campaign, code, now=c.now)
@@ -140,7 +140,7 @@ class CancelIn(StrictIn):
 
 @router.post("/{code}/cancel", response_model=RoundDetail,
              summary="Call off a planned or open round; nothing it found is acted on")
-def cancel(body: CancelIn, code: str = CODE, c: Ctx = Depends(ctx)) -> RoundDetail:
+def cancel(body: CancelIn, code: Code, c: Ctx = Depends(ctx)) -> RoundDetail:
     cancel_round(c.engine, c.campaign, code, reason=body.reason, actor=c.username, now=c.now)
     return _detail(c, code)
 
@@ -159,7 +159,7 @@ class AssignedOut(BaseModel):
 
 @router.post("/{code}/assign", response_model=AssignedOut,
              summary="Give a unit, and its pending checks, to another team (回避 is enforced)")
-def assign(body: AssignIn, code: str = CODE, c: Ctx = Depends(ctx)) -> AssignedOut:
+def assign(body: AssignIn, code: Code, c: Ctx = Depends(ctx)) -> AssignedOut:
     n = reassign_unit(c.engine, c.campaign, code, body.unit, body.team, actor=c.username, now=c.now,
                       visit_on=body.visit)
     return AssignedOut(unit=body.unit, team=body.team, moved=n)
@@ -203,7 +203,7 @@ def _checks(c: Ctx, code: str, p: Paging, **filters) -> dict:
 
 @router.get("/{code}/checks", response_model=Page[CheckOut],
             summary="The round's checks one sees (organisers: all; teams: theirs; units: their own)")
-def checks(code: str = CODE, unit: str | None = Query(None, max_length=100),
+def checks(code: Code, unit: str | None = Query(None, max_length=100),
            team: str | None = Query(None, max_length=64), state: CheckStateName | None = None,
            p: Paging = Depends(paging), c: Ctx = Depends(ctx)) -> Page[CheckOut]:
     return Page[CheckOut](**_checks(c, code, p, unit=unit, team=team, state=state))
@@ -230,13 +230,13 @@ class RecordIn(StrictIn):
 
 @router.get("/{code}/checks/{ref}", response_model=CheckOut,
             summary="One check and the actions one may take on it")
-def check(code: str = CODE, ref: str = REF, c: Ctx = Depends(ctx)) -> CheckOut:
+def check(code: Code, ref: Ref, c: Ctx = Depends(ctx)) -> CheckOut:
     return _one(c, code, ref)
 
 
 @router.post("/{code}/checks/{ref}/record", response_model=CheckOut,
              summary="Record a check: confirmed, relapsed or faked (version or If-Match)")
-def record(request: Request, body: RecordIn, code: str = CODE, ref: str = REF, c: Ctx = Depends(ctx)) -> CheckOut:
+def record(request: Request, body: RecordIn, code: Code, ref: Ref, c: Ctx = Depends(ctx)) -> CheckOut:
     version, from_header = expected(request, body.version)
     with precondition(from_header):
         v = record_check(c.engine, c.campaign, code, ref, body.outcome, actor=c.username, now=c.now,
@@ -252,6 +252,6 @@ class ReviseIn(StrictIn):
 
 @router.post("/{code}/checks/{ref}/revise", response_model=CheckOut,
              summary="Take a recorded check back to pending (the organisers, while the round is open)")
-def revise(body: ReviseIn, code: str = CODE, ref: str = REF, c: Ctx = Depends(ctx)) -> CheckOut:
+def revise(body: ReviseIn, code: Code, ref: Ref, c: Ctx = Depends(ctx)) -> CheckOut:
     v = revise_check(c.engine, c.campaign, code, ref, actor=c.username, now=c.now, reason=body.reason)
     return _one(c, code, str(v.id))

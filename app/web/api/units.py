@@ -2,6 +2,8 @@
 advancing the stage (`rectify units`, `rectify unit show|deliver|advance`)."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel
 
@@ -15,10 +17,10 @@ from services.core.visibility import require_sees
 from .common import (API_DEPENDENCIES, ActionOut, Ctx, StrictIn, Version, actions_out, ctx, etag, expected,
                      precondition, text)
 
-__all__ = ["router", "UNIT_CODE"]
+__all__ = ["router", "UnitCode"]
 
 router = APIRouter(prefix="/api/v1/units", tags=["units"], dependencies=API_DEPENDENCIES)
-UNIT_CODE = Path(max_length=100, description="a unit's code (or its name, when no other unit bears it)")
+UnitCode = Annotated[str, Path(max_length=100, description="a unit's code (or its name, when no other unit bears it)")]
 
 
 class UnitOut(BaseModel):
@@ -58,7 +60,7 @@ class UnitDetail(BaseModel):
 
 @router.get("/{code}", response_model=UnitDetail,
             summary="A unit: its stage, the stage's deliverables, what one may do (ETag: its version)")
-def unit(response: Response, code: str = UNIT_CODE, c: Ctx = Depends(ctx)) -> UnitDetail:
+def unit(response: Response, code: UnitCode, c: Ctx = Depends(ctx)) -> UnitDetail:
     with c.engine.connect() as conn:
         camp = campaign_row(conn, c.campaign)
         u = unit_by_code(conn, camp.id, code)
@@ -83,7 +85,7 @@ class DeliverableIn(StrictIn):
 
 @router.post("/{code}/deliverables", status_code=201, response_model=UnitDetail,
              summary="Record a stage deliverable (the unit, or a supervisor above it)")
-def deliver(body: DeliverableIn, response: Response, code: str = UNIT_CODE, c: Ctx = Depends(ctx)) -> UnitDetail:
+def deliver(body: DeliverableIn, response: Response, code: UnitCode, c: Ctx = Depends(ctx)) -> UnitDetail:
     record_deliverable(c.engine, c.campaign, code, body.key, attachment=body.attachment, actor=c.username,
                        now=c.now, stage=body.stage)
     return unit(response, code, c)
@@ -95,7 +97,7 @@ class AdvanceIn(StrictIn):
 
 @router.post("/{code}/advance", response_model=UnitDetail,
              summary="Advance the unit to its next stage (refused while deliverables are missing)")
-def advance_stage(request: Request, response: Response, body: AdvanceIn | None = None, code: str = UNIT_CODE,
+def advance_stage(request: Request, response: Response, code: UnitCode, body: AdvanceIn | None = None,
                   c: Ctx = Depends(ctx)) -> UnitDetail:
     version, from_header = expected(request, body.version if body else None)
     with precondition(from_header):
