@@ -9,18 +9,21 @@ run, without one (a page cannot wait for an ephemeral Prefect server to start).
 """
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
-from models.tables import InspectionCheck
+from models.tables import InspectionCheck, InspectionTeam
 from services.core.actions import check_actions, round_actions
-from services.core.directory import campaign_row, unit_by_code
+from services.core.directory import campaign_row, unit_by_code, unit_by_id
 from services.lookback import closing, opening
 from services.lookback.checks import CheckInput, CheckView, get_check, list_checks, reassign_unit, record_check, revise_check
-from services.lookback.rounds import RoundView, cancel_round, get_round, list_rounds, plan_round, preflight
+from services.lookback.rounds import RoundView, cancel_round, get_round, list_rounds, load_round, plan_round, \
+    preflight
 from statemachine.charts.lookback import CHECK_LABELS, METHODS, OUTCOMES, ROUND_LABELS, CheckState, RoundState
 from statemachine.lookback.spec import RoundSpec
 
@@ -30,7 +33,7 @@ from .common import (API_DEPENDENCIES, ActionOut, Ctx, LongText, Page, Paging, S
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/rounds", tags=["rounds"], dependencies=API_DEPENDENCIES)
-CK = InspectionCheck.__table__
+CK, TM = InspectionCheck.__table__, InspectionTeam.__table__
 Code = Annotated[str, Path(max_length=64, description="the round's code")]
 Ref = Annotated[str, Path(max_length=40, description="a check's id or its item's number")]
 CheckStateName = Literal[tuple(s.value for s in CheckState)]  # type: ignore[valid-type]
@@ -192,13 +195,20 @@ def _check_out(v: CheckView, actions) -> CheckOut:
                     actions=actions_out(actions))
 
 
+def _round_facts(c: Ctx, code: str):
+    """What a check's actions depend on: the round's state, its organiser, the asker's teams."""
+    with c.engine.connect() as conn:
+        rnd = load_round(conn, campaign_row(conn, c.campaign).id, code)
+        teams = conn.execute(select(TM.c.code, TM.c.members_json).where(TM.c.round_id == rnd.id)).all()
+        return rnd.state, unit_by_id(conn, rnd.organiser_unit_id), \
+            {t.code for t in teams if c.username in json.loads(t.members_json)}
+
+
 def _checks(c: Ctx, code: str, p: Paging, **filters) -> dict:
-    r = get_round(c.engine, c.campaign, code, seen_by=c.actor)
     rows = list_checks(c.engine, c.campaign, code, limit=p.fetch, offset=p.offset, seen_by=c.actor, **filters)
-    organiser = _organiser(c, r.organiser)
-    mine = {t.code for t in r.teams if c.username in t.members}
+    state, organiser, mine = _round_facts(c, code)
     return page_of(rows, p, lambda v: _check_out(v, check_actions(
-        c.actor, state=v.state, round_state=r.state, organiser=organiser, team_member=v.team in mine)))
+        c.actor, state=v.state, round_state=state, organiser=organiser, team_member=v.team in mine)))
 
 
 @router.get("/{code}/checks", response_model=Page[CheckOut],
@@ -210,11 +220,10 @@ def checks(code: Code, unit: str | None = Query(None, max_length=100),
 
 
 def _one(c: Ctx, code: str, ref: str) -> CheckOut:
-    r = get_round(c.engine, c.campaign, code, seen_by=c.actor)
     v = get_check(c.engine, c.campaign, code, ref, seen_by=c.actor)
-    mine = {t.code for t in r.teams if c.username in t.members}
-    return _check_out(v, check_actions(c.actor, state=v.state, round_state=r.state,
-                                       organiser=_organiser(c, r.organiser), team_member=v.team in mine))
+    state, organiser, mine = _round_facts(c, code)
+    return _check_out(v, check_actions(c.actor, state=v.state, round_state=state, organiser=organiser,
+                                       team_member=v.team in mine))
 
 
 class RecordIn(StrictIn):
