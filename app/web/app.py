@@ -18,6 +18,7 @@ from services.core.runtime import Runtime
 
 from . import errors, openapi
 from .api import docs as api_docs, evidence, me, tokens
+from .api import audit, campaigns, cases, clues, duties, ledgers, notices, reports, rounds, units
 from .auth import Clock, WebAuth, csrf_guard, wall_clock, web_secret
 from .headers import SecurityHeaders
 from .pages import account, home
@@ -28,7 +29,9 @@ __all__ = ["create_app", "ROUTERS", "OPENAPI_URL"]
 STATIC = Path(__file__).with_name("static")
 OPENAPI_URL = "/api/v1/openapi.json"
 ROUTERS: tuple[APIRouter, ...] = (me.router, tokens.router, api_docs.router, account.router, home.router,
-                                  evidence.router)
+                                  evidence.router,
+                                  campaigns.router, units.router, clues.router, cases.router, notices.router,
+                                  duties.router, rounds.router, reports.router, ledgers.router, audit.router)
 
 
 def _version() -> str:

@@ -15,6 +15,7 @@ from services.core.persisted import audit_record
 from services.core.uow import unit_of_work
 from .load import stages_of
 from services.core.directory import actor as lookup_actor, campaign_row, require_acts_for, unit_by_code
+from services.core.visibility import seen
 from services.core.persisted import PersistedChart, fire_one
 
 __all__ = ["record_deliverable", "advance", "list_units", "UnitStatus", "deliverables_of", "stages_chart"]
@@ -122,7 +123,8 @@ def advance(engine: Engine, campaign: str, unit: str, *, actor: str, now: dateti
         return fired.row.stage_key
 
 
-def list_units(engine: Engine, campaign: str) -> list[UnitStatus]:
+def list_units(engine: Engine, campaign: str, *, seen_by=None) -> list[UnitStatus]:
+    """`seen_by` (an Actor): only the units that person sees (services/core/visibility.py)."""
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
         _, stages = _stage_keys(conn, camp.id)
@@ -133,7 +135,8 @@ def list_units(engine: Engine, campaign: str) -> list[UnitStatus]:
             select(U, lapses.c.n, parent.c.code.label("parent_code"))
             .join(lapses, lapses.c.unit_id == U.c.id, isouter=True)
             .join(parent, parent.c.id == U.c.parent_id, isouter=True)
-            .where(U.c.campaign_id == camp.id).order_by(U.c.path)).all()
+            .where(U.c.campaign_id == camp.id, *([seen(seen_by, U.c.id)] if seen_by is not None else []))
+            .order_by(U.c.path)).all()
     return [UnitStatus(r.code, r.name, r.level, r.parent_code, r.stage_key,
                        stages[r.stage_key].name if r.stage_key in stages else
                        ("已完成" if r.stage_key == COMPLETED else None), r.n or 0, r.version)

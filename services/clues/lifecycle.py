@@ -23,6 +23,7 @@ from services.core.directory import Actor, UnitRef, actor as lookup_actor, campa
     unit_by_code, unit_by_id
 from services.core.persisted import audit_record, fire_one, fire_set
 from services.core.uow import Db, unit_of_work
+from services.core.visibility import require_sees, seen
 from .chart import CLUES, ClueInput, overdue_sql
 
 __all__ = ["NewClue", "ClueInput", "add_clues", "transition", "bulk_transition", "BulkResult",
@@ -307,14 +308,20 @@ def _view(conn, row, *, with_history: bool = False) -> ClueView:
                     audit.history(conn, entity="clue", entity_id=row.id) if with_history else None)
 
 
-def get_clue(engine: Engine, campaign: str, number: str) -> ClueView:
+def get_clue(engine: Engine, campaign: str, number: str, *, seen_by: Actor | None = None) -> ClueView:
+    """`seen_by`: refused (PermissionDenied) unless that person sees the clue's unit."""
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
-        return _view(conn, _load(conn, camp.id, number), with_history=True)
+        row = _load(conn, camp.id, number)
+        if seen_by is not None:
+            require_sees(seen_by, unit_by_id(conn, row.unit_id), f"see clue {number}")
+        return _view(conn, row, with_history=True)
 
 
 def list_clues(engine: Engine, campaign: str, *, unit: str | None = None, state: str | None = None,
-               overdue_as_of: datetime | None = None, limit: int = 200) -> list[ClueView]:
+               overdue_as_of: datetime | None = None, limit: int = 200, offset: int = 0,
+               kind: str | None = None, seen_by: Actor | None = None) -> list[ClueView]:
+    """`seen_by`: only the clues that person sees (services/core/visibility.py)."""
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
         q = select(T, U.c.name.label("unit_name")).join(U, U.c.id == T.c.unit_id) \
@@ -326,5 +333,9 @@ def list_clues(engine: Engine, campaign: str, *, unit: str | None = None, state:
             q = q.where(T.c.state == CLUE_CHART.coerce(state).value)
         if overdue_as_of is not None:
             q = q.where(overdue_sql(overdue_as_of))
-        rows = conn.execute(q.order_by(T.c.number).limit(limit)).all()
+        if kind:
+            q = q.where(T.c.kind == kind)
+        if seen_by is not None:
+            q = q.where(seen(seen_by, T.c.unit_id))
+        rows = conn.execute(q.order_by(T.c.number).limit(limit).offset(offset)).all()
         return [_view_of(r._mapping, r.unit_name) for r in rows]

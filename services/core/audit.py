@@ -20,7 +20,10 @@ from models.tables import AuditHead, AuditRecord
 from statemachine.audit import GENESIS, first_break
 from statemachine.errors import AuditBroken
 
-__all__ = ["start_chain", "Head", "check_code", "read_head", "audit_head", "verify", "VerifyResult", "history"]
+from .visibility import seen
+
+__all__ = ["start_chain", "Head", "check_code", "read_head", "audit_head", "verify", "VerifyResult", "history",
+           "log"]
 
 A = AuditRecord.__table__
 H = AuditHead.__table__
@@ -164,3 +167,20 @@ def history(conn: Connection, *, entity: str, entity_id: int) -> list[dict]:
     rows = conn.execute(select(A).where(A.c.entity == entity, A.c.entity_id == entity_id)
                         .order_by(A.c.seq)).mappings().all()
     return [dict(r) for r in rows]
+
+
+def log(conn: Connection, campaign_id: int, *, seen_by=None, entity: str | None = None,
+        entity_id: int | None = None, before: int | None = None, limit: int = 50) -> list[dict]:
+    """The newest records first, those before sequence number `before` (the next page);
+    `seen_by` (an Actor): only the records of units that person sees
+    (services/core/visibility.py)."""
+    q = select(A).where(A.c.campaign_id == campaign_id)
+    if seen_by is not None:
+        q = q.where(seen(seen_by, A.c.unit_id))
+    if entity is not None:
+        q = q.where(A.c.entity == entity)
+    if entity_id is not None:
+        q = q.where(A.c.entity_id == entity_id)
+    if before is not None:
+        q = q.where(A.c.seq < before)
+    return [dict(r) for r in conn.execute(q.order_by(A.c.seq.desc()).limit(limit)).mappings()]

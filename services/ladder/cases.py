@@ -25,6 +25,7 @@ from statemachine.time.calendar import WorkingCalendar, end_of_day, local_date
 from services.core import audit
 from services.core.persisted import audit_record
 from services.core.uow import UnitOfWork, unit_of_work
+from services.core.visibility import require_sees, seen
 from services.campaigns.load import plan_of, stages_of
 from services.campaigns.notice_templates import notice_templates_of
 from services.core.directory import SYSTEM, Actor, actor as lookup_actor, campaign_row, require_supervises, \
@@ -433,16 +434,22 @@ def _view(conn: Connection, case_id: int, *, full: bool = False) -> CaseView:
                      history=audit.history(conn, entity="case", entity_id=case_id))
 
 
-def get_case(engine: Engine, campaign: str, case_id: int) -> CaseView:
+def get_case(engine: Engine, campaign: str, case_id: int, *, seen_by: Actor | None = None) -> CaseView:
+    """`seen_by`: refused (PermissionDenied) unless that person sees the case's unit."""
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
-        if conn.execute(select(E.c.id).where(E.c.campaign_id == camp.id, E.c.id == case_id)).first() is None:
+        unit_id = conn.execute(select(E.c.unit_id).where(E.c.campaign_id == camp.id, E.c.id == case_id)).scalar()
+        if unit_id is None:
             raise NotFound(f"unknown case {case_id} (see 'rectify case list')")
+        if seen_by is not None:
+            require_sees(seen_by, unit_by_id(conn, unit_id), f"see case {case_id}")
         return _view(conn, case_id, full=True)
 
 
 def list_cases(engine: Engine, campaign: str, *, unit: str | None = None, state: str | None = None,
-               open_only: bool = False, level: int | None = None, limit: int = 500) -> list[CaseView]:
+               open_only: bool = False, level: int | None = None, limit: int = 500, offset: int = 0,
+               seen_by: Actor | None = None) -> list[CaseView]:
+    """`seen_by`: only the cases of units that person sees (services/core/visibility.py)."""
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
         q = _select().where(E.c.campaign_id == camp.id)
@@ -455,4 +462,6 @@ def list_cases(engine: Engine, campaign: str, *, unit: str | None = None, state:
             q = q.where(E.c.state.in_(["proposed", "issued", "awaiting_response", "responded"]))
         if level:
             q = q.where(E.c.level == level)
-        return [_row_view(r) for r in conn.execute(q.order_by(E.c.id).limit(limit))]
+        if seen_by is not None:
+            q = q.where(seen(seen_by, E.c.unit_id))
+        return [_row_view(r) for r in conn.execute(q.order_by(E.c.id).limit(limit).offset(offset))]

@@ -10,11 +10,11 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, or_, select, update
 
 from models.tables import Clue, InspectionCheck, InspectionTeam, RoundUnit, Unit
 from statemachine.charts.lookback import CHECK_CHART, METHODS, OUTCOMES, CheckContext, method_key
-from statemachine.errors import InvalidInput, NotFound
+from statemachine.errors import InvalidInput, NotFound, PermissionDenied
 from statemachine import limits
 from statemachine.time.deadlines import deadline_refusal
 from statemachine.lookback.assignment import may_inspect
@@ -28,9 +28,11 @@ from services.core.persisted import fire_one
 from services.clues.lifecycle import deadline_limit_on
 from .charts import CHECKS
 from .opening import team_slots
-from .rounds import load_round, organised_round, spec_of
+from services.core.visibility import seen, sees
+from .rounds import load_round, organised_round, sees_round, spec_of
 
-__all__ = ["CheckInput", "CheckView", "record_check", "revise_check", "reassign_unit", "list_checks"]
+__all__ = ["CheckInput", "CheckView", "record_check", "revise_check", "reassign_unit", "list_checks",
+           "get_check"]
 
 T, U, TM, RU, CK = (Clue.__table__, Unit.__table__, InspectionTeam.__table__, RoundUnit.__table__,
                     InspectionCheck.__table__)
@@ -229,19 +231,45 @@ def reassign_unit(engine: Engine, campaign: str, code: str, unit: str, team: str
 
 
 def list_checks(engine: Engine, campaign: str, code: str, *, unit: str | None = None,
-                team: str | None = None, state: str | None = None, limit: int = 200) -> list[CheckView]:
+                team: str | None = None, state: str | None = None, limit: int = 200, offset: int = 0,
+                seen_by: Actor | None = None, ref: str | None = None) -> list[CheckView]:
+    """`seen_by`: the round's organisers see every check, others those of the units they see
+    and of the teams they are in; nobody else sees the round (PermissionDenied). `ref`: the
+    one check of that id or item number."""
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
         rnd = load_round(conn, camp.id, code)
         q = _select().where(CK.c.round_id == rnd.id)
+        if seen_by is not None and not sees(seen_by, unit_by_id(conn, rnd.organiser_unit_id)):
+            if not sees_round(conn, seen_by, rnd):
+                raise PermissionDenied(f"{seen_by.label} may not see the checks of round {code}")
+            teams = [t.id for t in conn.execute(select(TM.c.id, TM.c.members_json).where(TM.c.round_id == rnd.id))
+                     if seen_by.username in json.loads(t.members_json)]
+            q = q.where(or_(seen(seen_by, CK.c.unit_id), CK.c.team_id.in_(teams)))
         if unit:
             q = q.where(CK.c.unit_id == unit_by_code(conn, camp.id, unit).id)
         if team:
             q = q.where(TM.c.code == team)
+        if ref is not None:
+            check_id = as_id(ref)
+            q = q.where(or_(T.c.number == ref, CK.c.id == check_id) if check_id else T.c.number == ref)
         if state:
             try:
                 q = q.where(CK.c.state == CHECK_CHART.coerce(state).value)
             except ValueError:
                 raise InvalidInput(f"unknown check state '{state}' "
                                    f"(one of {', '.join(s.value for s in CHECK_CHART.state_list)})") from None
-        return [_view(r) for r in conn.execute(q.order_by(U.c.code, T.c.number).limit(limit))]
+        return [_view(r) for r in conn.execute(q.order_by(U.c.code, T.c.number, CK.c.id).limit(limit)
+                                               .offset(offset))]
+
+
+def get_check(engine: Engine, campaign: str, code: str, ref: str, *, seen_by: Actor | None = None) -> CheckView:
+    """One check by its id or item number; `seen_by`: refused (PermissionDenied) unless that
+    person sees it (`list_checks`)."""
+    found = list_checks(engine, campaign, code, ref=ref, limit=1)
+    if not found:
+        raise NotFound(f"round {code} has no check of '{ref}' (see 'rectify round checks')")
+    if seen_by is not None and not list_checks(engine, campaign, code, ref=ref, limit=1, seen_by=seen_by):
+        raise PermissionDenied(f"{seen_by.label} may not see the check of {found[0].number} ({found[0].unit_name}): "
+                               f"only the round's organisers, the item's unit and its team may")
+    return found[0]

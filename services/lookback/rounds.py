@@ -29,10 +29,12 @@ from services.core.uow import UnitOfWork, unit_of_work
 from services.core.directory import Actor, UnitRef, actor as lookup_actor, campaign_row, require, \
     unit_by_code, unit_by_id
 from services.core.persisted import fire_one, fire_set
+from services.core.visibility import sees
 from .charts import CHECKS, ROUNDS
 
 __all__ = ["plan_round", "cancel_round", "get_round", "list_rounds", "RoundView", "TeamView",
-           "load_round", "require_organiser", "spec_of", "fire_round", "preflight", "organised_round"]
+           "load_round", "require_organiser", "spec_of", "fire_round", "preflight", "organised_round",
+           "sees_round"]
 
 RD, TM, RU, CK, U, US = (InspectionRound.__table__, InspectionTeam.__table__, RoundUnit.__table__,
                          InspectionCheck.__table__, Unit.__table__, User.__table__)
@@ -219,17 +221,35 @@ def _view(conn: Connection, row, *, full: bool = True) -> RoundView:
                      json.loads(row.spec_json) if full else None)
 
 
-def get_round(engine: Engine, campaign: str, code: str) -> RoundView:
+def sees_round(conn: Connection, who: Actor, row) -> bool:
+    """Who sees a round: its organising unit and the supervisors above it, the units in its
+    scope, and the members of its teams (services/core/visibility.py for the rest)."""
+    if sees(who, unit_by_id(conn, row.organiser_unit_id)):
+        return True
+    if who.unit.path.startswith(unit_by_id(conn, row.scope_unit_id).path):  # a unit it inspects
+        return True
+    return any(who.username in json.loads(m) for m in
+               conn.execute(select(TM.c.members_json).where(TM.c.round_id == row.id)).scalars())
+
+
+def get_round(engine: Engine, campaign: str, code: str, *, seen_by: Actor | None = None) -> RoundView:
+    """`seen_by`: refused (PermissionDenied) unless that person sees the round (`sees_round`)."""
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
-        return _view(conn, load_round(conn, camp.id, code))
+        row = load_round(conn, camp.id, code)
+        if seen_by is not None and not sees_round(conn, seen_by, row):
+            raise PermissionDenied(f"{seen_by.label} may not see round {code}: only its organisers, the units "
+                                   f"it inspects and its teams may")
+        return _view(conn, row)
 
 
-def list_rounds(engine: Engine, campaign: str) -> list[RoundView]:
+def list_rounds(engine: Engine, campaign: str, *, seen_by: Actor | None = None) -> list[RoundView]:
+    """`seen_by`: only the rounds that person sees (`sees_round`)."""
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
         rows = conn.execute(select(RD).where(RD.c.campaign_id == camp.id).order_by(RD.c.created_at, RD.c.id))
-        return [_view(conn, r, full=False) for r in rows]
+        return [_view(conn, r, full=False) for r in rows
+                if seen_by is None or sees_round(conn, seen_by, r)]
 
 
 def preflight(engine: Engine, campaign: str, code: str, *, actor: str, action: str) -> None:

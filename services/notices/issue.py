@@ -29,6 +29,7 @@ from statemachine.time.calendar import local_date
 from services.core.directory import contact_of
 from services.core.refs import as_id
 from services.core.uow import UnitOfWork
+from services.core.visibility import require_sees, seen
 from . import outbox
 
 __all__ = ["NoticeView", "issue_notice", "get_notice", "notices_of_case", "unit_recipients",
@@ -119,9 +120,10 @@ def _select():
     return select(N, U.c.name.label("unit_name")).join(U, U.c.id == N.c.addressee_unit_id)
 
 
-def get_notice(engine: Engine, campaign: str, ref: str) -> NoticeView:
-    """By id or by document number (忻交督〔2023〕3号)."""
-    from services.core.directory import campaign_row
+def get_notice(engine: Engine, campaign: str, ref: str, *, seen_by=None) -> NoticeView:
+    """By id or by document number (忻交督〔2023〕3号); `seen_by` (an Actor): refused
+    (PermissionDenied) unless that person sees the unit it is addressed to."""
+    from services.core.directory import campaign_row, unit_by_id
 
     with engine.connect() as conn:
         cid = campaign_row(conn, campaign).id
@@ -129,6 +131,8 @@ def get_notice(engine: Engine, campaign: str, ref: str) -> NoticeView:
         if (notice_id := as_id(ref)) is not None:
             match = or_(match, N.c.id == notice_id)
         row = conn.execute(_select().where(N.c.campaign_id == cid, match)).first()
+        if row is not None and seen_by is not None:
+            require_sees(seen_by, unit_by_id(conn, row.addressee_unit_id), f"see notice {row.doc_number}")
     if row is None:
         raise NotFound(f"unknown notice '{ref}' (see 'rectify notice list')")
     return _view(row)
@@ -138,7 +142,9 @@ def notices_of_case(conn: Connection, case_id: int) -> list[NoticeView]:
     return [_view(r) for r in conn.execute(_select().where(N.c.case_id == case_id).order_by(N.c.id))]
 
 
-def notices_between(engine: Engine, campaign: str, *, kind: str | None = None) -> list[NoticeView]:
+def notices_between(engine: Engine, campaign: str, *, kind: str | None = None, limit: int | None = None,
+                    offset: int = 0, seen_by=None) -> list[NoticeView]:
+    """`seen_by` (an Actor): only the notices addressed to units that person sees."""
     from services.core.directory import campaign_row
 
     with engine.connect() as conn:
@@ -146,4 +152,6 @@ def notices_between(engine: Engine, campaign: str, *, kind: str | None = None) -
         q = _select().where(N.c.campaign_id == cid)
         if kind:
             q = q.where(N.c.kind == kind)
-        return [_view(r) for r in conn.execute(q.order_by(N.c.id))]
+        if seen_by is not None:
+            q = q.where(seen(seen_by, N.c.addressee_unit_id))
+        return [_view(r) for r in conn.execute(q.order_by(N.c.id).limit(limit).offset(offset))]

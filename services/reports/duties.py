@@ -15,6 +15,7 @@ from statemachine.reports.duties import Occurrence, all_occurrences, find_occurr
 
 from services.core.persisted import audit_record
 from services.core.uow import unit_of_work
+from services.core.visibility import seen
 from services.campaigns.load import plan_of
 from services.core.directory import actor as lookup_actor, campaign_row, require_acts_for, unit_by_code
 
@@ -58,7 +59,8 @@ def _status(occ: Occurrence, sub, as_of: datetime) -> str:
 
 
 def owed(engine: Engine, campaign: str, *, as_of: datetime, unit: str | None = None,
-         duty: str | None = None, status: str | None = None, upcoming: int = 1) -> list[DutyLine]:
+         duty: str | None = None, status: str | None = None, upcoming: int = 1,
+         seen_by=None) -> list[DutyLine]:
     """Every report due so far of the units in scope (a unit and those below
     it), with its status, plus the next `upcoming` of each duty."""
     if status is not None and status not in STATUS_LABELS:
@@ -73,6 +75,8 @@ def owed(engine: Engine, campaign: str, *, as_of: datetime, unit: str | None = N
             .where(U.c.campaign_id == camp.id).order_by(U.c.path)
         if unit is not None:
             q = q.where(U.c.path.startswith(unit_by_code(conn, camp.id, unit).path))
+        if seen_by is not None:  # an Actor: only the units that person sees
+            q = q.where(seen(seen_by, U.c.id))
         units = conn.execute(q).all()
         subs = {(r.unit_id, r.duty_key, r.period): r for r in conn.execute(
             select(RS).where(RS.c.campaign_id == camp.id))}

@@ -1,0 +1,191 @@
+"""`/api/v1/clues`: problems and clues (问题线索): list, read with history and the
+actions one may take, add, import a CSV, fire a trigger on one or many
+(`rectify clue add|import|list|show|transition|bulk`)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
+from pydantic import BaseModel, Field
+
+from models.tables import Clue
+from services.clues.importing import read_clue_csv
+from services.clues.lifecycle import ClueInput, ClueView, NewClue, add_clues, bulk_transition, get_clue, \
+    list_clues, transition
+from services.core.actions import ClueItem, allowed_actions
+from services.core.input_files import MAX_CSV_BYTES
+from statemachine.errors import InvalidInput
+from statemachine.charts.clue import CLUE_CHART, ITEM_KINDS, LABELS, ClueState
+from statemachine.plan import CHANNELS
+
+from .common import (API_DEPENDENCIES, ActionOut, Ctx, HistoryOut, LongText, Page, Paging, StrictIn, Version,
+                     actions_out, ctx, etag, expected, history_out, page_of, paging, precondition, text, upload)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/clues", tags=["clues"], dependencies=API_DEPENDENCIES)
+T = Clue.__table__
+Number = Annotated[str, Path(max_length=T.c.number.type.length, description="the clue's number, e.g. SM-2023-00001")]
+Trigger = Literal[tuple(CLUE_CHART.triggers)]  # type: ignore[valid-type]
+State = Literal[tuple(s.value for s in ClueState)]  # type: ignore[valid-type]
+Kind = Literal[tuple(ITEM_KINDS)]  # type: ignore[valid-type]
+
+
+class ClueOut(BaseModel):
+    number: str
+    state: str
+    state_label: str
+    kind: str
+    channel: str
+    aspect: str
+    summary: str
+    unit: str
+    owner: str | None
+    received_at: datetime
+    verify_due_at: datetime
+    deadline_at: datetime | None
+    overdue: bool
+    version: int
+
+    @classmethod
+    def of(cls, v: ClueView, now: datetime) -> "ClueOut":
+        return cls(number=v.number, state=v.state, state_label=LABELS[ClueState(v.state)], kind=v.kind,
+                   channel=v.channel, aspect=v.aspect, summary=v.summary, unit=v.unit, owner=v.owner,
+                   received_at=v.received_at, verify_due_at=v.verify_due_at, deadline_at=v.deadline_at,
+                   overdue=v.overdue(now), version=v.version)
+
+
+class ClueDetail(ClueOut):
+    measures: str | None
+    evidence: str | None
+    resolution: str | None
+    reason: str | None
+    reopen_count: int
+    history: list[HistoryOut]
+    actions: list[ActionOut] = Field(description="what the signed-in person may do to it now")
+
+
+@router.get("", response_model=Page[ClueOut], summary="Clues one sees, filtered and paginated")
+def clues(unit: str | None = Query(None, max_length=100, description="this unit and those below it"),
+          state: State | None = None, kind: Kind | None = None,
+          overdue: bool = Query(False, description="only those overdue now"),
+          p: Paging = Depends(paging), c: Ctx = Depends(ctx)) -> Page[ClueOut]:
+    rows = list_clues(c.engine, c.campaign, unit=unit, state=state, kind=kind,
+                      overdue_as_of=c.now if overdue else None, limit=p.fetch, offset=p.offset, seen_by=c.actor)
+    return Page[ClueOut](**page_of(rows, p, lambda v: ClueOut.of(v, c.now)))
+
+
+def _detail(c: Ctx, number: str, response: Response) -> ClueDetail:
+    v = get_clue(c.engine, c.campaign, number, seen_by=c.actor)
+    with c.engine.connect() as conn:
+        actions = allowed_actions(conn, c.campaign, c.actor, ClueItem(number))
+    etag(response, v.version)
+    return ClueDetail(**ClueOut.of(v, c.now).model_dump(), measures=v.measures, evidence=v.evidence,
+                      resolution=v.resolution, reason=v.reason, reopen_count=v.reopen_count,
+                      history=history_out(v.history), actions=actions_out(actions))
+
+
+@router.get("/{number}", response_model=ClueDetail,
+            summary="A clue with its audited history and the actions one may take (ETag: its version)")
+def clue(response: Response, number: Number, c: Ctx = Depends(ctx)) -> ClueDetail:
+    return _detail(c, number, response)
+
+
+class NewClueIn(StrictIn):
+    unit: text(100, min_length=1) = Field(description="责任单位: a unit's code or name")
+    channel: Literal[tuple(CHANNELS)] = Field(description="线索来源")  # type: ignore[valid-type]
+    aspect: text(100, min_length=1) = Field(description="问题方面: key or name")
+    summary: LongText = Field(min_length=1, description="问题表现")
+    reporter_name: text(T.c.reporter_name.type.length) | None = None
+    reporter_phone: text(T.c.reporter_phone.type.length) | None = None
+    root_cause: LongText | None = None
+    kind: Kind | None = None
+
+
+class AddedOut(BaseModel):
+    numbers: list[str]
+
+
+@router.post("", status_code=201, response_model=ClueDetail, summary="Register one clue")
+def add(body: NewClueIn, response: Response, c: Ctx = Depends(ctx)) -> ClueDetail:
+    number, = add_clues(c.engine, c.campaign, [NewClue(
+        channel=body.channel, aspect=body.aspect, summary=body.summary, unit=body.unit,
+        reporter_name=body.reporter_name, reporter_phone=body.reporter_phone, root_cause=body.root_cause,
+        kind=body.kind)], actor=c.username, now=c.now, calendar=c.runtime.calendar)
+    response.headers["Location"] = f"{router.prefix}/{number}"
+    return _detail(c, number, response)
+
+
+@router.post("/import", status_code=201, response_model=AddedOut,
+             summary="Import clues from a CSV file (channel, aspect, summary, unit, …): all rows or none")
+def import_csv(file: UploadFile = File(description="the CSV, UTF-8 or GB18030"), c: Ctx = Depends(ctx)) -> AddedOut:
+    with upload(file, name="clues.csv", max_bytes=MAX_CSV_BYTES, what="clue CSV") as path:
+        items = read_clue_csv(path)
+    numbers = add_clues(c.engine, c.campaign, items, actor=c.username, now=c.now, calendar=c.runtime.calendar)
+    return AddedOut(numbers=numbers)
+
+
+class StepIn(StrictIn):
+    """What a trigger takes; which fields it needs, the clue's `actions` say (`needs`)."""
+
+    reason: LongText | None = None
+    measures: LongText | None = Field(None, description="整改措施 (substantiate)")
+    deadline: date | None = Field(None, description="完成时限 (substantiate, reopen)")
+    owner: text(T.c.owner.type.length) | None = Field(None, description="责任人 (substantiate)")
+    evidence: LongText | None = Field(None, description="可验证成果 (submit_evidence)")
+    stage_result: LongText | None = Field(None, description="阶段性成效 (defer)")
+    long_term_measure: LongText | None = Field(None, description="长期举措 (defer)")
+    result_form: text(T.c.result_form.type.length) | None = Field(None, description="成果形式 (substantiate)")
+
+    def data(self) -> ClueInput:
+        return ClueInput(reason=self.reason, measures=self.measures, deadline=self.deadline, owner=self.owner,
+                         evidence=self.evidence, stage_result=self.stage_result,
+                         long_term_measure=self.long_term_measure, result_form=self.result_form)
+
+
+class OneStepIn(StepIn):
+    version: Version | None = None
+
+
+@router.post("/{number}/actions/{trigger}", response_model=ClueDetail,
+             summary="Fire a trigger on a clue (version or If-Match: refused if it changed)")
+def fire(request: Request, response: Response, number: Number, trigger: Trigger, body: OneStepIn | None = None,
+         c: Ctx = Depends(ctx)) -> ClueDetail:
+    body = body or OneStepIn()
+    version, from_header = expected(request, body.version)
+    with precondition(from_header):
+        transition(c.engine, c.campaign, number, trigger, actor=c.username, now=c.now, data=body.data(),
+                   expected_version=version)
+    return _detail(c, number, response)
+
+
+class ManyIn(StepIn):
+    numbers: list[text(T.c.number.type.length, min_length=1)] | None = Field(
+        None, min_length=1, max_length=1000, description="these clues; else all that match unit and state")
+    unit: text(100, min_length=1) | None = None
+    state: State | None = None
+
+
+class MovedOut(BaseModel):
+    number: str
+    from_state: str
+    to_state: str
+
+
+class ManyOut(BaseModel):
+    trigger: str
+    moved: list[MovedOut]
+    skipped: int = Field(description="named or matching clues the trigger did not apply to, or out of reach")
+
+
+@router.post("/actions/{trigger}", response_model=ManyOut,
+             summary="Fire a trigger on many clues at once (set-based; the ineligible are skipped)")
+def fire_many(trigger: Trigger, body: ManyIn, c: Ctx = Depends(ctx)) -> ManyOut:
+    if not body.numbers and not body.unit and not body.state:
+        raise InvalidInput("say which clues: numbers, unit or state")
+    r = bulk_transition(c.engine, c.campaign, trigger, actor=c.username, now=c.now, data=body.data(),
+                        numbers=body.numbers, unit=body.unit, state=body.state)
+    return ManyOut(trigger=r.trigger, moved=[MovedOut(number=n, from_state=a, to_state=b) for n, a, b in r.moved],
+                   skipped=r.skipped)
+
