@@ -21,12 +21,16 @@ from .api import docs as api_docs, me, tokens
 from .auth import Clock, WebAuth, csrf_guard, wall_clock, web_secret
 from .headers import SecurityHeaders
 from .pages import account, home
+from .pages import audit as audit_pages, cases as case_pages, clues as clue_pages, dashboard, \
+    lookback as round_pages, reports as report_pages, work
 
 __all__ = ["create_app", "ROUTERS", "OPENAPI_URL"]
 
 STATIC = Path(__file__).with_name("static")
 OPENAPI_URL = "/api/v1/openapi.json"
-ROUTERS: tuple[APIRouter, ...] = (me.router, tokens.router, api_docs.router, account.router, home.router)
+ROUTERS: tuple[APIRouter, ...] = (me.router, tokens.router, api_docs.router, account.router, home.router,
+                                  work.router, dashboard.router, clue_pages.router, case_pages.router,
+                                  round_pages.router, report_pages.router, audit_pages.router)
 
 
 def _version() -> str:

@@ -2,22 +2,17 @@
 copy), a deadline's countdown and its colour's label (statemachine/warning.py)."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from statemachine.charts.clue import ITEM_KINDS, LABELS as CLUE_LABELS, TRIGGER_LABELS, ClueState
+from services.core.actions import TRIGGER_LABELS
+from statemachine.charts.clue import ITEM_KINDS, LABELS as CLUE_LABELS, ClueState
 from statemachine.charts.ladder import CASE_LABELS, LEVEL_LABELS, CaseState, Level
 from statemachine.charts.lookback import CHECK_LABELS, METHODS, ROUND_KINDS, ROUND_LABELS, CheckState, \
     RoundState
 from statemachine.warning import UNIT_COLOUR_LABELS, WARNING_LABELS
 
-__all__ = ["FILTERS", "countdown", "CASE_TRIGGER_LABELS"]
-
-# the ladder's steps as a page names its buttons (the CLI's commands say the same)
-CASE_TRIGGER_LABELS = {"issue": "确认下发", "withdraw": "撤回", "acknowledge": "签收", "record_interview": "记录约谈",
-                       "respond": "提交整改报告", "return_response": "退回回复", "resolve": "核实办结",
-                       "delist": "摘牌", "decide": "作出处理决定", "conclude": "记录办理结果", "escalate": "升级督办",
-                       "chase": "催办"}
-
+__all__ = ["FILTERS", "countdown"]
 
 def countdown(due: datetime | None, now: datetime) -> str:
     """'还剩 3 天' / '今日到期' / '已逾期 2 天': how far a deadline is, in whole days or hours."""
@@ -46,12 +41,14 @@ FILTERS = {
     "round_state": _label(ROUND_LABELS, RoundState),
     "check_state": _label(CHECK_LABELS, CheckState),
     "level": _label(LEVEL_LABELS, Level),
-    "clue_trigger": lambda t: TRIGGER_LABELS.get(t, t),
-    "case_trigger": lambda t: CASE_TRIGGER_LABELS.get(t, t),
+    "clue_trigger": lambda t: TRIGGER_LABELS["clue"].get(t, t),
+    "check_trigger": lambda t: TRIGGER_LABELS["check"].get(t, t),
+    "case_trigger": lambda t: TRIGGER_LABELS["case"].get(t, t),
     "item_kind": lambda k: ITEM_KINDS.get(k, k),
     "round_kind": lambda k: ROUND_KINDS.get(k, k),
     "method": lambda m: METHODS.get(m or "", m or "—"),
     "warning": lambda c: WARNING_LABELS.get(c or "", ""),
     "unit_colour": lambda c: UNIT_COLOUR_LABELS.get(c or "", ""),
+    "compact": lambda d: json.dumps(d, ensure_ascii=False, default=str),
     "pct": lambda r: "—" if r is None else f"{r * 100:.1f}%",
 }

@@ -34,7 +34,7 @@ from services.core.authority_sql import rows_permitted
 from services.core.directory import Actor, campaign_row
 from services.reports.duties import DutyLine, owed
 
-__all__ = ["ClueItem", "CaseItem", "DutyItem", "OverdueUnit", "RoundChecks", "Listed", "MyWork", "my_work",
+__all__ = ["deadline_colours", "ClueItem", "CaseItem", "DutyItem", "OverdueUnit", "RoundChecks", "Listed", "MyWork", "my_work",
            "LIST_LIMIT"]
 
 T, E, U, RD, TM, CK = (Clue.__table__, EscalationCase.__table__, Unit.__table__, InspectionRound.__table__,
@@ -137,6 +137,14 @@ def _clue_due(r) -> datetime | None:
     """The deadline that runs in the clue's state: verification, then rectification."""
     state = ClueState(r.state)
     return r.verify_due_at if state in VERIFY_PENDING else r.deadline_at if state in RECTIFY_PENDING else None
+
+
+def deadline_colours(engine: Engine, campaign: str, now: datetime):
+    """due → its DeadlineColour at `now`, by the campaign's warning windows (its plan)."""
+    with engine.connect() as conn:
+        w = plan_of(conn, campaign_row(conn, campaign).id).escalation.warning
+    return lambda due: warning_colour(due, now, blue_within_days=w.blue_within_days,
+                                      yellow_within_days=w.yellow_within_days)
 
 
 def my_work(engine: Engine, campaign: str, who: Actor, *, now: datetime) -> MyWork:
