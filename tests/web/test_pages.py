@@ -311,3 +311,40 @@ def test_reports_are_generated_and_downloaded_through_the_pages(site):
     liaison = web.browser("off.a")
     assert liaison.get(unescape(links[0])).status_code == 403
     assert liaison.get("/reports?unit=city").status_code == 403
+
+
+# -- a round and a team's checklist --------------------------------------------------------------
+def test_a_team_member_records_a_check_from_the_teams_checklist(site):
+    from services.clues.lifecycle import transition
+    from services.lookback import opening, rounds
+    from services.lookback.checks import list_checks
+    from statemachine.lookback.spec import RoundSpec
+
+    web, numbers = site
+    now = at(NOW)
+    transition(web.engine, web.campaign, numbers["approve"], "approve", actor="sup.city", now=now)
+    spec = RoundSpec.model_validate(dict(
+        code="lb-1", title="整改“回头看”", scope="city", deadline="2023-05-15", selection={"mode": "all"},
+        teams=[{"code": "t1", "name": "第一督察组", "members": ["insp.city"]},
+               {"code": "t2", "name": "第二督察组", "members": ["insp.b"]}]))
+    rounds.plan_round(web.engine, web.campaign, spec, actor="sup.city", now=now)
+    opening.draw(web.engine, web.campaign, "lb-1", actor="sup.city", now=now)
+    opening.notify(web.engine, web.campaign, "lb-1", actor="sup.city", now=now, calendar=web.runtime.calendar,
+                   channels=())
+    [check] = list_checks(web.engine, web.campaign, "lb-1")
+    member = "insp.b" if check.team == "t2" else "insp.city"
+    inspector = web.browser(member)
+    work = inspector.get("/work")
+    assert 'href="/rounds/lb-1"' in section(work.text, "team-checks")
+    page = inspector.get("/rounds/lb-1")
+    assert page.status_code == 200 and numbers["approve"] in page.text
+    assert sorted(action_forms(page.text)) == ["confirm", "find_faked", "find_relapse"]
+    r = inspector.post(f"/rounds/lb-1/checks/{check.id}/confirm",
+                       data={"csrf_token": csrf_of(page), "method": "random", "findings": "现场核实，整改到位",
+                             "version": str(check.version), "team": check.team})
+    assert r.status_code == 303
+    [after] = list_checks(web.engine, web.campaign, "lb-1")
+    assert (after.state, after.method, after.findings) == ("confirmed", "random", "现场核实，整改到位")
+    # the supervisor sees the round from my work; a liaison of another county may not see it
+    assert 'href="/rounds/lb-1"' in section(web.browser("sup.city").get("/work").text, "rounds")
+    assert web.browser("off.b").get("/rounds/lb-1").status_code == 403
