@@ -1,8 +1,9 @@
 """daily_enforcement: the nightly job of one campaign in one flow run.
 
 sweep (record missed deadlines) → escalation round (cases, notices, chases,
-next levels) → reports (the roll-ups whose duty fell due) → delivery (drain
-the outbox). One flow run with a dozen tasks
+next levels) → reports (the roll-ups whose duty fell due) → witness (the
+audit head queued for the witness outside the database, flows/witness.py) →
+delivery (drain the outbox). One flow run with a dozen tasks
 rather than three subflows: a flow run costs more than its tasks here, and
 this runs every night for every campaign (docs/architecture.md decision 2).
 """
@@ -20,6 +21,7 @@ from . import deps
 from .deadline_sweep import SweepResult, _as_of, artifact_key, run_name, sweep_now
 from .ladder import LadderResult, escalate_now
 from .reports import ReportsResult, reports_now
+from .witness import WitnessResult, witness_now
 
 __all__ = ["daily_enforcement", "EnforcementResult", "warn_if_calendar_ends"]
 
@@ -32,7 +34,7 @@ class EnforcementResult:
     failed: int
     reports: ReportsResult | None = None
     calendar_warning: str | None = None
-
+    witness: WitnessResult | None = None
 
 
 @flow(name="daily-enforcement", flow_run_name=run_name("enforce"), validate_parameters=False)
@@ -43,13 +45,14 @@ def daily_enforcement(campaign: str, as_of: datetime | None = None,
     warning = warn_if_calendar_ends(campaign, as_of)
     escalated = escalate_now(campaign, as_of)
     made = reports_now(campaign, as_of)
+    witnessed = witness_now(campaign, as_of)  # after the night's records, before their delivery
     sent = failed = 0
     if deliver:
         from .deliver import deliver_now
 
         d = deliver_now(as_of)
         sent, failed = d.sent, d.failed
-    return EnforcementResult(swept, escalated, sent, failed, made, warning)
+    return EnforcementResult(swept, escalated, sent, failed, made, warning, witnessed)
 
 
 def warn_if_calendar_ends(campaign: str, as_of: datetime) -> str | None:

@@ -11,7 +11,9 @@ else escapes is a bug and keeps its traceback.
     │   ├── UnknownState            1   422  a state name the chart does not have
     │   ├── PlanError               1   422  a plan or round file that does not validate
     │   │   └── PlanReferenceError  1   422  a cross-reference inside one (unit, person, stage)
-    │   └── NoticeTemplateError     1   422  a notice that cannot be rendered (kind, field, template)
+    │   ├── NoticeTemplateError     1   422  a notice that cannot be rendered (kind, field, template)
+    │   ├── TooLarge                1   413  an uploaded file (or body) larger than allowed
+    │   └── UnsupportedType         1   415  an uploaded file whose content is not an accepted type
     ├── InvalidTransition           1   409  trigger not allowed in the current state
     ├── GuardRefused                1   422  trigger allowed, but a named guard said no
     ├── PermissionDenied            1   403  the actor may not act on that unit (or a forged CSRF token)
@@ -46,6 +48,8 @@ __all__ = [
     "PlanError",
     "PlanReferenceError",
     "NoticeTemplateError",
+    "TooLarge",
+    "UnsupportedType",
     "InvalidTransition",
     "GuardRefused",
     "PermissionDenied",
@@ -99,6 +103,18 @@ class PlanReferenceError(PlanError, ValueError):
 
 class NoticeTemplateError(InvalidInput):
     """A notice that cannot be rendered; its message is one line naming kind and field."""
+
+
+class TooLarge(InvalidInput):
+    """Refused for its size (an evidence file over RECTIFY_EVIDENCE_MAX_MB)."""
+
+    http_status = 413
+
+
+class UnsupportedType(InvalidInput):
+    """Refused for what its content is, whatever its name says (services/evidence/kinds.py)."""
+
+    http_status = 415
 
 
 class InvalidTransition(RectifyError):

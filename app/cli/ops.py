@@ -84,26 +84,37 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
 def audit_verify(ctx: typer.Context,
                  witness: Optional[Path] = typer.Option(
                      None, "--witness", metavar="FILE",
-                     help="Also hold the chain against the heads written earlier by "
-                          "'rectify audit head --append FILE'.")):
-    """Check the hash chain; exit 3 and name the first bad record if tampered with."""
+                     help="Also hold the chain against the heads a witness saw: a file written by "
+                          "'rectify audit head --append FILE', a witness message the nightly job "
+                          "dropped (RECTIFY_WITNESS_CHANNEL=file), or the drop folder.")):
+    """Check the hash chain and the stored evidence files; exit 3 and name the first bad record or file."""
+    import sys
+
     from services.campaigns.load import campaign_id
     from services.core.audit import verify
     from services.core.witness import read_witness
+    from services.evidence.integrity import verify_files
+    from services.evidence.store import EvidenceStore
 
     c: AppContext = ctx.obj
     code = c.campaign(None)
     marks = read_witness(witness, campaign=code) if witness else None
-    r = verify(c.db(), campaign_id(c.engine, code), witness=marks)
-    if r.ok:
-        out.say(f"audit chain of {code} intact: {r.records} records, head {r.head.check_code}"
-                + (f"; agrees with the {len(marks)} heads witnessed in {witness}" if marks else ""))
-        return 0
-    import sys
-
-    print(f"rectify: error: audit chain of {code} BROKEN at record {r.broken_at}: {r.why}",
-          file=sys.stderr)
-    raise typer.Exit(3)
+    cid = campaign_id(c.db(), code)
+    r = verify(c.engine, cid, witness=marks)
+    if not r.ok:
+        print(f"rectify: error: audit chain of {code} BROKEN at record {r.broken_at}: {r.why}",
+              file=sys.stderr)
+        raise typer.Exit(3)
+    with c.engine.connect() as conn:
+        files = verify_files(conn, cid, EvidenceStore(c.settings.evidence_folder))
+    if not files.ok:
+        more = f" (and {len(files.problems) - 1} more)" if len(files.problems) > 1 else ""
+        print(f"rectify: error: evidence of {code} does not hold: {files.problems[0]}{more}", file=sys.stderr)
+        raise typer.Exit(3)
+    out.say(f"audit chain of {code} intact: {r.records} records, head {r.head.check_code}"
+            + (f"; agrees with the {len(marks)} heads witnessed in {witness}" if marks else "")
+            + f"; {files.files} evidence files intact")
+    return 0
 
 
 @audit_app.command("head")

@@ -67,7 +67,7 @@ def _units(ws, data, head: str) -> None:
 
 def report_workbook(data) -> Workbook:
     """`data`: a services.reports.contents.ReportData."""
-    head = f"{data.unit['name']} · {data.span.label} · 截至 {data.as_of:%Y-%m-%d %H:%M}"
+    head = f"{data.unit['name']} · {data.span.label} · 截至 {data.as_of:%Y-%m-%d %H:%M} · 校验码 {data.check_code}"
     wb = Workbook()
     ws = wb.active
     ws.title = "各单位整改情况"
