@@ -1,8 +1,13 @@
 """A county liaison and a supervisor at work in a real browser (headless chromium)."""
 from __future__ import annotations
 
+import hashlib
+
 from services.clues.lifecycle import get_clue
+from services.evidence.files import list_evidence
 from services.ladder.cases import list_cases
+
+from ..evidence_samples import pdf
 
 
 def test_a_liaison_submits_a_clue_for_approval_and_the_supervisor_approves_it(site, people):
@@ -13,8 +18,14 @@ def test_a_liaison_submits_a_clue_for_approval_and_the_supervisor_approves_it(si
     page = liaison.page
     page.click(f"#to-rectify a:has-text('{n}')")
     page.wait_for_url(f"**/clues/{n}")
-    # evidence files: the upload belongs to the evidence work (not merged here); the
-    # verifiable result is given as its description, which is what the chart requires
+    # the evidence file first: uploaded from the page, checked by its content, listed with its digest
+    page.set_input_files("#upload input[type=file]", files=[
+        {"name": "整改情况报告.pdf", "mimeType": "application/pdf", "buffer": pdf("整改情况报告")}])
+    page.click("#upload button[type=submit]")
+    page.wait_for_url(f"**/clues/{n}?done=attach_evidence")
+    assert "整改情况报告.pdf" in page.inner_text("#evidence")
+    [stored] = list_evidence(web.engine, web.campaign, owner_kind="clue", ref=n, actor="off.a")
+    assert stored.sha256 == hashlib.sha256(pdf("整改情况报告")).hexdigest()
     form = page.locator("form[data-action=submit_evidence]")
     form.locator("textarea[name=evidence]").fill("整改报告、现场照片及处罚决定书复印件")
     form.locator("button[type=submit]").click()
@@ -29,6 +40,9 @@ def test_a_liaison_submits_a_clue_for_approval_and_the_supervisor_approves_it(si
     page.click(f"#to-approve a:has-text('{n}')")
     page.wait_for_url(f"**/clues/{n}")
     assert "整改报告、现场照片及处罚决定书复印件" in page.inner_text("dl.facts")
+    href = page.get_attribute("#evidence a", "href")
+    download = page.request.get(href)  # the supervisor's session, through the same permission check
+    assert download.status == 200 and download.body() == pdf("整改情况报告")
     page.click("form[data-action=approve] button[type=submit]")
     page.wait_for_url(f"**/clues/{n}?done=approve")
     assert "办结/销号" in page.inner_text("h1")

@@ -348,3 +348,32 @@ def test_a_team_member_records_a_check_from_the_teams_checklist(site):
     # the supervisor sees the round from my work; a liaison of another county may not see it
     assert 'href="/rounds/lb-1"' in section(web.browser("sup.city").get("/work").text, "rounds")
     assert web.browser("off.b").get("/rounds/lb-1").status_code == 403
+
+
+# -- evidence files from the clue's page --------------------------------------------------------------
+def test_evidence_is_uploaded_from_the_clue_page_and_a_wrong_file_changes_nothing(site):
+    from services.evidence.files import list_evidence
+
+    from ..evidence_samples import pdf
+
+    web, numbers = site
+    n = numbers["rectify"]
+    liaison = web.browser("off.a")
+    page = liaison.get(f"/clues/{n}")
+    assert 'id="upload"' in page.text
+    r = liaison.post(f"/clues/{n}/evidence", data={"csrf_token": csrf_of(page)},
+                     files={"file": ("../../etc/passwd.pdf", pdf(), "application/pdf")})
+    assert r.status_code == 303
+    [f] = list_evidence(web.engine, web.campaign, owner_kind="clue", ref=n, actor="off.a")
+    assert "/" not in f.name and f.name in liaison.get(f"/clues/{n}").text
+    bad = liaison.post(f"/clues/{n}/evidence", data={"csrf_token": csrf_of(page)},
+                       files={"file": ("报告.pdf", b"<html><script>alert(1)</script>", "application/pdf")})
+    assert bad.status_code == 415 and "<script>" not in bad.text
+    forged = liaison.post(f"/clues/{n}/evidence", data={"csrf_token": "x"}, files={"file": ("a.pdf", pdf())})
+    assert forged.status_code == 403
+    assert len(list_evidence(web.engine, web.campaign, owner_kind="clue", ref=n, actor="off.a")) == 1
+    # a closed clue takes no more files: no form
+    supervisor = web.browser("sup.city")
+    p = supervisor.get(f"/clues/{numbers['approve']}")
+    supervisor.post(f"/clues/{numbers['approve']}/actions/approve", data={"csrf_token": csrf_of(p)})
+    assert 'id="upload"' not in supervisor.get(f"/clues/{numbers['approve']}").text
