@@ -22,6 +22,8 @@ from .api import audit, campaigns, cases, clues, duties, ledgers, notices, repor
 from .auth import Clock, WebAuth, csrf_guard, wall_clock, web_secret
 from .headers import SecurityHeaders
 from .pages import account, home
+from .pages import audit as audit_pages, cases as case_pages, clues as clue_pages, dashboard, \
+    lookback as round_pages, reports as report_pages, work
 from .uploads import UploadLimit
 
 __all__ = ["create_app", "ROUTERS", "OPENAPI_URL"]
@@ -31,7 +33,9 @@ OPENAPI_URL = "/api/v1/openapi.json"
 ROUTERS: tuple[APIRouter, ...] = (me.router, tokens.router, api_docs.router, account.router, home.router,
                                   evidence.router,
                                   campaigns.router, units.router, clues.router, cases.router, notices.router,
-                                  duties.router, rounds.router, reports.router, ledgers.router, audit.router)
+                                  duties.router, rounds.router, reports.router, ledgers.router, audit.router,
+                                  work.router, dashboard.router, clue_pages.router,
+                                  case_pages.router, round_pages.router, report_pages.router, audit_pages.router)
 
 
 def _version() -> str:
