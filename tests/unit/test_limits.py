@@ -7,6 +7,8 @@ itself from values whose own limit fits it (listed below with that limit).
 from __future__ import annotations
 
 import pytest
+
+from services.evidence.names import MAX_NAME_CHARS
 from hypothesis import given, strategies as st
 from sqlalchemy import String, Text
 
@@ -64,6 +66,9 @@ MADE = {
     "web_sessions.token_hash": 64, "credentials.password_hash": 200,
     "signin_links.purpose": 10, "signin_links.created_by": L.KEY.chars,
     "web_sessions.address": 64,  # an IPv6 address with its zone fits
+    # an upload's name is cleaned and cut by services/evidence/names.py; the rest is ours
+    "evidence_files.name": MAX_NAME_CHARS, "evidence_files.media_type": 100,
+    "evidence_files.owner_kind": 20, "evidence_files.sha256": 64, "evidence_files.uploaded_by": L.KEY.chars,
 }
 
 
