@@ -18,8 +18,8 @@ from statemachine.authority import Who
 from statemachine.charts.ladder import CASE_CHART, CASE_LABELS, LEVEL_LABELS, CaseState
 from statemachine.errors import RectifyError
 
-from .common import (API_DEPENDENCIES, ActionOut, Ctx, HistoryOut, Id, IdPath, LongText, Page, Paging, StrictIn, Version,
-                     actions_out, ctx, etag, expected, history_out, page_of, paging, precondition, text)
+from .common import (API_DEPENDENCIES, ActionOut, Ctx, HistoryOut, Id, IdPath, LongText, Page, Paging, StrictIn,
+                     Version, actions_out, ctx, etag, expected, history_out, page_of, paging, precondition, text)
 from .units import UnitCode
 
 __all__ = ["router"]
@@ -27,7 +27,8 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", tags=["cases"], dependencies=API_DEPENDENCIES)
 E = EscalationCase.__table__
 # a person's steps: the chase is the nightly job's
-Trigger = Literal[tuple(t for t in CASE_CHART.triggers if CASE_CHART.who(t) is not Who.system)]  # type: ignore[valid-type]
+PERSON_TRIGGERS = tuple(t for t in CASE_CHART.triggers if CASE_CHART.who(t) is not Who.system)
+Trigger = Literal[PERSON_TRIGGERS]  # type: ignore[valid-type]
 State = Literal[tuple(s.value for s in CaseState)]  # type: ignore[valid-type]
 MAX_MANY = 500
 

@@ -21,7 +21,8 @@ from models.tables import InspectionCheck, InspectionTeam
 from services.core.actions import check_actions, round_actions
 from services.core.directory import campaign_row, unit_by_code, unit_by_id
 from services.lookback import closing, opening
-from services.lookback.checks import CheckInput, CheckView, get_check, list_checks, reassign_unit, record_check, revise_check
+from services.lookback.checks import CheckInput, CheckView, get_check, list_checks, reassign_unit, record_check, \
+    revise_check
 from services.lookback.rounds import RoundView, cancel_round, get_round, list_rounds, load_round, plan_round, \
     preflight
 from statemachine.charts.lookback import CHECK_LABELS, METHODS, OUTCOMES, ROUND_LABELS, CheckState, RoundState
@@ -36,6 +37,7 @@ router = APIRouter(prefix="/api/v1/rounds", tags=["rounds"], dependencies=API_DE
 CK, TM = InspectionCheck.__table__, InspectionTeam.__table__
 Code = Annotated[str, Path(max_length=64, description="the round's code")]
 Ref = Annotated[str, Path(max_length=40, description="a check's id or its item's number")]
+Outcome = Literal[tuple(OUTCOMES)]  # type: ignore[valid-type]
 CheckStateName = Literal[tuple(s.value for s in CheckState)]  # type: ignore[valid-type]
 
 
@@ -227,7 +229,7 @@ def _one(c: Ctx, code: str, ref: str) -> CheckOut:
 
 
 class RecordIn(StrictIn):
-    outcome: Literal[tuple(OUTCOMES)] = Field(description="confirmed 整改到位 | relapsed 问题反弹 | faked 弄虚作假")  # type: ignore[valid-type]
+    outcome: Outcome = Field(description="confirmed 整改到位 | relapsed 问题反弹 | faked 弄虚作假")
     method: text(20, min_length=1) = Field(description=" | ".join(f"{k} {v}" for k, v in METHODS.items()))
     findings: LongText | None = Field(None, description="what the check found (relapsed, faked)")
     on: date | None = Field(None, description="the day of the check (default: today)")

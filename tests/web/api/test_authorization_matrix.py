@@ -178,7 +178,8 @@ ACTIONS: list[Act] = [
         files=lambda s: {"file": ("whatever.csv", CSV, "text/csv")}),
     # cases
     *_case_steps(),
-    Act("confirm many cases", "POST", lambda s: "/api/v1/cases/actions/issue", lambda w: w.on_unit(CASE_CHART.who("issue")),
+    Act("confirm many cases", "POST", lambda s: "/api/v1/cases/actions/issue",
+        lambda w: w.on_unit(CASE_CHART.who("issue")),
         json=lambda s: {"ids": [s.cases["many"]]}),
     Act("escalate the unit", "POST", lambda s: "/api/v1/units/county-a/escalate", lambda w: w.on_unit(Who.supervisor),
         ok=201, json=lambda s: {"level": 1, "reason": "整改工作不力，躺平式应付"}),
@@ -220,7 +221,8 @@ def test_every_action_has_the_rules_answer_for_every_relation_covered():
     names = {a.name for a in ACTIONS}
     assert {f"clue {t}" for t in CLUE_CHART.triggers} <= names
     assert {f"case {t}" for t in CASE_CHART.triggers if CASE_CHART.who(t) is not Who.system} <= names
-    assert set(CASE_SOURCES) - {"read", "many"} == {t for t in CASE_CHART.triggers if CASE_CHART.who(t) is not Who.system}
+    assert set(CASE_SOURCES) - {"read", "many"} == \
+        {t for t in CASE_CHART.triggers if CASE_CHART.who(t) is not Who.system}
     assert set(CLUE_SOURCES) >= set(CLUE_CHART.triggers)
 
 
