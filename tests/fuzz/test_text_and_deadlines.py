@@ -184,6 +184,17 @@ def test_a_plan_that_passes_check_always_loads_on_either_database(cli: Cli, engi
         assert file == str(path) and line.isdigit() and int(line) >= 1
 
 
+def test_a_plan_in_a_folder_too_deep_for_its_column_is_one_line_and_nothing_loaded(cli: Cli, engine, tmp_path):
+    folder = tmp_path
+    while len(str(folder)) <= 520:  # the campaign keeps its plan's path: 500 characters at most
+        folder = folder / ("深" * 40)
+    folder.mkdir(parents=True)
+    plan = folder / "plan.yaml"
+    plan.write_text(SMALL_PLAN.read_text(encoding="utf-8"), encoding="utf-8")
+    msg = refused(cli, engine, "load", plan, "--now", "2023-03-15")
+    assert msg.startswith("plan file path: ") and "500" in msg, msg
+
+
 def test_the_limits_let_the_shipped_and_test_plans_through(cli: Cli, engine, tmp_path):
     cli.ok("load", SMALL_PLAN, "--check")
     for plan in ("000-neimenggu-2023", "003-xinzhou-2023", "004-haixi-2023"):
