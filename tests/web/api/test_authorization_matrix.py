@@ -161,7 +161,7 @@ ACTIONS: list[Act] = [
     Act("list notices", "GET", lambda s: "/api/v1/notices?limit=200", lambda w: True,
         listed=lambda page, s: s.notice in {n["id"] for n in _items(page)}),
     Act("list units", "GET", lambda s: "/api/v1/units", lambda w: True,
-        listed=lambda page, s: "county-a" in {u["code"] for u in page}),
+        listed=lambda page, s: "county-a" in {u["code"] for u in _items(page)}),
     Act("list reports owed", "GET", lambda s: "/api/v1/duties?limit=200", lambda w: True,
         listed=lambda page, s: "county-a" in {d["unit"] for d in _items(page)}),
     Act("list rounds", "GET", lambda s: "/api/v1/rounds", lambda w: True,
