@@ -45,16 +45,16 @@ def run_sweep(campaign: str, as_of: datetime):
 
 
 def run_enforcement(campaign: str, as_of: datetime, *, deliver: bool = True):
-    """The nightly job: sweep, escalation round, delivery (flows/enforce.py)."""
+    """The nightly job: sweep, escalation pass, delivery (flows/enforce.py)."""
     from flows.enforce import daily_enforcement
 
     return _run(daily_enforcement, campaign=campaign, as_of=as_of, deliver=deliver)
 
 
 def run_escalation(campaign: str, as_of: datetime):
-    from flows.ladder import escalation_round
+    from flows.ladder import escalation_pass
 
-    return _run(escalation_round, campaign=campaign, as_of=as_of)
+    return _run(escalation_pass, campaign=campaign, as_of=as_of)
 
 
 def run_open_round(campaign: str, code: str, actor: str, as_of: datetime):

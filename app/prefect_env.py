@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
+from statemachine import errors
 from statemachine.errors import RectifyError
 from statemachine.time.calendar import CalendarFileError, CalendarNotCovered
 
@@ -50,6 +52,12 @@ def configure_prefect(home: Path) -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+# a task run's last word names its exception only in the message: "Finished in state
+# Failed('Task run encountered an exception Misconfigured: …')"
+_FINISHED_WITH = re.compile(r"Finished in state Failed\('Task run encountered an exception (\w+):")
+_EXPECTED = frozenset(errors.__all__)
+
+
 class _NoExpectedErrors(logging.Filter):
     terminating = False
 
@@ -57,7 +65,10 @@ class _NoExpectedErrors(logging.Filter):
         if self.terminating or _handling_termination():
             return False
         exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, (RectifyError, CalendarNotCovered, CalendarFileError))
+        if isinstance(exc, (RectifyError, CalendarNotCovered, CalendarFileError)):
+            return False
+        m = _FINISHED_WITH.match(record.getMessage()) if record.levelno >= logging.ERROR else None
+        return not (m and m.group(1) in _EXPECTED)
 
 
 def _handling_termination() -> bool:

@@ -35,7 +35,7 @@ def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
                 name=f"enforce-{camp.code}", parameters={"campaign": camp.code},
                 schedules=[Cron(cron, timezone="Asia/Shanghai")], tags=["rectify", camp.code],
                 description=f"Nightly enforcement of {camp.title} ({camp.doc_number}): "
-                            f"deadline sweep, escalation round, delivery of notices"))
+                            f"deadline sweep, escalation pass, delivery of notices"))
     if not out:
         raise InvalidInput("no campaign loaded: nothing to schedule (run 'rectify load PLAN')")
     return out

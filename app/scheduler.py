@@ -1,5 +1,5 @@
 """The embedded scheduler (`rectify serve`): APScheduler fires each campaign's
-nightly job (sweep, escalation round, delivery) on its cron, in Asia/Shanghai,
+nightly job (sweep, escalation pass, delivery) on its cron, in Asia/Shanghai,
 until stopped.
 
 Prefect's ephemeral API schedules nothing (STACK-NOTES), so one machine
@@ -18,6 +18,7 @@ import sys
 from datetime import datetime, timedelta
 
 from statemachine.errors import InvalidInput, RectifyError
+from statemachine.limits import COLUMNS, clean_text
 from statemachine.time.calendar import TZ
 
 from app.cli.context import AppContext
@@ -78,7 +79,7 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
     campaigns = list_campaigns(engine)
     if not campaigns:
         raise InvalidInput("no campaign loaded: nothing to schedule (run 'rectify load PLAN')")
-    me = holder or f"{socket.gethostname()}:{os.getpid()}"
+    me = clean_text(holder, COLUMNS["job_firings.holder"], what="--name") or f"{socket.gethostname()}:{os.getpid()}"
     sched = BlockingScheduler(timezone=TZ)
 
     quiet_flows()
@@ -99,7 +100,7 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
         try:
             r = run_enforcement(code, at)
             _log(f"[{me}] {job} at {at:%Y-%m-%d %H:%M:%S}: {r.sweep.total} new lapses, "
-                 f"{r.round.total} case actions, {r.delivered} messages sent")
+                 f"{r.escalation.total} case actions, {r.delivered} messages sent")
         except (RectifyError, ValueError) as e:
             _log(f"[{me}] {job} at {at:%Y-%m-%d %H:%M:%S} failed: {e}")
 

@@ -1,4 +1,4 @@
-"""Benchmark: one escalation round over 10,000 lapsed units / 100,000 overdue clues.
+"""Benchmark: one escalation pass over 10,000 lapsed units / 100,000 overdue clues.
 
     .venv/bin/python bench/escalation.py [--db URL] [--units N] [--clues-per-unit K]
 
@@ -6,7 +6,7 @@ Without --db a throwaway PostgreSQL cluster is started. A campaign with N
 participating units gets K overdue clues each (rectifying, past their
 deadline); the sweep records the N·K lapses. Then, timed:
 
-- round: the real `escalation_round` Prefect flow: N cases proposed
+- round: the real `escalation_pass` Prefect flow: N cases proposed
   (set-based), N·K lapses linked, N 通报批评 issued automatically: each one
   numbered, rendered from its template, audited twice, queued to the file channel;
 - floor: hand-written SQL making the same rows (cases, links, notices of the
@@ -161,13 +161,13 @@ def main() -> None:
 
         from app.flow_runner import quiet_flows
         from flows.deadline_sweep import deadline_sweep
-        from flows.ladder import escalation_round
+        from flows.ladder import escalation_pass
 
         quiet_flows()
         swept = deadline_sweep(campaign="bench-2023", as_of=AS_OF)
         print(f"sweep: {swept.total:,} lapses", flush=True)
         t0 = time.perf_counter()
-        state = escalation_round(campaign="bench-2023", as_of=AS_OF, return_state=True)
+        state = escalation_pass(campaign="bench-2023", as_of=AS_OF, return_state=True)
         round_s = time.perf_counter() - t0
         result = state.result()
         with engine.connect() as conn:
@@ -182,7 +182,7 @@ def main() -> None:
         floor_s = floor(engine, cid, sample.html, sample.text)
         tasks = task_runs(state.state_details.flow_run_id, at_least=4)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"floor {floor_s:.2f}s; escalation round flow {round_s:.2f}s")
+        print(f"floor {floor_s:.2f}s; escalation pass flow {round_s:.2f}s")
         print(f"escalation_vs_floor={round_s / floor_s:.2f} task_runs={tasks} peak_rss_mb={rss:.0f}")
         engine.dispose()
 

@@ -16,7 +16,7 @@ from notifications.delivery.channels import Channel
 from services.core.runtime import current
 from statemachine.time.calendar import WorkingCalendar
 
-__all__ = ["engine", "calendar", "channels", "reports_dir", "transient"]
+__all__ = ["engine", "calendar", "channels", "reports_dir", "witness", "transient"]
 
 
 def engine() -> Engine:
@@ -33,6 +33,12 @@ def channels() -> Mapping[str, Channel]:
 
 def reports_dir() -> Path:
     return current().reports_dir
+
+
+def witness() -> tuple[str, str]:
+    """(channel, recipient) the audit head goes to each night; channel '' when none."""
+    s = current().settings
+    return s.witness_channel, s.witness_to
 
 
 def transient(task, task_run, state) -> bool:

@@ -1,55 +1,76 @@
 """daily_enforcement: the nightly job of one campaign in one flow run.
 
-sweep (record missed deadlines) → escalation round (cases, notices, chases,
-next levels) → reports (the roll-ups whose duty fell due) → delivery (drain
-the outbox). One flow run with a dozen tasks
+sweep (record missed deadlines) → escalation pass (cases, notices, chases,
+next levels) → reports (the roll-ups whose duty fell due) → witness (the
+audit head queued for the witness outside the database, flows/witness.py) →
+delivery (drain the outbox). One flow run with a dozen tasks
 rather than three subflows: a flow run costs more than its tasks here, and
 this runs every night for every campaign (docs/architecture.md decision 2).
+
+The steps are isolated (flows/steps.py): one that fails is logged and the
+others still run, so a report that cannot be written never keeps the night's
+notices from going out; the run then ends Failed, naming what failed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from statemachine.time.calendar import coverage_warning
+from statemachine.time.calendar import TZ, coverage_warning
 
 from . import deps
 from .deadline_sweep import SweepResult, _as_of, artifact_key, run_name, sweep_now
 from .ladder import LadderResult, escalate_now
 from .reports import ReportsResult, reports_now
+from .steps import Steps
+from .witness import WitnessResult, witness_now
 
 __all__ = ["daily_enforcement", "EnforcementResult", "warn_if_calendar_ends"]
 
 
 @dataclass
 class EnforcementResult:
-    sweep: SweepResult
-    round: LadderResult
+    sweep: SweepResult | None        # None: the step failed (see steps_failed)
+    escalation: LadderResult | None
     delivered: int
-    failed: int
+    failed: int                      # messages whose delivery failed this run (retried later)
     reports: ReportsResult | None = None
     calendar_warning: str | None = None
-
+    steps_failed: dict[str, str] = field(default_factory=dict)  # step → its cause, one line
+    witness: WitnessResult | None = None
 
 
 @flow(name="daily-enforcement", flow_run_name=run_name("enforce"), validate_parameters=False)
 def daily_enforcement(campaign: str, as_of: datetime | None = None,
                       deliver: bool = True) -> EnforcementResult:
     as_of = _as_of(as_of)
-    swept = sweep_now(campaign, as_of)
-    warning = warn_if_calendar_ends(campaign, as_of)
-    escalated = escalate_now(campaign, as_of)
-    made = reports_now(campaign, as_of)
+    steps = Steps(f"nightly run of {campaign} as of {as_of.astimezone(TZ):%Y-%m-%d %H:%M}")
+    swept = steps.run("sweep", sweep_now, campaign, as_of)
+    # a sweep the calendar refused has said so in one line: no warning about the same calendar
+    warning = steps.run("calendar check", warn_if_calendar_ends, campaign, as_of) if swept else None
+    escalated = steps.run("escalation", escalate_now, campaign, as_of)
+    made = steps.run("reports", reports_now, campaign, as_of)
+    if made is not None and made.failed:  # the reports that could be made were made
+        steps.ran.remove("reports")
+        (which, cause), more = next(iter(made.failed.items())), len(made.failed) - 1
+        steps.failed["reports"] = f"{which}: {cause}" + (f" (and {more} more)" if more else "")
+    # after the night's records, before their delivery
+    witnessed = steps.run("witness", witness_now, campaign, as_of)
     sent = failed = 0
     if deliver:
         from .deliver import deliver_now
 
-        d = deliver_now(as_of)
-        sent, failed = d.sent, d.failed
-    return EnforcementResult(swept, escalated, sent, failed, made, warning)
+        d = steps.run("delivery", deliver_now, as_of)
+        if d is not None:
+            sent, failed = d.sent, d.failed
+    result = EnforcementResult(swept, escalated, sent, failed, made, warning, dict(steps.failed),
+                               witnessed)
+    steps.finish(result, ran_detail=f" (messages sent {sent}, failed {failed})"
+                 if deliver and "delivery" in steps.ran else "")
+    return result
 
 
 def warn_if_calendar_ends(campaign: str, as_of: datetime) -> str | None:

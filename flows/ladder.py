@@ -1,4 +1,4 @@
-"""escalation_round: turn new lapses into cases, issue what the policy issues by
+"""escalation_pass: turn new lapses into cases, issue what the policy issues by
 itself, chase unanswered measures and escalate those still unanswered.
 
 Run after each sweep. Four tasks whatever the number of units or clues
@@ -18,8 +18,9 @@ from services.ladder import automatic as steps
 
 from . import deps
 from .deadline_sweep import ARTIFACT_ROWS, _as_of, artifact_key, run_name
+from .steps import Steps
 
-__all__ = ["escalation_round", "escalate_now", "LadderResult"]
+__all__ = ["escalation_pass", "escalate_now", "LadderResult"]
 
 ACTION_LABELS = {"proposed": "拟督办(待确认)", "issued": "已下发通知", "chased": "已催办",
                  "escalated": "升级督办"}
@@ -54,17 +55,20 @@ def run_step(step: str, campaign: str, as_of: datetime) -> list[steps.LadderLine
 
 
 
-@flow(name="escalation-round", flow_run_name=run_name("escalation"), validate_parameters=False)
-def escalation_round(campaign: str, as_of: datetime | None = None) -> LadderResult:
+@flow(name="escalation-pass", flow_run_name=run_name("escalation"), validate_parameters=False)
+def escalation_pass(campaign: str, as_of: datetime | None = None) -> LadderResult:
     return escalate_now(campaign, _as_of(as_of))
 
 
 def escalate_now(campaign: str, as_of: datetime) -> LadderResult:
-    """The round's tasks and artifact, inside whichever flow runs them."""
+    """The pass's tasks and artifact, inside whichever flow runs them. A step that
+    fails does not stop the others (flows/steps.py): a case the escalation did not
+    reach has been chased already, so the chase never takes its place."""
     result = LadderResult(campaign, as_of)
-    # escalate before chasing, so a case is never chased and escalated in one round
+    steps = Steps(f"escalation pass of {campaign}")
+    # escalate before chasing, so a case is never chased and escalated in one pass
     for step in ("propose", "issue", "escalate", "chase"):
-        lines = run_step(step, campaign, as_of)
+        lines = steps.run(step, run_step, step, campaign, as_of) or []
         result.lines += lines
         for ln in lines:
             result.actions[ln.action] = result.actions.get(ln.action, 0) + 1
@@ -73,10 +77,11 @@ def escalate_now(campaign: str, as_of: datetime) -> LadderResult:
         table=[{"case": ln.case_id, "unit": ln.unit, "单位": ln.unit_name, "措施": ln.measure,
                 "action": ln.action, "动作": ACTION_LABELS[ln.action]} for ln in result.lines[:ARTIFACT_ROWS]]
         or [{"case": "—", "unit": "—", "单位": "—", "措施": "—", "action": "—", "动作": "无新动作"}],
-        description=(f"Escalation round of **{campaign}** as of {as_of.isoformat()}: "
+        description=(f"Escalation pass of **{campaign}** as of {as_of.isoformat()}: "
                      + (", ".join(f"{ACTION_LABELS[k]} {v}" for k, v in result.actions.items())
                         or "nothing to do")
                      + (f" (first {ARTIFACT_ROWS} of {len(result.lines)} shown)"
                         if len(result.lines) > ARTIFACT_ROWS else "")),
     )
+    steps.finish(result)
     return result

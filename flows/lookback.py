@@ -92,7 +92,7 @@ def close_step(step: str, campaign: str, code: str, actor: str, as_of: datetime)
     if step == "begin-close":
         return round_close.begin_close(engine, campaign, code, actor=actor, now=as_of)
     if step == "reopen":
-        return round_close.reopen_found(engine, campaign, code, now=as_of)
+        return round_close.reopen_found(engine, campaign, code, now=as_of, calendar=deps.calendar())
     if step == "escalate":
         return round_close.escalate_faked(engine, campaign, code, now=as_of, calendar=deps.calendar())
     return round_close.finish_close(engine, campaign, code, actor=actor, now=as_of)

@@ -22,6 +22,7 @@ from services.reports import generate as reports
 
 from . import deps
 from .deadline_sweep import _as_of, current_flow_run_id, run_name
+from .steps import Steps
 
 __all__ = ["generate_report", "scheduled_reports", "reports_now", "ReportsResult", "artifact_key"]
 
@@ -32,6 +33,7 @@ MAX_ARTIFACT_CHARS = 900_000  # Prefect drops events over ~1.5 MB; a province's 
 class ReportsResult:
     campaign: str
     generated: list[reports.Generated] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # which report → why, one line
 
     @property
     def new(self) -> int:
@@ -68,14 +70,25 @@ def generate_report(campaign: str, kind: str, unit: str | None = None, period: s
 
 
 def reports_now(campaign: str, as_of: datetime) -> ReportsResult:
-    """The due roll-ups of the lead unit, inside whichever flow runs them."""
+    """The due roll-ups of the lead unit, inside whichever flow runs them; one that
+    fails is kept in .failed and the others are still made (flows/steps.py)."""
     result = ReportsResult(campaign)
+    steps = Steps(f"reports of {campaign}")
     for kind, period in reports.due_reports(deps.engine(), campaign, now=as_of):
-        result.generated.append(report_task(campaign, kind, None, period, as_of, None, False,
-                                             reports.DEFAULT_FORMATS))
+        name = f"{kind} report {period}"
+        g = steps.run(name, report_task, campaign, kind, None, period, as_of, None, False,
+                      reports.DEFAULT_FORMATS)
+        if g is not None:
+            result.generated.append(g)
+    result.failed = dict(steps.failed)
     return result
 
 
 @flow(name="scheduled-reports", flow_run_name=run_name("reports"), validate_parameters=False)
 def scheduled_reports(campaign: str, as_of: datetime | None = None) -> ReportsResult:
-    return reports_now(campaign, _as_of(as_of))
+    as_of = _as_of(as_of)
+    result = reports_now(campaign, as_of)
+    steps = Steps(f"scheduled reports of {campaign}", ran=[f"{g.kind} report {g.period}" for g in result.generated],
+                  failed=dict(result.failed))
+    steps.finish(result)
+    return result

@@ -17,7 +17,7 @@ __all__ = ["Base", "Campaign", "Stage", "Unit", "User", "DeliverableRecord", "Cl
            "Lapse", "AuditRecord", "AuditHead", "JobFiring", "SweepRun", "EscalationCase",
            "CaseLapse", "DocCounter", "Notice", "OutboxMessage", "InspectionRound", "InspectionTeam",
            "RoundUnit", "InspectionCheck", "ReportSubmission", "GeneratedReport", "Credential",
-           "SignInLink", "WebSession", "AccessToken"]
+           "SignInLink", "WebSession", "AccessToken", "EvidenceFile"]
 
 
 class Base(DeclarativeBase):
@@ -542,3 +542,28 @@ class AccessToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EvidenceFile(Base):
+    """An uploaded evidence file (可验证成果) of a clue, a case or a report submission.
+
+    The file itself lies in the evidence store under its SHA-256 (services/evidence/),
+    never under a name from the upload; `name` is the upload's name, cleaned, for
+    display and downloads only. The same digest is in the attach record of the audit
+    chain, so a file swapped in the store, or a row pointed at another file, shows."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (UniqueConstraint("campaign_id", "owner_kind", "owner_id", "sha256"),
+                      Index("ix_evidence_owner", "owner_kind", "owner_id"),
+                      Index("ix_evidence_sha256", "sha256"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    owner_kind: Mapped[str] = mapped_column(String(20))  # clue | case | submission
+    owner_id: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))  # the owner's unit: who may see it
+    name: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,9 +9,12 @@ else escapes is a bug and keeps its traceback.
     ├── UsageError                  2   400  the command line itself is wrong (option, command, argument)
     ├── InvalidInput                1   422  a bad argument, CSV row, file, setting, ...
     │   ├── UnknownState            1   422  a state name the chart does not have
+    │   ├── TextRefused             1   422  text with a control character, or longer than its field
     │   ├── PlanError               1   422  a plan or round file that does not validate
     │   │   └── PlanReferenceError  1   422  a cross-reference inside one (unit, person, stage)
-    │   └── NoticeTemplateError     1   422  a notice that cannot be rendered (kind, field, template)
+    │   ├── NoticeTemplateError     1   422  a notice that cannot be rendered (kind, field, template)
+    │   ├── TooLarge                1   413  an uploaded file (or body) larger than allowed
+    │   └── UnsupportedType         1   415  an uploaded file whose content is not an accepted type
     ├── InvalidTransition           1   409  trigger not allowed in the current state
     ├── GuardRefused                1   422  trigger allowed, but a named guard said no
     ├── PermissionDenied            1   403  the actor may not act on that unit (or a forged CSRF token)
@@ -20,6 +23,7 @@ else escapes is a bug and keeps its traceback.
     ├── NotFound                    1   404  unknown campaign / unit / clue / user
     ├── ConflictError               1   409  a stale write (version changed meanwhile)
     ├── AuditBroken                 3   500  the audit chain does not hold (tampered with)
+    ├── RunFailed                   1   500  a step of a run of several failed; the others ran
     ├── Misconfigured               1   503  the installation cannot do this until an operator acts
     │   ├── NotInitialised          1   503  no database, no schema, or an older schema
     │   └── CalendarError           1   503  the working-day calendar
@@ -29,7 +33,7 @@ else escapes is a bug and keeps its traceback.
         ├── PrefectUnavailable      1   503  the Prefect API (deployments, `serve`)
         └── DeliveryError           1   502  a channel (SMTP, webhook, file drop) failed one message
 
-UnknownState, PlanReferenceError and the calendar errors are also ValueErrors:
+UnknownState, TextRefused, PlanReferenceError and the calendar errors are also ValueErrors:
 pydantic turns a ValueError raised in a validator into a field error (that is
 how a plan's cross-reference check names its line), and callers that parse
 input catch ValueError around them.
@@ -43,9 +47,12 @@ __all__ = [
     "UsageError",
     "InvalidInput",
     "UnknownState",
+    "TextRefused",
     "PlanError",
     "PlanReferenceError",
     "NoticeTemplateError",
+    "TooLarge",
+    "UnsupportedType",
     "InvalidTransition",
     "GuardRefused",
     "PermissionDenied",
@@ -54,6 +61,7 @@ __all__ = [
     "NotFound",
     "ConflictError",
     "AuditBroken",
+    "RunFailed",
     "Misconfigured",
     "NotInitialised",
     "CalendarError",
@@ -84,6 +92,10 @@ class UnknownState(InvalidInput, ValueError):
     pass
 
 
+class TextRefused(InvalidInput, ValueError):
+    """Text a field cannot store (statemachine/limits.py); its message names the field."""
+
+
 class PlanError(InvalidInput):
     pass
 
@@ -99,6 +111,18 @@ class PlanReferenceError(PlanError, ValueError):
 
 class NoticeTemplateError(InvalidInput):
     """A notice that cannot be rendered; its message is one line naming kind and field."""
+
+
+class TooLarge(InvalidInput):
+    """Refused for its size (an evidence file over RECTIFY_EVIDENCE_MAX_MB)."""
+
+    http_status = 413
+
+
+class UnsupportedType(InvalidInput):
+    """Refused for what its content is, whatever its name says (services/evidence/kinds.py)."""
+
+    http_status = 415
 
 
 class InvalidTransition(RectifyError):
@@ -154,6 +178,17 @@ class AuditBroken(RectifyError):
 
     exit_code = 3
     http_status = 500
+
+
+class RunFailed(RectifyError):
+    """A run of several independent steps (the nightly job) in which one or more
+    failed while the others ran; `result` is what the run did, `failed` the steps."""
+
+    http_status = 500
+
+    def __init__(self, message: str, *, failed: tuple[str, ...] = (), result: object = None):
+        super().__init__(message)
+        self.failed, self.result = failed, result
 
 
 class Misconfigured(RectifyError):

@@ -8,10 +8,11 @@ only what would make the software misbehave is refused.
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from . import limits as L
 from .authority import reserved_identity
 from .email_address import check_email
 from .errors import PlanReferenceError
@@ -21,13 +22,29 @@ from .warning import BLUE_WITHIN_DAYS, YELLOW_WITHIN_DAYS
 
 __all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "Person", "StageSpec",
            "Deliverable", "ReportingDuty", "Schedule", "ClueRules", "LEVELS", "CHANNELS",
-           "EscalationPolicy", "EscalationRule", "WarningColours", "LAPSE_CAUSES", "FAKED_LEVEL", "Period", "KEY"]
+           "EscalationPolicy", "EscalationRule", "WarningColours", "LAPSE_CAUSES", "FAKED_LEVEL", "Period", "KEY",
+           "text_field", "Key", "Name", "Label", "Text"]
 
 LEVELS = ("central", "province", "prefecture", "county", "department", "team")
 # 线索来源 (docs/domain.md §5.1)
 CHANNELS = ("12345", "12328", "信访投诉", "新闻媒体", "门户网站/微信", "行政复议", "行政诉讼",
             "实地督察", "暗访", "随机抽查", "案卷评查", "自查自纠", "上级交办")
 KEY = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+def text_field(limit: L.Limit):
+    """A plan's text field, held to its limit (statemachine/limits.py): what a plan
+    brings must fit the column it is loaded into, on PostgreSQL as on SQLite."""
+    def check(value: str) -> str:
+        why = L.text_problem(value, limit)
+        if why:
+            raise ValueError(why)
+        return value
+    return Annotated[str, AfterValidator(check)]
+
+
+Key, Name, UnitName, Title = text_field(L.KEY), text_field(L.NAME), text_field(L.UNIT_NAME), text_field(L.TITLE)
+Label, Phone, Email, Text = text_field(L.LABEL), text_field(L.PHONE), text_field(L.EMAIL), text_field(L.TEXT)
 
 
 class _Strict(BaseModel):
@@ -46,15 +63,15 @@ class Period(_Strict):
 
 
 class CampaignInfo(_Strict):
-    code: str = Field(pattern=KEY, description="short key used on the command line")
-    title: str = Field(min_length=2)
-    doc_number: str = Field(min_length=2, description="文号, e.g. 忻交发〔2023〕56号")
-    issuing_unit: str = Field(min_length=2)
+    code: Key = Field(pattern=KEY, description="short key used on the command line")
+    title: Title = Field(min_length=2)
+    doc_number: text_field(L.DOC_NUMBER) = Field(min_length=2, description="文号, e.g. 忻交发〔2023〕56号")
+    issuing_unit: UnitName = Field(min_length=2)
     issued_on: date | None = None
-    implements: str | None = Field(None, description="the parent plan this one implements")
+    implements: Title | None = Field(None, description="the parent plan this one implements")
     period: Period
     timezone: Literal["Asia/Shanghai"] = "Asia/Shanghai"
-    sweep_cron: str = Field("5 0 * * *", description="deadline sweep, cron in the timezone")
+    sweep_cron: text_field(L.CRON) = Field("5 0 * * *", description="deadline sweep, cron in the timezone")
 
     @field_validator("sweep_cron")
     @classmethod
@@ -63,19 +80,19 @@ class CampaignInfo(_Strict):
 
 
 class Aspect(_Strict):
-    key: str = Field(pattern=KEY)
-    name: str
-    focus: str = ""
+    key: Key = Field(pattern=KEY)
+    name: Label
+    focus: Text = ""
     # other wordings of the same aspect in the units' sheets, e.g. the 2022
     # self-inspection template's headings that a carried-over item keeps
-    aliases: list[str] = []
+    aliases: list[Label] = []
 
 
 class Contact(_Strict):
-    name: str
-    role: str = ""
-    phone: str = ""
-    email: str = ""
+    name: Name
+    role: Label = ""
+    phone: Phone = ""
+    email: Email = ""
 
     @field_validator("email")
     @classmethod
@@ -84,10 +101,10 @@ class Contact(_Strict):
 
 
 class UnitSpec(_Strict):
-    code: str = Field(pattern=KEY)
-    name: str
+    code: Key = Field(pattern=KEY)
+    name: UnitName
     level: Literal[LEVELS]  # type: ignore[valid-type]
-    parent: str | None = None
+    parent: Key | None = None
     participates: bool | None = None  # default: every unit but the root
     liaison: Contact | None = None    # 联络员
     leader: Contact | None = None     # 分管领导
@@ -96,12 +113,12 @@ class UnitSpec(_Strict):
 class Person(_Strict):
     """A user of the system (fictional in shipped plans)."""
 
-    username: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    name: str
-    unit: str
+    username: Key = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    name: Name
+    unit: Key
     role: Literal["supervisor", "officer", "inspector"] = "officer"
-    email: str = ""
-    phone: str = ""
+    email: Email = ""
+    phone: Phone = ""
 
     @field_validator("email")
     @classmethod
@@ -118,13 +135,13 @@ class Person(_Strict):
 
 
 class Deliverable(_Strict):
-    key: str = Field(pattern=KEY)
-    name: str
+    key: Key = Field(pattern=KEY)
+    name: Label
 
 
 class StageSpec(_Strict):
-    key: str = Field(pattern=KEY)
-    name: str
+    key: Key = Field(pattern=KEY)
+    name: Name
     start: date | None = None
     end: date | None = None     # the deadline; None only for ongoing stages
     ongoing: bool = False       # 长期推进: no hard end
@@ -132,7 +149,7 @@ class StageSpec(_Strict):
     # (003: 总结提升 "10月25日前阶段性完成，长期推进"; statemachine/charts/unit_stage.stage_deadline)
     summary_due: date | None = None
     deliverables: list[Deliverable] = []
-    note: str = ""
+    note: Text = ""
 
     @model_validator(mode="after")
     def _dates(self):
@@ -152,7 +169,7 @@ class Schedule(_Strict):
     day: int | Literal["last"] | None = None
     due: date | None = None
     at: time = time(23, 59, 59)
-    stage: str | None = None
+    stage: Key | None = None
 
     @model_validator(mode="after")
     def _shape(self):
@@ -165,14 +182,14 @@ class Schedule(_Strict):
 
 
 class ReportingDuty(_Strict):
-    key: str = Field(pattern=KEY)
-    name: str
+    key: Key = Field(pattern=KEY)
+    name: Label
     schedule: Schedule
     start: date | None = None
     until: date | None = None
     owed_by: Literal["participants", "lead"] = "participants"
     typical_cases: int = Field(0, ge=0)
-    note: str = ""
+    note: Text = ""
 
 
 class ClueRules(_Strict):
@@ -212,7 +229,7 @@ def _default_rules() -> list[EscalationRule]:
 
 
 class EscalationPolicy(_Strict):
-    issuer_code: str = Field("整治督", min_length=1, max_length=20,
+    issuer_code: text_field(L.ISSUER_CODE) = Field("整治督", min_length=1,
                              description="发文机关代字 of the notices, e.g. 忻交督 → 忻交督〔2023〕3号")
     rules: list[EscalationRule] = Field(default_factory=_default_rules)
     auto_levels: list[int] = Field([1], description="levels issued without a supervisor's confirmation")
@@ -299,6 +316,10 @@ class Plan(_Strict):
                 if cur in seen:
                     raise PlanReferenceError(("units", i, "parent"),
                                              f"unit '{code}' is in a parent cycle")
+                if len(seen) == L.MAX_UNIT_DEPTH:  # its path must fit units.path
+                    raise PlanReferenceError(("units", i, "parent"),
+                                             f"unit '{code}' is more than {L.MAX_UNIT_DEPTH} "
+                                             f"levels below the root")
                 seen.add(cur)
                 cur = parents[cur]
         for i, p in enumerate(self.people):

@@ -127,7 +127,7 @@ def _input(reason, measures, deadline, owner, evidence, stage_result, long_term)
 
 REASON = typer.Option(None, "--reason")
 MEASURES = typer.Option(None, "--measures", help="整改措施 (substantiate).")
-DEADLINE = typer.Option(None, "--deadline", help="完成时限 YYYY-MM-DD (substantiate, reopen).")
+DEADLINE = typer.Option(None, "--deadline", help="完成时限 YYYY-MM-DD (substantiate, reopen; extend: the new one).")
 OWNER = typer.Option(None, "--owner", help="责任人 (substantiate).")
 EVIDENCE = typer.Option(None, "--evidence", help="可验证成果 reference (submit_evidence).")
 STAGE_RESULT = typer.Option(None, "--stage-result", help="阶段性成效 (defer).")
@@ -142,14 +142,14 @@ def transition(ctx: typer.Context, number: str,
                owner: Optional[str] = OWNER, evidence: Optional[str] = EVIDENCE,
                stage_result: Optional[str] = STAGE_RESULT, long_term: Optional[str] = LONG_TERM,
                version: Optional[int] = version_option("Refuse if the clue changed since this version.")):
-    """Fire a trigger on a clue: verify, substantiate, dismiss, submit_evidence, approve, …"""
+    """Fire a trigger on a clue: verify, substantiate, dismiss, submit_evidence, approve, extend (延期), …"""
     from services.clues.lifecycle import transition as fire
 
     c: AppContext = ctx.obj
     data = _input(reason, measures, deadline, owner, evidence, stage_result, long_term)
     with c.work() as uow:  # one transaction: schema check, campaign, the transition
         v = fire(uow, c.campaign(None), number, trigger, actor=c.user(actor), now=c.now, data=data,
-                 expected_version=version)
+                 expected_version=version, calendar=c.calendar)
     out.say(f"{v.number} → {_label(v.state)} (version {v.version})")
 
 
@@ -170,7 +170,7 @@ def bulk(ctx: typer.Context, trigger: str, numbers: Optional[List[str]] = typer.
     data = _input(reason, measures, deadline, owner, evidence, stage_result, long_term)
     with c.work() as uow:
         r = bulk_transition(uow, c.campaign(None), trigger, actor=c.user(actor), now=c.now, data=data,
-                            numbers=numbers or None, unit=unit, state=state)
+                            numbers=numbers or None, unit=unit, state=state, calendar=c.calendar)
     out.say(f"{trigger}: {len(r.moved)} moved, {r.skipped} skipped")
 
 

@@ -39,27 +39,35 @@ def sweep(ctx: typer.Context):
 @app.command()
 def enforce(ctx: typer.Context,
             no_delivery: bool = typer.Option(False, "--no-delivery", help="Queue notices, send nothing.")):
-    """The nightly job now (as of --now): sweep, escalation round, delivery of notices."""
+    """The nightly job now (as of --now): sweep, escalation pass, delivery of notices."""
     c, code = _for_flows(ctx)
     from app.flow_runner import run_enforcement
 
     r = run_enforcement(code, c.now, deliver=not no_delivery)
     parts = ", ".join(f"{k} {v}" for k, v in r.sweep.new_lapses.items() if v)
-    acts = ", ".join(f"{k} {v}" for k, v in r.round.actions.items())
+    acts = ", ".join(f"{k} {v}" for k, v in r.escalation.actions.items())
     out.say(f"enforce {code} as of {out.local(r.sweep.as_of)}: {r.sweep.total} new lapses"
             + (f" ({parts})" if parts else "") + f"; cases: {acts or 'nothing to do'}"
             + ("" if no_delivery else f"; messages sent {r.delivered}, failed {r.failed}"))
 
 
-@app.command("escalation-round")
-def escalation_round(ctx: typer.Context):
-    """Only the escalation round now: new lapses → cases, chases, next levels."""
+@app.command("escalation-pass")
+def escalation_pass(ctx: typer.Context):
+    """Only the escalation pass now: new lapses → cases, chases, next levels."""
     c, code = _for_flows(ctx)
     from app.flow_runner import run_escalation
 
     r = run_escalation(code, c.now)
     acts = ", ".join(f"{k} {v}" for k, v in r.actions.items())
-    out.say(f"escalation round {code} as of {out.local(r.as_of)}: {acts or 'nothing to do'}")
+    out.say(f"escalation pass {code} as of {out.local(r.as_of)}: {acts or 'nothing to do'}")
+
+
+@app.command("escalation-round", hidden=True, deprecated=True)
+def escalation_round(ctx: typer.Context):
+    """The old name of escalation-pass ("round" is 回头看's word), kept for the crontabs
+    and scripts that use it; it says so on stderr and goes in a later release."""
+    out.warn("'rectify escalation-round' is now 'rectify escalation-pass'; the old name will go")
+    escalation_pass(ctx)
 
 
 @app.command()
@@ -84,26 +92,37 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
 def audit_verify(ctx: typer.Context,
                  witness: Optional[Path] = typer.Option(
                      None, "--witness", metavar="FILE",
-                     help="Also hold the chain against the heads written earlier by "
-                          "'rectify audit head --append FILE'.")):
-    """Check the hash chain; exit 3 and name the first bad record if tampered with."""
+                     help="Also hold the chain against the heads a witness saw: a file written by "
+                          "'rectify audit head --append FILE', a witness message the nightly job "
+                          "dropped (RECTIFY_WITNESS_CHANNEL=file), or the drop folder.")):
+    """Check the hash chain and the stored evidence files; exit 3 and name the first bad record or file."""
+    import sys
+
     from services.campaigns.load import campaign_id
     from services.core.audit import verify
     from services.core.witness import read_witness
+    from services.evidence.integrity import verify_files
+    from services.evidence.store import EvidenceStore
 
     c: AppContext = ctx.obj
     code = c.campaign(None)
     marks = read_witness(witness, campaign=code) if witness else None
-    r = verify(c.db(), campaign_id(c.engine, code), witness=marks)
-    if r.ok:
-        out.say(f"audit chain of {code} intact: {r.records} records, head {r.head.check_code}"
-                + (f"; agrees with the {len(marks)} heads witnessed in {witness}" if marks else ""))
-        return 0
-    import sys
-
-    print(f"rectify: error: audit chain of {code} BROKEN at record {r.broken_at}: {r.why}",
-          file=sys.stderr)
-    raise typer.Exit(3)
+    cid = campaign_id(c.db(), code)
+    r = verify(c.engine, cid, witness=marks)
+    if not r.ok:
+        print(f"rectify: error: audit chain of {code} BROKEN at record {r.broken_at}: {r.why}",
+              file=sys.stderr)
+        raise typer.Exit(3)
+    with c.engine.connect() as conn:
+        files = verify_files(conn, cid, EvidenceStore(c.settings.evidence_folder))
+    if not files.ok:
+        more = f" (and {len(files.problems) - 1} more)" if len(files.problems) > 1 else ""
+        print(f"rectify: error: evidence of {code} does not hold: {files.problems[0]}{more}", file=sys.stderr)
+        raise typer.Exit(3)
+    out.say(f"audit chain of {code} intact: {r.records} records, head {r.head.check_code}"
+            + (f"; agrees with the {len(marks)} heads witnessed in {witness}" if marks else "")
+            + f"; {files.files} evidence files intact")
+    return 0
 
 
 @audit_app.command("head")
@@ -122,7 +141,7 @@ def audit_head_(ctx: typer.Context,
     code = c.campaign(None)
     # a witness that already saw more than the chain now holds must not be
     # extended with the shorter head: that would bury the evidence
-    marks = read_witness(append, campaign=code, name="--append") if append and append.exists() else None
+    marks = read_witness(append, campaign=code, name="--append") if append and append.is_file() else None
     try:
         head = audit_head(c.db(), campaign_id(c.engine, code), witness=marks)
     except AuditBroken as e:
@@ -158,7 +177,7 @@ def serve(ctx: typer.Context,
           cron: Optional[str] = typer.Option(None, "--cron",
                                              help="Override the plans' sweep cron (5 fields, or 6 with seconds)."),
           holder: Optional[str] = typer.Option(None, "--name", help="This scheduler's name in the logs.")):
-    """Fire the nightly job (sweep, escalation round, delivery) on each campaign's cron until stopped.
+    """Fire the nightly job (sweep, escalation pass, delivery) on each campaign's cron until stopped.
 
     RECTIFY_SCHEDULER=embedded (default): APScheduler in this process.
     RECTIFY_SCHEDULER=prefect: serve Prefect deployments with cron schedules

@@ -91,7 +91,8 @@ def _fate(rng: random.Random, arrives: date, pace: UnitPace, end: date, owner: s
         return steps + [Step(d, "dismiss", {"reason": "经核查，反映问题查无实据，已向反映人反馈"})]
     if roll < 0.21:
         return steps + [Step(d, "transfer", {"reason": "涉及公职人员违纪线索，移交纪检监察机关"})]
-    deadline = d + timedelta(days=rng.randint(15, 50))
+    # within the plan's 30 working days (docs/domain.md §5.7): 40 calendar days always are, in 2023
+    deadline = d + timedelta(days=min(rng.randint(15, 50), 40))
     steps.append(Step(d, "substantiate", {"measures": "立行立改，建立整改台账，完善执法制度",
                                          "deadline": deadline, "owner": owner}))
     if roll < 0.27:

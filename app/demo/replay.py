@@ -23,6 +23,7 @@ __all__ = ["run_demo"]
 
 PLAN = "003-xinzhou-2023"
 SUPERVISOR = "sup.xinzhou"
+LIAISON = "off.ningwu"  # 宁武县交通运输局's liaison: a county the demo gives work to
 
 
 def _at(d: date, hour: int = 10) -> datetime:
@@ -177,7 +178,7 @@ def _replay(ctx: AppContext, folder: Path, url: str, *, started: float, clues: i
             nightly = run_enforcement(code, datetime.combine(day, time(0, 5), TZ))
             sweeps += 1
             new_lapses.update(nightly.sweep.new_lapses)
-            cases_done.update(nightly.round.actions)
+            cases_done.update(nightly.escalation.actions)
             delivered += nightly.delivered
             ladder.day(day)
             look_back.day(day)
@@ -259,3 +260,24 @@ def _replay(ctx: AppContext, folder: Path, url: str, *, started: float, clues: i
     shown = masked_url(url)  # a PostgreSQL URL's password is the operator's to type
     out.say(f"explore: rectify --db {shown} status   |   rectify --db {shown} clue list --overdue "
             f"--now {end}")
+    _browser_links(ctx, engine, code, shown)
+
+
+def _browser_links(ctx: AppContext, engine, code: str, shown: str) -> None:
+    """How to open the demo in the browser: one-time sign-in links (issue 14) for its
+    supervisor and a county liaison, valid by the wall clock like any invitation."""
+    from datetime import timezone
+
+    from services.accounts.accounts import Limits
+    from services.accounts.links import invite
+
+    from app.cli.web import OPERATOR
+
+    now = datetime.now(timezone.utc)
+    valid_for = Limits.of(ctx.settings).link_valid
+    links = [(role, invite(engine, code, who, by=OPERATOR, now=now, valid_for=valid_for, detail={"via": "demo"}))
+             for role, who in (("supervisor", SUPERVISOR), ("county liaison", LIAISON))]
+    out.say(f"in the browser: RECTIFY_DB={shown} RECTIFY_WEB_DEV=1 rectify web, then open a one-time "
+            f"sign-in link (set a password; valid until {out.local(links[0][1].expires_at)}):")
+    for role, link in links:
+        out.say(f"  {role} {link.account.label}: {link.url(ctx.settings.web_url)}")

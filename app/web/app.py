@@ -17,19 +17,25 @@ from starlette.staticfiles import StaticFiles
 from services.core.runtime import Runtime
 
 from . import errors, openapi
-from .api import docs as api_docs, me, tokens
+from .api import docs as api_docs, evidence, me, tokens
 from .api import audit, campaigns, cases, clues, duties, ledgers, notices, reports, rounds, units
 from .auth import Clock, WebAuth, csrf_guard, wall_clock, web_secret
 from .headers import SecurityHeaders
 from .pages import account, home
+from .pages import audit as audit_pages, cases as case_pages, clues as clue_pages, dashboard, \
+    lookback as round_pages, reports as report_pages, work
+from .uploads import UploadLimit
 
 __all__ = ["create_app", "ROUTERS", "OPENAPI_URL"]
 
 STATIC = Path(__file__).with_name("static")
 OPENAPI_URL = "/api/v1/openapi.json"
 ROUTERS: tuple[APIRouter, ...] = (me.router, tokens.router, api_docs.router, account.router, home.router,
+                                  evidence.router,
                                   campaigns.router, units.router, clues.router, cases.router, notices.router,
-                                  duties.router, rounds.router, reports.router, ledgers.router, audit.router)
+                                  duties.router, rounds.router, reports.router, ledgers.router, audit.router,
+                                  work.router, dashboard.router, clue_pages.router,
+                                  case_pages.router, round_pages.router, report_pages.router, audit_pages.router)
 
 
 def _version() -> str:
@@ -55,6 +61,7 @@ def create_app(runtime: Runtime, *, clock: Clock | None = None,
     app.state.auth = auth
     errors.install(app)
     openapi.install(app)
+    app.add_middleware(UploadLimit, max_bytes=runtime.settings.evidence_max_bytes)  # before CSRF reads a form
     app.add_middleware(SecurityHeaders, https=auth.secure)  # outermost: error pages get them too
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (*ROUTERS, *routers):

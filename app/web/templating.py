@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 from statemachine.time.calendar import TZ
 
 from .auth import csrf_token, finish
+from .display import FILTERS, countdown
 
 __all__ = ["render", "TEMPLATES", "ROLE_LABELS"]
 
@@ -30,6 +31,8 @@ def _env() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["local"] = _local
     env.filters["role"] = lambda role: ROLE_LABELS.get(role, role)
+    env.filters.update(FILTERS)
+    env.globals["countdown"] = countdown
     return env
 
 

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import smtplib
+import ssl
 import tempfile
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -79,6 +80,10 @@ class SmtpChannel:
     password: str | None = field(default=None, repr=False)
     starttls: bool = False
     allow_plain_auth: bool = False  # AUTH without STARTTLS: the password in clear on the wire
+    # STARTTLS verifies the server's certificate and name against the system's CAs, or
+    # against this file (a province's own CA): smtplib's default checks neither, so a
+    # machine in the middle could take the password the TLS was turned on to protect
+    ca_file: str | None = None
     timeout: float = 10
 
     def __post_init__(self):
@@ -105,7 +110,7 @@ class SmtpChannel:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
-                    smtp.starttls()
+                    smtp.starttls(context=ssl.create_default_context(cafile=self.ca_file))
                 if self.username:
                     smtp.login(self.username, self.password or "")
                 smtp.send_message(mail)

@@ -23,6 +23,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from statemachine.limits import document_text
+
 __all__ = ["markdown_inline", "html_text", "xlsx_text", "visible_controls", "Markup"]
 
 # C0 controls but tab and line breaks, DEL; C1 controls; what XML 1.0 cannot hold
@@ -30,7 +32,9 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 # what Markdown gives meaning to inside a line: emphasis, code, links and images
 # ([ ]), escapes, table pipes; & < > (raw HTML, autolinks, entities) become entities
 _MD_INLINE = re.compile(r"([\\`*_\[\]|#!])")
+# a text starting with one of these is a formula to a spreadsheet when typed (OWASP, CSV injection)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CELL_CHARS = 32_767  # the most an Excel cell holds; Excel calls a longer one a corrupt file
 _ORDERED = re.compile(r"^(\d+)\.(?=\s|$)")  # "1. " starts a list, "95.6%" does not
 
 
@@ -66,11 +70,16 @@ def html_text(value: Any) -> Markup:
 
 def xlsx_text(cell, value: Any) -> None:
     """Write `value` into an openpyxl cell as text, never a formula: the cell is a
-    string cell, and one starting as a formula would (= + - @) also carries
-    Excel's quote prefix, so editing it in Excel keeps it text; control
-    characters are shown."""
-    text = visible_controls(str(value))
+    string cell, and one starting as a formula would (= + - @, tab, CR) also
+    carries Excel's quote prefix, so editing it in Excel keeps it text; the text
+    itself is not changed. Control characters are shown, what else a document
+    cannot hold (text stored before the door refused it) becomes U+FFFD, and a
+    text longer than a cell holds is cut with "…", rather than failing the whole
+    workbook."""
+    text = document_text(visible_controls(str(value)))
+    if len(text) > CELL_CHARS:
+        text = text[:CELL_CHARS - 1] + "…"
     cell.value = text
     cell.data_type = "s"
-    if text[:1] in _FORMULA_START:
+    if text.startswith(_FORMULA_START):
         cell.quotePrefix = True

@@ -50,6 +50,11 @@ Per kind, in addition (``REQUIRED_FIELDS``):
                     deadline; `facts` are the arrangements (scope, items, sampling,
                     schedule, methods, teams); 主送 各有关单位
 
+The check code (校验码) of the audit chain is not a template field: the caller
+passes it (`check_code=`) and it is printed after the whole document, in the
+text and in the HTML, so no campaign's override can leave it out
+(services/notices/issue.py says which head it is).
+
 Dates (date, deadline, original_deadline) may be dates or strings. Optional
 everywhere (``OPTIONAL``): `cc` (抄送, a string or a list), `contact` (联系人)
 and `phone`. The HTML template also gets `title`, which the text template
@@ -59,6 +64,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html import escape
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -74,7 +80,8 @@ from statemachine.time.calendar import TZ, local_date
 from .sandbox import SecurityError, sandboxed_environment
 
 __all__ = ["RenderedNotice", "NoticeTemplateError", "render_notice", "KINDS", "REQUIRED_FIELDS",
-           "DECISION_FIELDS", "COMMON", "OPTIONAL", "FIELDS", "FILTERS", "chinese_date", "environment"]
+           "DECISION_FIELDS", "COMMON", "OPTIONAL", "FIELDS", "FILTERS", "chinese_date", "environment",
+           "CHECK_CODE_LABEL"]
 
 TEMPLATES = Path(__file__).with_name("templates")
 COMMON = ("issuer_name", "doc_number", "addressee", "date", "campaign_title", "grounds", "facts")
@@ -185,9 +192,28 @@ def _undefined_name(e: UndefinedError) -> str:
     return (m.group(1) or m.group(2)) if m else str(e).splitlines()[0]
 
 
-def render_notice(kind: str, context: Mapping, *,
-                  overrides: Mapping[str, str] | None = None) -> RenderedNotice:
-    """The notice of `kind` as (title, html, text); see the module docstring for the fields."""
+CHECK_CODE_LABEL = "校验码"
+
+
+def _with_check_code(rendered: RenderedNotice, code: str | None) -> RenderedNotice:
+    if not code:
+        return rendered
+    line = f"{CHECK_CODE_LABEL}：{code}"
+    text = rendered.text.rstrip("\n") + f"\n\n{line}\n"
+    mark = f'<p class="check-code" style="font-size:10.5pt;text-align:right">{escape(line)}</p>\n'
+    end = rendered.html.rfind("</body>")
+    html = rendered.html[:end] + mark + rendered.html[end:] if end >= 0 else rendered.html + mark
+    return RenderedNotice(rendered.title, html, text)
+
+
+def render_notice(kind: str, context: Mapping, *, overrides: Mapping[str, str] | None = None,
+                  check_code: str | None = None) -> RenderedNotice:
+    """The notice of `kind` as (title, html, text); see the module docstring for the fields.
+    `check_code`: the audit chain's check code to print after the document."""
+    return _with_check_code(_render(kind, context, overrides), check_code)
+
+
+def _render(kind: str, context: Mapping, overrides: Mapping[str, str] | None) -> RenderedNotice:
     if kind not in REQUIRED_FIELDS:
         raise NoticeTemplateError(f"unknown notice kind '{kind}' (one of {', '.join(KINDS)})")
     _check(kind, context)

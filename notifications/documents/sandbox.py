@@ -14,17 +14,29 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+import builtins
+
 from jinja2 import BaseLoader, StrictUndefined
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 __all__ = ["sandboxed_environment", "SecurityError", "MAX_PRODUCT"]
 
 MAX_PRODUCT = 10_000  # the longest string or list `*` may build, the largest number
+# a loop's own counters: plain values, read straight (the sandbox's check of each
+# `loop.index` was a tenth of rendering the escalation pass's notices)
+_LOOP_FIELDS = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length",
+                          "depth", "depth0", "previtem", "nextitem"})
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "%", "//", "/"})
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is LoopContext and attribute in _LOOP_FIELDS:
+            return builtins.getattr(obj, attribute)
+        return super().getattr(obj, attribute)
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":

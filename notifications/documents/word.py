@@ -17,6 +17,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from statemachine.limits import document_text
+
 from .reports import markdown_html
 
 __all__ = ["markdown_to_docx"]
@@ -97,6 +99,7 @@ class _Walker(HTMLParser):
             self.bold = False
 
     def handle_data(self, data):
+        data = document_text(data)  # python-docx refuses what XML cannot hold; old rows may have it
         if self.cell is not None:
             self.cell.append(data)
             return

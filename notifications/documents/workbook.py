@@ -9,8 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .escaping import xlsx_text
-from .xlsx_style import BOX, CENTRE, WRAP
+from .xlsx_style import BOX, CENTRE, WRAP, put
 from statemachine.warning import UNIT_COLOUR_LABELS
 
 __all__ = ["report_workbook", "FILLS", "COLOUR_LABELS"]
@@ -26,24 +25,18 @@ def _table(ws, title: str, subtitle: str, headings: list[tuple[str, float]], row
            fills: list[PatternFill | None] | None = None, pct_cols: tuple[int, ...] = ()) -> None:
     """Title, subtitle, a boxed header and rows; percentages as numbers Excel can sort."""
     last = get_column_letter(len(headings))
-    xlsx_text(ws.cell(1, 1), title)
+    put(ws, 1, 1, title)
     ws.merge_cells(f"A1:{last}1")
     ws["A1"].font, ws["A1"].alignment = Font(size=14, bold=True), CENTRE
-    xlsx_text(ws.cell(2, 1), subtitle)
+    put(ws, 2, 1, subtitle)
     ws.merge_cells(f"A2:{last}2")
-    ws.append([h for h, _ in headings])
-    for i, (_, width) in enumerate(headings, start=1):
-        c = ws.cell(3, i)
+    for i, (heading, width) in enumerate(headings, start=1):
+        c = put(ws, 3, i, heading)
         c.font, c.alignment, c.border = Font(bold=True), CENTRE, BOX
         ws.column_dimensions[get_column_letter(i)].width = width
     for n, row in enumerate(rows):
-        for i, value in enumerate(row, start=1):
-            if isinstance(value, str):  # a summary, a name, a reason: text, never a formula
-                xlsx_text(ws.cell(4 + n, i), value)
-            else:
-                ws.cell(4 + n, i).value = value
         for i in range(1, len(headings) + 1):
-            c = ws.cell(4 + n, i)
+            c = put(ws, 4 + n, i, row[i - 1] if i <= len(row) else None)
             c.border, c.alignment = BOX, WRAP
             if i in pct_cols:
                 c.number_format = "0.0%"
@@ -67,7 +60,7 @@ def _units(ws, data, head: str) -> None:
 
 def report_workbook(data) -> Workbook:
     """`data`: a services.reports.contents.ReportData."""
-    head = f"{data.unit['name']} · {data.span.label} · 截至 {data.as_of:%Y-%m-%d %H:%M}"
+    head = f"{data.unit['name']} · {data.span.label} · 截至 {data.as_of:%Y-%m-%d %H:%M} · 校验码 {data.check_code}"
     wb = Workbook()
     ws = wb.active
     ws.title = "各单位整改情况"

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from models.tables import AccessToken, Campaign, Credential, Unit, User
 from services.core.uow import unit_of_work
+from statemachine.limits import NAME, text_problem
 from statemachine.errors import InvalidInput, NotFound, NotSignedIn
 
 from .accounts import Identity, Limits, account_by_id, identity_columns, identity_of, record
@@ -25,7 +26,7 @@ __all__ = ["PREFIX", "TokenView", "Created", "create_token", "list_tokens", "rev
 C, U, US, CR, T = (Campaign.__table__, Unit.__table__, User.__table__, Credential.__table__,
                    AccessToken.__table__)
 PREFIX = "rct_"  # recognisable in a leaked log or a secret scanner's rules
-NAME_MAX = 100
+NAME_MAX = NAME.chars  # statemachine/limits.py: the column's one limit
 _HINT = len(PREFIX) + 6
 _TOUCH_EVERY = timedelta(seconds=60)
 
@@ -61,6 +62,8 @@ def create_token(engine: Engine, user_id: int, *, name: str, days: int, now: dat
         raise InvalidInput("请为令牌起个名字（用在哪里）")
     if len(name) > NAME_MAX:
         raise InvalidInput(f"令牌名称至多 {NAME_MAX} 个字符")
+    if text_problem(name, NAME):  # a control character: refused like any text at the door
+        raise InvalidInput("令牌名称含有不可见的控制字符")
     if not 1 <= days <= limits.token_days:
         raise InvalidInput(f"有效期须在 1 到 {limits.token_days} 天之间")
     with unit_of_work(engine) as uow:

@@ -11,6 +11,7 @@ from typing import Mapping
 from sqlalchemy import Engine, case, func, insert, select
 
 from models.tables import Campaign, Stage, Unit, User
+from statemachine.limits import REFERENCE, clean_text
 from statemachine.charts.unit_stage import stage_deadline
 from statemachine.errors import ConflictError
 from statemachine.plan import Plan
@@ -57,6 +58,9 @@ def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: 
     from notifications.documents.overrides import check_overrides
 
     templates = dict(notice_templates or {})
+    # the path is stored as the campaign's plan_file: a folder too deep for the column is
+    # one line here, not PostgreSQL's StringDataRightTruncation after the checks passed
+    source = clean_text(str(Path(source)), REFERENCE, what="plan file path")
     check_overrides(templates)  # again: a caller may pass texts that never came from a folder
     info = plan.campaign
     with unit_of_work(engine) as uow:
@@ -68,7 +72,7 @@ def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: 
             code=info.code, title=info.title, doc_number=info.doc_number,
             issuing_unit=info.issuing_unit, start_date=info.period.start, end_date=info.period.end,
             timezone=info.timezone, sweep_cron=info.sweep_cron,
-            plan_json=plan.model_dump_json(), plan_file=str(Path(source)), loaded_at=now,
+            plan_json=plan.model_dump_json(), plan_file=source, loaded_at=now,
             notice_templates_json=json.dumps(templates, ensure_ascii=False, sort_keys=True),
             clue_seq=0, version=1,
         ).returning(C.c.id)).scalar_one()

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, and_, exists, func, insert, literal, select
 from models.tables import DeliverableRecord, Lapse, Unit
 from statemachine.charts.unit_stage import COMPLETED, StageContext, stage_chart
 from statemachine.errors import ConflictError, InvalidInput
+from statemachine.limits import COLUMNS, clean_text
 
 from services.core.persisted import audit_record
 from services.core.uow import unit_of_work
@@ -54,6 +55,7 @@ def record_deliverable(engine: Engine, campaign: str, unit: str, key: str, *, at
                        actor: str, now: datetime, stage: str | None = None) -> None:
     if not attachment or not attachment.strip():
         raise InvalidInput("an attachment reference is required (--attachment)")
+    attachment = clean_text(attachment.strip(), COLUMNS["deliverables.attachment"], what="attachment")
     with unit_of_work(engine) as uow:
         conn = uow.conn
         camp, u, who = _participant(conn, campaign, unit, actor, "record deliverables")
@@ -88,7 +90,7 @@ def deliverables_of(conn, unit_id: int, stage_key: str) -> set[str]:
 
 def stages_chart(stages: dict) -> PersistedChart:
     """A campaign's unit-stage chart as stored: the unit row's stage_key under its version."""
-    def deliverables_in(data, source) -> object:
+    def deliverables_in(data, source, now) -> object:
         # the set form of the guard: every deliverable the stage asks for is recorded
         keys = [d["key"] for d in stages[source.value].deliverables] if source.value in stages else []
         return and_(*(exists().where(D.c.unit_id == U.c.id, D.c.stage_key == source.value, D.c.key == k)

@@ -10,6 +10,8 @@ from sqlalchemy import ColumnElement, and_, func, literal, or_
 
 from models.tables import Clue
 from statemachine.charts.clue import CLUE_CHART, RECTIFY_PENDING, VERIFY_PENDING, ClueContext
+from statemachine.time.deadlines import DeadlineLimit
+from statemachine.limits import COLUMNS, clean_fields
 from statemachine.time.calendar import end_of_day
 
 from services.core.persisted import PersistedChart
@@ -32,12 +34,22 @@ class ClueInput:
     long_term_measure: str | None = None
     result_form: str | None = None
 
+    def __post_init__(self) -> None:
+        clean_fields(self, _INPUT_LIMITS)
+
     def context(self, *, actor: str, actor_unit: int, owner_unit: int | None,
-                row_owner: str | None) -> ClueContext:
+                row_owner: str | None, limit: DeadlineLimit | None = None, as_of: datetime | None = None,
+                row_deadline: date | None = None, row_deadline_at: datetime | None = None) -> ClueContext:
         return ClueContext(actor=actor, actor_unit=actor_unit, owner_unit=owner_unit,
                            owner=self.owner or row_owner, measures=self.measures,
                            deadline=self.deadline, reason=self.reason, evidence=self.evidence,
-                           stage_result=self.stage_result, long_term_measure=self.long_term_measure)
+                           stage_result=self.stage_result, long_term_measure=self.long_term_measure,
+                           limit=limit, as_of=as_of, row_deadline=row_deadline, row_deadline_at=row_deadline_at)
+
+
+# each text an actor supplies, held to the column it is written to (statemachine/limits.py)
+_INPUT_LIMITS = {f: COLUMNS[f"clues.{f}"] for f in ("reason", "measures", "owner", "evidence", "stage_result",
+                                                    "long_term_measure", "result_form")}
 
 
 def effects(trigger: str, data: ClueInput, *, now: datetime, actor: str) -> dict:
@@ -63,20 +75,30 @@ def effects(trigger: str, data: ClueInput, *, now: datetime, actor: str) -> dict
     elif trigger == "reopen":
         v.update(deadline=data.deadline, deadline_at=end_of_day(data.deadline), resolution=None,
                  closed_at=None, evidence=None, reopen_count=T.c.reopen_count + 1)
+    elif trigger == "extend":
+        v.update(deadline=data.deadline, deadline_at=end_of_day(data.deadline))
     return v
 
 
-def _has_owner_sql(data: ClueInput, source) -> ColumnElement[bool]:
+def _has_owner_sql(data: ClueInput, source, now: datetime) -> ColumnElement[bool]:
     # a responsible person given with the trigger counts for every row
     if data is not None and data.owner:
         return literal(True)
     return and_(T.c.owner.is_not(None), func.trim(T.c.owner) != "")
 
 
+def _extends_in_time_sql(data: ClueInput, source, now: datetime) -> ColumnElement[bool]:
+    # statemachine.time.deadlines.extension_refusal: a running deadline, not passed, earlier than the new one
+    if data is None or data.deadline is None:
+        return literal(False)
+    return and_(T.c.deadline.is_not(None), T.c.deadline_at.is_not(None), T.c.deadline_at >= now,
+                T.c.deadline < data.deadline)
+
+
 CLUES = PersistedChart(
     chart=CLUE_CHART, table=T, entity="clue",
     writes=lambda trigger, data, now, actor: effects(trigger, data or ClueInput(), now=now, actor=actor),
-    row_sql={"has_owner": _has_owner_sql})
+    row_sql={"has_owner": _has_owner_sql, "extends_in_time": _extends_in_time_sql})
 
 
 # -- statemachine.charts.clue.overdue_cause as WHERE clauses (tests/integration/test_rule_sql_agrees.py) --

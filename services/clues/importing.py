@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 from statemachine.errors import InvalidInput
+from statemachine.limits import shown
 from statemachine.time.calendar import TZ
 
 from services.core.input_files import MAX_CSV_BYTES, MAX_CSV_FIELD_CHARS, read_input
@@ -121,7 +122,7 @@ def read_clue_csv(path: str | Path) -> list[NewClue]:
                 received = _instant(get("received_at"))
             except ValueError:
                 raise InvalidInput(f"{path}: row {n}: column received_at: "
-                                   f"'{get('received_at')}' is not a date") from None
+                                   f"{shown(get('received_at'))} is not a date") from None
         items.append(NewClue(channel=get("channel"), aspect=get("aspect"), summary=get("summary"),
                              unit=get("unit"), reporter_name=get("reporter_name") or None,
                              reporter_phone=get("reporter_phone") or None, received_at=received,

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Iterable, Sequence
 
 from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 
 from models.tables import Campaign, Clue, Unit, User
-from statemachine.charts.clue import CLUE_CHART, ITEM_KINDS, ClueState, kind_for_channel, overdue
+from statemachine.charts.clue import CLUE_CHART, DEADLINE_TRIGGERS, ITEM_KINDS, ClueState, kind_for_channel, \
+    overdue
+from statemachine.time.deadlines import DeadlineLimit, deadline_limit
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
+from statemachine.limits import COLUMNS, clean_text, shown
 from statemachine.plan import CHANNELS
-from statemachine.time.calendar import WorkingCalendar, due_end_of_day_after_working_days
+from statemachine.time.calendar import WorkingCalendar, due_end_of_day_after_working_days, local_date
 
 from services.campaigns.load import plan_of
 from services.core import audit
@@ -24,7 +27,7 @@ from services.core.visibility import require_sees, seen
 from .chart import CLUES, ClueInput, overdue_sql
 
 __all__ = ["NewClue", "ClueInput", "add_clues", "transition", "bulk_transition", "BulkResult",
-           "get_clue", "list_clues", "ClueView"]
+           "get_clue", "list_clues", "ClueView", "deadline_limit_on"]
 
 T, U, C = Clue.__table__, Unit.__table__, Campaign.__table__
 
@@ -90,18 +93,20 @@ def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datet
     for i, item in enumerate(items, start=1):
         where = f"row {item.row or i}" if len(items) > 1 or item.row else "clue"
         if item.channel not in CHANNELS:
-            raise InvalidInput(f"{where}: channel: unknown source '{item.channel}' "
+            raise InvalidInput(f"{where}: channel: unknown source {shown(item.channel)} "
                                f"(one of {', '.join(CHANNELS)})")
         if item.aspect not in aspect_key:
-            raise InvalidInput(f"{where}: aspect: unknown aspect '{item.aspect}' "
+            raise InvalidInput(f"{where}: aspect: unknown aspect {shown(item.aspect)} "
                                f"(one of {', '.join(a.key for a in plan.aspects)})")
         if not item.summary or not item.summary.strip():
             raise InvalidInput(f"{where}: summary: the problem description is empty")
+        text = {f: clean_text(getattr(item, f), COLUMNS[f"clues.{f}"], what=f"{where}: {f}")
+                for f in _NEW_TEXT}
         if item.unit not in units:
             try:
                 units[item.unit] = unit_by_code(conn, camp.id, item.unit)
             except NotFound:
-                raise InvalidInput(f"{where}: unit: unknown unit '{item.unit}'") from None
+                raise InvalidInput(f"{where}: unit: unknown unit {shown(item.unit)}") from None
             except InvalidInput as e:  # a name several units share
                 raise InvalidInput(f"{where}: unit: {e}") from None
         unit = units[item.unit]
@@ -112,14 +117,14 @@ def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datet
         except PermissionDenied as e:
             raise PermissionDenied(f"{where}: {e}") from None
         if item.kind is not None and item.kind not in ITEM_KINDS:
-            raise InvalidInput(f"{where}: kind: unknown kind '{item.kind}' (one of {', '.join(ITEM_KINDS)})")
+            raise InvalidInput(f"{where}: kind: unknown kind {shown(item.kind)} (one of {', '.join(ITEM_KINDS)})")
         received = item.received_at or now
         rows.append(dict(
             campaign_id=camp.id,
             kind=item.kind or kind_for_channel(item.channel),
-            channel=item.channel, aspect_key=aspect_key[item.aspect], summary=item.summary.strip(),
-            root_cause=item.root_cause, reporter_name=item.reporter_name,
-            reporter_phone=item.reporter_phone, unit_id=unit.id, state=ClueState.received.value,
+            channel=item.channel, aspect_key=aspect_key[item.aspect], summary=text["summary"].strip(),
+            root_cause=text["root_cause"], reporter_name=text["reporter_name"],
+            reporter_phone=text["reporter_phone"], unit_id=unit.id, state=ClueState.received.value,
             received_at=received,
             verify_due_at=due_end_of_day_after_working_days(
                 calendar, received, plan.clues.verify_within_working_days),
@@ -141,10 +146,14 @@ def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datet
     return [r.number for r in ids]
 
 
+# what a new item brings as text, each held to its column (statemachine/limits.py)
+_NEW_TEXT = ("summary", "root_cause", "reporter_name", "reporter_phone")
+
+
 def _load(conn, campaign_id: int, number: str):
     row = conn.execute(select(T).where(T.c.campaign_id == campaign_id, T.c.number == number)).first()
     if row is None:
-        raise NotFound(f"unknown clue '{number}' (see 'rectify clue list')")
+        raise NotFound(f"unknown clue {shown(number)} (see 'rectify clue list')")
     return row
 
 
@@ -187,17 +196,40 @@ def _load_with_unit(conn, campaign: str, number: str, actor: str):
 
 def _known_trigger(trigger: str) -> None:
     if trigger not in CLUE_CHART.triggers:
-        raise InvalidInput(f"unknown trigger '{trigger}' (one of {', '.join(CLUE_CHART.triggers)})")
+        raise InvalidInput(f"unknown trigger {shown(trigger)} (one of {', '.join(CLUE_CHART.triggers)})")
+
+
+def deadline_limit_on(conn, campaign_id: int, day: date,
+                      calendar: WorkingCalendar | None = None) -> DeadlineLimit:
+    """The deadlines that may be set on `day` in this campaign (statemachine/time/deadlines.py)."""
+    if calendar is None:  # the calendar of this process's runtime (its override file)
+        from services.core.runtime import current
+
+        calendar = current().calendar
+    return deadline_limit(calendar, today=day,
+                          working_days=plan_of(conn, campaign_id).clues.rectify_within_working_days)
+
+
+def _limit(conn, campaign_id: int, trigger: str, data: ClueInput, now: datetime,
+           calendar: WorkingCalendar | None) -> DeadlineLimit | None:
+    # worked out only when a deadline is set: without one, has_deadline says what is missing
+    if trigger not in DEADLINE_TRIGGERS or data.deadline is None:
+        return None
+    return deadline_limit_on(conn, campaign_id, local_date(now), calendar)
 
 
 def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now: datetime,
-               data: ClueInput = ClueInput(), expected_version: int | None = None) -> ClueView:
-    """Fire one trigger on one clue (the one persisted transition, services/core/persisted.py)."""
+               data: ClueInput = ClueInput(), expected_version: int | None = None,
+               calendar: WorkingCalendar | None = None) -> ClueView:
+    """Fire one trigger on one clue (the one persisted transition, services/core/persisted.py).
+    A trigger that sets a deadline is held to the plan's limit counted on `calendar`
+    (default: this process's)."""
     _known_trigger(trigger)
     with unit_of_work(db) as uow:
         row, unit, who = _load_with_unit(uow.conn, campaign, number, actor or "")
         ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
-                           row_owner=row.owner)
+                           row_owner=row.owner, limit=_limit(uow.conn, row.campaign_id, trigger, data, now, calendar),
+                           as_of=now, row_deadline=row.deadline, row_deadline_at=row.deadline_at)
         fired = fire_one(uow, CLUES, row, trigger, actor=who, now=now, campaign_id=row.campaign_id,
                          ctx=ctx, data=data, unit=unit, label=f"clue {number}",
                          expected_version=expected_version, reason=data.reason,
@@ -221,7 +253,8 @@ class BulkResult:
 
 def bulk_transition(db: Db, campaign: str, trigger: str, *, actor: str, now: datetime,
                     data: ClueInput = ClueInput(), numbers: Iterable[str] | None = None,
-                    unit: str | None = None, state: str | None = None) -> BulkResult:
+                    unit: str | None = None, state: str | None = None,
+                    calendar: WorkingCalendar | None = None) -> BulkResult:
     """The same chart as a set: one UPDATE … RETURNING per source state (services/core/persisted.py).
 
     Rows the trigger does not apply to (wrong state, a row guard says no,
@@ -240,7 +273,8 @@ def bulk_transition(db: Db, campaign: str, trigger: str, *, actor: str, now: dat
             scope.append(T.c.unit_id == unit_by_code(conn, camp.id, unit).id)
         if state:
             scope.append(T.c.state == CLUE_CHART.coerce(state).value)
-        ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=None, row_owner=None)
+        ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=None, row_owner=None,
+                           limit=_limit(conn, camp.id, trigger, data, now, calendar), as_of=now)
         moved = fire_set(uow, CLUES, trigger, actor=who, now=now, campaign_id=camp.id, where=scope,
                          ctx=ctx, data=data, returning=(T.c.number,), reason=data.reason,
                          detail=_detail(trigger, data))

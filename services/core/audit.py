@@ -22,7 +22,8 @@ from statemachine.errors import AuditBroken
 
 from .visibility import seen
 
-__all__ = ["start_chain", "Head", "check_code", "audit_head", "verify", "VerifyResult", "history", "log"]
+__all__ = ["start_chain", "Head", "check_code", "read_head", "audit_head", "verify", "VerifyResult", "history",
+           "log"]
 
 A = AuditRecord.__table__
 H = AuditHead.__table__
@@ -56,6 +57,12 @@ class Head:
         return f"{self.seq} {self.hash}"
 
 
+def read_head(conn: Connection, campaign_id: int) -> Head:
+    """The head row as it stands, unchecked (one indexed read): what a notice or a
+    report prints as its check code. Whether it still holds is verify's question."""
+    return Head(*conn.execute(select(H.c.seq, H.c.hash).where(H.c.campaign_id == campaign_id)).one())
+
+
 def audit_head(db: Engine | Connection, campaign_id: int, *,
                witness: Mapping[int, str] | None = None) -> Head:
     """The campaign's head, checked against its newest record and, if given, the
@@ -66,7 +73,7 @@ def audit_head(db: Engine | Connection, campaign_id: int, *,
     if isinstance(db, Engine):
         with db.connect() as conn:
             return audit_head(conn, campaign_id, witness=witness)
-    head = Head(*db.execute(select(H.c.seq, H.c.hash).where(H.c.campaign_id == campaign_id)).one())
+    head = read_head(db, campaign_id)
     last = db.execute(select(A.c.seq, A.c.hash).where(A.c.campaign_id == campaign_id)
                       .order_by(A.c.seq.desc()).limit(1)).first()
     broken = _head_disagrees(head, Head(*last) if last else Head(0, GENESIS))

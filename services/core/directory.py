@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 from models.tables import Campaign, Unit, User
 from statemachine.authority import SYSTEM_ACTOR, Relation, Who, permits, refusal, relation, reserved_identity
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
+from statemachine.limits import shown
 
 __all__ = ["Actor", "UnitRef", "campaign_row", "unit_by_code", "resolve_unit", "unit_by_id", "actor",
            "require_acts_for", "require_supervises", "require", "SYSTEM", "unit_ref", "contact_of"]
@@ -64,7 +65,7 @@ def campaign_row(conn: Connection, code: str):
     if row is None:
         known = conn.execute(select(C.c.code).order_by(C.c.code)).scalars().all()
         hint = f" (loaded: {', '.join(known)})" if known else " (none loaded: run 'rectify load PLAN')"
-        raise NotFound(f"unknown campaign '{code}'{hint}")
+        raise NotFound(f"unknown campaign {shown(code)}{hint}")
     return row
 
 
@@ -93,8 +94,8 @@ def resolve_unit(key: str, units: Iterable[UnitRef],
     if len(named) == 1:
         return named[0]
     if not named:
-        raise NotFound(f"unknown unit '{key}' in this campaign (see 'rectify units')")
-    raise InvalidInput(f"unit name '{key}' is shared by {len(named)} units: give the code "
+        raise NotFound(f"unknown unit {shown(key)} in this campaign (see 'rectify units')")
+    raise InvalidInput(f"unit name {shown(key)} is shared by {len(named)} units: give the code "
                        f"({', '.join(sorted(u.code for u in named))})")
 
 
@@ -120,7 +121,7 @@ def actor(conn: Connection, campaign_id: int, username: str | None) -> Actor:
                        .join(U, U.c.id == US.c.unit_id)
                        .where(US.c.campaign_id == campaign_id, US.c.username == username)).first()
     if row is None:
-        raise NotFound(f"unknown user '{username}' in this campaign (see 'rectify users')")
+        raise NotFound(f"unknown user {shown(username)} in this campaign (see 'rectify users')")
     return Actor(row.username, row.user_name, row.role, unit_ref(row))
 
 

@@ -4,7 +4,7 @@ SQLAlchemy expands `col IN (...)` into one placeholder per value, so each
 chunk of 200 ids is a new, long SQL text: psycopg caches the parsing of a
 query only up to 4 KiB and prepares only a text it has seen before, so every
 chunk paid for splitting and planning its query afresh (about a tenth of the
-escalation round, bench/escalation.py). On PostgreSQL the set travels as one
+escalation pass, bench/escalation.py). On PostgreSQL the set travels as one
 array parameter (`col = ANY(%s)`): one short text, parsed once, prepared
 after five runs. SQLite keeps the IN list (it has no arrays, and its parsing
 is cheap).

@@ -28,8 +28,8 @@ from .uow import UnitOfWork
 
 __all__ = ["PersistedChart", "Fired", "Moved", "fire_one", "fire_set", "audit_record"]
 
-# guard → its SQL form for a set: (guard, trigger input, source state) → WHERE clause
-RowSql = Callable[[Any, Any], ColumnElement[bool]]
+# guard → its SQL form for a set: (trigger input, source state, the instant) → WHERE clause
+RowSql = Callable[[Any, Any, datetime], ColumnElement[bool]]
 
 
 def _value(state: Any) -> Any:
@@ -58,11 +58,11 @@ class PersistedChart:
                 if g.row_dependent and g.row_in is None and g.name not in self.row_sql:
                     raise ValueError(f"{self.chart.name}: row guard {g.name} has no SQL form")
 
-    def guard_sql(self, g: Guard, data: Any, source: Any) -> ColumnElement[bool]:
+    def guard_sql(self, g: Guard, data: Any, source: Any, now: datetime) -> ColumnElement[bool]:
         if g.row_in is not None:
             column, values = g.row_in
             return self.table.c[column].in_(sorted(values))
-        return self.row_sql[g.name](data, source)
+        return self.row_sql[g.name](data, source, now)
 
     def values(self, t: Transition, trigger: str, data: Any, *, now: datetime, actor: str,
                extra: Mapping | None = None) -> dict:
@@ -216,7 +216,7 @@ def fire_set(uow: UnitOfWork, pc: PersistedChart, trigger: str, *, actor, now: d
     state_col, unit_col = T.c[pc.state_column], T.c[pc.unit_column]
     for source, t in sources.items():
         clauses = [*where, state_col == _value(source),
-                   *(pc.guard_sql(g, data, source) for g in t.guards if g.row_dependent)]
+                   *(pc.guard_sql(g, data, source, now) for g in t.guards if g.row_dependent)]
         if permitted is not None:
             clauses.append(permitted)
         written = pc.values(t, trigger, data, now=now, actor=_name(actor), extra=values)

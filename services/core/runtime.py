@@ -59,7 +59,8 @@ class Runtime:
         if s.smtp_host:
             out["email"] = SmtpChannel(host=s.smtp_host, port=s.smtp_port, sender=s.smtp_from,
                                        username=s.smtp_user or None, password=s.smtp_password or None,
-                                       starttls=s.smtp_starttls, allow_plain_auth=s.smtp_allow_plain_auth)
+                                       starttls=s.smtp_starttls, allow_plain_auth=s.smtp_allow_plain_auth,
+                                       ca_file=str(s.smtp_ca_file) if s.smtp_ca_file else None)
         if s.webhook_url:
             out["webhook"] = WebhookChannel(s.webhook_url, style=s.webhook_style)
         if s.file_drop is not None:

@@ -39,6 +39,14 @@ naming the variable: `RECTIFY_SMTP_PORT: 'smtp' is not a port number`.
     RECTIFY_ADDRESS_FAILURES    failed sign-ins from one address within that window
                                 before it is refused altogether (20)
     RECTIFY_TOKEN_DAYS          the longest a personal access token may live (365 days)
+    RECTIFY_EVIDENCE_DIR        where uploaded evidence files are kept, by their SHA-256
+                                (<home>/evidence)
+    RECTIFY_EVIDENCE_MAX_MB     the largest evidence file accepted (20 MiB)
+    RECTIFY_WITNESS_CHANNEL     the nightly job sends the audit head to a witness outside the
+                                database through this channel: file | webhook | email (none);
+                                the channel must be configured
+    RECTIFY_WITNESS_TO          the witness's recipient: an e-mail address for email, a label
+                                otherwise (witness)
 """
 from __future__ import annotations
 
@@ -62,6 +70,7 @@ __all__ = ["Settings", "ENV_PREFIX", "env_name"]
 ENV_PREFIX = "RECTIFY_"
 Scheduler = Literal["embedded", "prefect"]
 SCHEDULERS = get_args(Scheduler)
+WITNESS_CHANNELS = ("file", "webhook", "email")  # the channel names of services/core/runtime.py
 # shown as given in messages, unless secret; URLs shown masked (statemachine/masking.py)
 _SECRET = {"smtp_password", "secret_key"}
 _URLS = {"db", "webhook_url", "public_url"}
@@ -101,6 +110,7 @@ class Settings(BaseModel):
     smtp_user: str = ""
     smtp_password: str = Field("", repr=False)
     smtp_starttls: bool = False
+    smtp_ca_file: Path | None = None  # the CA that signed the relay's certificate, if not a public one
     # the password in clear over TCP: never unless an operator says so (validate_default:
     # the refusal below is of the other SMTP settings, given while this one is not)
     smtp_allow_plain_auth: bool = Field(False, validate_default=True)
@@ -122,6 +132,13 @@ class Settings(BaseModel):
     lock_minutes: int = Field(15, gt=0, le=24 * 60)
     address_failures: int = Field(20, gt=0, le=10_000)
     token_days: int = Field(365, gt=0, le=3 * 365)
+    # evidence files (services/evidence/): stored by content, never under a name from an upload
+    evidence_dir: Path | None = None
+    evidence_max_mb: int = Field(20, gt=0, le=1024)
+    # the audit head's witness outside the database (services/notices/witness.py); after the
+    # channels' settings, which its check reads
+    witness_channel: str = Field("", validate_default=True)
+    witness_to: str = Field("", validate_default=True)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
@@ -150,14 +167,15 @@ class Settings(BaseModel):
             return _default_home()
         return Path(v).expanduser() if isinstance(v, (str, Path)) else v
 
-    @field_validator("calendar_overrides", "file_drop", "reports_dir", mode="before")
+    @field_validator("calendar_overrides", "file_drop", "reports_dir", "smtp_ca_file", "evidence_dir",
+                     mode="before")
     @classmethod
     def _path(cls, v: Any) -> Any:
         if v is None or (isinstance(v, str) and not v.strip()):
             return None
         return Path(v).expanduser() if isinstance(v, (str, Path)) else v
 
-    @field_validator("calendar_overrides")
+    @field_validator("calendar_overrides", "smtp_ca_file")
     @classmethod
     def _overrides_exist(cls, v: Path | None) -> Path | None:
         if v is not None and not v.is_file():
@@ -244,6 +262,26 @@ class Settings(BaseModel):
                              f"(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')")
         return v
 
+    @field_validator("witness_channel", mode="before")
+    @classmethod
+    def _witness_channel(cls, v: Any) -> str:
+        return "" if v is None or not str(v).strip() else _one_of(v, WITNESS_CHANNELS)
+
+    @field_validator("witness_to")
+    @classmethod
+    def _witness_to(cls, v: str, info: ValidationInfo) -> str:
+        v = v.strip()
+        channel, d = info.data.get("witness_channel"), info.data
+        needs = {"file": ("file_drop", "RECTIFY_FILE_DROP"), "webhook": ("webhook_url", "RECTIFY_WEBHOOK_URL"),
+                 "email": ("smtp_host", "RECTIFY_SMTP_HOST")}.get(channel or "")
+        if needs and not d.get(needs[0]):
+            raise ValueError(f"RECTIFY_WITNESS_CHANNEL={channel} needs that channel: set {needs[1]}")
+        if channel == "email" and "@" not in v:
+            raise ValueError("RECTIFY_WITNESS_CHANNEL=email needs the witness's address here")
+        if len(v) > 200 or any(not c.isprintable() for c in v):
+            raise ValueError("at most 200 printable characters")
+        return v or "witness"
+
     @field_validator("webhook_style", mode="before")
     @classmethod
     def _webhook_style(cls, v: Any) -> str:
@@ -257,6 +295,14 @@ class Settings(BaseModel):
     @property
     def reports_folder(self) -> Path:
         return self.reports_dir or self.home / "reports"
+
+    @property
+    def evidence_folder(self) -> Path:
+        return self.evidence_dir or self.home / "evidence"
+
+    @property
+    def evidence_max_bytes(self) -> int:
+        return self.evidence_max_mb * 1024 * 1024
 
     @property
     def web_url(self) -> str:

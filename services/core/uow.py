@@ -13,7 +13,7 @@ their outbox messages) and writes them once, at commit: the head of the audit
 chain and a document counter are one row each, and a batch that updated them
 once per item paid for it on PostgreSQL (every update of a row already
 updated in the transaction follows the chain of its earlier versions: the
-escalation round's superlinear 15 ms per case). One case and a chunk of 200
+escalation pass's superlinear 15 ms per case). One case and a chunk of 200
 take the same path.
 
 `uow.item()` wraps one item of a batch in a savepoint: if the item fails,
@@ -37,6 +37,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from models.tables import AuditHead, AuditRecord, DocCounter, Notice, OutboxMessage
 from statemachine.audit import record_hash
+
+from .audit import Head, read_head
 
 __all__ = ["UnitOfWork", "unit_of_work", "Db"]
 
@@ -92,6 +94,7 @@ class UnitOfWork:
         self.units: dict[int, Any] = {}
         self.facts: dict[int, tuple[list, int]] = {}
         self.cases_read: set[int] = set()
+        self._heads: dict[int, Head] = {}
 
     @property
     def dialect(self) -> str:
@@ -124,6 +127,16 @@ class UnitOfWork:
         """A numbered, rendered notice and its outbox messages, inserted at commit."""
         self._pending.notices.append((values, messages))
         self._pending.notice_keys.add((values["campaign_id"], values["key"]))
+
+    def head_before(self, campaign_id: int) -> Head:
+        """The campaign's audit head as this unit of work first read it: every record
+        committed before it (and any it had written already, at a flush), never one
+        it still collects. What a notice issued here prints as its check code (校验码):
+        the notice's own record, written at commit, always comes after it. Read once
+        per unit of work, without a lock: a chunk of 200 notices costs one read."""
+        if campaign_id not in self._heads:
+            self._heads[campaign_id] = read_head(self.conn, campaign_id)
+        return self._heads[campaign_id]
 
     def has_notice_key(self, campaign_id: int, key: str) -> bool | None:
         """True when pending here or known from a read-ahead; None when not known."""

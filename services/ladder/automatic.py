@@ -1,4 +1,4 @@
-"""The escalation round's steps, run by flows/ladder.py after each sweep.
+"""The escalation pass's steps, run by flows/ladder.py after each sweep.
 
 1. `propose_for_lapses`: set-based. New lapses become cases, one per unit and
    cause while a case for it is open; every lapse is linked to exactly one

@@ -18,6 +18,7 @@ from statemachine.charts.ladder import AWAITING, CASE_CHART, LEVEL_LABELS, NOTIC
     CaseState, Level, next_level
 from statemachine.errors import InvalidInput, NotFound
 from statemachine.lapses import CAUSES
+from statemachine import limits
 from statemachine.plan import EscalationPolicy, Plan
 from statemachine.time.calendar import WorkingCalendar, end_of_day, local_date
 
@@ -61,12 +62,24 @@ class CaseInput:
     clue: str | None = None   # a named problem (挂牌督办 a unit *and* a problem)
     stage: str | None = None
 
+    def __post_init__(self) -> None:
+        limits.clean_fields(self, _INPUT_LIMITS)
+
     def context(self, level: int, *, chased: bool = False) -> CaseContext:
         return CaseContext(level=level, chased=chased, reason=self.reason, minutes=self.minutes,
                            report_due=self.report_due, response=self.response,
                            attachment=self.attachment, note=self.note, decision=self.decision,
                            decision_text=self.decision_text, grounds=self.grounds,
                            receiving_organ=self.receiving_organ, follow_up=self.follow_up)
+
+
+# each text a person supplies, held to the column it is written to (statemachine/limits.py)
+_INPUT_LIMITS = {f: limits.COLUMNS[f"escalation_cases.{c}"] for f, c in (
+    ("reason", "reason"), ("required_action", "required_action"), ("minutes", "interview_minutes"),
+    ("response", "response"), ("attachment", "response_attachment"), ("note", "resolution_note"),
+    ("decision_text", "decision_text"), ("grounds", "exemption_grounds"),
+    ("receiving_organ", "receiving_organ"), ("follow_up", "follow_up"))} \
+    | {"decision": limits.LABEL, "clue": limits.KEY, "stage": limits.KEY}
 
 
 @dataclass(frozen=True)
@@ -144,7 +157,7 @@ def escalation_due_sql(as_of: datetime):
 
 
 CASES = PersistedChart(chart=CASE_CHART, table=E, entity="case", plural="cases",
-                       row_sql={"not_chased": lambda data, source: E.c.chased_at.is_(None)})
+                       row_sql={"not_chased": lambda data, source, now: E.c.chased_at.is_(None)})
 
 
 # -- the one place a step happens ------------------------------------------------

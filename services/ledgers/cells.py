@@ -6,6 +6,8 @@ import re
 from datetime import date, datetime
 from typing import Any, Sequence
 
+from statemachine.limits import shown
+
 __all__ = ["numbered", "text_of", "parse_date", "match_aspect", "squash", "date_text"]
 
 # an item number: "1." "1．" "1、" "（1）" "(1)", not the "1.5" of "1.5 吨"
@@ -80,10 +82,10 @@ def parse_date(value: Any) -> date | None:
         try:
             return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
-            raise ValueError(f"'{text}' is not a calendar date") from None
+            raise ValueError(f"{shown(text)} is not a calendar date") from None
     if _NO_YEAR.match(text):
-        raise ValueError(f"'{text}' has no year: write the full date, e.g. 2023年6月30日")
-    raise ValueError(f"'{text}' is not a date (write e.g. 2023-06-30 or 2023年6月30日)")
+        raise ValueError(f"{shown(text)} has no year: write the full date, e.g. 2023年6月30日")
+    raise ValueError(f"{shown(text)} is not a date (write e.g. 2023-06-30 or 2023年6月30日)")
 
 
 def date_text(d: date) -> str:
@@ -133,6 +135,6 @@ def match_aspect(text: str, aspects: Sequence[Any]) -> str:
             return hits[0]
         if len(hits) > 1:
             which = "、".join(a.name for a in aspects if a.key in hits)
-            raise ValueError(f"'{raw}' could be any of {which}: write the aspect's full name")
+            raise ValueError(f"{shown(raw)} could be any of {which}: write the aspect's full name")
     known = "、".join(a.name for a in aspects)
-    raise ValueError(f"unknown aspect '{raw}' (one of {known})")
+    raise ValueError(f"unknown aspect {shown(raw)} (one of {known})")

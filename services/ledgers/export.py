@@ -16,8 +16,9 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine, select
 
 from models.tables import Clue, Unit
-from notifications.documents.xlsx_style import BOX, CENTRE, WRAP
+from notifications.documents.xlsx_style import BOX, CENTRE, WRAP, put
 from statemachine.errors import InvalidInput
+from statemachine.limits import shown
 
 from services.campaigns.load import plan_of
 from services.core.directory import campaign_row, contact_of, unit_by_code
@@ -31,7 +32,7 @@ T, U = Clue.__table__, Unit.__table__
 
 def _template(key: str) -> Template:
     if key not in TEMPLATES:
-        raise InvalidInput(f"unknown template '{key}' (one of {', '.join(TEMPLATES)})")
+        raise InvalidInput(f"unknown template {shown(key)} (one of {', '.join(TEMPLATES)})")
     return TEMPLATES[key]
 
 
@@ -86,7 +87,7 @@ def draw_ledger(ws, engine: Engine, campaign: str, unit_code: str, template: str
 
     def line(text: str, *, size: int = 11, bold: bool = False, centre: bool = False) -> None:
         nonlocal r
-        ws.cell(r, 1, text).font = Font(size=size, bold=bold)
+        put(ws, r, 1, text).font = Font(size=size, bold=bold)
         ws.cell(r, 1).alignment = CENTRE if centre else Alignment(vertical="center")
         ws.merge_cells(f"A{r}:{last}{r}")
         r += 1
@@ -100,9 +101,9 @@ def draw_ledger(ws, engine: Engine, campaign: str, unit_code: str, template: str
         line(stamp)
     else:
         half = max(visible // 2, 1)
-        ws.cell(r, 1, stamp)
+        put(ws, r, 1, stamp)
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=half)
-        ws.cell(r, half + 1, when)
+        put(ws, r, half + 1, when)
         ws.merge_cells(start_row=r, start_column=half + 1, end_row=r, end_column=visible)
         r += 1
 
@@ -110,9 +111,9 @@ def draw_ledger(ws, engine: Engine, campaign: str, unit_code: str, template: str
     two = tpl.header_rows == 2
     for i, col in enumerate(cols, start=1):
         if col.group and two:
-            ws.cell(header + 1, i, col.heading)
+            put(ws, header + 1, i, col.heading)
         else:
-            ws.cell(header, i, col.heading)
+            put(ws, header, i, col.heading)
             if two:
                 ws.merge_cells(start_row=header, start_column=i, end_row=header + 1, end_column=i)
     if two:
@@ -121,7 +122,7 @@ def draw_ledger(ws, engine: Engine, campaign: str, unit_code: str, template: str
             if col.group:
                 groups.setdefault(col.group, []).append(i)
         for name, idx in groups.items():
-            ws.cell(header, idx[0], name)
+            put(ws, header, idx[0], name)
             ws.merge_cells(start_row=header, start_column=idx[0], end_row=header, end_column=idx[-1])
     first = header + tpl.header_rows
     for rr in range(header, first):
@@ -133,7 +134,7 @@ def draw_ledger(ws, engine: Engine, campaign: str, unit_code: str, template: str
         rr = first + n - 1
         for i, col in enumerate(cols, start=1):
             value = _cell_value(col.field, item, n, aspects)
-            c = ws.cell(rr, i, value)
+            c = put(ws, rr, i, value)
             c.border = BOX
             c.alignment = CENTRE if col.field in ("seq", "aspect", "deadline", "owner") else WRAP
             if col.field == "deadline" and value is not None:
@@ -143,7 +144,7 @@ def draw_ledger(ws, engine: Engine, campaign: str, unit_code: str, template: str
 
     r = end + 1
     for label in tpl.footer:
-        ws.cell(r, 1, f"{label}：{footer[label]}")
+        put(ws, r, 1, f"{label}：{footer[label]}")
         r += 1
 
     for i, col in enumerate(cols, start=1):

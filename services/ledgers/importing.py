@@ -16,16 +16,18 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import Connection, Engine, select, update
 
 from models.tables import Clue, Unit
 from statemachine.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
-from statemachine.time.calendar import WorkingCalendar, end_of_day
+from statemachine.limits import COLUMNS, shown, text_problem
+from statemachine.time.deadlines import EXTENSION_HINT, deadline_refusal
+from statemachine.time.calendar import WorkingCalendar, end_of_day, local_date
 
 from services.campaigns.load import plan_of
-from services.clues.lifecycle import ClueInput, NewClue, add_clues, transition
+from services.clues.lifecycle import ClueInput, NewClue, add_clues, deadline_limit_on, transition
 from services.core.input_files import MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, MAX_XLSX_BYTES, read_input
 from services.core.persisted import audit_record
 from services.core.uow import UnitOfWork, unit_of_work
@@ -195,7 +197,7 @@ def read_ledger(path: str | Path, template: str | Template | None = None) -> Led
     path = str(path)
     if isinstance(template, str):
         if template not in TEMPLATES:
-            raise InvalidInput(f"unknown template '{template}' (one of {', '.join(TEMPLATES)})")
+            raise InvalidInput(f"unknown template {shown(template)} (one of {', '.join(TEMPLATES)})")
         template = TEMPLATES[template]
     wb = _open(path)
     for ws in wb.worksheets:
@@ -248,11 +250,16 @@ def read_ledger(path: str | Path, template: str | Template | None = None) -> Led
 def _read_row(ledger: Ledger, r: int, raw: dict[str, Any]) -> LedgerRow | None:
     """One data row, or None for an empty (template placeholder) row."""
     values: dict[str, Any] = {}
+    refused: list[RowError] = []
     for f in ("summary", *LEDGER_FIELDS):
         if f in raw and f != "deadline":
             values[f] = numbered(raw[f]) or None
+            why = values[f] and text_problem(values[f], COLUMNS[f"clues.{f}"])
+            if why:  # a cell its column cannot hold (statemachine/limits.py)
+                refused.append(RowError(r, ledger.heading(f), why))
     if not any(values.values()) and not text_of(raw.get("deadline")).strip():
         return None
+    ledger.errors.extend(refused)
     if "deadline" in raw:
         try:
             values["deadline"] = parse_date(raw["deadline"])
@@ -293,6 +300,19 @@ def _changes(item, row: LedgerRow) -> dict[str, Any]:
         if numbered(new or "") != numbered(old or ""):
             out[f] = new or None
     return out
+
+
+def _deadline_change(item, new, limit: Callable[[], Any]) -> str | None:
+    """Why a ledger may not make `new` the item's deadline, or None: a deadline is set
+    within the plan's limit where there is none; one set is moved only by an extension
+    (statemachine/time/deadlines.py), never silently by a sheet coming back from the unit."""
+    old, number = item["deadline"], item["number"]
+    if old is None:
+        return deadline_refusal(new, limit()) if new is not None else None
+    if new is None:
+        return f"empty, but {number} keeps its deadline {old}"
+    return (f"{new}, but the deadline of {number} is {old} and a ledger does not move it; {EXTENSION_HINT} "
+            f"('rectify clue transition {number} extend --deadline {new} --reason …')")
 
 
 def _write(uow: UnitOfWork, campaign_id: int, item, changes: dict[str, Any], who: Actor,
@@ -366,6 +386,13 @@ def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str
         plan = plan_of(conn, camp.id)
         who = lookup_actor(conn, camp.id, actor)
         units = _units(conn, camp.id)
+        limits: list = []
+
+        def limit():  # the deadlines that may be set today; only worked out when a row sets one
+            if not limits:
+                limits.append(deadline_limit_on(conn, camp.id, local_date(now), calendar))
+            return limits[0]
+
         errors = list(ledger.errors)
         wanted = [r.number for r in ledger.rows if r.number]
         items = {m["number"]: m for m in conn.execute(
@@ -401,20 +428,20 @@ def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str
                 try:
                     unit = units.find(named)
                 except NotFound:
-                    err(r, unit_heading, f"unknown unit '{named}' (give a unit's name or code)")
+                    err(r, unit_heading, f"unknown unit {shown(named)} (give a unit's name or code)")
                 except InvalidInput as e:
                     err(r, unit_heading, str(e))
             if r.number:
                 item = items.get(r.number)
                 if item is None:
-                    err(r, NUMBER_HEADING, f"unknown {NUMBER_HEADING} '{r.number}' in this campaign "
+                    err(r, NUMBER_HEADING, f"unknown {NUMBER_HEADING} {shown(r.number)} in this campaign "
                         f"(leave it empty for a new problem)")
                     continue
                 changes = _changes(item, r)
-                if "deadline" in changes and changes["deadline"] is None \
-                        and item["state"] in ("rectifying", "long_term"):
-                    err(r, ledger.heading("deadline"), f"empty, but {r.number} is being rectified "
-                        f"and keeps its deadline")
+                if "deadline" in changes:
+                    why = _deadline_change(item, changes["deadline"], limit)
+                    if why:
+                        err(r, ledger.heading("deadline"), why)
                 if not changes:
                     unchanged += 1
                 elif may(r, units.by_id[item["unit_id"]], NUMBER_HEADING):
@@ -429,6 +456,9 @@ def import_ledger(engine: Engine, campaign: str, path: str | Path, *, actor: str
                 continue
             owner = r.values.get("owner")
             v = r.values
+            why = v.get("deadline") and deadline_refusal(v["deadline"], limit())
+            if why:
+                err(r, ledger.heading("deadline"), why)
             if v.get("measures") and v.get("deadline") and not owner:
                 owner = units.liaison[unit.id]
                 if not owner:
@@ -457,7 +487,7 @@ def _add(uow: UnitOfWork, camp, tpl: Template, new: list[_New], who: Actor, now:
         v = n.row.values
         if v.get("measures") and v.get("deadline"):
             fire = lambda trigger, data=ClueInput(): transition(  # noqa: E731
-                uow, camp.code, number, trigger, actor=who.username, now=now, data=data)
+                uow, camp.code, number, trigger, actor=who.username, now=now, data=data, calendar=calendar)
             fire("verify")
             fire("substantiate", ClueInput(measures=v["measures"], deadline=v["deadline"],
                                            owner=n.owner, result_form=v.get("result_form")))

@@ -15,6 +15,8 @@ from sqlalchemy import Connection, Engine, or_, select, update
 from models.tables import Clue, InspectionCheck, InspectionTeam, RoundUnit, Unit
 from statemachine.charts.lookback import CHECK_CHART, METHODS, OUTCOMES, CheckContext, method_key
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
+from statemachine import limits
+from statemachine.time.deadlines import deadline_refusal
 from statemachine.lookback.assignment import may_inspect
 from statemachine.time.calendar import WorkingCalendar, local_date
 
@@ -23,6 +25,7 @@ from services.core.refs import as_id
 from services.core.uow import unit_of_work
 from services.core.directory import Actor, actor as lookup_actor, campaign_row, unit_by_code, unit_by_id
 from services.core.persisted import fire_one
+from services.clues.lifecycle import deadline_limit_on
 from .charts import CHECKS
 from .opening import team_slots
 from services.core.visibility import seen, sees
@@ -44,6 +47,10 @@ class CheckInput:
     attachment: str | None = None
     deadline: date | None = None    # a relapsed item's new deadline (default: the round's rule)
     reason: str | None = None       # for a revision
+
+    def __post_init__(self) -> None:
+        limits.clean_fields(self, {"method": limits.LABEL, "reason": limits.TEXT, **{
+            f: limits.COLUMNS[f"inspection_checks.{f}"] for f in ("inspector", "findings", "attachment")}})
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,12 @@ def record_check(engine: Engine, campaign: str, code: str, ref: str, outcome: st
                                    f"{rnd.visit_from} – {rnd.visit_to}")
             if new_deadline is not None and new_deadline <= checked_on:
                 raise InvalidInput(f"--deadline: {new_deadline} must be after the check ({checked_on})")
+            # the reopened item's deadline is set by this check, on its day (statemachine/time/deadlines.py)
+            why = new_deadline and deadline_refusal(new_deadline, deadline_limit_on(conn, camp.id, checked_on,
+                                                                                     calendar))
+            if why:
+                given = "--deadline" if data.deadline else f"the round's reopen_working_days ({spec.reopen_working_days})"
+                raise InvalidInput(f"{given}: {why}")
             if outcome == "confirmed" and data.deadline:
                 raise InvalidInput("--deadline is the reopened item's new deadline: it applies to "
                                    "relapsed or faked findings only")
@@ -164,6 +177,7 @@ def record_check(engine: Engine, campaign: str, code: str, ref: str, outcome: st
 def revise_check(engine: Engine, campaign: str, code: str, ref: str, *, actor: str, now: datetime,
                  reason: str | None) -> CheckView:
     """A supervisor takes a recorded outcome back (to pending) while the round is open."""
+    reason = limits.clean_text(reason, limits.TEXT, what="reason")
     with unit_of_work(engine) as uow:
         conn = uow.conn
         camp, rnd, check, who = _open_check(conn, campaign, code, ref, actor)

@@ -27,6 +27,7 @@ from statemachine.time.calendar import WorkingCalendar
 
 from services.core.uow import unit_of_work
 from services.clues.chart import CLUES, ClueInput
+from services.clues.lifecycle import deadline_limit_on
 from services.core.directory import SYSTEM, actor as lookup_actor, campaign_row, unit_by_id
 from services.ladder.automatic import LadderLine, propose_for_lapses
 from .findings import tally
@@ -71,8 +72,10 @@ def _closing(conn, campaign: str, code: str):
     return camp, rnd
 
 
-def reopen_found(engine: Engine, campaign: str, code: str, *, now: datetime) -> list[ReopenLine]:
-    """Reopen the items whose checks found a relapse or faked results, CHUNK per transaction."""
+def reopen_found(engine: Engine, campaign: str, code: str, *, now: datetime,
+                 calendar: WorkingCalendar | None = None) -> list[ReopenLine]:
+    """Reopen the items whose checks found a relapse or faked results, CHUNK per transaction.
+    Each new deadline was set by its check, and is held to the plan's limit on the check's day."""
     lines: list[ReopenLine] = []
     while True:
         with unit_of_work(engine) as uow:
@@ -81,7 +84,7 @@ def reopen_found(engine: Engine, campaign: str, code: str, *, now: datetime) -> 
             if rnd.state != "closing":
                 return lines
             q = (select(CK.c.id, CK.c.state.label("outcome"), CK.c.findings, CK.c.new_deadline,
-                        CK.c.version, T.c.id.label("clue_id"), T.c.number, T.c.state, T.c.version.label("cv"),
+                        CK.c.checked_on, CK.c.version, T.c.id.label("clue_id"), T.c.number, T.c.state, T.c.version.label("cv"),
                         T.c.unit_id)
                  .join(T, T.c.id == CK.c.clue_id)
                  .where(CK.c.round_id == rnd.id, CK.c.state.in_(("relapsed", "faked")),
@@ -100,7 +103,8 @@ def reopen_found(engine: Engine, campaign: str, code: str, *, now: datetime) -> 
                     with uow.item():
                         fire_one(uow, CLUES, item, "reopen", actor=None, now=now, campaign_id=camp.id,
                                  ctx=data.context(actor=SYSTEM, actor_unit=None, owner_unit=r.unit_id,
-                                                  row_owner=None),
+                                                  row_owner=None, as_of=now, limit=deadline_limit_on(
+                                                      conn, camp.id, r.checked_on, calendar)),
                                  data=data, label=r.number, reason=data.reason,
                                  detail={"round": code, "check": r.id, "outcome": r.outcome,
                                          "deadline": r.new_deadline.isoformat()})

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from models.tables import InspectionCheck, InspectionRound, InspectionTeam, RoundUnit, Unit, User
 from statemachine.time.calendar import end_of_day, local_date
 from statemachine.errors import ConflictError, InvalidInput, NotFound, PermissionDenied
+from statemachine.limits import COLUMNS, clean_text
 from statemachine.authority import Who
 from statemachine.charts.lookback import RoundContext
 from statemachine.lookback.spec import RoundSpec
@@ -180,6 +181,7 @@ def plan_round(engine: Engine, campaign: str, spec: RoundSpec, *, actor: str, no
 def cancel_round(engine: Engine, campaign: str, code: str, *, reason: str | None, actor: str,
                  now: datetime) -> RoundView:
     """Call a planned or open round off: its pending checks are cancelled, nothing is reopened."""
+    reason = clean_text(reason, COLUMNS["inspection_rounds.reason"], what="reason")
     with unit_of_work(engine) as uow:
         conn = uow.conn
         camp, row, who = organised_round(conn, campaign, code, actor, "cancel")

@@ -5,6 +5,14 @@ decision 5): a rolled-back escalation leaves no number used, no document and
 nothing to send. Numbers are allocated per issuing unit (发文机关代字) and
 year (services/core/uow.py `number`: the counter row is locked until commit, so
 concurrent issuers queue and a number is never given twice).
+
+Every notice prints the check code (校验码) of the campaign's audit head as its
+unit of work first read it (`uow.head_before`): the records committed before
+the notice's transaction, never the notice's own, which are written when it
+commits. So the record the code names exists exactly when the notice does
+(a rolled-back notice takes nothing with it), and anyone holding the printed
+notice can later hold it against the chain: record N's hash must begin with
+the code's eight hex digits (`rectify audit log`, the witness files).
 """
 from __future__ import annotations
 
@@ -90,7 +98,7 @@ def issue_notice(uow: UnitOfWork, *, campaign_id: int, case_id: int | None, kind
         unit = uow.units[unit_id] = uow.conn.execute(select(U).where(U.c.id == unit_id)).one()
     rendered = render_notice(kind, {**context, "doc_number": doc_number, "addressee": addressee or unit.name,
                                     "date": chinese_date(local_date(now))},
-                             overrides=templates)
+                             overrides=templates, check_code=uow.head_before(campaign_id).check_code)
     values = dict(campaign_id=campaign_id, case_id=case_id, kind=kind, key=key, issuer=issuer, year=year,
                   seq=seq, doc_number=doc_number, addressee_unit_id=unit_id, title=rendered.title,
                   html=rendered.html, text=rendered.text, created_at=now)

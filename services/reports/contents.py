@@ -24,6 +24,7 @@ from statemachine.errors import InvalidInput
 from statemachine.charts.ladder import LEVEL_LABELS, Level
 
 from services.campaigns.load import plan_of
+from services.core.audit import read_head
 from services.core.directory import campaign_row, unit_by_code
 from services.clues.chart import due_soon_sql, overdue_sql
 from services.ladder.cases import CAUSE_LABELS
@@ -132,6 +133,9 @@ class ReportData:
     ledger: list[dict] = field(default_factory=list)
     ledger_total: int = 0
     charts: dict = field(default_factory=dict)  # name -> notifications.documents.graphs.Series
+    # the audit chain's head when the figures were read (校验码), before the report's own
+    # generate_report record: the report prints it (services/core/audit.py read_head)
+    check_code: str = ""
 
 
 def _counts(as_of: datetime, start: datetime, end: datetime, blue_within_days: int):
@@ -212,6 +216,7 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
                    func.sum(case((T.c.state.in_([s.value for s in DONE]), 1), else_=0)).label("done"))
             .where(T.c.campaign_id == camp.id, T.c.unit_id.in_(scope_ids)).group_by(T.c.aspect_key))}
         burn = _burn_down(conn, camp.id, scope_ids, span, as_of, kind, plan)
+        check = read_head(conn, camp.id).check_code
         typical_marked = conn.execute(
             select(T.c.number, T.c.summary, T.c.measures, T.c.evidence, T.c.state, T.c.typical_note,
                    T.c.aspect_key, T.c.reopen_count, U.c.name.label("unit_name"))
@@ -337,7 +342,7 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
         aspects=[dict(name=a.name, count=int(aspects[a.key].n) if a.key in aspects else 0,
                       done=int(aspects[a.key].done or 0) if a.key in aspects else 0) for a in plan.aspects],
         typical=typical, typical_required=required, accountability=accountability, exemptions=exemptions,
-        transfers=transfers, ledger=ledger, ledger_total=ledger_total, charts=charts)
+        transfers=transfers, ledger=ledger, ledger_total=ledger_total, charts=charts, check_code=check)
 
 
 def _typical_required(plan, kind: str) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, insert, select
 
 from models.tables import ReportSubmission, Unit
 from statemachine.errors import ConflictError, InvalidInput
+from statemachine.limits import COLUMNS, clean_text
 from statemachine.reports.duties import Occurrence, all_occurrences, find_occurrence
 
 from services.core.persisted import audit_record
@@ -110,6 +111,9 @@ def submit(engine: Engine, campaign: str, *, unit: str, duty: str, attachment: s
     is still missing (a late report), else the next one due."""
     if not attachment or not attachment.strip():
         raise InvalidInput("an attachment reference is required (--attachment)")
+    attachment = clean_text(attachment.strip(), COLUMNS["report_submissions.attachment"], what="attachment")
+    note = clean_text(note, COLUMNS["report_submissions.note"], what="note")
+    period = clean_text(period, COLUMNS["report_submissions.period"], what="period")
     with unit_of_work(engine) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from models.tables import GeneratedReport
 from statemachine.reports.duties import report_kind_of
-from statemachine.errors import InvalidInput
+from statemachine.errors import InvalidInput, Misconfigured
 from statemachine.reports.duties import all_occurrences
 from statemachine.time.calendar import TZ
 
@@ -96,7 +96,10 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
 
     md = render_markdown(data)
     folder = Path(out_dir) / _slug(campaign) / _slug(u.code)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _unwritable(folder, e) from None
     stem = f"{kind}-{_slug(span.period)}"
     files: dict[str, str] = {}
     if "md" in formats:
@@ -131,12 +134,20 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
 
 def _write(path: Path, content: str | bytes) -> str:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    if isinstance(content, bytes):
-        tmp.write_bytes(content)
-    else:
-        tmp.write_text(content, encoding="utf-8")
-    tmp.replace(path)  # a reader never sees half a report
+    try:
+        if isinstance(content, bytes):
+            tmp.write_bytes(content)
+        else:
+            tmp.write_text(content, encoding="utf-8")
+        tmp.replace(path)  # a reader never sees half a report
+    except OSError as e:
+        raise _unwritable(path, e) from None
     return str(path)
+
+
+def _unwritable(path: Path, e: OSError) -> Misconfigured:
+    return Misconfigured(f"cannot write the report to {path}: {e.strerror or e} "
+                         f"(the reports folder: RECTIFY_REPORTS_DIR, or --out)")
 
 
 def _workbook(data, engine: Engine, campaign: str, unit: str) -> bytes:

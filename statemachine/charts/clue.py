@@ -3,18 +3,20 @@
     received ─verify─▶ verifying ─substantiate─▶ rectifying ─submit_evidence─▶ rectified ─approve─▶ closed
                        verifying ─dismiss─▶ closed          rectified ─reject─▶ rectifying
                        rectifying ─defer─▶ long_term ─submit_evidence─▶ rectified
+                       rectifying ─extend (延期)─▶ rectifying
     any open state ─transfer─▶ transferred            closed ─reopen─▶ rectifying
 """
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from statemachine.authority import Who
+from statemachine.time.deadlines import DeadlineLimit, deadline_refusal, extension_refusal
 from .table import Chart, Guard, Transition, required
 
-__all__ = ["ClueState", "ClueContext", "CLUE_CHART", "OPEN_STATES", "LABELS", "TRIGGER_LABELS",
+__all__ = ["ClueState", "ClueContext", "CLUE_CHART", "OPEN_STATES", "LABELS", "TRIGGER_LABELS", "DEADLINE_TRIGGERS",
            "SUPERVISOR_TRIGGERS", "VERIFY_PENDING", "RECTIFY_PENDING", "overdue", "overdue_cause", "ItemKind",
            "ITEM_KINDS", "kind_for_channel"]
 
@@ -60,7 +62,7 @@ LABELS = {
 TRIGGER_LABELS = {
     "verify": "核查", "substantiate": "查实", "dismiss": "查无实据", "submit_evidence": "申请销号",
     "approve": "销号", "reject": "退回整改", "defer": "转持续推进", "transfer": "移交纪检监察",
-    "reopen": "重新整改(回头看)",
+    "reopen": "重新整改(回头看)", "extend": "延期",
 }
 
 OPEN_STATES = (
@@ -83,6 +85,11 @@ class ClueContext:
     evidence: str | None = None     # 可验证成果: attachment reference
     stage_result: str | None = None  # 阶段性成效
     long_term_measure: str | None = None  # 长期举措
+    # what bounds a deadline set now (statemachine/time/deadlines.py), and the row's running one
+    limit: DeadlineLimit | None = None
+    as_of: datetime | None = None
+    row_deadline: date | None = None
+    row_deadline_at: datetime | None = None
 
 
 
@@ -94,6 +101,32 @@ HAS_EVIDENCE = Guard("has_evidence", required("evidence", "verifiable evidence (
 HAS_STAGE_RESULT = Guard("has_stage_result", required("stage_result", "the stage result (--stage-result)"))
 HAS_LONG_TERM = Guard("has_long_term_measure", required("long_term_measure", "a long-term measure (--long-term)"))
 
+
+def _within_limit(extending: bool):
+    def check(ctx: ClueContext) -> str | None:
+        if ctx.deadline is None:
+            return None  # has_deadline says so
+        if ctx.limit is None:  # a use case that sets a deadline always gives its limit
+            return "no deadline limit was given for this step"
+        return deadline_refusal(ctx.deadline, ctx.limit, extending=extending)
+    return check
+
+
+def _extends(ctx: ClueContext) -> str | None:
+    if ctx.deadline is None:
+        return None
+    if ctx.as_of is None:
+        return "no instant was given for this step"
+    return extension_refusal(current=ctx.row_deadline, current_due=ctx.row_deadline_at, new=ctx.deadline,
+                             as_of=ctx.as_of)
+
+
+# docs/domain.md §5.2: a deadline lies within the plan's working days of the day it is set
+DEADLINE_WITHIN_LIMIT = Guard("deadline_within_limit", _within_limit(False))
+EXTENSION_WITHIN_LIMIT = Guard("extension_within_limit", _within_limit(True))
+# 延期: asked for before the deadline passes, to a later day (the row's deadline)
+EXTENDS_IN_TIME = Guard("extends_in_time", _extends, row_dependent=True)
+
 S = ClueState
 CLUE_CHART: Chart[ClueState] = Chart(
     name="clue",
@@ -101,7 +134,8 @@ CLUE_CHART: Chart[ClueState] = Chart(
     final=frozenset({S.transferred}),
     transitions=[
         Transition("verify", (S.received,), S.verifying),
-        Transition("substantiate", (S.verifying,), S.rectifying, (HAS_MEASURES, HAS_DEADLINE, HAS_OWNER)),
+        Transition("substantiate", (S.verifying,), S.rectifying,
+                   (HAS_MEASURES, HAS_DEADLINE, DEADLINE_WITHIN_LIMIT, HAS_OWNER)),
         Transition("dismiss", (S.verifying,), S.closed, (HAS_REASON,)),
         Transition("submit_evidence", (S.rectifying, S.long_term), S.rectified, (HAS_EVIDENCE,)),
         # 销号 is never granted by the unit that did the work (docs/domain.md §5.4): a supervisor above it
@@ -109,12 +143,19 @@ CLUE_CHART: Chart[ClueState] = Chart(
         Transition("reject", (S.rectified,), S.rectifying, (HAS_REASON,), by=Who.supervisor),
         Transition("defer", (S.rectifying,), S.long_term, (HAS_STAGE_RESULT, HAS_LONG_TERM)),
         Transition("transfer", OPEN_STATES, S.transferred, (HAS_REASON,), by=Who.supervisor),
-        Transition("reopen", (S.closed,), S.rectifying, (HAS_REASON, HAS_DEADLINE), by=Who.supervisor),
+        Transition("reopen", (S.closed,), S.rectifying, (HAS_REASON, HAS_DEADLINE, DEADLINE_WITHIN_LIMIT),
+                   by=Who.supervisor),
+        # 延期: granted by the level above, never by the unit itself (docs/domain.md §5.7)
+        Transition("extend", (S.rectifying,), S.rectifying,
+                   (HAS_REASON, HAS_DEADLINE, EXTENSION_WITHIN_LIMIT, EXTENDS_IN_TIME), by=Who.supervisor),
     ],
 )
 
 # triggers only a supervisor of an ancestor unit may fire (from the chart: its `by`)
 SUPERVISOR_TRIGGERS = CLUE_CHART.triggers_by(Who.supervisor)
+# triggers that set a deadline: their use case gives the limit (ClueContext.limit)
+DEADLINE_TRIGGERS = frozenset(t.trigger for t in CLUE_CHART.transitions
+                              if {DEADLINE_WITHIN_LIMIT, EXTENSION_WITHIN_LIMIT} & set(t.guards))
 
 
 # -- when a clue is overdue (docs/domain.md: the deadlines of a clue) ------------------------

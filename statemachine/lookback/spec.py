@@ -24,7 +24,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from statemachine.charts.lookback import ITEM_KINDS, METHODS, ROUND_KINDS, method_key
-from statemachine.plan import KEY, Period, PlanReferenceError
+from statemachine import limits as L
+from statemachine.plan import KEY, Key, Label, Name, Period, PlanReferenceError, Text, text_field
 
 __all__ = ["RoundSpec", "Selection", "TeamSpec", "RiskSpec"]
 
@@ -62,11 +63,11 @@ class Selection(_Strict):
 
 
 class TeamSpec(_Strict):
-    code: str = Field(pattern=KEY)
-    name: str = Field(min_length=1, max_length=100)
-    leader: str | None = None
-    members: list[str] = Field(min_length=1, description="usernames of the campaign's people")
-    unit: str | None = Field(None, description="the team's own unit; the organiser's by default")
+    code: Key = Field(pattern=KEY)
+    name: Name = Field(min_length=1)
+    leader: Key | None = None
+    members: list[Key] = Field(min_length=1, description="usernames of the campaign's people")
+    unit: text_field(L.UNIT_NAME) | None = Field(None, description="the team's own unit; the organiser's by default")
 
     @model_validator(mode="after")
     def _leader_is_member(self):
@@ -78,21 +79,21 @@ class TeamSpec(_Strict):
 
 
 class RoundSpec(_Strict):
-    code: str = Field(pattern=KEY)
-    title: str = Field(min_length=2, max_length=200)
+    code: Key = Field(pattern=KEY)
+    title: text_field(L.COLUMNS["inspection_rounds.title"]) = Field(min_length=2)
     kind: Literal[tuple(ROUND_KINDS)] = "look_back"  # type: ignore[valid-type]
-    scope: str
+    scope: text_field(L.UNIT_NAME)
     items: list[Literal[tuple(ITEM_KINDS)]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(ITEM_KINDS), min_length=1)
     closed: Period | None = None
     selection: Selection = Selection()
     deadline: date
     visits: Period | None = None
-    methods: list[str] = Field(default_factory=list)
+    methods: list[Label] = Field(default_factory=list)
     announce_items: bool = Field(True, description="false for unannounced visits (四不两直)")
     reopen_working_days: int = Field(20, ge=1, le=365, description="a relapsed item's new deadline")
     teams: list[TeamSpec] = []
-    note: str = ""
+    note: Text = ""
 
     @field_validator("methods")
     @classmethod

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 
@@ -33,6 +34,18 @@ def test_the_demo_replays_the_campaign_reproducibly_through_the_sweep_flow(tmp_p
     folder = html.rsplit("/", 1)[0]
     for name in final.groups()[1:]:
         assert (tmp_path / folder / name).stat().st_size > 0
+    # and how to open it in the browser: one-time links for a supervisor and a county liaison
+    links = re.findall(r"^  (supervisor|county liaison) .+: (http://127\.0\.0\.1:8000/\S+token=\S+)$", first, re.M)
+    assert [role for role, _ in links] == ["supervisor", "county liaison"], first
+    assert "RECTIFY_WEB_DEV=1 rectify web" in first
+    from services.accounts.links import link_holder
+    from models.db import make_engine
+
+    demo_db = make_engine(f"sqlite:///{tmp_path / 'd1' / 'demo.db'}")
+    holders = [link_holder(demo_db, url.rsplit("token=", 1)[1], now=datetime.now(timezone.utc)).username
+               for _, url in links]
+    demo_db.dispose()
+    assert holders == ["sup.xinzhou", "off.ningwu"]
     m = FIGURES.search(first)
     assert m, first
     received, concluded, ongoing, in_progress, self_items, self_done = map(int, m.groups())

@@ -90,3 +90,16 @@ def test_supervisors_and_units_work_a_case_to_its_end(ladder_cli):
     cli.ok("case", "delist", listed, "--note", "实地核查到位", "--as", "sup.a", "--now", "2023-05-22")
     assert [n["kind"] for n in cli.json("notice", "list")][-1] == "delisting"
     assert "intact" in cli.ok("audit", "verify").stdout
+
+
+def test_the_escalation_pass_alone_and_its_old_name(ladder_cli):
+    cli, _ = ladder_cli
+    cli.ok("sweep", "--now", "2023-04-08 00:05", timeout=180)
+    r = cli.ok("escalation-pass", "--now", "2023-04-08 00:05", timeout=180)
+    assert r.stdout.startswith("escalation pass ") and "issued 2" in r.stdout and r.stderr == "", str(r)
+    # the old name still works for the crontabs that use it, says so once, acts once
+    r = cli.ok("escalation-round", "--now", "2023-04-08 00:05", timeout=180)
+    assert "nothing to do" in r.stdout, str(r)
+    assert r.stderr.strip() == ("rectify: warning: 'rectify escalation-round' is now "
+                                "'rectify escalation-pass'; the old name will go"), str(r)
+    assert "escalation-round" not in cli.ok("--help").stdout  # hidden: not taught to new users

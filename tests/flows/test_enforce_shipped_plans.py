@@ -43,7 +43,7 @@ def _nights(plan):
     first = daily_enforcement(campaign=code, as_of=at("2023-04-02 00:05"))  # the night of the report
     assert first.sweep.new_lapses["stage_deadline"] == participants  # nobody left 动员部署 by 03-31
     assert first.sweep.new_lapses["missed_report"] == owed_by_now(at("2023-04-02 00:05")) > 0
-    assert first.round.actions["issued"] == first.round.actions["proposed"] > 0  # 通报批评, automatic
+    assert first.escalation.actions["issued"] == first.escalation.actions["proposed"] > 0  # 通报批评, automatic
     assert ("stage", "deploy") in {(g.kind, g.period) for g in first.reports.generated}
     assert first.delivered > 0 and first.failed == 0
 

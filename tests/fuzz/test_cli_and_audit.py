@@ -224,7 +224,8 @@ def test_a_file_that_is_not_a_witness_is_refused_in_one_line(sqlite_in_process, 
 
 def test_witness_paths_that_cannot_be_read_or_written(sqlite_cli, tmp_path):
     assert "does not exist" in refused(sqlite_cli, "audit", "verify", "--witness", tmp_path / "none.txt")
-    assert "is not a file" in refused(sqlite_cli, "audit", "verify", "--witness", tmp_path)
+    # a folder is read as the file drop's folder: one without a witness message is no witness
+    assert "holds no witness message of campaign" in refused(sqlite_cli, "audit", "verify", "--witness", tmp_path)
     assert "is not a file" in refused(sqlite_cli, "audit", "head", "--append", tmp_path)
     missing = tmp_path / "no-such-folder" / "witness.txt"
     assert "cannot write" in refused(sqlite_cli, "audit", "head", "--append", missing)

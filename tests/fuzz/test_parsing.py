@@ -94,7 +94,8 @@ HOSTILE_PLANS = {
         plan_text(**{"  period:": "  sweep_cron: '5 0 * * 1'\n  period:"}), "campaign.sweep_cron: day of week '1'"),
     "an e-mail address with a line break": (
         plan_text(**{"email: insp.city@example.test": 'email: "insp.city@example.test\\r\\nBcc: all@example.test"'}),
-        "people[5].email: an e-mail address contains a line break"),
+        # refused by the text limits first (statemachine/limits.py: one line of text)
+        "people[5].email: a line break (U+000D)"),
     "two e-mail addresses in one": (
         plan_text(**{"email: insp.city@example.test": "email: 'a@example.test, b@example.test'"}),
         "people[5].email: 'a@example.test, b@example.test' is not one e-mail address"),
@@ -251,7 +252,8 @@ def test_a_csv_saved_with_cr_line_endings_is_read(loaded, rows, tmp_path):
     assert r.returncode == 0 and "Traceback" not in r.stderr, str(r)
     assert rows()["clues"] == 2
     shown = loaded.json("clue", "list")
-    assert sorted(c["summary"] for c in shown) == ["乱收费\r又一行", "乱罚款"]
+    # a line break inside a quoted cell is kept as a line break (the door writes it \n)
+    assert sorted(c["summary"] for c in shown) == ["乱收费\n又一行", "乱罚款"]
 
 
 HOSTILE_CSV = {

@@ -48,6 +48,12 @@ FIELDS = ("reason", "measures", "deadline", "owner", "evidence", "stage_result",
 VALUES = dict(reason="原因", measures="措施", deadline=date(2023, 6, 30), owner="赵书涵",
               evidence="附件.pdf", stage_result="阶段成效", long_term_measure="长效机制")
 NATURAL = {"county-a": "off.a", "county-b": "off.b"}
+EXTENDED = date(2023, 7, 14)  # what an extension (延期) asks for: later than VALUES' deadline
+
+
+def _input(trigger: str, given) -> "clues.ClueInput":
+    values = dict(VALUES, deadline=EXTENDED) if trigger == "extend" else VALUES
+    return clues.ClueInput(**{f: values[f] for f in given})
 
 # Draws are biased towards what can succeed, so walks reach the deep states
 # (rectified, long_term, closed, reopened) and not only the refusals.
@@ -73,6 +79,7 @@ class Model:
     state: ClueState = ClueState.received
     owner: bool = False       # a responsible person is on the row
     moves: int = 0
+    deadline: date | None = None  # the running rectification deadline (walks never pass it)
 
 
 def _may_single(actor: str, unit: str, trigger: str) -> bool:
@@ -94,7 +101,10 @@ def _input_guards_fail(trigger: str, given: set[str], m: Model) -> str | None:
     t = next(t for t in CLUE_CHART.transitions if t.trigger == trigger)
     for g in t.guards:
         field = GUARD_FIELD.get(g.name)
-        if field == "owner":
+        if g.name == "extends_in_time":  # 延期 moves a running deadline to a later day
+            if m.deadline is None or EXTENDED <= m.deadline:
+                return g.name
+        elif field == "owner":
             if "owner" not in given and not m.owner:
                 return g.name
         elif field and field not in given:
@@ -141,6 +151,8 @@ class ClueMachine(RuleBasedStateMachine):
         m.state, m.moves = dest, m.moves + 1
         if trigger == "substantiate":
             m.owner = True
+        if trigger in ("substantiate", "reopen", "extend"):
+            m.deadline = EXTENDED if trigger == "extend" else VALUES["deadline"]
         after = self._states()
         # nothing but the one clue moved, and only along the table
         assert {n for n in after if after[n] != before[n]} <= {m.number}
@@ -161,7 +173,7 @@ class ClueMachine(RuleBasedStateMachine):
     @rule(i=CLUE, trigger=TRIGGER, actor=ACTOR, given=INPUTS)
     def fire_one(self, i, trigger, actor, given):
         m, trigger, actor = self._pick(i, trigger, actor)
-        data = clues.ClueInput(**{f: VALUES[f] for f in given})
+        data = _input(trigger, given)
         before = self._states()
         if not _may_single(actor, m.unit, trigger):
             expected = PermissionDenied
@@ -183,7 +195,7 @@ class ClueMachine(RuleBasedStateMachine):
     @rule(i=CLUE, trigger=TRIGGER, actor=ACTOR, given=INPUTS)
     def fire_bulk(self, i, trigger, actor, given):
         m, trigger, actor = self._pick(i, trigger, actor)
-        data = clues.ClueInput(**{f: VALUES[f] for f in given})
+        data = _input(trigger, given)
         before = self._states()
         shared = next(t for t in CLUE_CHART.transitions if t.trigger == trigger).guards
         shared_fails = any(GUARD_FIELD.get(g.name) not in (None, "owner")
@@ -258,6 +270,7 @@ def test_random_walks_agree_with_the_chart(sqlite_template, tmp_path):
 @pytest.mark.parametrize("path,expected", [
     (["verify", "substantiate", "defer", "submit_evidence", "reject"], "rectifying"),
     (["verify", "dismiss", "reopen", "submit_evidence", "approve", "reopen"], "rectifying"),
+    (["verify", "substantiate", "extend", "submit_evidence"], "rectified"),
 ])
 def test_a_long_walk_keeps_version_and_audit_in_step(sqlite_template, tmp_path, path, expected):
     # a fixed walk through the machine, so the invariants are checked on a known long path too

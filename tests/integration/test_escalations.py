@@ -23,7 +23,7 @@ CHANNELS = ("webhook", "file")
 
 
 def daily(engine, campaign, calendar, when: str):
-    """What the nightly job does: sweep, then the escalation round."""
+    """What the nightly job does: sweep, then the escalation pass."""
     as_of = at(when)
     cid = campaign_id(engine, campaign)
     params = sweep.parameters(engine, cid, as_of, calendar)

@@ -171,24 +171,45 @@ def test_changed_cells_update_the_item_audited_and_only_those(engine, ledger_cam
     n = populate(engine, calendar)
     path = export(engine, tmp_path, "004")
     edit(path, n[1], 整改措施="1. 拆除路障 2. 建立审批制度", 整改进度="已拆除 2 处，制度起草中",
-         备注="县局督办", 整改时限="2023年8月15日")
+         备注="县局督办")
     v1 = get_clue(engine, CAMPAIGN, n[1]).version
     r = run_import(engine, calendar, path)
     assert (r.added, r.updated, r.unchanged) == (0, 1, 6)
     v = get_clue(engine, CAMPAIGN, n[1])
     assert v.version == v1 + 1 and v.state == "rectifying"
     assert v.measures == "1. 拆除路障\n2. 建立审批制度"
-    assert v.deadline_at.date() == date(2023, 8, 15)
+    assert v.deadline_at.date() == date(2023, 7, 31)  # a ledger never moves a deadline (below)
     last = v.history[-1]
     assert last["trigger"] == "ledger_update" and last["actor"] == "sup.city"
     assert json.loads(last["detail"]) == {"measures": "1. 拆除路障\n2. 建立审批制度",
                                           "progress": "已拆除 2 处，制度起草中",
-                                          "remark": "县局督办", "deadline": "2023-08-15"}
+                                          "remark": "县局督办"}
     assert run_import(engine, calendar, path).updated == 0           # applied once
     assert verify(engine, campaign_id(engine, CAMPAIGN)).ok
     # the progress note is exported from now on instead of the state's label
     assert "已拆除 2 处，制度起草中" in dump(export_ledger(engine, CAMPAIGN, "city", "004",
                                                            on=date(2023, 5, 15)).active)
+
+
+def test_a_ledger_never_moves_a_running_deadline_and_names_the_extension(engine, ledger_campaign, calendar,
+                                                                         tmp_path):
+    # the day before it lapses, a sheet moving 2023-07-31 to the end of 2026 would take the item
+    # off the overdue list silently: only an extension (延期) by the level above moves it
+    n = populate(engine, calendar)
+    path = export(engine, tmp_path, "004")
+    edit(path, n[1], 整改时限="2026年12月31日", 备注="县局督办")
+    wb = openpyxl.load_workbook(path)
+    row = _row_of(wb.active, n[1])
+    lines = refused(engine, calendar, path)
+    assert lines == [f"{path}: 1 error, nothing imported",
+                     f"row {row}, 整改时限: 2026-12-31, but the deadline of {n[1]} is 2023-07-31 and a ledger "
+                     f"does not move it; a later deadline is an extension (延期): asked for before the "
+                     f"deadline passes, granted by a supervisor above the unit ('rectify clue transition "
+                     f"{n[1]} extend --deadline 2026-12-31 --reason …')"]
+    # the path it names: the level above, before the deadline, within the plan's limit
+    transition(engine, CAMPAIGN, n[1], "extend", actor="sup.city", now=at("2023-07-30 10:00"),
+               data=ClueInput(deadline=date(2023, 8, 15), reason="汛期施工，申请延期"), calendar=calendar)
+    assert get_clue(engine, CAMPAIGN, n[1]).deadline_at.date() == date(2023, 8, 15)
 
 
 def test_a_state_label_in_the_progress_cell_is_no_progress_note(engine, ledger_campaign, calendar,
@@ -319,6 +340,18 @@ def test_a_missing_column_is_named(engine, ledger_campaign, calendar, tmp_path):
     ([1, "以人民为中心的执法理念树立不牢", "罚款不开票"],
      "row 4, 问题类别: unknown aspect '以人民为中心的执法理念树立不牢' (one of “逐利执法”问题、执法不规范问题、执法粗暴问题)"),
     ([1, "逐利执法", "1. 2. 3. 4.", "退还"], "row 4, 具体表现: empty: describe the problem"),
+    # 90 working days after 2023-05-16 (the small plan's clues.rectify_within_working_days)
+    ([1, "逐利执法", "罚款不开票", "退还", "甲县", "2030-06-30"],
+     "row 4, 整改时限: the deadline 2030-06-30 is beyond the plan's limit of 90 working days (at most "
+     "2023-09-20); a later deadline is an extension (延期): asked for before the deadline passes, granted by "
+     "a supervisor above the unit"),
+    ([1, "逐利执法", "罚款不开票", "退还", "甲县", "2023-05-15"],
+     "row 4, 整改时限: the deadline 2023-05-15 is before the day it is set (2023-05-16)"),
+    # what a cell's column cannot hold (statemachine/limits.py); XML itself keeps C0 controls out
+    ([1, "逐利执法", "罚款\x7f不开票", "退还", "甲县", "2023-06-30"],
+     "row 4, 具体表现: a control character (U+007F) at character 3: only line breaks and tabs may be used"),
+    ([1, "逐利执法", "罚" * 10_001, "退还", "甲县", "2023-06-30"],
+     "row 4, 具体表现: 10,001 characters, at most 10,000"),
     ([1, "逐利执法", "罚款不开票", "退还", "town-c1", "2023-06-30"],
      "row 4, 联系人: empty, and 甲县交通运输执法大队 has no liaison: a problem under rectification "
      "needs a responsible person"),

@@ -202,6 +202,11 @@ def test_only_the_items_team_or_the_organiser_records_a_check(engine, campaign, 
     ({"checked_on": date(2023, 9, 20)}, "future"),
     ({"checked_on": date(2023, 8, 30)}, "outside the visit window"),
     ({"deadline": date(2023, 9, 1)}, "must be after"),
+    # the reopened item's deadline is set by the check, within the plan's limit of its day (§5.7)
+    ({"deadline": date(2024, 9, 1)}, r"^--deadline: the deadline 2024-09-01 is beyond the plan's limit of 90 "
+                                     r"working days \(at most 2024-01-16\)"),
+    ({"findings": "问题\x0b反弹"}, r"^findings: a control character \(U\+000B\)"),
+    ({"inspector": "吴" * 101}, r"^inspector: 101 characters, at most 100$"),
 ])
 def test_a_bad_check_is_refused_and_changes_nothing(engine, campaign, calendar, data, message):
     closed_items(engine, campaign, calendar, {"county-a": 1})

@@ -30,11 +30,16 @@ from services.lookback.charts import CHECKS, ROUNDS
 from statemachine.authority import Who
 from statemachine.charts.lookback import CheckContext, RoundContext
 from statemachine.charts.unit_stage import StageContext
+from statemachine.time.deadlines import DeadlineLimit
 from statemachine.errors import ConflictError, GuardRefused, InvalidTransition, PermissionDenied
+from statemachine.time.calendar import end_of_day
 
 from ..conftest import at
 
 NOW = at("2023-05-20 10:00")
+# the deadlines that may be set on NOW's day (statemachine/time/deadlines.py), as the clue use cases give it
+LIMIT = DeadlineLimit(date(2023, 5, 20), date(2023, 8, 31), 70)
+ROW_DEADLINE = date(2023, 6, 1)  # a full row's running deadline: an extension to 6-30 is in time
 # who acts on items of 甲县 (county-a), one per relation the tree offers, and the nightly job
 ACTORS = {
     "off.a": "own unit, not a supervisor",
@@ -112,6 +117,7 @@ def _clue(uow, state, full):
         campaign_id=uow.cid, number=f"T-{n:05d}", kind="clue", channel="12345", aspect_key="profit",
         summary="罚款不开票", unit_id=uow.county_a.id, state=state.value, received_at=at("2023-05-01"),
         verify_due_at=at("2023-05-15"), owner="赵书涵" if full else None, reopen_count=0, reject_count=0,
+        deadline=ROW_DEADLINE if full else None, deadline_at=end_of_day(ROW_DEADLINE) if full else None,
         updated_at=at("2023-05-01"), updated_by="off.a", version=3)
         .returning(Clue.id)).scalar_one()
 
@@ -172,7 +178,8 @@ def harnesses(uow: UnitOfWork, level: int = 3) -> dict[str, Harness]:
         "clue": Harness(CLUES, _clue,
                         lambda row, actor, full: (FULL_CLUE if full else ClueInput()).context(
                             actor=actor.username if actor else SYSTEM, actor_unit=actor and actor.unit.id,
-                            owner_unit=row and row.unit_id, row_owner=row and row.owner),
+                            owner_unit=row and row.unit_id, row_owner=row and row.owner, limit=LIMIT, as_of=NOW,
+                            row_deadline=row and row.deadline, row_deadline_at=row and row.deadline_at),
                         lambda full: FULL_CLUE if full else ClueInput(), county_a),
         "case": Harness(CASES, _case(level),
                         lambda row, actor, full: (FULL_CASE if full else CaseInput()).context(

@@ -95,7 +95,7 @@ _runs = itertools.count()
 
 
 def nightly(engine, code: str, as_of: datetime, calendar, out_dir: Path) -> None:
-    """flows/enforce.py's steps as services: sweep, escalation round, the due roll-ups."""
+    """flows/enforce.py's steps as services: sweep, escalation pass, the due roll-ups."""
     cid = campaign_id(engine, code)
     params = sweep.parameters(engine, cid, as_of, calendar)
     run_key = f"replay-{next(_runs)}"

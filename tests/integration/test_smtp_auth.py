@@ -84,3 +84,85 @@ def test_starttls_the_server_does_not_offer_fails_before_the_password_is_sent(au
         channel.send(MESSAGE)
     assert "s3cret-pw" not in str(e.value)
     assert logins == [] and messages == []
+
+
+# -- STARTTLS verifies the relay's certificate -----------------------------------------
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """aiosmtpd offering STARTTLS with a certificate of its own CA (made here, for
+    127.0.0.1): yields (port, the CA file, the logins it was given, the messages)."""
+    import datetime
+    import ipaddress
+    import ssl
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "示例督办邮件中继")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "relay.pem", tmp_path / "relay.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert_file, key_file)
+
+    logins: list[tuple[str, str]] = []
+    messages: list = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=True)
+
+    class Collect:
+        async def handle_DATA(self, server, session, envelope):
+            messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            return "250 OK"
+
+    port = _free_port()
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            tls_context=tls, require_starttls=True)
+    controller.start()
+    try:
+        yield port, cert_file, logins, messages
+    finally:
+        controller.stop()
+
+
+def _tls_settings(port: int, **more) -> Settings:
+    return Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_user="duban", smtp_password="s3cret-pw",
+                    smtp_starttls=True, **more)
+
+
+def test_a_relay_whose_certificate_nobody_vouches_for_never_gets_the_password(tls_server):
+    port, _, logins, messages = tls_server
+    with pytest.raises(DeliveryError, match="CERTIFICATE_VERIFY_FAILED") as e:
+        Runtime(_tls_settings(port)).channels["email"].send(MESSAGE)
+    assert "s3cret-pw" not in str(e.value) and "\n" not in str(e.value)
+    assert logins == [] and messages == []
+
+
+def test_the_relays_own_ca_given_the_mail_goes_out_over_tls(tls_server):
+    port, ca, logins, messages = tls_server
+    Runtime(_tls_settings(port, smtp_ca_file=str(ca))).channels["email"].send(MESSAGE)
+    assert logins == [("duban", "s3cret-pw")]
+    assert [m["Subject"] for m in messages] == ["关于对乙县的通报批评"]
+
+
+def test_a_ca_file_that_is_not_there_is_refused_at_start(tmp_path):
+    with pytest.raises(InvalidInput, match="^RECTIFY_SMTP_CA_FILE: .*no such file"):
+        Settings.from_env({"RECTIFY_SMTP_CA_FILE": str(tmp_path / "missing.pem")})

@@ -51,7 +51,7 @@ _runs = itertools.count()
 
 
 def nightly(engine, code, calendar, as_of: datetime):
-    """The nightly job's sweep and escalation round (no Prefect); the new lapses' keys."""
+    """The nightly job's sweep and escalation pass (no Prefect); the new lapses' keys."""
     cid = campaign_id(engine, code)
     run_key = f"night-{next(_runs)}"
     params = sweep.parameters(engine, cid, as_of, calendar)

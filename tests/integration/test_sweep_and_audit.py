@@ -153,7 +153,7 @@ def test_a_clue_still_being_verified_lapses_but_a_substantiated_one_does_not(eng
                                                                              calendar, cid):
     verifying = _add(engine, campaign, calendar)
     _fire(engine, campaign, verifying, "verify", "2023-03-21")
-    done = _rectifying(engine, campaign, calendar, deadline=date(2023, 12, 31))
+    done = _rectifying(engine, campaign, calendar, deadline=date(2023, 7, 31))
     due = clues.get_clue(engine, campaign, done).verify_due_at
     run_all(engine, cid, due + timedelta(days=1))
     assert [r["subject"] for r in lapses(engine, "verify_overdue")] == [verifying]

@@ -6,13 +6,15 @@ the chart under test is never its own oracle here.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
 from statemachine.authority import Position, Relation, Who, refusal
 from statemachine.charts.clue import CLUE_CHART, OPEN_STATES, SUPERVISOR_TRIGGERS, ClueContext, ClueState
 from statemachine.charts.table import Subject
+from statemachine.time.deadlines import DeadlineLimit
+from statemachine.time.calendar import TZ, end_of_day
 from statemachine.charts.unit_stage import COMPLETED, StageContext, stage_chart
 from statemachine.errors import GuardRefused, InvalidTransition
 
@@ -31,20 +33,22 @@ EXPECTED = {
     **{(s, "transfer"): S.transferred for s in (S.received, S.verifying, S.rectifying,
                                                 S.rectified, S.long_term)},
     (S.closed, "reopen"): S.rectifying,
+    (S.rectifying, "extend"): S.rectifying,  # 延期 (docs/domain.md §5.7)
 }
 TRIGGERS = sorted({t for _, t in EXPECTED})
 
 # docs/domain.md §5.3: what each trigger must be given (guard name -> the context field it reads)
 EXPECTED_GUARDS = {
     "verify": set(),
-    "substantiate": {"has_measures", "has_deadline", "has_owner"},
+    "substantiate": {"has_measures", "has_deadline", "deadline_within_limit", "has_owner"},
     "dismiss": {"has_reason"},
     "submit_evidence": {"has_evidence"},
     "approve": set(),
     "reject": {"has_reason"},
     "defer": {"has_stage_result", "has_long_term_measure"},
     "transfer": {"has_reason"},
-    "reopen": {"has_reason", "has_deadline"},
+    "reopen": {"has_reason", "has_deadline", "deadline_within_limit"},
+    "extend": {"has_reason", "has_deadline", "extension_within_limit", "extends_in_time"},
 }
 GUARD_INPUT = {
     "has_measures": "measures", "has_deadline": "deadline", "has_owner": "owner",
@@ -54,7 +58,11 @@ GUARD_INPUT = {
 
 FULL = ClueContext(actor="sup.city", actor_unit=1, owner_unit=2, owner="赵书涵", measures="退还罚款",
                    deadline=date(2023, 4, 30), reason="核实", evidence="整改报告.pdf",
-                   stage_result="已整改过半", long_term_measure="建立长效机制")
+                   stage_result="已整改过半", long_term_measure="建立长效机制",
+                   # set on 2023-04-20, at most 30 working days on; the row's deadline still runs
+                   limit=DeadlineLimit(date(2023, 4, 20), date(2023, 6, 2), 30),
+                   as_of=datetime(2023, 4, 20, 10, 0, tzinfo=TZ),
+                   row_deadline=date(2023, 4, 25), row_deadline_at=end_of_day(date(2023, 4, 25)))
 
 ALL_PAIRS = [(s, t) for s in ClueState for t in TRIGGERS]
 
@@ -90,9 +98,10 @@ def test_each_trigger_carries_the_guards_the_domain_asks_for(trigger):
     assert guards == EXPECTED_GUARDS[trigger]
 
 
-def test_only_a_supervisor_above_the_owner_approves_rejects_transfers_or_reopens():
-    # 销号 is never granted by the unit that did the work (docs/domain.md §5.4): the chart says who
-    assert SUPERVISOR_TRIGGERS == {"approve", "reject", "transfer", "reopen"}
+def test_only_a_supervisor_above_the_owner_approves_rejects_transfers_reopens_or_extends():
+    # 销号 is never granted by the unit that did the work (docs/domain.md §5.4): the chart says who;
+    # 延期 is granted by the level above (§5.7)
+    assert SUPERVISOR_TRIGGERS == {"approve", "reject", "transfer", "reopen", "extend"}
     assert {CLUE_CHART.who(t) for t in set(TRIGGERS) - SUPERVISOR_TRIGGERS} == {Who.unit}
 
 

@@ -147,3 +147,18 @@ def test_a_template_sees_only_the_documented_fields_of_its_kind():
     overrides = {"criticism.txt.j2": "{% set title %}x{% endset %}{{ verification }}"}
     with pytest.raises(NoticeTemplateError, match="^notice 'criticism': missing field 'verification'$"):
         render_notice("criticism", FULL, overrides=overrides)
+
+
+def test_a_loops_counters_are_read_directly_and_the_rest_of_it_stays_sandboxed():
+    from jinja2 import DictLoader
+
+    from notifications.documents.sandbox import SecurityError, sandboxed_environment
+
+    env = sandboxed_environment(DictLoader({
+        "counters": "{% for f in facts %}{{ loop.index }}/{{ loop.length }}{{ '!' if loop.last }} {% endfor %}",
+        "escape": "{% for f in facts %}{{ loop.__class__.__init__.__globals__ }}{% endfor %}",
+        "call": "{% for f in facts %}{{ loop.cycle('a', 'b') }}{% endfor %}"}))
+    assert env.get_template("counters").render(facts=["甲", "乙"]) == "1/2 2/2! "
+    with pytest.raises(SecurityError):  # dunders are not counters: the sandbox still decides
+        env.get_template("escape").render(facts=["甲"])
+    assert env.get_template("call").render(facts=["甲", "乙"]) == "ab"  # methods go the sandbox's way

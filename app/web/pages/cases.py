@@ -1,0 +1,75 @@
+"""A case's page (督办): the measure, its notices, the unit's response, its history, and
+the steps the signed-in person may take (services/core/actions.py), each a form posting
+to the same use case as `rectify case …`; a notice as its printable document."""
+from __future__ import annotations
+
+from typing import Optional
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from services.accounts.accounts import Identity
+from services.core.actions import case_actions
+from services.ladder.cases import CaseInput, fire
+from services.work.mywork import deadline_colours
+from services.work.reading import readable_case, readable_notice
+
+from ..auth import signed_in
+from ..deps import domain_now, engine, runtime
+from ..templating import render
+from .forms import TEXT_MAX, day, fields_for, number as whole_number, text
+
+__all__ = ["router", "NOTICE_CSP"]
+
+router = APIRouter(include_in_schema=False)
+# the stored notice is a whole document with its own <style> (notifications/documents/
+# templates/_base.html.j2) and no script: its response may style itself, and nothing else
+NOTICE_CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
+              "form-action 'none'; frame-ancestors 'none'")
+PRINT_BAR = ('<link rel="stylesheet" href="/static/print.css">')
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: int, who: Identity = Depends(signed_in), done: str = ""):
+    eng, now = engine(request), domain_now(request)
+    view, unit, texts = readable_case(eng, who.campaign, case_id, who.actor)
+    actions = [(a, fields_for("case", a, level=view.level))
+               for a in case_actions(who.actor, state=view.state, unit=unit, level=view.level,
+                                     chased=view.chased_at is not None)]
+    return render(request, "case.html", case=view, unit=unit, texts=texts, actions=actions, now=now,
+                  warning_of=deadline_colours(eng, who.campaign, now), done=done[:40])
+
+
+@router.post("/cases/{case_id}/actions/{trigger}")
+def case_act(request: Request, case_id: int, trigger: str, who: Identity = Depends(signed_in),
+             reason: Optional[str] = Form(None, max_length=TEXT_MAX),
+             required_action: Optional[str] = Form(None, max_length=TEXT_MAX),
+             minutes: Optional[str] = Form(None, max_length=TEXT_MAX),
+             report_due: Optional[str] = Form(None, max_length=40),
+             response: Optional[str] = Form(None, max_length=TEXT_MAX),
+             attachment: Optional[str] = Form(None, max_length=400),
+             note: Optional[str] = Form(None, max_length=TEXT_MAX),
+             decision: Optional[str] = Form(None, max_length=20),
+             decision_text: Optional[str] = Form(None, max_length=TEXT_MAX),
+             grounds: Optional[str] = Form(None, max_length=TEXT_MAX),
+             receiving_organ: Optional[str] = Form(None, max_length=200),
+             follow_up: Optional[str] = Form(None, max_length=TEXT_MAX),
+             version: Optional[str] = Form(None, max_length=12)):
+    data = CaseInput(reason=text(reason), required_action=text(required_action), minutes=text(minutes),
+                     report_due=day(report_due, "报送期限"), response=text(response), attachment=text(attachment),
+                     note=text(note), decision=text(decision), decision_text=text(decision_text),
+                     grounds=text(grounds), receiving_organ=text(receiving_organ), follow_up=text(follow_up))
+    rt = runtime(request)
+    fire(engine(request), who.campaign, case_id, trigger, actor=who.actor.username, now=domain_now(request),
+         calendar=rt.calendar, channels=rt.channel_names, data=data,
+         expected_version=whole_number(version, "version"))
+    return RedirectResponse(f"/cases/{case_id}?done={quote(trigger)}", status_code=303)
+
+
+@router.get("/notices/{notice_id}")
+def notice_document(request: Request, notice_id: int, who: Identity = Depends(signed_in)):
+    """The notice as issued (its stored HTML), with the A4 print style: print it from the browser."""
+    notice = readable_notice(engine(request), who.campaign, notice_id, who.actor)
+    html = notice.html.replace("</head>", PRINT_BAR + "</head>", 1)
+    return HTMLResponse(html, headers={"content-security-policy": NOTICE_CSP})

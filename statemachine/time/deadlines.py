@@ -1,0 +1,63 @@
+"""How far a rectification deadline (整改时限) may be set, and moving one: 延期.
+
+docs/domain.md §5.2 and §5.7. A deadline is set when an item is substantiated
+(by the unit), reopened (by a supervisor above it, or a look-back's check) or
+extended. Wherever it is set, it lies between the day it is set and the end of
+the plan's `clues.rectify_within_working_days` (default 30) working days after
+that day (§11.2: the day itself never counts). A later deadline is never
+typed in: it is an extension (延期, 12345 / 督办 practice), asked for before
+the deadline passes and granted by a supervisor above the unit (the level
+above), again at most that many working days after the day it is granted, and
+audited like every step. A ledger coming back from a unit never moves a
+deadline (services/ledgers/importing.py refuses the cell and names this path).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from .calendar import WorkingCalendar
+
+__all__ = ["DeadlineLimit", "deadline_limit", "deadline_refusal", "extension_refusal", "EXTENSION_HINT"]
+
+EXTENSION_HINT = ("a later deadline is an extension (延期): asked for before the deadline passes, "
+                  "granted by a supervisor above the unit")
+
+
+@dataclass(frozen=True)
+class DeadlineLimit:
+    """The deadlines that may be set on `today`: from `today` to `latest`."""
+
+    today: date
+    latest: date
+    working_days: int
+
+
+def deadline_limit(calendar: WorkingCalendar, *, today: date, working_days: int) -> DeadlineLimit:
+    """The limit on `today` (Beijing date) for a plan giving `working_days`."""
+    return DeadlineLimit(today, calendar.add_working_days(today, working_days), working_days)
+
+
+def deadline_refusal(deadline: date, limit: DeadlineLimit, *, extending: bool = False) -> str | None:
+    """Why `deadline` may not be set under `limit`, or None."""
+    if deadline < limit.today:
+        return f"the deadline {deadline} is before the day it is set ({limit.today})"
+    if deadline > limit.latest:
+        then = ("a further extension may be granted nearer the time" if extending else EXTENSION_HINT)
+        return (f"the deadline {deadline} is beyond the plan's limit of {limit.working_days} working days "
+                f"(at most {limit.latest}); {then}")
+    return None
+
+
+def extension_refusal(*, current: date | None, current_due: datetime | None, new: date,
+                      as_of: datetime) -> str | None:
+    """Why an item whose deadline is `current` (ending at `current_due`) may not be
+    extended to `new` at `as_of`, or None; the limit is `deadline_refusal`'s."""
+    if current is None or current_due is None:
+        return "the item has no deadline to extend"
+    if as_of > current_due:
+        return (f"its deadline {current} has passed: an extension (延期) is asked for before the "
+                f"deadline, and an overdue item stays overdue")
+    if new <= current:
+        return f"the new deadline {new} is not later than the current one ({current})"
+    return None
