@@ -68,7 +68,7 @@ def unit(response: Response, code: UnitCode, c: Ctx = Depends(ctx)) -> UnitDetai
         require_sees(c.actor, u, f"see {u.name}")
         stages = {s.key: s for s in stages_of(conn, camp.id)}
         done = deliverables_of(conn, u.id, u.stage_key) if u.stage_key else set()
-        actions = allowed_actions(conn, c.campaign, c.actor, StageItem(u.code))
+        actions = allowed_actions(conn, c.campaign, c.actor, StageItem(u.code), now=c.now)
     stage = stages.get(u.stage_key)
     etag(response, u.version)
     return UnitDetail(code=u.code, name=u.name, participates=u.participates, stage_key=u.stage_key,
