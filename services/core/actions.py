@@ -12,7 +12,8 @@ It is read off the same rules that firing applies, never restated:
 Guards on what the person supplies (a reason, the measures, a deadline) do not
 hide an action: they are listed as its `needs`, the form's fields. A row guard that
 the person's input can satisfy (a clue's responsible person, given when it is
-substantiated) is a need too. tests/integration/test_allowed_actions.py proves, for
+substantiated) is a need too. Time is a row fact: an extension (延期) is offered
+while the clue's deadline still runs at `now` (the domain's instant). tests/integration/test_allowed_actions.py proves, for
 every chart, state, trigger and relation, that an action is offered exactly when
 firing it with complete input moves the item.
 
@@ -32,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
 from sqlalchemy import Connection, and_, select
@@ -46,6 +47,7 @@ from statemachine.charts.lookback import CHECK_CHART, OUTCOMES, ROUND_CHART, Che
 from statemachine.charts.table import Chart
 from statemachine.charts.unit_stage import StageContext, stage_chart
 from statemachine.errors import NotFound
+from statemachine.time.calendar import end_of_day, local_date
 
 from .directory import Actor, UnitRef, campaign_row, unit_by_code, unit_by_id
 from .refs import as_id
@@ -122,16 +124,15 @@ SUBMIT = "submit"              # a report owed: the unit's one action (services/
 
 
 # -- the rule, from a chart ------------------------------------------------------------------
-_PLACEHOLDER = {"date": date(2000, 1, 1), "int": 1, "bool": True}
+# what a person supplies is text or a day; a row guard that compares a day with the row's
+# (an extension's new deadline is later than the running one) is satisfied by the latest
+_SUPPLIED = {"str | None": "…", "date | None": date.max}
 
 
 def _supplied(ctx: Any) -> Any:
     """`ctx` with everything a person could supply filled in: what is left to refuse is the row."""
-    filled = {}
-    for f in dataclasses.fields(ctx):
-        if getattr(ctx, f.name) is None:
-            kind = next((k for k in _PLACEHOLDER if k in str(f.type)), None)
-            filled[f.name] = _PLACEHOLDER[kind] if kind else "…"
+    filled = {f.name: _SUPPLIED[str(f.type)] for f in dataclasses.fields(ctx)
+              if getattr(ctx, f.name) is None and str(f.type) in _SUPPLIED}
     return dataclasses.replace(ctx, **filled)
 
 
@@ -161,8 +162,26 @@ def offered(chart: Chart, state: Any, relation: Relation, *, ctx: Any, kind: str
 
 
 # -- from facts already read (one row of a list) -------------------------------------------------
-def clue_actions(actor: Actor, *, state: str, unit: UnitRef, owner: str | None = None) -> list[Action]:
-    return offered(CLUE_CHART, state, actor.relation_to(unit), ctx=ClueContext(owner=owner), kind="clue")
+def clue_actions(actor: Actor, *, state: str, unit: UnitRef, owner: str | None = None,
+                 deadline: date | None = None, deadline_at: datetime | None = None,
+                 now: datetime | None = None) -> list[Action]:
+    """`deadline`, `deadline_at`: the clue's running deadline (its day, and the instant it ends:
+    either gives the other); `now`: the domain's instant (an extension is asked for before the
+    deadline passes), by default the runtime's clock."""
+    if deadline is None and deadline_at is not None:
+        deadline = local_date(deadline_at)
+    elif deadline_at is None and deadline is not None:
+        deadline_at = end_of_day(deadline)
+    ctx = ClueContext(owner=owner, row_deadline=deadline, row_deadline_at=deadline_at, as_of=_now(now))
+    return offered(CLUE_CHART, state, actor.relation_to(unit), ctx=ctx, kind="clue")
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is not None:
+        return now
+    from .runtime import current  # the clock of this process's runtime (a demo's --now)
+
+    return current().clock()
 
 
 def case_actions(actor: Actor, *, state: str, unit: UnitRef, level: int, chased: bool) -> list[Action]:
@@ -206,16 +225,18 @@ C, T, U, E, RD, TM, CK, RS, S, D = (
     DeliverableRecord.__table__)
 
 
-def allowed_actions(conn: Connection, campaign: str, actor: Actor, item: Item) -> list[Action]:
-    """What `actor` may do to `item` (of campaign `campaign`, a code) now; NotFound
-    when there is no such item."""
+def allowed_actions(conn: Connection, campaign: str, actor: Actor, item: Item, *,
+                    now: datetime | None = None) -> list[Action]:
+    """What `actor` may do to `item` (of campaign `campaign`, a code) at `now` (default: the
+    runtime's clock); NotFound when there is no such item."""
     cid = campaign_row(conn, campaign).id
     if isinstance(item, ClueItem):
-        row = conn.execute(select(T.c.state, T.c.owner, T.c.unit_id)
+        row = conn.execute(select(T.c.state, T.c.owner, T.c.unit_id, T.c.deadline, T.c.deadline_at)
                            .where(T.c.campaign_id == cid, T.c.number == item.number)).first()
         if row is None:
             raise NotFound(f"unknown clue '{item.number}'")
-        return clue_actions(actor, state=row.state, unit=unit_by_id(conn, row.unit_id), owner=row.owner)
+        return clue_actions(actor, state=row.state, unit=unit_by_id(conn, row.unit_id), owner=row.owner,
+                            deadline=row.deadline, deadline_at=row.deadline_at, now=now)
     if isinstance(item, CaseItem):
         row = conn.execute(select(E.c.state, E.c.level, E.c.chased_at, E.c.unit_id)
                            .where(E.c.campaign_id == cid, E.c.id == item.id)).first()

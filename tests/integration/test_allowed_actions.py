@@ -37,6 +37,8 @@ from statemachine.charts.unit_stage import COMPLETED
 from statemachine.errors import ConflictError, GuardRefused, InvalidInput, InvalidTransition, PermissionDenied
 from statemachine.lookback.spec import RoundSpec
 
+from statemachine.time.calendar import end_of_day
+
 from ..conftest import at
 
 NOW = at("2023-05-20 10:00")
@@ -67,7 +69,7 @@ def _moves(uow, fire_it) -> bool:
 
 
 def _offered(uow, campaign, name, item) -> set[str]:
-    return {a.trigger for a in allowed_actions(uow.conn, campaign, uow.actors[name], item)}
+    return {a.trigger for a in allowed_actions(uow.conn, campaign, uow.actors[name], item, now=NOW)}
 
 
 @pytest.fixture
@@ -87,25 +89,32 @@ def uow(engine, campaign):
 _seq = itertools.count(1)
 
 
-def _clue(uow, state: str) -> str:
+# a clue's rectification deadline: none, running at NOW, or passed (an extension is asked for in time)
+DEADLINES = {"none": None, "running": date(2023, 6, 15), "passed": date(2023, 5, 19)}
+
+
+def _clue(uow, state: str, deadline: date | None = None) -> str:
     number = f"T-{next(_seq):05d}"
     uow.conn.execute(insert(Clue.__table__).values(
         campaign_id=uow.cid, number=number, kind="clue", channel="12345", aspect_key="profit",
         summary="罚款不开票", unit_id=uow.county_a.id, state=state, received_at=at("2023-05-01"),
         verify_due_at=at("2023-05-15"), owner=None, reopen_count=0, reject_count=0,
+        deadline=deadline, deadline_at=end_of_day(deadline) if deadline else None,
         updated_at=at("2023-05-01"), updated_by="off.a", version=1))
     return number
 
 
-def test_a_clue_action_is_offered_exactly_when_it_fires(uow):
+@pytest.mark.parametrize("deadline", list(DEADLINES))
+def test_a_clue_action_is_offered_exactly_when_it_fires(uow, deadline):
     seen = {True: 0, False: 0}
     for state, trigger, name in itertools.product(ClueState, CLUE_CHART.triggers, ACTORS):
         def case():
-            number = _clue(uow, state.value)
+            number = _clue(uow, state.value, DEADLINES[deadline])
             offered = trigger in _offered(uow, uow.campaign, name, ClueItem(number))
             moved = _moves(uow, lambda: transition(uow, uow.campaign, number, trigger, actor=name, now=NOW,
                                                    data=FULL_CLUE))
-            assert offered == moved, f"clue {state.value} --{trigger}--> by {name}: offered {offered}, moved {moved}"
+            assert offered == moved, (f"clue {state.value} (deadline {deadline}) --{trigger}--> by {name}: "
+                                      f"offered {offered}, moved {moved}")
             seen[moved] += 1
         _in_savepoint(uow, case)
     assert seen[True] and seen[False]
@@ -114,12 +123,12 @@ def test_a_clue_action_is_offered_exactly_when_it_fires(uow):
 def test_a_clue_offers_its_responsible_person_as_a_need_until_it_has_one(uow):
     def case():
         number = _clue(uow, "verifying")
-        act = {a.trigger: a for a in allowed_actions(uow.conn, uow.campaign, uow.actors["off.a"], ClueItem(number))}
-        assert act["substantiate"].needs == ("has_measures", "has_deadline", "has_owner")
+        act = {a.trigger: a for a in allowed_actions(uow.conn, uow.campaign, uow.actors["off.a"], ClueItem(number), now=NOW)}
+        assert act["substantiate"].needs == ("has_measures", "has_deadline", "deadline_within_limit", "has_owner")
         assert act["substantiate"].label == "查实"
         uow.conn.execute(update(Clue.__table__).where(Clue.number == number).values(owner="赵书涵"))
-        act = {a.trigger: a for a in allowed_actions(uow.conn, uow.campaign, uow.actors["off.a"], ClueItem(number))}
-        assert act["substantiate"].needs == ("has_measures", "has_deadline")
+        act = {a.trigger: a for a in allowed_actions(uow.conn, uow.campaign, uow.actors["off.a"], ClueItem(number), now=NOW)}
+        assert act["substantiate"].needs == ("has_measures", "has_deadline", "deadline_within_limit")
     _in_savepoint(uow, case)
 
 

@@ -95,7 +95,7 @@ def cases(unit: str | None = Query(None, max_length=100, description="this unit 
 def _detail(c: Ctx, case_id: int, response: Response) -> CaseDetail:
     v = get_case(c.engine, c.campaign, case_id, seen_by=c.actor)
     with c.engine.connect() as conn:
-        actions = allowed_actions(conn, c.campaign, c.actor, CaseItem(case_id))
+        actions = allowed_actions(conn, c.campaign, c.actor, CaseItem(case_id), now=c.now)
     etag(response, v.version)
     return CaseDetail(**CaseOut.of(v).model_dump(), history=history_out(v.history), actions=actions_out(actions),
                       notices=[NoticeRef(id=n.id, doc_number=n.doc_number, kind=n.kind, title=n.title,

@@ -79,7 +79,7 @@ def clues(unit: str | None = Query(None, max_length=100, description="this unit 
 def _detail(c: Ctx, number: str, response: Response) -> ClueDetail:
     v = get_clue(c.engine, c.campaign, number, seen_by=c.actor)
     with c.engine.connect() as conn:
-        actions = allowed_actions(conn, c.campaign, c.actor, ClueItem(number))
+        actions = allowed_actions(conn, c.campaign, c.actor, ClueItem(number), now=c.now)
     etag(response, v.version)
     return ClueDetail(**ClueOut.of(v, c.now).model_dump(), measures=v.measures, evidence=v.evidence,
                       resolution=v.resolution, reason=v.reason, reopen_count=v.reopen_count,
@@ -156,7 +156,7 @@ def fire(request: Request, response: Response, number: Number, trigger: Trigger,
     version, from_header = expected(request, body.version)
     with precondition(from_header):
         transition(c.engine, c.campaign, number, trigger, actor=c.username, now=c.now, data=body.data(),
-                   expected_version=version)
+                   expected_version=version, calendar=c.runtime.calendar)
     return _detail(c, number, response)
 
 
@@ -185,7 +185,7 @@ def fire_many(trigger: Trigger, body: ManyIn, c: Ctx = Depends(ctx)) -> ManyOut:
     if not body.numbers and not body.unit and not body.state:
         raise InvalidInput("say which clues: numbers, unit or state")
     r = bulk_transition(c.engine, c.campaign, trigger, actor=c.username, now=c.now, data=body.data(),
-                        numbers=body.numbers, unit=body.unit, state=body.state)
+                        numbers=body.numbers, unit=body.unit, state=body.state, calendar=c.runtime.calendar)
     return ManyOut(trigger=r.trigger, moved=[MovedOut(number=n, from_state=a, to_state=b) for n, a, b in r.moved],
                    skipped=r.skipped)
 

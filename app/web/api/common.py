@@ -42,7 +42,7 @@ from ..deps import domain_now
 
 __all__ = ["Ctx", "ctx", "Paging", "paging", "Page", "page_of", "Text", "LongText", "text", "expected", "precondition",
            "ActionOut", "actions_out", "etag", "attachment", "upload", "API_DEPENDENCIES", "MAX_LIMIT",
-           "Version", "Id", "IdPath", "StrictIn", "HistoryOut", "history_out", "day"]
+           "Version", "Id", "IdPath", "StrictIn", "no_control", "HistoryOut", "history_out", "day"]
 
 MAX_LIMIT = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -52,6 +52,19 @@ def _plain(value: str) -> str:
     if _CONTROL.search(value):
         raise ValueError("control characters (such as NUL) are not allowed")
     return value
+
+
+def no_control(value, where: str = "") -> None:
+    """Refuse a control character anywhere in a nested body (a model of another layer's)."""
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            raise ValueError(f"{where or 'value'}: control characters (such as NUL) are not allowed")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            no_control(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            no_control(v, f"{where}[{i}]")
 
 
 def text(max_length: int, *, min_length: int = 0):

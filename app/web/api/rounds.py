@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 
 from models.tables import InspectionCheck, InspectionTeam
@@ -29,7 +29,7 @@ from statemachine.charts.lookback import CHECK_LABELS, METHODS, OUTCOMES, ROUND_
 from statemachine.lookback.spec import RoundSpec
 
 from .common import (API_DEPENDENCIES, ActionOut, Ctx, LongText, Page, Paging, StrictIn, Version, actions_out,
-                     ctx, expected, page_of, paging, precondition, text)
+                     ctx, expected, no_control, page_of, paging, precondition, text)
 
 __all__ = ["router"]
 
@@ -104,9 +104,19 @@ def rounds(c: Ctx = Depends(ctx)) -> list[RoundOut]:
     return [RoundOut(**_out(v)) for v in list_rounds(c.engine, c.campaign, seen_by=c.actor)]
 
 
+class PlanIn(RoundSpec):
+    """A round file's content as JSON (statemachine/lookback/spec.py)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, data):
+        no_control(data)
+        return data
+
+
 @router.post("", status_code=201, response_model=RoundDetail,
              summary="Plan a round (scope, selection and seed, teams, deadline); opens nothing")
-def plan(spec: RoundSpec, response: Response, c: Ctx = Depends(ctx)) -> RoundDetail:
+def plan(spec: PlanIn, response: Response, c: Ctx = Depends(ctx)) -> RoundDetail:
     v = plan_round(c.engine, c.campaign, spec, actor=c.username, now=c.now)
     response.headers["Location"] = f"{router.prefix}/{v.code}"
     return _detail(c, v.code)

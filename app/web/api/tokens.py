@@ -12,6 +12,7 @@ from services.accounts.tokens import NAME_MAX, TokenView, create_token, list_tok
 
 from ..auth import auth_of, by_session, signed_in
 from ..deps import engine
+from .common import text
 
 __all__ = ["router"]
 
@@ -36,7 +37,7 @@ class TokenOut(BaseModel):
 
 class NewToken(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=NAME_MAX)
+    name: text(NAME_MAX, min_length=1)  # no NUL: PostgreSQL refuses it in text
     days: int = Field(90, ge=1)
 
 

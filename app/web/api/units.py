@@ -14,8 +14,8 @@ from services.core.actions import StageItem, allowed_actions
 from services.core.directory import campaign_row, unit_by_code
 from services.core.visibility import require_sees
 
-from .common import (API_DEPENDENCIES, ActionOut, Ctx, StrictIn, Version, actions_out, ctx, etag, expected,
-                     precondition, text)
+from .common import (API_DEPENDENCIES, ActionOut, Ctx, Page, Paging, StrictIn, Version, actions_out, ctx, etag,
+                     expected, page_of, paging, precondition, text)
 
 __all__ = ["router", "UnitCode"]
 
@@ -34,11 +34,12 @@ class UnitOut(BaseModel):
     version: int
 
 
-@router.get("", response_model=list[UnitOut], summary="The units one sees, with their stage and lapses")
-def units(c: Ctx = Depends(ctx)) -> list[UnitOut]:
-    return [UnitOut(code=u.code, name=u.name, level=u.level, parent=u.parent, stage_key=u.stage_key,
-                    stage_name=u.stage_name, lapses=u.lapses, version=u.version)
-            for u in list_units(c.engine, c.campaign, seen_by=c.actor)]
+@router.get("", response_model=Page[UnitOut], summary="The units one sees, with their stage and lapses")
+def units(p: Paging = Depends(paging), c: Ctx = Depends(ctx)) -> Page[UnitOut]:
+    rows = list_units(c.engine, c.campaign, seen_by=c.actor)[p.offset:p.offset + p.fetch]
+    return Page[UnitOut](**page_of(rows, p, lambda u: UnitOut(
+        code=u.code, name=u.name, level=u.level, parent=u.parent, stage_key=u.stage_key, stage_name=u.stage_name,
+        lapses=u.lapses, version=u.version)))
 
 
 class DeliverableOut(BaseModel):
@@ -67,7 +68,7 @@ def unit(response: Response, code: UnitCode, c: Ctx = Depends(ctx)) -> UnitDetai
         require_sees(c.actor, u, f"see {u.name}")
         stages = {s.key: s for s in stages_of(conn, camp.id)}
         done = deliverables_of(conn, u.id, u.stage_key) if u.stage_key else set()
-        actions = allowed_actions(conn, c.campaign, c.actor, StageItem(u.code))
+        actions = allowed_actions(conn, c.campaign, c.actor, StageItem(u.code), now=c.now)
     stage = stages.get(u.stage_key)
     etag(response, u.version)
     return UnitDetail(code=u.code, name=u.name, participates=u.participates, stage_key=u.stage_key,

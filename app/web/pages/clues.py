@@ -42,7 +42,8 @@ def clue_page(request: Request, number: str, who: Identity = Depends(signed_in),
     with eng.connect() as conn:
         plan = plan_of(conn, campaign_row(conn, who.campaign).id)
     actions = [(a, fields_for("clue", a)) for a in clue_actions(who.actor, state=view.state, unit=unit,
-                                                                  owner=view.owner)]
+                                                                  owner=view.owner, deadline_at=view.deadline_at,
+                                                                  now=now)]
     aspects = {a.key: a.name for a in plan.aspects}
     files = list_evidence(eng, who.campaign, owner_kind="clue", ref=number, actor=who.actor.username)
     # whoever sees a clue may attach to it while it is open (services/evidence/files.py)

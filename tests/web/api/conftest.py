@@ -14,7 +14,7 @@ import os
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -50,15 +50,16 @@ PEOPLE = ("sup.prov", "sup.p1", "off.p1", "sup.gone", "sup.a", "off.a", "off.a1"
 DISABLED = "sup.gone"
 # the source state of each clue trigger, and clues to read and to move as a set
 CLUE_SOURCES = {"verify": "received", "transfer": "received", "substantiate": "verifying", "dismiss": "verifying",
-                "submit_evidence": "rectifying", "defer": "rectifying", "extend": "rectifying", "approve": "rectified",
-                "reject": "rectified", "reopen": "closed", "read": "received", "bulk": "rectified",
+                "submit_evidence": "rectifying", "defer": "rectifying", "approve": "rectified",
+                "reject": "rectified", "reopen": "closed", "extend": "rectifying", "read": "received",
+                "bulk": "rectified",
                 "closed-1": "closed", "closed-2": "closed"}  # closed ones: items a round re-checks
 _WALK = ("verify", "substantiate", "submit_evidence", "approve")
+# when each step was taken: the deadline set on substantiating (2023-06-15) still runs at NOW
+_WALKED_ON = ("2023-05-12", "2023-05-15", "2023-05-16", "2023-05-17")
 _REACHED = {"received": 0, "verifying": 1, "rectifying": 2, "rectified": 3, "closed": 4}
 FULL_CLUE = dict(reason="核实情况属实", measures="退还违规罚款并公开道歉", deadline="2023-06-30", owner="沈书仪",
                  evidence="整改报告及退款凭证", stage_result="已退还罚款 12 笔", long_term_measure="建立罚没收入月度审查制度")
-# 延期: a later deadline than the one set (2023-06-30), within the plan's limit of the day granted
-EXTENDED = "2023-07-14"
 FULL_CASE = dict(reason="整改不到位", minutes="约谈记录：已当面指出问题", report_due="2023-06-20",
                  response="整改报告：已逐项整改", note="经核实整改到位", decision="exempt",
                  grounds="属于推进改革中的失误，符合三个区分开来", receiving_organ="甲市纪委监委",
@@ -88,12 +89,12 @@ def _clues(engine, calendar) -> dict[str, str]:
     numbers = add_clues(engine, CAMPAIGN, [NewClue(channel="12345", aspect="profit", summary=f"示例问题（{k}）",
                                                    unit="county-a") for k in CLUE_SOURCES],
                         actor="off.a", now=at("2023-04-10"), calendar=calendar)
-    full = ClueInput(**{**FULL_CLUE, "deadline": date(2023, 6, 30)})
+    full = ClueInput(**{**FULL_CLUE, "deadline": date(2023, 6, 15)})
     out = dict(zip(CLUE_SOURCES, numbers))
     for key, number in out.items():
-        for i, trigger in enumerate(_WALK[:_REACHED[CLUE_SOURCES[key]]]):
+        for trigger, day in list(zip(_WALK, _WALKED_ON))[:_REACHED[CLUE_SOURCES[key]]]:
             transition(engine, CAMPAIGN, number, trigger, actor="sup.p1" if trigger == "approve" else "off.a",
-                       now=at("2023-04-11") + timedelta(days=i), data=full)
+                       now=at(day), data=full, calendar=calendar)
     return out
 
 

@@ -57,6 +57,8 @@ def test_a_browser_session_works_and_its_unsafe_requests_need_the_csrf_token(api
         token = csrf_of(browser.get("/"))
         r = browser.post(f"/api/v1/clues/{number}/actions/verify", headers={"X-CSRF-Token": token})
         assert r.status_code == 200 and r.json()["state"] == "verifying"
+        r = browser.post("/api/v1/tokens", json={"name": "夜间导出\u0000", "days": 7}, headers={"X-CSRF-Token": token})
+        assert r.status_code == 422 and "control characters" in r.json()["detail"]  # PostgreSQL: was a 500
 
 
 def _wall():

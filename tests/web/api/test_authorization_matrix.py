@@ -31,7 +31,7 @@ from statemachine.charts.lookback import CHECK_CHART, ROUND_CHART
 from statemachine.charts.unit_stage import stage_chart
 from statemachine.errors import PermissionDenied
 
-from .conftest import CAMPAIGN, CASE_SOURCES, CLUE_SOURCES, DISABLED, EXTENDED, FULL_CASE, FULL_CLUE, serving_api
+from .conftest import CAMPAIGN, CASE_SOURCES, CLUE_SOURCES, DISABLED, FULL_CASE, FULL_CLUE, serving_api
 
 RELATIONS = {
     "own unit": "off.a",
@@ -91,8 +91,7 @@ class Act:
 def _clue_steps():
     for trigger in CLUE_CHART.triggers:
         yield Act(f"clue {trigger}", "POST", lambda s, t=trigger: f"/api/v1/clues/{s.clues[t]}/actions/{t}",
-                  lambda w, t=trigger: w.on_unit(CLUE_CHART.who(t)),
-                  json=lambda s, t=trigger: {**FULL_CLUE, "deadline": EXTENDED} if t == "extend" else FULL_CLUE)
+                  lambda w, t=trigger: w.on_unit(CLUE_CHART.who(t)), json=lambda s: FULL_CLUE)
 
 
 def _case_steps():
@@ -162,7 +161,7 @@ ACTIONS: list[Act] = [
     Act("list notices", "GET", lambda s: "/api/v1/notices?limit=200", lambda w: True,
         listed=lambda page, s: s.notice in {n["id"] for n in _items(page)}),
     Act("list units", "GET", lambda s: "/api/v1/units", lambda w: True,
-        listed=lambda page, s: "county-a" in {u["code"] for u in page}),
+        listed=lambda page, s: "county-a" in {u["code"] for u in _items(page)}),
     Act("list reports owed", "GET", lambda s: "/api/v1/duties?limit=200", lambda w: True,
         listed=lambda page, s: "county-a" in {d["unit"] for d in _items(page)}),
     Act("list rounds", "GET", lambda s: "/api/v1/rounds", lambda w: True,

@@ -113,3 +113,12 @@ def test_a_planned_round_opens_and_its_units_are_given_to_teams(api):
     assert new.headers["location"] == "/api/v1/rounds/r-new"
     assert {x["code"] for x in api.client("off.a").get("/api/v1/rounds").json()} >= {"r-new", "r-open"}
     assert "r-new" not in {x["code"] for x in api.client("sup.p2").get("/api/v1/rounds").json()}
+
+
+def test_a_round_file_with_a_control_character_is_refused_before_it_is_stored(api):
+    before = api.head()
+    r = api.client("sup.p1").post("/api/v1/rounds", json={"code": "r-x", "title": "回头看\u0000", "scope": "county-a",
+                                                          "deadline": "2023-09-30",
+                                                          "teams": [{"code": "t", "name": "组", "members": ["off.b\u0000"]}]})
+    assert r.status_code == 422 and "title: control characters" in r.json()["detail"]
+    assert api.head() == before
