@@ -23,6 +23,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from models.tables import Campaign, Credential, Unit, User, WebSession
 from services.core.uow import unit_of_work
+from statemachine.limits import KEY, text_problem
 from statemachine.errors import InvalidInput, NotSignedIn, TooManyAttempts
 from statemachine.time.calendar import TZ
 
@@ -59,6 +60,9 @@ def _retry_after(until: datetime, now: datetime) -> int:
 def sign_in(engine: Engine, username: str, password: str, *, now: datetime, limits: Limits,
             campaign: str | None = None, address: str = "") -> Opened:
     username = username.strip()
+    if text_problem(username, KEY):  # NUL, a control character or too long: no such account
+        waste_time(password)          # (PostgreSQL refuses a NUL in a query: a 500, not an answer)
+        raise NotSignedIn(WRONG)
     with unit_of_work(engine) as uow:
         conn = uow.conn
         found = [a for a in accounts_named(conn, username, campaign or None) if a.has_password]

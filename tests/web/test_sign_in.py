@@ -98,10 +98,11 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(web):
     web.account("off.a")
     wrong = web.sign_in("off.a", "Not-The-Password-1")
     unknown = web.sign_in("nobody.here", "Not-The-Password-1")
+    hostile = web.sign_in("off.a\x00' OR 1=1 --", "Not-The-Password-1")  # was a 500 on PostgreSQL
     invited_only = web.client()
     web.invite("off.b")
     invited_only = web.sign_in("off.b", "Not-The-Password-1")
-    for r in (wrong, unknown, invited_only):
+    for r in (wrong, unknown, hostile, invited_only):
         assert r.status_code == 401 and "用户名或密码错误" in r.text
         assert "rectify_session" not in r.headers.get("set-cookie", "")
     assert len(_audit(web, "sign_in_failed")) == 1  # an unknown name has no campaign to audit in
