@@ -3,6 +3,8 @@
 real SMTP server on loopback (aiosmtpd) that would accept it."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from notifications.delivery.channels import DeliveryError, OutboundMessage, SmtpChannel
@@ -15,10 +17,9 @@ from ..conftest import _free_port
 MESSAGE = OutboundMessage("k-1", "email", "liaison.b@example.org", "关于对乙县的通报批评", "通报正文")
 
 
-@pytest.fixture
-def auth_server():
-    """aiosmtpd taking AUTH without TLS (as a careless relay would); yields (port,
-    the logins it was given, the messages it received)."""
+@contextmanager
+def _recording_server(**controller_options):
+    """aiosmtpd on loopback that takes any AUTH; yields (port, the logins, the messages)."""
     from email import message_from_bytes, policy
 
     from aiosmtpd.controller import Controller
@@ -38,12 +39,19 @@ def auth_server():
 
     port = _free_port()
     controller = Controller(Collect(), hostname="127.0.0.1", port=port, authenticator=authenticator,
-                            auth_require_tls=False)
+                            **controller_options)
     controller.start()
     try:
         yield port, logins, messages
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def auth_server():
+    """aiosmtpd taking AUTH without TLS (as a careless relay would)."""
+    with _recording_server(auth_require_tls=False) as server:
+        yield server
 
 
 def test_a_user_without_starttls_is_refused_at_start_naming_the_setting(auth_server):
@@ -121,26 +129,8 @@ def tls_server(tmp_path):
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert_file, key_file)
 
-    logins: list[tuple[str, str]] = []
-    messages: list = []
-
-    def authenticator(server, session, envelope, mechanism, auth_data):
-        logins.append((auth_data.login.decode(), auth_data.password.decode()))
-        return AuthResult(success=True)
-
-    class Collect:
-        async def handle_DATA(self, server, session, envelope):
-            messages.append(message_from_bytes(envelope.content, policy=policy.default))
-            return "250 OK"
-
-    port = _free_port()
-    controller = Controller(Collect(), hostname="127.0.0.1", port=port, authenticator=authenticator,
-                            tls_context=tls, require_starttls=True)
-    controller.start()
-    try:
+    with _recording_server(tls_context=tls, require_starttls=True) as (port, logins, messages):
         yield port, cert_file, logins, messages
-    finally:
-        controller.stop()
 
 
 def _tls_settings(port: int, **more) -> Settings:
