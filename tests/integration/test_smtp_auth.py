@@ -103,10 +103,7 @@ def tls_server(tmp_path):
     import datetime
     import ipaddress
     import ssl
-    from email import message_from_bytes, policy
 
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
