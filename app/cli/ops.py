@@ -62,7 +62,7 @@ def escalation_pass(ctx: typer.Context):
     out.say(f"escalation pass {code} as of {out.local(r.as_of)}: {acts or 'nothing to do'}")
 
 
-@app.command("escalation-round", hidden=True, deprecated=True)
+@app.command("escalation-round", hidden=True)
 def escalation_round(ctx: typer.Context):
     """The old name of escalation-pass ("round" is 回头看's word), kept for the crontabs
     and scripts that use it; it says so on stderr and goes in a later release."""

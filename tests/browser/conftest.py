@@ -19,7 +19,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR") or Path(__file__).resolve().parents[1] / "artifacts")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: between its sync calls Playwright leaves its event loop
+# marked as running in this thread, so any later test on the same xdist worker that
+# calls a Prefect sync-or-async API (run_deployment) would get a coroutine back.
+@pytest.fixture(scope="module")
 def chromium():
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk (.ci/run does this)")

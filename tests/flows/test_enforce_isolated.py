@@ -55,7 +55,7 @@ def test_a_report_that_cannot_be_written_never_keeps_the_notices_from_going_out(
     assert "\n" not in msg
     assert msg.startswith(f"weekly report 2023-04-06: cannot write the report to {blocked}/"), msg
     assert msg.endswith(" — nightly run of smoke-2023 as of 2023-04-08 00:05: reports failed; "
-                        "sweep, calendar check, escalation, delivery ran (messages sent 4, failed 0)"), msg
+                        "sweep, calendar check, escalation, witness, delivery ran (messages sent 4, failed 0)"), msg
     assert e.value.failed == ("reports",)
     result = e.value.result
     assert result.steps_failed["reports"].startswith("weekly report 2023-04-06: cannot write the report")

@@ -286,7 +286,7 @@ def test_a_night_whose_report_step_fails_still_sends_its_notices_and_says_so_in_
     r = cli.run("enforce", "--now", "2023-04-08 00:05", env=env, timeout=240)
     assert_one_line_error(r, code=1)
     assert r.stderr.startswith(f"rectify: error: weekly report 2023-04-06: cannot write the report to {blocked}/")
-    assert r.stderr.rstrip().endswith("reports failed; sweep, calendar check, escalation, delivery ran "
+    assert r.stderr.rstrip().endswith("reports failed; sweep, calendar check, escalation, witness, delivery ran "
                                       "(messages sent 4, failed 0)"), str(r)
     assert len(list((tmp_path / "drop").iterdir())) == 4  # the night's notices went out
 
