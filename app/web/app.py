@@ -23,7 +23,7 @@ from .auth import Clock, WebAuth, csrf_guard, wall_clock, web_secret
 from .headers import SecurityHeaders
 from .pages import account, home
 from .pages import audit as audit_pages, cases as case_pages, clues as clue_pages, dashboard, \
-    lookback as round_pages, reports as report_pages, work
+    lookback as round_pages, notices as notice_pages, reports as report_pages, work
 from .uploads import UploadLimit
 
 __all__ = ["create_app", "ROUTERS", "OPENAPI_URL"]
@@ -35,7 +35,8 @@ ROUTERS: tuple[APIRouter, ...] = (me.router, tokens.router, api_docs.router, acc
                                   campaigns.router, units.router, clues.router, cases.router, notices.router,
                                   duties.router, rounds.router, reports.router, ledgers.router, audit.router,
                                   work.router, dashboard.router, clue_pages.router,
-                                  case_pages.router, round_pages.router, report_pages.router, audit_pages.router)
+                                  case_pages.router, notice_pages.router, round_pages.router, report_pages.router,
+                                  audit_pages.router)
 
 
 def _version() -> str:

@@ -7,12 +7,17 @@ from datetime import datetime
 
 from services.core.actions import TRIGGER_LABELS
 from statemachine.charts.clue import ITEM_KINDS, LABELS as CLUE_LABELS, ClueState
-from statemachine.charts.ladder import CASE_LABELS, LEVEL_LABELS, CaseState, Level
+from statemachine.charts.ladder import CASE_LABELS, LEVEL_LABELS, NOTICE_KIND, CaseState, Level
 from statemachine.charts.lookback import CHECK_LABELS, METHODS, ROUND_KINDS, ROUND_LABELS, CheckState, \
     RoundState
 from statemachine.warning import UNIT_COLOUR_LABELS, WARNING_LABELS
 
-__all__ = ["FILTERS", "countdown"]
+__all__ = ["FILTERS", "countdown", "NOTICE_KINDS"]
+
+# a notice's kind (notifications/documents/notices.py `KINDS`) as a list names it; a
+# ladder level's document is named as the level is
+NOTICE_KINDS = {**{kind: LEVEL_LABELS[level] for level, kind in NOTICE_KIND.items()},
+                "chase": "催办通知书", "delisting": "摘牌通知", "inspection": "回头看 / 实地督察通知"}
 
 def countdown(due: datetime | None, now: datetime) -> str:
     """'还剩 3 天' / '今日到期' / '已逾期 2 天': how far a deadline is, in whole days or hours."""
@@ -50,5 +55,6 @@ FILTERS = {
     "warning": lambda c: WARNING_LABELS.get(c or "", ""),
     "unit_colour": lambda c: UNIT_COLOUR_LABELS.get(c or "", ""),
     "compact": lambda d: json.dumps(d, ensure_ascii=False, default=str),
+    "notice_kind": lambda k: NOTICE_KINDS.get(k, k),
     "pct": lambda r: "—" if r is None else f"{r * 100:.1f}%",
 }

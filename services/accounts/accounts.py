@@ -23,6 +23,7 @@ from services.core.directory import Actor, campaign_row, unit_ref
 from services.core.persisted import audit_record
 from services.core.settings import Settings
 from services.core.uow import UnitOfWork
+from services.core.visibility import PERSONAL_ENTITY
 from statemachine.errors import NotFound
 
 __all__ = ["Account", "Identity", "Limits", "account", "account_by_id", "accounts_named",
@@ -30,7 +31,7 @@ __all__ = ["Account", "Identity", "Limits", "account", "account_by_id", "account
 
 C, U, US, CR, S = (Campaign.__table__, Unit.__table__, User.__table__, Credential.__table__,
                    WebSession.__table__)
-ENTITY = "account"
+ENTITY = PERSONAL_ENTITY  # its records are the person's alone to read (services/core/visibility.py)
 
 
 @dataclass(frozen=True)

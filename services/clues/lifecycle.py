@@ -27,7 +27,7 @@ from services.core.visibility import require_sees, seen
 from .chart import CLUES, ClueInput, overdue_sql
 
 __all__ = ["NewClue", "ClueInput", "add_clues", "transition", "bulk_transition", "BulkResult",
-           "get_clue", "list_clues", "ClueView", "deadline_limit_on"]
+           "get_clue", "list_clues", "ClueView", "deadline_limit_on", "aspect_keys"]
 
 T, U, C = Clue.__table__, Unit.__table__, Campaign.__table__
 
@@ -80,14 +80,18 @@ def add_clues(db: Db, campaign: str, items: Sequence[NewClue], *, actor: str, no
         return numbers
 
 
+def aspect_keys(plan) -> dict[str, str]:
+    """An aspect's key by its key or its name: a ledger names it in Chinese, the CLI by key."""
+    return {a.name: a.key for a in plan.aspects} | {a.key: a.key for a in plan.aspects}
+
+
 def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datetime,
          calendar: WorkingCalendar) -> list[str]:
     conn = uow.conn
     camp = campaign_row(conn, campaign)
     plan = plan_of(conn, camp.id)
     who = lookup_actor(conn, camp.id, actor)
-    # a ledger names the aspect in Chinese, the CLI by key: accept both
-    aspect_key = {a.name: a.key for a in plan.aspects} | {a.key: a.key for a in plan.aspects}
+    aspect_key = aspect_keys(plan)
     units: dict[str, object] = {}
     rows = []
     for i, item in enumerate(items, start=1):
@@ -320,8 +324,10 @@ def get_clue(engine: Engine, campaign: str, number: str, *, seen_by: Actor | Non
 
 def list_clues(engine: Engine, campaign: str, *, unit: str | None = None, state: str | None = None,
                overdue_as_of: datetime | None = None, limit: int = 200, offset: int = 0,
-               kind: str | None = None, seen_by: Actor | None = None) -> list[ClueView]:
-    """`seen_by`: only the clues that person sees (services/core/visibility.py)."""
+               kind: str | None = None, aspect: str | None = None,
+               seen_by: Actor | None = None) -> list[ClueView]:
+    """`seen_by`: only the clues that person sees (services/core/visibility.py); `aspect`:
+    its key or name (InvalidInput when the plan has no such aspect)."""
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
         q = select(T, U.c.name.label("unit_name")).join(U, U.c.id == T.c.unit_id) \
@@ -334,7 +340,14 @@ def list_clues(engine: Engine, campaign: str, *, unit: str | None = None, state:
         if overdue_as_of is not None:
             q = q.where(overdue_sql(overdue_as_of))
         if kind:
+            if kind not in ITEM_KINDS:
+                raise InvalidInput(f"kind: unknown kind {shown(kind)} (one of {', '.join(ITEM_KINDS)})")
             q = q.where(T.c.kind == kind)
+        if aspect:
+            keys = aspect_keys(plan_of(conn, camp.id))
+            if aspect not in keys:
+                raise InvalidInput(f"aspect: unknown aspect {shown(aspect)} (one of {', '.join(sorted(set(keys.values())))})")
+            q = q.where(T.c.aspect_key == keys[aspect])
         if seen_by is not None:
             q = q.where(seen(seen_by, T.c.unit_id))
         rows = conn.execute(q.order_by(T.c.number).limit(limit).offset(offset)).all()

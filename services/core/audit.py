@@ -20,7 +20,7 @@ from models.tables import AuditHead, AuditRecord
 from statemachine.audit import GENESIS, first_break
 from statemachine.errors import AuditBroken
 
-from .visibility import seen
+from .visibility import seen_records
 
 __all__ = ["start_chain", "Head", "check_code", "read_head", "audit_head", "verify", "VerifyResult", "history",
            "log"]
@@ -172,11 +172,11 @@ def history(conn: Connection, *, entity: str, entity_id: int) -> list[dict]:
 def log(conn: Connection, campaign_id: int, *, seen_by=None, entity: str | None = None,
         entity_id: int | None = None, before: int | None = None, limit: int = 50) -> list[dict]:
     """The newest records first, those before sequence number `before` (the next page);
-    `seen_by` (an Actor): only the records of units that person sees
-    (services/core/visibility.py)."""
+    `seen_by` (an Actor): only the records that person may read
+    (services/core/visibility.py `seen_records`)."""
     q = select(A).where(A.c.campaign_id == campaign_id)
     if seen_by is not None:
-        q = q.where(seen(seen_by, A.c.unit_id))
+        q = q.where(seen_records(seen_by, A))
     if entity is not None:
         q = q.where(A.c.entity == entity)
     if entity_id is not None:

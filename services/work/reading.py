@@ -1,7 +1,8 @@
 """The items as a person may read them: a clue, a case, a notice, a round, the audit
-trail, the units they may name. Reading follows the same rule as acting for a unit
-(services/core/visibility.py: the unit itself, or a supervisor above it); a round
-also to its teams' members. The refusal is the services' one line.
+trail and the chain's verification, the units they may name. Reading follows the
+same rule as acting for a unit (services/core/visibility.py: the unit itself, or a
+supervisor above it); a round also to the units it inspects and its teams' members
+(services/lookback/rounds.py). The refusal is the services' one line.
 """
 from __future__ import annotations
 
@@ -12,19 +13,19 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from models.tables import AuditRecord, Clue, EscalationCase, InspectionRound, InspectionTeam, Notice, Unit
-from statemachine.authority import Who
 from statemachine.errors import NotFound
 
 from services.clues.lifecycle import ClueView, get_clue
-from services.core.directory import Actor, UnitRef, campaign_row, require, unit_by_code, unit_by_id, unit_ref
-from services.core.visibility import require_sees, seen
+from services.core.audit import VerifyResult, verify
+from services.core.directory import Actor, UnitRef, campaign_row, unit_by_code, unit_by_id, unit_ref
+from services.core.visibility import require_sees, require_sees_campaign, sees_campaign, seen, seen_records
 from services.ladder.cases import CaseView, get_case
 from services.lookback.rounds import RoundView, get_round
 from services.notices.issue import NoticeView, get_notice
 from services.reports.generate import list_generated
 
-__all__ = ["readable_reports", "report_file", "readable_clue", "readable_case", "readable_notice", "readable_round", "AuditPage", "audit_trail",
-           "units_within", "AUDIT_PAGE"]
+__all__ = ["readable_reports", "report_file", "readable_clue", "readable_case", "readable_notice", "readable_round",
+           "AuditPage", "audit_trail", "may_verify_chain", "verified_chain", "units_within", "AUDIT_PAGE"]
 
 T, E, N, A, U, RD, TM = (Clue.__table__, EscalationCase.__table__, Notice.__table__, AuditRecord.__table__,
                          Unit.__table__, InspectionRound.__table__, InspectionTeam.__table__)
@@ -70,17 +71,38 @@ def readable_notice(engine: Engine, campaign: str, notice_id: int, who: Actor) -
 
 
 def readable_round(engine: Engine, campaign: str, code: str, who: Actor) -> tuple[RoundView, list[str], UnitRef]:
-    """A round, to its organiser's side (statemachine/authority.py `Who.inspector`) and
-    to its teams' members; with the codes of the teams `who` is a member of, and the
-    organising unit."""
-    view = get_round(engine, campaign, code)
+    """A round, to those who see it (services/lookback/rounds.py `sees_round`: its
+    organisers, the units it inspects, its teams' members); with the codes of the teams
+    `who` is a member of, and the organising unit."""
+    view = get_round(engine, campaign, code, seen_by=who)
     mine = [t.code for t in view.teams if who.username in t.members]
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
         organiser = unit_by_id(conn, conn.execute(select(RD.c.organiser_unit_id).where(
             RD.c.campaign_id == camp.id, RD.c.code == code)).scalar_one())
-    require(who, Who.inspector, organiser, f"see round {code}", team_member=bool(mine))
     return view, mine, organiser
+
+
+def _root(conn, campaign_id: int) -> UnitRef:
+    return unit_ref(conn.execute(select(U).where(U.c.campaign_id == campaign_id, U.c.parent_id.is_(None))
+                                 .order_by(U.c.path).limit(1)).one())
+
+
+def may_verify_chain(engine: Engine, campaign: str, who: Actor) -> bool:
+    """Whether `who` sees the whole campaign (services/core/visibility.py `sees_campaign`)."""
+    with engine.connect() as conn:
+        return sees_campaign(who, _root(conn, campaign_row(conn, campaign).id))
+
+
+def verified_chain(engine: Engine, campaign: str, who: Actor) -> VerifyResult:
+    """The whole audit chain walked (services/core/audit.py `verify`), for those who see
+    the whole campaign: its records count and the first break say something of every
+    unit's records, and the walk reads them all."""
+    with engine.connect() as conn:
+        camp = campaign_row(conn, campaign)
+        root = _root(conn, camp.id)
+    require_sees_campaign(who, root, "verify the audit chain")
+    return verify(engine, camp.id)
 
 
 @dataclass(frozen=True)
@@ -91,9 +113,10 @@ class AuditPage:
 
 def audit_trail(engine: Engine, campaign: str, who: Actor, *, before: int | None = None,
                 limit: int = AUDIT_PAGE) -> AuditPage:
-    """The campaign's audit records about the units `who` may act for, newest first,
+    """The campaign's audit records `who` may read (those of the units they may act for,
+    of an account only their own: services/core/visibility.py `seen_records`), newest first,
     `limit` a page; `before` a sequence number: the page of records older than it."""
-    reach = seen(who, A.c.unit_id)
+    reach = seen_records(who, A)
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
         q = (select(A.c.seq, A.c.at, A.c.actor, A.c.entity, A.c.entity_id, A.c.from_state, A.c.to_state,

@@ -1,6 +1,6 @@
-"""`/api/v1/audit`: the hash-chained audit log: its records (of the units one sees), its
-head with the check code (校验码), and verification of the whole chain
-(`rectify audit log|head|verify`)."""
+"""`/api/v1/audit`: the hash-chained audit log: its records (of the units one sees; of an
+account, one's own), its head with the check code (校验码), and verification of the
+whole chain by those who see the whole campaign (`rectify audit log|head|verify`)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from services.campaigns.load import campaign_id
-from services.core.audit import audit_head, log, verify
+from services.core.audit import audit_head, log
+from services.work.reading import verified_chain
 from services.core.refs import MAX_INT
 
 from .common import API_DEPENDENCIES, MAX_LIMIT, Ctx, HistoryOut, ctx, history_out
@@ -65,8 +66,9 @@ class VerifyOut(BaseModel):
 
 
 @router.get("/verify", response_model=VerifyOut,
-            summary="Walk the whole chain: intact, or the first record that does not hold")
+            summary="Walk the whole chain: intact, or the first record that does not hold "
+                    "(a supervisor of the campaign's root unit: the chain is every unit's)")
 def verify_chain(c: Ctx = Depends(ctx)) -> VerifyOut:
-    r = verify(c.engine, campaign_id(c.engine, c.campaign))
+    r = verified_chain(c.engine, c.campaign, c.actor)
     h = HeadOut(seq=r.head.seq, hash=r.head.hash, check_code=r.head.check_code) if r.head else None
     return VerifyOut(intact=r.ok, records=r.records, broken_at=r.broken_at, why=r.why, head=h, checked_at=c.now)

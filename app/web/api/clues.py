@@ -69,9 +69,10 @@ class ClueDetail(ClueOut):
 @router.get("", response_model=Page[ClueOut], summary="Clues one sees, filtered and paginated")
 def clues(unit: str | None = Query(None, max_length=100, description="this unit and those below it"),
           state: State | None = None, kind: Kind | None = None,
+          aspect: str | None = Query(None, max_length=100, description="问题方面: its key or name"),
           overdue: bool = Query(False, description="only those overdue now"),
           p: Paging = Depends(paging), c: Ctx = Depends(ctx)) -> Page[ClueOut]:
-    rows = list_clues(c.engine, c.campaign, unit=unit, state=state, kind=kind,
+    rows = list_clues(c.engine, c.campaign, unit=unit, state=state, kind=kind, aspect=aspect,
                       overdue_as_of=c.now if overdue else None, limit=p.fetch, offset=p.offset, seen_by=c.actor)
     return Page[ClueOut](**page_of(rows, p, lambda v: ClueOut.of(v, c.now)))
 

@@ -1,33 +1,28 @@
 """A case's page (督办): the measure, its notices, the unit's response, its history, and
 the steps the signed-in person may take (services/core/actions.py), each a form posting
-to the same use case as `rectify case …`; a notice as its printable document."""
+to the same use case as `rectify case …`. Its notices: app/web/pages/notices.py."""
 from __future__ import annotations
 
 from typing import Optional
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import RedirectResponse
 
 from services.accounts.accounts import Identity
 from services.core.actions import case_actions
 from services.ladder.cases import CaseInput, fire
 from services.work.mywork import deadline_colours
-from services.work.reading import readable_case, readable_notice
+from services.work.reading import readable_case
 
 from ..auth import signed_in
 from ..deps import domain_now, engine, runtime
 from ..templating import render
 from .forms import TEXT_MAX, day, fields_for, number as whole_number, text
 
-__all__ = ["router", "NOTICE_CSP"]
+__all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-# the stored notice is a whole document with its own <style> (notifications/documents/
-# templates/_base.html.j2) and no script: its response may style itself, and nothing else
-NOTICE_CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
-              "form-action 'none'; frame-ancestors 'none'")
-PRINT_BAR = ('<link rel="stylesheet" href="/static/print.css">')
 
 
 @router.get("/cases/{case_id}")
@@ -65,11 +60,3 @@ def case_act(request: Request, case_id: int, trigger: str, who: Identity = Depen
          calendar=rt.calendar, channels=rt.channel_names, data=data,
          expected_version=whole_number(version, "version"))
     return RedirectResponse(f"/cases/{case_id}?done={quote(trigger)}", status_code=303)
-
-
-@router.get("/notices/{notice_id}")
-def notice_document(request: Request, notice_id: int, who: Identity = Depends(signed_in)):
-    """The notice as issued (its stored HTML), with the A4 print style: print it from the browser."""
-    notice = readable_notice(engine(request), who.campaign, notice_id, who.actor)
-    html = notice.html.replace("</head>", PRINT_BAR + "</head>", 1)
-    return HTMLResponse(html, headers={"content-security-policy": NOTICE_CSP})

@@ -1,38 +1,74 @@
-"""A clue's page: its facts, sources, history, and the steps the signed-in person may
-take on it in its state (services/core/actions.py), each a form posting to the same
-use case as `rectify clue transition`."""
+"""The clues one sees, filtered and a page at a time (the same query as
+`GET /api/v1/clues`: services/clues/lifecycle.py `list_clues`), and a clue's page: its
+facts, sources, history, and the steps the signed-in person may take on it in its state
+(services/core/actions.py), each a form posting to the same use case as
+`rectify clue transition`."""
 from __future__ import annotations
 
 from typing import Optional
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse
 
 from services.accounts.accounts import Identity
 from services.campaigns.load import plan_of
-from services.clues.lifecycle import ClueInput, transition
+from services.clues.lifecycle import ClueInput, list_clues, transition
 from services.core.actions import clue_actions
 from services.core.directory import campaign_row
 from services.core.input_files import size_text
 from services.evidence.files import attach, list_evidence
 from services.evidence.store import EvidenceStore
 from services.work.mywork import deadline_colours
-from services.work.reading import readable_clue
-from statemachine.charts.clue import OPEN_STATES
+from services.core.refs import MAX_INT
+from services.work.reading import readable_clue, units_within
+from statemachine.charts.clue import ITEM_KINDS, LABELS, OPEN_STATES
 from statemachine.errors import InvalidInput, TooLarge
 
 from ..auth import signed_in
+from ..api.common import Paging, page_of
 from ..api.evidence import FILE_FIELD
 from ..deps import domain_now, engine, runtime
 from ..templating import render
 from .forms import TEXT_MAX, day, fields_for, number as whole_number, text
 
-__all__ = ["router"]
+__all__ = ["router", "CLUE_PAGE"]
 
 router = APIRouter(include_in_schema=False)
+CLUE_PAGE = 50
+
+
+@router.get("/clues")
+def clue_list(request: Request, who: Identity = Depends(signed_in),
+              state: str = Query("", max_length=40), unit: str = Query("", max_length=100),
+              aspect: str = Query("", max_length=100), kind: str = Query("", max_length=40),
+              overdue: bool = False, offset: int = Query(0, ge=0, le=MAX_INT)):
+    """A filter left empty is no filter (what a GET form sends); a value the campaign does
+    not know is the service's one line (422, or 404 for a unit)."""
+    eng, now = engine(request), domain_now(request)
+    p = Paging(CLUE_PAGE, offset)
+    rows = list_clues(eng, who.campaign, unit=unit or None, state=state or None, kind=kind or None,
+                      aspect=aspect or None, overdue_as_of=now if overdue else None, limit=p.fetch,
+                      offset=p.offset, seen_by=who.actor)
+    page = page_of(rows, p, lambda v: v)
+    with eng.connect() as conn:
+        plan = plan_of(conn, campaign_row(conn, who.campaign).id)
+    filters = {k: v for k, v in (("state", state), ("unit", unit), ("aspect", aspect), ("kind", kind),
+                                 ("overdue", "1" if overdue else "")) if v}
+
+    def at(start: int) -> str:
+        return "/clues?" + urlencode({**filters, "offset": start}) if start else "/clues?" + urlencode(filters)
+
+    chosen = dict(state=state, unit=unit, aspect=aspect, kind=kind, overdue=overdue)
+    return render(request, "clues.html", page=page, filters=filters, chosen=chosen, now=now,
+                  prev=at(max(offset - CLUE_PAGE, 0)) if offset else None,
+                  next=at(page["next_offset"]) if page["next_offset"] is not None else None,
+                  states=[(s.value, label) for s, label in LABELS.items()], kinds=list(ITEM_KINDS.items()),
+                  aspects=[(a.key, a.name) for a in plan.aspects], aspect_names={a.key: a.name for a in plan.aspects},
+                  units=units_within(eng, who.campaign, who.actor),
+                  warning_of=deadline_colours(eng, who.campaign, now))
 
 
 @router.get("/clues/{number}")

@@ -1,6 +1,7 @@
-"""A round's page (回头看, 实地督察): its rule, its teams, and a team's checklist with the
-checks the signed-in person may record (services/core/actions.py), each a form posting
-to the same use case as `rectify round record` / `rectify round revise`."""
+"""The rounds one sees (回头看, 实地督察: services/lookback/rounds.py `list_rounds`, as
+`GET /api/v1/rounds`), and a round's page: its rule, its teams, and a team's checklist
+with the checks the signed-in person sees and may record (services/core/actions.py),
+each a form posting to the same use case as `rectify round record` / `rectify round revise`."""
 from __future__ import annotations
 
 from typing import Optional
@@ -12,6 +13,7 @@ from starlette.responses import RedirectResponse
 from services.accounts.accounts import Identity
 from services.core.actions import check_actions
 from services.lookback.checks import CheckInput, list_checks, record_check, revise_check
+from services.lookback.rounds import list_rounds
 from services.work.reading import readable_round
 from statemachine.charts.lookback import OUTCOMES
 from statemachine.errors import InvalidInput
@@ -28,12 +30,18 @@ CHECKLIST = 500  # a team's checklist is a visit's worth
 OUTCOME_OF = {trigger: outcome for outcome, trigger in OUTCOMES.items()}
 
 
+@router.get("/rounds")
+def round_list(request: Request, who: Identity = Depends(signed_in)):
+    rounds = list_rounds(engine(request), who.campaign, seen_by=who.actor)
+    return render(request, "rounds.html", rounds=list(reversed(rounds)))  # the newest first
+
+
 @router.get("/rounds/{code}")
 def round_page(request: Request, code: str, who: Identity = Depends(signed_in), team: str = "", done: str = ""):
     eng = engine(request)
     view, mine, organiser = readable_round(eng, who.campaign, code, who.actor)
     chosen = team or (mine[0] if mine else "")
-    checks = list_checks(eng, who.campaign, code, team=chosen or None, limit=CHECKLIST)
+    checks = list_checks(eng, who.campaign, code, team=chosen or None, limit=CHECKLIST, seen_by=who.actor)
     rows = [(c, [(a, fields_for("check", a)) for a in check_actions(
         who.actor, state=c.state, round_state=view.state, organiser=organiser, team_member=c.team in mine)])
         for c in checks]
