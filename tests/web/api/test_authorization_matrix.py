@@ -5,7 +5,11 @@ answer GENERATED from the rules, never written case by case:
     signed out, or a disabled account      401
     the chart's `by` for the trigger       statemachine.authority.permits(who, relation) → 2xx, else 403
     reading an item                        Who.unit (services/core/visibility.py) → 200, else 403
-    a list                                 200; the item listed ⇔ the person sees it
+    a list                                 200; the item listed ⇔ the person sees it (an account's
+                                           audit records: that person alone)
+    verifying the whole audit chain        sees_campaign: a supervisor of the root unit (省, prov)
+    a page (the same with a token)         as its API; signed out: 303 to the sign-in page, and a
+                                           refusal is the Chinese error page with its one line
     a set of clues                         services/core/authority_sql.py: refused outright (403) only
                                            when no row could ever be permitted; the row moved ⇔ permits
 
@@ -24,6 +28,7 @@ from sqlalchemy import select
 from models.tables import Clue
 from services.core.authority_sql import rows_permitted
 from services.core.directory import Actor, actor as lookup_actor, campaign_row, unit_by_code
+from services.core.visibility import sees_campaign
 from statemachine.authority import Who, permits
 from statemachine.charts.clue import CLUE_CHART
 from statemachine.charts.ladder import CASE_CHART
@@ -57,6 +62,7 @@ class Who_:
     actor: Actor
     county_a: object
     pref_1: object
+    root: object
 
     def on_unit(self, who: Who) -> bool:
         return permits(who, self.actor.relation_to(self.county_a))
@@ -69,6 +75,9 @@ class Who_:
         # a round's organisers, the units it inspects (scope 甲市), its teams
         return self.on_round(Who.unit) or self.actor.unit.path.startswith(self.pref_1.path) \
             or self.actor.username in TEAM_T1
+
+    def sees_campaign(self) -> bool:
+        return sees_campaign(self.actor, self.root)
 
     def sees_check(self) -> bool:
         return self.on_round(Who.unit) or self.on_unit(Who.unit) or self.actor.username in TEAM_T1
@@ -85,7 +94,9 @@ class Act:
     files: Callable | None = None
     data: dict | None = None
     listed: Callable | None = None  # a list: (page, seeded) → whether the item is in it
+    sees: Callable[[Who_], bool] | None = None  # whether the listed item is the person's to see (Who.unit)
     changes: bool = True            # a write that, taken, leaves a record (a dry run leaves none)
+    page: bool = False              # a page: HTML (the item found in its text), not JSON
 
 
 def _clue_steps():
@@ -165,11 +176,34 @@ ACTIONS: list[Act] = [
     Act("list reports owed", "GET", lambda s: "/api/v1/duties?limit=200", lambda w: True,
         listed=lambda page, s: "county-a" in {d["unit"] for d in _items(page)}),
     Act("list rounds", "GET", lambda s: "/api/v1/rounds", lambda w: True,
-        listed=lambda page, s: "r-record" in {r["code"] for r in page}),
+        listed=lambda page, s: "r-record" in {r["code"] for r in page}, sees=lambda w: w.sees_round()),
     Act("the figures", "GET", lambda s: "/api/v1/campaign/figures", lambda w: True,
         listed=lambda page, s: "county-a" in {u["code"] for u in page["units"]}),
     Act("the audit log", "GET", lambda s: "/api/v1/audit?entity=clue&limit=5", lambda w: True,
         listed=lambda page, s: bool(page["records"])),
+    # off.a's sign-in and tokens: recorded under county-a, yet theirs alone to read
+    Act("the audit log of accounts", "GET", lambda s: "/api/v1/audit?entity=account&limit=200", lambda w: True,
+        listed=lambda page, s: any(r["actor"] == "off.a" for r in page["records"]),
+        sees=lambda w: w.actor.username == "off.a"),
+    Act("verify the audit chain", "GET", lambda s: "/api/v1/audit/verify", lambda w: w.sees_campaign()),
+    # the pages, read with the same token: what they show follows the same rules
+    Act("the clue list page", "GET", lambda s: "/clues?state=received", lambda w: True, page=True,
+        listed=lambda html, s: f'href="/clues/{s.clues["read"]}"' in html),
+    Act("a clue's page", "GET", lambda s: f"/clues/{s.clues['read']}", lambda w: w.on_unit(Who.unit), page=True),
+    Act("a case's page", "GET", lambda s: f"/cases/{s.cases['read']}", lambda w: w.on_unit(Who.unit), page=True),
+    Act("the notices list page", "GET", lambda s: "/notices", lambda w: True, page=True,
+        listed=lambda html, s: f'href="/notices/{s.notice}"' in html),
+    Act("a notice's printable page", "GET", lambda s: f"/notices/{s.notice}", lambda w: w.on_unit(Who.unit),
+        page=True),
+    Act("the rounds list page", "GET", lambda s: "/rounds", lambda w: True, page=True,
+        listed=lambda html, s: 'href="/rounds/r-record"' in html, sees=lambda w: w.sees_round()),
+    Act("a round's page", "GET", lambda s: "/rounds/r-record", lambda w: w.sees_round(), page=True),
+    Act("a round's checklist", "GET", lambda s: "/rounds/r-record?team=t1", lambda w: w.sees_round(), page=True,
+        listed=lambda html, s: f'href="/clues/{s.checks["record"]}"' in html,
+        sees=lambda w: w.sees_round() and w.sees_check()),
+    Act("the audit trail page", "GET", lambda s: "/audit", lambda w: True, page=True,
+        listed=lambda html, s: 'href="/audit/verify"' in html, sees=lambda w: w.sees_campaign()),
+    Act("the audit verification page", "GET", lambda s: "/audit/verify", lambda w: w.sees_campaign(), page=True),
     # clues
     *_clue_steps(),
     Act("add a clue", "POST", lambda s: "/api/v1/clues", lambda w: w.on_unit(Who.unit), ok=201,
@@ -213,7 +247,7 @@ def _where(api, username):
     with api.engine.connect() as conn:
         cid = campaign_row(conn, CAMPAIGN).id
         return Who_(lookup_actor(conn, cid, username), unit_by_code(conn, cid, "county-a"),
-                    unit_by_code(conn, cid, "pref-1"))
+                    unit_by_code(conn, cid, "pref-1"), unit_by_code(conn, cid, "prov"))
 
 
 def test_every_action_has_the_rules_answer_for_every_relation_covered():
@@ -237,21 +271,29 @@ def test_each_action_answers_as_the_rules_say(seeded, tmp_path, relation):
             r = client.request(act.method, act.path(seeded), json=act.json(seeded) if act.json else None,
                                files=act.files(seeded) if act.files else None, data=act.data)
             if w is None:
-                expected = 401
+                expected = 303 if act.page else 401  # a page sends the browser to sign in
             else:
                 expected = act.ok if act.allowed(w) else 403
             if r.status_code != expected:
                 wrong.append(f"{act.name}: {r.status_code}, the rules say {expected}: {r.text[:200]}")
                 continue
-            if expected >= 400:
-                body = r.json()
-                if r.headers["content-type"] != "application/problem+json" or not body["detail"]:
-                    wrong.append(f"{act.name}: not a problem with its reason: {r.text[:200]}")
+            if expected == 303:
+                if not r.headers["location"].startswith("/sign-in?next="):
+                    wrong.append(f"{act.name}: signed out, sent to {r.headers['location']}")
+            elif expected >= 400:
+                if act.page:
+                    if not r.headers["content-type"].startswith("text/html") or \
+                            '<p class="error" role="alert">' not in r.text or "may not" not in r.text:
+                        wrong.append(f"{act.name}: not the error page with its reason: {r.text[:200]}")
+                else:
+                    body = r.json()
+                    if r.headers["content-type"] != "application/problem+json" or not body["detail"]:
+                        wrong.append(f"{act.name}: not a problem with its reason: {r.text[:200]}")
                 if api.head() != before:
                     wrong.append(f"{act.name}: refused ({expected}), yet the audit chain moved")
             elif act.listed is not None:
-                sees = w.on_unit(Who.unit) if act.name != "list rounds" else w.sees_round()
-                if act.listed(r.json(), seeded) != sees:
+                sees = act.sees(w) if act.sees else w.on_unit(Who.unit)
+                if act.listed(r.text if act.page else r.json(), seeded) != sees:
                     wrong.append(f"{act.name}: the item listed: {not sees}, the rules say {sees}")
             elif act.method == "POST" and (api.head() != before) != act.changes:
                 wrong.append(f"{act.name}: answered {r.status_code}; recorded: {api.head() != before}")
