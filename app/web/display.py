@@ -12,7 +12,7 @@ from statemachine.charts.lookback import CHECK_LABELS, METHODS, ROUND_KINDS, ROU
     RoundState
 from statemachine.warning import UNIT_COLOUR_LABELS, WARNING_LABELS
 
-__all__ = ["FILTERS", "countdown", "NOTICE_KINDS"]
+__all__ = ["FILTERS", "NOTICE_KINDS", "countdown"]
 
 # a notice's kind (notifications/documents/notices.py `KINDS`) as a list names it; a
 # ladder level's document is named as the level is

@@ -10,7 +10,7 @@ from html import unescape
 import pytest
 
 from app.web.pages import notices as notice_pages
-from services.clues.lifecycle import NewClue, add_clues, list_clues, transition
+from services.clues.lifecycle import list_clues, transition
 from services.core.directory import actor as lookup_actor, campaign_row
 from services.lookback import opening, rounds
 from services.lookback.checks import list_checks
@@ -19,7 +19,6 @@ from statemachine.lookback.spec import RoundSpec
 
 from ..conftest import at
 from .site import NOW, mid_campaign
-from .test_pages import text_of
 
 
 @pytest.fixture
@@ -84,7 +83,7 @@ def test_each_filter_lists_what_the_api_lists(site, filters):
 
 
 def test_the_clue_list_pages_through_every_clue_once(db_url, tmp_path):
-    with mid_campaign(db_url, tmp_path, extra_clues=70) as (web, numbers):
+    with mid_campaign(db_url, tmp_path, extra_clues=70) as (web, _):
         liaison = web.browser("off.a")
         seen, url, pages = [], "/clues?state=received", 0
         while url:

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 from services.campaigns.load import campaign_id
 from services.core.audit import audit_head, log
-from services.work.reading import verified_chain
 from services.core.refs import MAX_INT
+from services.work.reading import verified_chain
 
 from .common import API_DEPENDENCIES, MAX_LIMIT, Ctx, HistoryOut, ctx, history_out
 

@@ -19,22 +19,22 @@ from services.clues.lifecycle import ClueInput, list_clues, transition
 from services.core.actions import clue_actions
 from services.core.directory import campaign_row
 from services.core.input_files import size_text
+from services.core.refs import MAX_INT
 from services.evidence.files import attach, list_evidence
 from services.evidence.store import EvidenceStore
 from services.work.mywork import deadline_colours
-from services.core.refs import MAX_INT
 from services.work.reading import readable_clue, units_within
 from statemachine.charts.clue import ITEM_KINDS, LABELS, OPEN_STATES
 from statemachine.errors import InvalidInput, TooLarge
 
-from ..auth import signed_in
 from ..api.common import Paging, page_of
 from ..api.evidence import FILE_FIELD
+from ..auth import signed_in
 from ..deps import domain_now, engine, runtime
 from ..templating import render
 from .forms import TEXT_MAX, day, fields_for, number as whole_number, text
 
-__all__ = ["router", "CLUE_PAGE"]
+__all__ = ["CLUE_PAGE", "router"]
 
 router = APIRouter(include_in_schema=False)
 CLUE_PAGE = 50
@@ -61,7 +61,7 @@ def clue_list(request: Request, who: Identity = Depends(signed_in),
     def at(start: int) -> str:
         return "/clues?" + urlencode({**filters, "offset": start}) if start else "/clues?" + urlencode(filters)
 
-    chosen = dict(state=state, unit=unit, aspect=aspect, kind=kind, overdue=overdue)
+    chosen = {"state": state, "unit": unit, "aspect": aspect, "kind": kind, "overdue": overdue}
     return render(request, "clues.html", page=page, filters=filters, chosen=chosen, now=now,
                   prev=at(max(offset - CLUE_PAGE, 0)) if offset else None,
                   next=at(page["next_offset"]) if page["next_offset"] is not None else None,

@@ -22,7 +22,7 @@ from ..deps import engine
 from ..display import NOTICE_KINDS
 from ..templating import render
 
-__all__ = ["router", "NOTICE_CSP", "NOTICE_PAGE"]
+__all__ = ["NOTICE_CSP", "NOTICE_PAGE", "router"]
 
 router = APIRouter(include_in_schema=False)
 NOTICE_PAGE = 50
