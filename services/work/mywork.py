@@ -8,7 +8,7 @@ team's checks.
 
 Every list is one statement whatever the number of items (LIMIT, with the
 total beside each row by a window count), so the page costs the same for a
-unit with ten clues or ten thousand; tests/web/test_pages_work.py counts them.
+unit with ten clues or ten thousand; tests/web/api/test_work_statements.py counts them.
 Which rows a supervisor may act on is `rows_permitted`, the SQL form of
 statemachine/authority.py; the colours are statemachine/warning.py's.
 """
