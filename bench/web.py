@@ -242,6 +242,8 @@ def people_and_work(engine, plan, counties: list[str], usernames: list[str], see
         people.append(Person(name, role, county, readable, rng=random.Random(seed_ * 1000 + i)))
     for county in counties:  # a county's open clues dealt out among its liaisons
         theirs = [p for p in people if p.county == county]
+        if not theirs:  # fewer liaisons than counties (--users)
+            continue
         open_ = [r for r in by_county[county] if r.state in LIAISON_STEPS]
         for j, r in enumerate(open_):
             theirs[j % len(theirs)].mine.append(Item(r.number, r.state, r.version))
