@@ -8,7 +8,7 @@ team's checks.
 
 Every list is one statement whatever the number of items (LIMIT, with the
 total beside each row by a window count), so the page costs the same for a
-unit with ten clues or ten thousand; tests/web/test_pages_work.py counts them.
+unit with ten clues or ten thousand; tests/web/api/test_work_statements.py counts them.
 Which rows a supervisor may act on is `rows_permitted`, the SQL form of
 statemachine/authority.py; the colours are statemachine/warning.py's.
 """
@@ -25,7 +25,7 @@ from statemachine.charts.clue import CLUE_CHART, RECTIFY_PENDING, VERIFY_PENDING
 from statemachine.charts.ladder import AWAITING, CASE_CHART, LEVEL_LABELS, CaseState, Level
 from statemachine.charts.lookback import CheckState, RoundState
 from statemachine.authority import Who
-from statemachine.plan import WarningColours
+from statemachine.plan import Plan, WarningColours
 from statemachine.warning import warning_colour
 
 from services.campaigns.load import plan_of
@@ -139,10 +139,14 @@ def _clue_due(r) -> datetime | None:
     return r.verify_due_at if state in VERIFY_PENDING else r.deadline_at if state in RECTIFY_PENDING else None
 
 
-def deadline_colours(engine: Engine, campaign: str, now: datetime):
-    """due → its DeadlineColour at `now`, by the campaign's warning windows (its plan)."""
-    with engine.connect() as conn:
-        w = plan_of(conn, campaign_row(conn, campaign).id).escalation.warning
+def deadline_colours(engine: Engine, campaign: str, now: datetime, *, plan: Plan | None = None):
+    """due → its DeadlineColour at `now`, by the campaign's warning windows: those of `plan`
+    when the caller has read it already (a page's every connection costs a round trip or
+    three), else of the campaign's plan, read here."""
+    if plan is None:
+        with engine.connect() as conn:
+            plan = plan_of(conn, campaign_row(conn, campaign).id)
+    w = plan.escalation.warning
     return lambda due: warning_colour(due, now, blue_within_days=w.blue_within_days,
                                       yellow_within_days=w.yellow_within_days)
 

@@ -170,6 +170,18 @@ def test_only_the_steps_the_person_may_take_are_shown(site):
     assert r.status_code == 403 and "may not see clue" in text_of(r.text)
 
 
+def test_a_clues_page_shows_its_deadline_colour_from_the_plan_it_read_once(site):
+    web, numbers = site
+    liaison = web.browser("off.a")
+    assert liaison.get(f"/clues/{numbers['rectify']}").status_code == 200  # caches warm (the plan)
+    with statements(web.engine) as seen:
+        page = liaison.get(f"/clues/{numbers['rectify']}")
+    # due 2023-04-29 23:59, seen on 04-28 12:00: within the plan's blue window (3 days), not yet yellow (1)
+    assert 'data-colour="blue"' in page.text and "还剩 1 天" in text_of(page.text)
+    plan_reads = [s for s in seen if "length(campaigns.plan_json)" in s]
+    assert len(plan_reads) == 1, plan_reads  # the page's colours come from the plan it read
+
+
 def test_a_liaison_submits_for_approval_and_the_supervisor_approves(site):
     web, numbers = site
     n = numbers["rectify"]

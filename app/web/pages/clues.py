@@ -86,7 +86,7 @@ def clue_page(request: Request, number: str, who: Identity = Depends(signed_in),
     takes_files = view.state in {s.value for s in OPEN_STATES}
     return render(request, "clue.html", clue=view, unit=unit, actions=actions, files=files,
                   takes_files=takes_files, max_mb=runtime(request).settings.evidence_max_bytes // 2**20, aspect=aspects.get(view.aspect, view.aspect),
-                  now=now, warning_of=deadline_colours(eng, who.campaign, now), done=done[:40])
+                  now=now, warning_of=deadline_colours(eng, who.campaign, now, plan=plan), done=done[:40])
 
 
 @router.post("/clues/{number}/evidence")
