@@ -22,6 +22,7 @@ __all__ = ["deployments", "serve_deployments"]
 def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
     from prefect.schedules import Cron
 
+    from app.flow_runner import run_tags
     from flows.enforce import daily_enforcement
     from services.campaigns.load import list_campaigns
     from services.core.directory import campaign_row
@@ -33,9 +34,9 @@ def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
             cron = cron_override or campaign_row(conn, camp.code).sweep_cron
             out.append(daily_enforcement.to_deployment(
                 name=f"enforce-{camp.code}", parameters={"campaign": camp.code},
-                schedules=[Cron(cron, timezone="Asia/Shanghai")], tags=["rectify", camp.code],
+                schedules=[Cron(cron, timezone="Asia/Shanghai")], tags=run_tags(camp.code),
                 description=f"Nightly enforcement of {camp.title} ({camp.doc_number}): "
-                            f"deadline sweep, escalation pass, delivery of notices"))
+                            f"deadline sweep, escalation pass, delivery of notices; at '{cron}' Asia/Shanghai time"))
     if not out:
         raise InvalidInput("no campaign loaded: nothing to schedule (run 'rectify load PLAN')")
     return out
