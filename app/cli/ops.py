@@ -1,6 +1,7 @@
 """Operator commands: the sweep, status, the audit, the scheduler, the demo."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -196,7 +197,9 @@ def serve(ctx: typer.Context,
           holder: Optional[str] = typer.Option(None, "--name", help="This scheduler's name in the logs.")):
     """Fire the nightly job (sweep, escalation pass, delivery) on each campaign's cron until stopped.
 
-    RECTIFY_SCHEDULER=embedded (default): APScheduler in this process.
+    RECTIFY_SCHEDULER=embedded (default): APScheduler in this process, and a local
+    Prefect server with its UI on 127.0.0.1 (PREFECT_SERVER_API_PORT, default 4200)
+    unless PREFECT_API_URL names one; flow commands of this home use it.
     RECTIFY_SCHEDULER=prefect: serve Prefect deployments with cron schedules
     (needs a Prefect server, PREFECT_API_URL). RECTIFY_SERVE_WEB=1: the web app too."""
     c: AppContext = ctx.obj
@@ -207,8 +210,18 @@ def serve(ctx: typer.Context,
 
         web = start_beside(c.runtime)
         out.say(f"web app on {c.settings.web_host}:{web.port} (public URL {c.settings.web_url})")
+    local = None
     try:
-        c.prefect()
+        c.prefect(discover=False)
+        if c.settings.scheduler != "prefect" and not os.environ.get("PREFECT_API_URL"):
+            # the embedded default: a local Prefect server with its UI beside the scheduler,
+            # which the flow commands of this home use too (app/local_prefect.py)
+            from app.local_prefect import start
+
+            local = start()
+            os.environ["PREFECT_API_URL"] = local.api_url  # before Prefect is imported here
+            out.say(f"Prefect UI at {local.ui_url} (API {local.api_url}, 127.0.0.1 only); "
+                    f"rectify's flow commands of this home use it while this runs")
         warn_if_calendar_ends(c)  # at start; each nightly run warns again in its log and artifact
         warn_if_no_channel(c)
         if c.settings.scheduler == "prefect":
@@ -219,6 +232,8 @@ def serve(ctx: typer.Context,
 
         run_forever(c, cron_override=cron, holder=holder)
     finally:
+        if local is not None:
+            local.stop()
         if web is not None:
             web.stop()
 
