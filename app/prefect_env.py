@@ -71,6 +71,8 @@ class _NoExpectedErrors(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if self.terminating or _handling_termination():
             return False
+        if getattr(record, "rectify_expected", False):  # flows/steps.py: said again in the one line
+            return False
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, (RectifyError, CalendarNotCovered, CalendarFileError)):
             return False

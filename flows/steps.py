@@ -59,7 +59,8 @@ class Steps:
         if name in self.ran:
             self.ran.remove(name)
         self.failed[name] = cause if len(cause) <= MAX_CAUSE_CHARS else cause[:MAX_CAUSE_CHARS] + "…"
-        get_run_logger().error(f"{self.label}: {name} needs attention: {cause}")
+        # the run's log in the UI keeps it; the console leaves it to the command's one line
+        get_run_logger().error(f"{self.label}: {name} needs attention: {cause}", extra={"rectify_expected": True})
 
     def finish(self, result: Any, *, ran_detail: str = "") -> None:
         """Raise RunFailed when a step failed: the first cause first, then what failed and what ran."""
