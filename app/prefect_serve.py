@@ -16,7 +16,7 @@ from statemachine.errors import InvalidInput
 from app.cli.context import AppContext
 from app.cli.settings import Settings
 
-__all__ = ["deployments", "serve_deployments"]
+__all__ = ["deployments", "serve_deployments", "check_serving"]
 
 
 def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
@@ -42,7 +42,8 @@ def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
     return out
 
 
-def serve_deployments(c: AppContext, *, cron_override: str | None = None) -> None:
+def check_serving(c: AppContext) -> None:
+    """Refuse, in one line, what cannot serve deployments (before any warning is printed)."""
     if not os.environ.get("PREFECT_API_URL"):
         raise InvalidInput("RECTIFY_SCHEDULER=prefect needs a Prefect server: start one "
                            "('prefect server start') and set PREFECT_API_URL")
@@ -51,6 +52,10 @@ def serve_deployments(c: AppContext, *, cron_override: str | None = None) -> Non
     if c.settings.db_url != Settings.from_env().db_url:
         raise InvalidInput("--db does not reach the flow runs Prefect starts in processes of "
                            "their own: set RECTIFY_DB instead")
+
+
+def serve_deployments(c: AppContext, *, cron_override: str | None = None) -> None:
+    check_serving(c)
     from prefect import serve
 
     serve(*deployments(c, cron_override=cron_override), print_starting_message=True)

@@ -222,6 +222,10 @@ def serve(ctx: typer.Context,
             os.environ["PREFECT_API_URL"] = local.api_url  # before Prefect is imported here
             out.say(f"Prefect UI at {local.ui_url} (API {local.api_url}, 127.0.0.1 only); "
                     f"rectify's flow commands of this home use it while this runs")
+        if c.settings.scheduler == "prefect":
+            from app.prefect_serve import check_serving
+
+            check_serving(c)  # a refusal is the one line: no warnings above it
         warn_if_calendar_ends(c)  # at start; each nightly run warns again in its log and artifact
         warn_if_no_channel(c)
         if c.settings.scheduler == "prefect":
