@@ -77,10 +77,22 @@ def run_report(campaign: str, kind: str, *, unit: str | None, period: str | None
                 as_of=as_of, force=force, formats=formats)
 
 
+def run_tags(campaign: str | None) -> list[str]:
+    """The tags of every run of ours, started here or by a deployment's schedule
+    (app/prefect_serve.py): the UI filters a campaign's runs by `campaign:<code>`."""
+    return ["rectify"] + ([f"campaign:{campaign}"] if campaign else [])
+
+
 def _run(flow, **params):
+    from prefect import tags
+
     quiet_flows()
     try:
-        return flow(**params)
+        # A run started here cannot be attached to a deployment without going through
+        # it (run_deployment: a worker, another process). It carries the deployment's
+        # tags and the flow's templated name instead, so it sits beside the scheduled ones.
+        with tags(*run_tags(params.get("campaign"))):
+            return flow(**params)
     except RuntimeError as e:
         # Prefect says "Failed to reach API at …" (remote) or speaks of the
         # ephemeral server (local one failed to start): both are set-up

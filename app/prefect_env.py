@@ -39,11 +39,18 @@ _DEFAULTS = {
 }
 
 
-def configure_prefect(home: Path) -> None:
-    """Point Prefect at our home (its ephemeral SQLite lives there) unless told otherwise."""
+def configure_prefect(home: Path, *, discover: bool = True) -> None:
+    """Point Prefect at our home (its ephemeral SQLite lives there) unless told otherwise,
+    and at the local server a `rectify serve` of this home runs, if any (app/local_prefect.py):
+    a flow command then takes a second or two, not the ephemeral server's 10-20 s."""
     os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
     # Prefect does not create missing parents; its ephemeral server then cannot open its DB
     Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+    if discover and not os.environ.get("PREFECT_API_URL"):
+        from app.local_prefect import discover as running_server
+
+        if (url := running_server()) is not None:
+            os.environ["PREFECT_API_URL"] = url
     for key, value in _DEFAULTS.items():
         os.environ.setdefault(key, value)
     # Prefect's background workers log under their class names, outside the
@@ -63,6 +70,8 @@ class _NoExpectedErrors(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self.terminating or _handling_termination():
+            return False
+        if getattr(record, "rectify_expected", False):  # flows/steps.py: said again in the one line
             return False
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, (RectifyError, CalendarNotCovered, CalendarFileError)):

@@ -16,12 +16,13 @@ from statemachine.errors import InvalidInput
 from app.cli.context import AppContext
 from app.cli.settings import Settings
 
-__all__ = ["deployments", "serve_deployments"]
+__all__ = ["deployments", "serve_deployments", "check_serving"]
 
 
 def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
     from prefect.schedules import Cron
 
+    from app.flow_runner import run_tags
     from flows.enforce import daily_enforcement
     from services.campaigns.load import list_campaigns
     from services.core.directory import campaign_row
@@ -33,15 +34,16 @@ def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
             cron = cron_override or campaign_row(conn, camp.code).sweep_cron
             out.append(daily_enforcement.to_deployment(
                 name=f"enforce-{camp.code}", parameters={"campaign": camp.code},
-                schedules=[Cron(cron, timezone="Asia/Shanghai")], tags=["rectify", camp.code],
+                schedules=[Cron(cron, timezone="Asia/Shanghai")], tags=run_tags(camp.code),
                 description=f"Nightly enforcement of {camp.title} ({camp.doc_number}): "
-                            f"deadline sweep, escalation pass, delivery of notices"))
+                            f"deadline sweep, escalation pass, delivery of notices; at '{cron}' Asia/Shanghai time"))
     if not out:
         raise InvalidInput("no campaign loaded: nothing to schedule (run 'rectify load PLAN')")
     return out
 
 
-def serve_deployments(c: AppContext, *, cron_override: str | None = None) -> None:
+def check_serving(c: AppContext) -> None:
+    """Refuse, in one line, what cannot serve deployments (before any warning is printed)."""
     if not os.environ.get("PREFECT_API_URL"):
         raise InvalidInput("RECTIFY_SCHEDULER=prefect needs a Prefect server: start one "
                            "('prefect server start') and set PREFECT_API_URL")
@@ -50,6 +52,10 @@ def serve_deployments(c: AppContext, *, cron_override: str | None = None) -> Non
     if c.settings.db_url != Settings.from_env().db_url:
         raise InvalidInput("--db does not reach the flow runs Prefect starts in processes of "
                            "their own: set RECTIFY_DB instead")
+
+
+def serve_deployments(c: AppContext, *, cron_override: str | None = None) -> None:
+    check_serving(c)
     from prefect import serve
 
     serve(*deployments(c, cron_override=cron_override), print_starting_message=True)

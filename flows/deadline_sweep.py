@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.context import get_run_context
 
@@ -112,6 +112,9 @@ def sweep_now(campaign: str, as_of: datetime) -> SweepResult:
         result.new_lapses[step] = find_lapses(step, cid, as_of, run_key, params)
     sweep.finish_run(engine, run_key=run_key, new_lapses=result.total)
     lines = sweep.run_summary(engine, campaign_id=cid, run_key=run_key)
+    get_run_logger().info("sweep of %s as of %s: %d new lapses in %d units (%s)", campaign, as_of.isoformat(),
+                          result.total, len({ln.unit for ln in lines}),
+                          ", ".join(f"{KIND_LABELS.get(k, k)} {v}" for k, v in result.new_lapses.items()))
     create_table_artifact(
         key=artifact_key(campaign),
         # the largest rows first, and not all of them: an artifact travels in an

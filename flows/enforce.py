@@ -23,7 +23,7 @@ from statemachine.time.calendar import TZ, coverage_warning
 
 from . import deps
 from .deadline_sweep import SweepResult, _as_of, artifact_key, run_name, sweep_now
-from .ladder import LadderResult, escalate_now
+from .ladder import LadderResult, escalate_now, publish_waiting
 from .reports import ReportsResult, reports_now
 from .steps import Steps
 from .witness import WitnessResult, witness_now
@@ -41,6 +41,8 @@ class EnforcementResult:
     calendar_warning: str | None = None
     steps_failed: dict[str, str] = field(default_factory=dict)  # step → its cause, one line
     witness: WitnessResult | None = None
+    dead: int = 0                    # messages that went dead this run
+    undelivered: str = ""            # what of the delivery needs a person, one line ('' when nothing)
 
 
 @flow(name="daily-enforcement", flow_run_name=run_name("enforce"), validate_parameters=False)
@@ -57,19 +59,32 @@ def daily_enforcement(campaign: str, as_of: datetime | None = None,
         steps.ran.remove("reports")
         (which, cause), more = next(iter(made.failed.items())), len(made.failed) - 1
         steps.failed["reports"] = f"{which}: {cause}" + (f" (and {more} more)" if more else "")
+    # a table, not a step of the night's work: listed among what failed, never among what ran
+    steps.run("waiting list", publish_waiting, campaign, as_of)
     # after the night's records, before their delivery
     witnessed = steps.run("witness", witness_now, campaign, as_of)
-    sent = failed = 0
-    if deliver:
-        from .deliver import deliver_now
+    from .deliver import deliver_now, trouble
 
-        d = steps.run("delivery", deliver_now, as_of)
-        if d is not None:
-            sent, failed = d.sent, d.failed
+    sent = failed = dead = 0
+    d = steps.run("delivery", deliver_now, as_of, 100, campaign) if deliver else None
+    if d is not None:
+        sent, failed, dead = d.sent, d.failed, d.dead
+    detail = (f" (messages sent {sent}, failed {failed}" + (f", dead {dead}" if dead else "") + ")"
+              if d is not None else "")
+    # last, after every step did its work: a message gone dead, a failure, a notice no
+    # channel carries fail the run (issue 15: green only when everything went out)
+    problem = steps.run("delivery check", trouble, campaign, as_of, d)
+    if problem:
+        steps.flag("delivery", problem)
+    steps.ran[:] = [s for s in steps.ran if s not in ("waiting list", "delivery check")]
     result = EnforcementResult(swept, escalated, sent, failed, made, warning, dict(steps.failed),
-                               witnessed)
-    steps.finish(result, ran_detail=f" (messages sent {sent}, failed {failed})"
-                 if deliver and "delivery" in steps.ran else "")
+                               witnessed, dead, problem or "")
+    get_run_logger().info(
+        "nightly run of %s: %s new lapses; case actions %s; reports made %s; messages sent %d, "
+        "failed %d, dead %d%s", campaign, swept.total if swept else "—",
+        (", ".join(f"{k} {v}" for k, v in escalated.actions.items()) or "none") if escalated else "—",
+        made.new if made else "—", sent, failed, dead, f"; needs attention: {problem}" if problem else "")
+    steps.finish(result, ran_detail=detail)
     return result
 
 

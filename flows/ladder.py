@@ -8,22 +8,26 @@ re-running it, or two schedulers running it, acts once
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 
+from services.campaigns.load import campaign_id as lookup_campaign
 from services.ladder import automatic as steps
+from services.ladder.board import case_rows, waiting
 
 from . import deps
 from .deadline_sweep import ARTIFACT_ROWS, _as_of, artifact_key, run_name
 from .steps import Steps
 
-__all__ = ["escalation_pass", "escalate_now", "LadderResult"]
+__all__ = ["escalation_pass", "escalate_now", "LadderResult", "artifact_key_of", "publish_waiting"]
 
-ACTION_LABELS = {"proposed": "拟督办(待确认)", "issued": "已下发通知", "chased": "已催办",
-                 "escalated": "升级督办"}
+
+def artifact_key_of(campaign: str) -> str:
+    return artifact_key(campaign).replace("sweep-", "escalation-", 1)
 
 
 @dataclass
@@ -72,16 +76,43 @@ def escalate_now(campaign: str, as_of: datetime) -> LadderResult:
         result.lines += lines
         for ln in lines:
             result.actions[ln.action] = result.actions.get(ln.action, 0) + 1
+    # one row per case as it stands after the pass (services/ladder/board.py): a case
+    # proposed and issued tonight once, an escalation by the case it opened
+    acted: dict[int, list[str]] = {}
+    for ln in result.lines:
+        acted.setdefault(ln.case_id, []).append(ln.action)
+    rows = case_rows(deps.engine(), lookup_campaign(deps.engine(), campaign), acted) if acted else []
+    done = ", ".join(f"{a} {n}" for a, n in Counter(r.action for r in rows).items()) or "nothing to do"
+    get_run_logger().info("escalation pass of %s as of %s: %d cases acted on: %s", campaign, as_of.isoformat(),
+                          len(rows), done)
     create_table_artifact(
-        key=artifact_key(campaign).replace("sweep-", "escalation-", 1),
-        table=[{"case": ln.case_id, "unit": ln.unit, "单位": ln.unit_name, "措施": ln.measure,
-                "action": ln.action, "动作": ACTION_LABELS[ln.action]} for ln in result.lines[:ARTIFACT_ROWS]]
-        or [{"case": "—", "unit": "—", "单位": "—", "措施": "—", "action": "—", "动作": "无新动作"}],
-        description=(f"Escalation pass of **{campaign}** as of {as_of.isoformat()}: "
-                     + (", ".join(f"{ACTION_LABELS[k]} {v}" for k, v in result.actions.items())
-                        or "nothing to do")
-                     + (f" (first {ARTIFACT_ROWS} of {len(result.lines)} shown)"
-                        if len(result.lines) > ARTIFACT_ROWS else "")),
+        key=artifact_key_of(campaign),
+        table=[r.as_row() for r in rows[:ARTIFACT_ROWS]]
+        or [{"案件": "—", "单位": "—", "问题": "—", "措施": "—", "文号": "—", "回复时限": "—", "状态": "—",
+             "本次": "无新动作", "原案件": "—"}],
+        description=(f"Escalation pass of **{campaign}** as of {as_of.isoformat()}: {len(rows)} cases, "
+                     f"one row each: {done}"
+                     + (f" (first {ARTIFACT_ROWS} shown)" if len(rows) > ARTIFACT_ROWS else "")),
     )
     steps.finish(result)
     return result
+
+
+def publish_waiting(campaign: str, as_of: datetime) -> int:
+    """The table of what waits for a person (proposals to confirm, 销号 to review), the
+    longest waiting first, with each one's early-warning colour; returns how many."""
+    rows = waiting(deps.engine(), lookup_campaign(deps.engine(), campaign), now=as_of, calendar=deps.calendar())
+    by_kind = Counter(r.what for r in rows)
+    red = sum(r.warning.startswith("红色") for r in rows)
+    summary = (", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())) or "nothing waits") \
+        + (f"; {red} past their deadline" if red else "")
+    get_run_logger().info("waiting for a person in %s as of %s: %s", campaign, as_of.isoformat(), summary)
+    create_table_artifact(
+        key=artifact_key(campaign).replace("sweep-", "waiting-", 1),
+        table=[r.as_row() for r in rows[:ARTIFACT_ROWS]]
+        or [{"待办": "—", "编号": "—", "单位": "—", "事项": "无待办", "等待天数": 0, "自": "—", "时限": "—",
+             "预警": "—"}],
+        description=(f"Waiting for a person in **{campaign}** as of {as_of.isoformat()}: {summary}"
+                     + (f" (the {ARTIFACT_ROWS} longest waiting of {len(rows)} shown)"
+                        if len(rows) > ARTIFACT_ROWS else "")))
+    return len(rows)

@@ -53,6 +53,15 @@ class Steps:
         # the run's logs in the UI keep its cause and, for a bug, its traceback
         get_run_logger().error(f"{self.label}: {name} failed: {self.failed[name]}", exc_info=e)
 
+    def flag(self, name: str, cause: str) -> None:
+        """A step that ran but left work for a person (a message gone dead): the run
+        goes on and still ends Failed, naming it like a step that raised."""
+        if name in self.ran:
+            self.ran.remove(name)
+        self.failed[name] = cause if len(cause) <= MAX_CAUSE_CHARS else cause[:MAX_CAUSE_CHARS] + "…"
+        # the run's log in the UI keeps it; the console leaves it to the command's one line
+        get_run_logger().error(f"{self.label}: {name} needs attention: {cause}", extra={"rectify_expected": True})
+
     def finish(self, result: Any, *, ran_detail: str = "") -> None:
         """Raise RunFailed when a step failed: the first cause first, then what failed and what ran."""
         if not self.failed:

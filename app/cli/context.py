@@ -167,12 +167,13 @@ class AppContext:
     def user(self, given: str | None) -> str:
         return given or self.settings.user
 
-    def prefect(self) -> None:
+    def prefect(self, *, discover: bool = True) -> None:
         """Configure Prefect before it is imported. Flows run here find this
-        context's runtime installed (cli_root.py), not an environment."""
+        context's runtime installed (cli_root.py), not an environment. `discover`:
+        use the local server a `rectify serve` of this home runs (app/local_prefect.py)."""
         from app.prefect_env import configure_prefect
 
-        configure_prefect(self.settings.home)
+        configure_prefect(self.settings.home, discover=discover)
 
     def _shown_url(self) -> str:
         from statemachine.masking import masked_url

@@ -1,6 +1,7 @@
 """Operator commands: the sweep, status, the audit, the scheduler, the demo."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -14,6 +15,16 @@ from .root import app
 
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
+
+
+def warn_if_no_channel(c: AppContext) -> None:
+    """Notices issued with no channel are never sent: serve says so at start, before
+    the first is issued, enforce after a run that issued none (the nightly run fails
+    on those it issues, in one line)."""
+    if not c.runtime.channels:
+        from services.notices.undelivered import NO_CHANNEL
+
+        out.warn(f"no delivery channel configured ({NO_CHANNEL}): the notices issued will not be sent")
 
 
 def _for_flows(ctx: typer.Context) -> tuple[AppContext, str]:
@@ -43,7 +54,10 @@ def enforce(ctx: typer.Context,
     c, code = _for_flows(ctx)
     from app.flow_runner import run_enforcement
 
+    # a run that issued notices with no channel fails, its one error line saying so;
+    # one that issued none still hears it, once it is done
     r = run_enforcement(code, c.now, deliver=not no_delivery)
+    warn_if_no_channel(c)
     parts = ", ".join(f"{k} {v}" for k, v in r.sweep.new_lapses.items() if v)
     acts = ", ".join(f"{k} {v}" for k, v in r.escalation.actions.items())
     out.say(f"enforce {code} as of {out.local(r.sweep.as_of)}: {r.sweep.total} new lapses"
@@ -73,19 +87,23 @@ def escalation_round(ctx: typer.Context):
 @app.command()
 def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
     """Where the campaign stands: per unit stage, clues, overdue, lapses; the rate."""
+    from services.campaigns.load import campaign_id
+    from services.notices.undelivered import undelivered
     from services.reports.status import campaign_status
 
     c: AppContext = ctx.obj
     warn_if_calendar_ends(c)
     s = campaign_status(c.db(), c.campaign(None), as_of=c.now)
+    left = undelivered(c.engine, campaign_id(c.engine, s.campaign), configured=c.channels())
     if as_json:
-        return out.emit_json(s.as_dict())
+        return out.emit_json(s.as_dict() | {"delivery": left.as_dict() | {"problem": left.sentence() or None}})
     out.say(f"{s.title} ({s.campaign}) as of {out.local(s.as_of)}; last sweep "
             f"{out.local(s.last_sweep) if s.last_sweep else 'never'}")
     out.table(["unit", "name", "stage", "open", "closed", "overdue", "lapses", "rate"],
               [(u.code, u.name, u.stage, u.open, u.closed, u.overdue, u.lapses,
                 "—" if u.figures.rate is None else f"{u.figures.rate * 100:.1f}%") for u in s.units])
     out.say(s.figures.sentence())
+    out.say(f"delivery needs attention: {left.sentence()}" if left.any else "delivery: nothing dead, nothing unsent")
 
 
 @audit_app.command("verify")
@@ -179,7 +197,9 @@ def serve(ctx: typer.Context,
           holder: Optional[str] = typer.Option(None, "--name", help="This scheduler's name in the logs.")):
     """Fire the nightly job (sweep, escalation pass, delivery) on each campaign's cron until stopped.
 
-    RECTIFY_SCHEDULER=embedded (default): APScheduler in this process.
+    RECTIFY_SCHEDULER=embedded (default): APScheduler in this process, and a local
+    Prefect server with its UI on 127.0.0.1 (PREFECT_SERVER_API_PORT, default 4200)
+    unless PREFECT_API_URL names one; flow commands of this home use it.
     RECTIFY_SCHEDULER=prefect: serve Prefect deployments with cron schedules
     (needs a Prefect server, PREFECT_API_URL). RECTIFY_SERVE_WEB=1: the web app too."""
     c: AppContext = ctx.obj
@@ -190,9 +210,24 @@ def serve(ctx: typer.Context,
 
         web = start_beside(c.runtime)
         out.say(f"web app on {c.settings.web_host}:{web.port} (public URL {c.settings.web_url})")
+    local = None
     try:
-        c.prefect()
+        c.prefect(discover=False)
+        if c.settings.scheduler != "prefect" and not os.environ.get("PREFECT_API_URL"):
+            # the embedded default: a local Prefect server with its UI beside the scheduler,
+            # which the flow commands of this home use too (app/local_prefect.py)
+            from app.local_prefect import start
+
+            local = start()
+            os.environ["PREFECT_API_URL"] = local.api_url  # before Prefect is imported here
+            out.say(f"Prefect UI at {local.ui_url} (API {local.api_url}, 127.0.0.1 only); "
+                    f"rectify's flow commands of this home use it while this runs")
+        if c.settings.scheduler == "prefect":
+            from app.prefect_serve import check_serving
+
+            check_serving(c)  # a refusal is the one line: no warnings above it
         warn_if_calendar_ends(c)  # at start; each nightly run warns again in its log and artifact
+        warn_if_no_channel(c)
         if c.settings.scheduler == "prefect":
             from app.prefect_serve import serve_deployments
 
@@ -201,6 +236,8 @@ def serve(ctx: typer.Context,
 
         run_forever(c, cron_override=cron, holder=holder)
     finally:
+        if local is not None:
+            local.stop()
         if web is not None:
             web.stop()
 

@@ -17,11 +17,12 @@ pytestmark = pytest.mark.prefect
 
 @pytest.fixture
 def flow_env(db_url, campaign, prefect_api, tmp_path):
-    """Flows take the database from the runtime installed in their process (flows/deps.py)."""
+    """Flows take the database from the runtime installed in their process (flows/deps.py).
+    A file drop: a nightly run whose notices no channel carries ends Failed (issue 15)."""
     from app.flow_runner import quiet_flows
 
     quiet_flows()
-    with installed(db=db_url, home=tmp_path / "home"):
+    with installed(db=db_url, home=tmp_path / "home", file_drop=tmp_path / "drop"):
         yield campaign
 
 

@@ -11,6 +11,7 @@ import pytest
 from models.db import transaction
 from services.campaigns.load import campaign_id
 from services.notices import outbox
+from statemachine.errors import RunFailed
 
 from ..conftest import at, installed
 
@@ -52,7 +53,13 @@ def test_the_delivery_flow_sends_in_batches_and_reports(flow_env, engine):
     _enqueue(engine, campaign, "file", 4, "county-b")
     _enqueue(engine, campaign, "webhook", 1, "county-b")  # no webhook here: fails, retried later
 
-    r = deliver_outbox(as_of=at("2023-04-08 00:10"), batch=4)
+    # a message that failed (to be retried) fails the run: green only when everything went out
+    with pytest.raises(RunFailed) as failed:
+        deliver_outbox(as_of=at("2023-04-08 00:10"), batch=4)
+    assert re.fullmatch(r"delivery as of 2023-04-08T00:10:00\+08:00: sent 9, 1 failed and wait to be retried "
+                        r"\(first: message \d+ \(webhook → county-b\): retry: channel webhook not configured\)",
+                        str(failed.value)), str(failed.value)
+    r = failed.value.result
     assert (r.sent, r.failed, r.dead, r.batches) == (9, 1, 0, 3)
     [problem] = r.problems
     assert re.fullmatch(r"message \d+ \(webhook → county-b\): retry: channel webhook not configured", problem)
@@ -66,7 +73,8 @@ def test_the_delivery_flow_sends_in_batches_and_reports(flow_env, engine):
         runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["deliver-outbox"])),
                                      sort=FlowRunSort.EXPECTED_START_TIME_ASC)
         run = runs[-2]  # the first of the two above
-        assert run.name == "deliver-20230408-0010" and run.state.is_completed()
+        assert run.name == "deliver-20230408-0010" and run.state.is_failed()  # was Completed: issue 15
+        assert runs[-1].state.is_completed()  # nothing due, nothing failed: green
         deadline, tasks = time.monotonic() + 20, []
         while time.monotonic() < deadline and len(tasks) < 3:  # task runs are recorded asynchronously
             tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))

@@ -49,7 +49,9 @@ def served(prefect_api, sqlite_template, tmp_path_factory):
     add_clues(engine, CAMPAIGN, [NewClue(channel="12345", aspect="profit", summary="乱罚款", unit="county-a")],
               actor="sup.city", now=at("2023-04-03"), calendar=WorkingCalendar())
     proc, deployment = serve_in_prefect_mode(url, tmp, prefect_api, DEPLOYMENT,
-                                             RECTIFY_REPORTS_DIR=str(tmp / "reports"))
+                                             RECTIFY_REPORTS_DIR=str(tmp / "reports"),
+                                             # notices no channel carries fail the night (issue 15)
+                                             RECTIFY_FILE_DROP=str(tmp / "drop"))
     try:
         assert deployment.parameters == {"campaign": CAMPAIGN}  # no as_of: the cron's runs carry none
         yield engine, tmp / "reports"

@@ -25,7 +25,10 @@ DEPLOYMENT = "daily-enforcement/enforce-smoke-2023"
 def _env(db_url: str, tmp_path: Path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_URL")}
     env.update(RECTIFY_DB=db_url, RECTIFY_HOME=str(tmp_path / "home"),
-               PREFECT_HOME=str(tmp_path / "prefect"), **extra)
+               PREFECT_HOME=str(tmp_path / "prefect"),
+               # notices no channel carries fail the night (issue 15)
+               RECTIFY_FILE_DROP=str(tmp_path / "drop"))
+    env.update(extra)
     return env
 
 
