@@ -23,7 +23,7 @@ from typing import Iterable, Mapping
 from sqlalchemy import Connection, Engine, or_, select
 
 from models.tables import Campaign, Notice, Unit
-from statemachine.errors import NotFound
+from statemachine.errors import InvalidInput, NotFound
 from statemachine.time.calendar import local_date
 
 from services.core.directory import contact_of
@@ -144,9 +144,14 @@ def notices_of_case(conn: Connection, case_id: int) -> list[NoticeView]:
 
 def notices_between(engine: Engine, campaign: str, *, kind: str | None = None, limit: int | None = None,
                     offset: int = 0, seen_by=None) -> list[NoticeView]:
-    """`seen_by` (an Actor): only the notices addressed to units that person sees."""
+    """`seen_by` (an Actor): only the notices addressed to units that person sees. An
+    unknown `kind` is refused (InvalidInput), not answered with an empty list."""
+    from notifications.documents.notices import KINDS
     from services.core.directory import campaign_row
+    from statemachine.limits import shown
 
+    if kind and kind not in KINDS:
+        raise InvalidInput(f"kind: unknown notice kind {shown(kind)} (one of {', '.join(KINDS)})")
     with engine.connect() as conn:
         cid = campaign_row(conn, campaign).id
         q = _select().where(N.c.campaign_id == cid)

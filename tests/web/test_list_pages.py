@@ -218,6 +218,9 @@ def test_the_notices_list_pages_and_refuses_a_bad_kind(site, monkeypatch):
     for query, says in (("kind=rumour", "unknown notice kind 'rumour'"), ("offset=x", "offset")):
         r = supervisor.get(f"/notices?{query}")
         assert r.status_code == 422 and says in error_line(r) and "Traceback" not in r.text
+    # the API asks the same function: an unknown kind is refused there too, not an empty list
+    r = supervisor.get("/api/v1/notices", params={"kind": "rumour"})
+    assert r.status_code == 422 and "unknown notice kind 'rumour'" in r.json()["detail"]
 
 
 # -- navigation ----------------------------------------------------------------------------------
