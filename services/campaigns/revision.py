@@ -170,7 +170,6 @@ def _diff(conn, camp, old: Plan, new: Plan, *, source: str, doc_number: str,
         if (old_stages[k].name, old_stages[k].start, old_stages[k].deliverables, old_stages[k].note) != \
                 (s.name, s.start, s.deliverables, s.note):
             rev.stages_changed.append(k)
-    old_in = {u.code for u in old.participants()}
     new_in = {u.code for u in new.participants()}
     new_units = {u.code: u for u in new.units}
     rows = {r.code: r for r in conn.execute(select(U).where(U.c.campaign_id == camp.id))}

@@ -10,7 +10,7 @@ import json
 
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from models.tables import AuditRecord, Campaign, Clue, Lapse, PlanVersion, Stage, Unit
 from services.campaigns import units
