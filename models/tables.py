@@ -17,7 +17,7 @@ __all__ = ["Base", "Campaign", "Stage", "Unit", "User", "DeliverableRecord", "Cl
            "Lapse", "AuditRecord", "AuditHead", "JobFiring", "SweepRun", "EscalationCase",
            "CaseLapse", "DocCounter", "Notice", "OutboxMessage", "InspectionRound", "InspectionTeam",
            "RoundUnit", "InspectionCheck", "ReportSubmission", "GeneratedReport", "Credential",
-           "SignInLink", "WebSession", "AccessToken", "EvidenceFile"]
+           "SignInLink", "WebSession", "AccessToken", "EvidenceFile", "PlanVersion"]
 
 
 class Base(DeclarativeBase):
@@ -43,6 +43,23 @@ class Campaign(Base):
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     clue_seq: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class PlanVersion(Base):
+    """Each plan a campaign ran under: the load (version 1) and every revision, with the
+    文号 that made it and the SHA-256 of the stored plan JSON (services/campaigns/revision.py)."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("campaign_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    doc_number: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    plan_json: Mapped[str] = mapped_column(Text)
+    plan_file: Mapped[str] = mapped_column(String(500))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    loaded_by: Mapped[str] = mapped_column(String(64))
 
 
 class Stage(Base):

@@ -11,6 +11,7 @@ from . import output as out
 from .context import AppContext
 from .params import version_option
 from .root import AS_USER, app
+from statemachine.errors import ConflictError, InvalidInput
 
 unit_app = typer.Typer(no_args_is_help=True, help="Participating units: stages and deliverables.")
 app.add_typer(unit_app, name="unit")
@@ -45,14 +46,23 @@ def plans():
 
 @app.command()
 def load(ctx: typer.Context, plan: str = typer.Argument(..., help="A plan file, or a shipped plan's name."),
-         check: bool = typer.Option(False, "--check", help="Only validate the file.")):
-    """Validate a campaign plan file and load it as a new campaign.
+         check: bool = typer.Option(False, "--check", help="Only validate the file, and for a campaign "
+                                    "already loaded show what the revised plan would change."),
+         doc_no: Optional[str] = typer.Option(None, "--doc-no", help="Revise the loaded campaign: the 文号 "
+                                              "of the document revising its plan.")):
+    """Validate a campaign plan file and load it as a new campaign, or revise a loaded one.
 
     Notice templates in a `notices/` folder beside the plan file are checked and
-    stored with the campaign now; later changes to that folder change nothing."""
+    stored with the campaign now; later changes to that folder change nothing.
+
+    A plan whose campaign is already loaded is a revision: `--check` shows what it
+    changes (stages, dates, units, duties, running items' deadlines) and changes
+    nothing; `--doc-no 文号` applies it, audited with that 文号. Without `--doc-no`
+    it is refused, so a plan is never revised by loading it twice by mistake."""
     from services.campaigns.load import load_plan
     from services.campaigns.notice_templates import read_notice_folder
     from services.campaigns.plans import locate_plan, read_plan
+    from services.campaigns.revision import check_revision, revise_plan
 
     c: AppContext = ctx.obj
     p = read_plan(plan)
@@ -60,16 +70,47 @@ def load(ctx: typer.Context, plan: str = typer.Argument(..., help="A plan file, 
     templates = read_notice_folder(path)
     overriding = f", {len(templates)} notice template{'s' if len(templates) > 1 else ''}" if templates else ""
     if check:
+        loaded = _loaded(c, p.campaign.code)
         _warn_of_collisions(plan, p)
         out.say(f"{plan}: valid plan for '{p.campaign.code}' ({len(p.units)} units, "
                 f"{len(p.stages)} stages{overriding})")
+        if loaded is not None:
+            for line in check_revision(loaded, p, source=str(path), calendar=c.calendar,
+                                       doc_number=doc_no).lines():
+                out.say(line)
         return
     c.migrate()
+    if _loaded(c, p.campaign.code) is not None:
+        if doc_no is None:
+            raise ConflictError(f"campaign '{p.campaign.code}' is already loaded: see what the plan changes "
+                                f"with --check, and revise it with --doc-no 文号")
+        rev = revise_plan(c.engine, p, source=str(path), doc_number=doc_no, now=c.now, calendar=c.calendar,
+                          notice_templates=templates)
+        _warn_of_collisions(plan, p)
+        for line in rev.lines():
+            out.say(line)
+        return
+    if doc_no is not None:
+        raise InvalidInput(f"--doc-no revises a loaded campaign; '{p.campaign.code}' is not loaded")
     load_plan(c.engine, p, source=str(path), now=c.now, notice_templates=templates)
     _warn_of_collisions(plan, p)  # after loading: a refusal stays the one line on stderr
     out.say(f"loaded campaign '{p.campaign.code}' {p.campaign.title} ({p.campaign.doc_number}): "
             f"{len(p.units)} units, {len(p.participants())} participating, {len(p.stages)} stages"
             f"{overriding}")
+
+
+def _loaded(c: AppContext, code: str):
+    """The engine of a database holding campaign `code`, or None (no database yet, or no such campaign)."""
+    from models.tables import Campaign
+    from statemachine.errors import RectifyError
+
+    try:
+        engine = c.db()
+    except RectifyError:  # no database, or one at an older schema: nothing to revise in it yet
+        return None
+    with engine.connect() as conn:
+        found = conn.execute(select(Campaign.__table__.c.id).where(Campaign.__table__.c.code == code)).first()
+    return engine if found else None
 
 
 def _warn_of_collisions(source: str, plan) -> None:

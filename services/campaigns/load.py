@@ -10,7 +10,7 @@ from typing import Mapping
 
 from sqlalchemy import Engine, case, func, insert, select
 
-from models.tables import Campaign, Stage, Unit, User
+from models.tables import Campaign, PlanVersion, Stage, Unit, User
 from statemachine.limits import REFERENCE, clean_text
 from statemachine.charts.unit_stage import stage_deadline
 from statemachine.errors import ConflictError
@@ -21,9 +21,9 @@ from services.core.persisted import audit_record
 from services.core.uow import unit_of_work
 from services.core.directory import SYSTEM, campaign_row
 
-__all__ = ["load_plan", "list_campaigns", "CampaignSummary", "stages_of", "StageRow"]
+__all__ = ["load_plan", "plan_digest", "list_campaigns", "CampaignSummary", "stages_of", "StageRow"]
 
-C, S, U, US = Campaign.__table__, Stage.__table__, Unit.__table__, User.__table__
+C, S, U, US, PV = Campaign.__table__, Stage.__table__, Unit.__table__, User.__table__, PlanVersion.__table__
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,12 @@ def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: 
         if conn.execute(select(C.c.id).where(C.c.code == info.code)).first():
             raise ConflictError(f"campaign '{info.code}' is already loaded; "
                                 f"plans are loaded once (history is audited)")
+        plan_json = plan.model_dump_json()
         cid = conn.execute(insert(C).values(
             code=info.code, title=info.title, doc_number=info.doc_number,
             issuing_unit=info.issuing_unit, start_date=info.period.start, end_date=info.period.end,
             timezone=info.timezone, sweep_cron=info.sweep_cron,
-            plan_json=plan.model_dump_json(), plan_file=source, loaded_at=now,
+            plan_json=plan_json, plan_file=source, loaded_at=now,
             notice_templates_json=json.dumps(templates, ensure_ascii=False, sort_keys=True),
             clue_seq=0, version=1,
         ).returning(C.c.id)).scalar_one()
@@ -81,6 +82,9 @@ def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: 
             ongoing=s.ongoing, due_at=stage_deadline(s).due_at,
             deliverables_json=json.dumps([d.model_dump() for d in s.deliverables], ensure_ascii=False),
         ) for i, s in enumerate(plan.stages)])
+        digest = plan_digest(plan_json)
+        conn.execute(insert(PV).values(campaign_id=cid, version=1, doc_number=info.doc_number, sha256=digest,
+                                       plan_json=plan_json, plan_file=source, loaded_at=now, loaded_by=actor))
         first_stage = plan.stages[0].key
         participants = {u.code for u in plan.participants()}
         ids: dict[str, int] = {}
@@ -112,7 +116,8 @@ def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: 
         audit.start_chain(conn, cid)
         records = [audit_record(at=now, actor=actor, unit_id=ids[plan.root.code], entity="campaign",
                                     entity_id=cid, from_state=None, to_state="loaded", trigger="load",
-                                    detail={"plan": str(source), "doc_number": info.doc_number, **(
+                                    detail={"plan": str(source), "doc_number": info.doc_number,
+                                            "plan_sha256": digest, "plan_version": 1, **(
                                         # what each notice will say is on the record
                                         {"notice_templates": {n: hashlib.sha256(t.encode()).hexdigest()
                                                               for n, t in sorted(templates.items())}}
@@ -123,6 +128,11 @@ def load_plan(engine: Engine, plan: Plan, *, source: str, now: datetime, actor: 
         uow.audit(cid, records)
         uow.commit()
     return cid
+
+
+def plan_digest(plan_json: str) -> str:
+    """The SHA-256 of a plan as stored (plan_versions.sha256): recomputable from the row."""
+    return hashlib.sha256(plan_json.encode()).hexdigest()
 
 
 def campaign_codes(conn) -> list[str]:
@@ -152,10 +162,11 @@ _PLANS_KEPT = 16
 
 
 def plan_of(conn, campaign_id: int) -> Plan:
-    """The campaign's validated plan. A plan is written once, at loading; validating a
-    province's plan (thousands of units) per transaction of a batch would cost more
-    than the batch's work, so it is kept per database, campaign and loading."""
-    stamp = conn.execute(select(C.c.code, C.c.loaded_at, func.length(C.c.plan_json))
+    """The campaign's validated plan. A plan is written at loading and at each revision
+    (which bumps the campaign's version); validating a province's plan (thousands of
+    units) per transaction of a batch would cost more than the batch's work, so it is
+    kept per database, campaign, loading and version."""
+    stamp = conn.execute(select(C.c.code, C.c.loaded_at, C.c.version, func.length(C.c.plan_json))
                          .where(C.c.id == campaign_id)).one()
     key = (str(conn.engine.url), campaign_id, *stamp)
     plan = _PLANS.get(key)

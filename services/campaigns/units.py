@@ -139,5 +139,5 @@ def list_units(engine: Engine, campaign: str, *, seen_by=None) -> list[UnitStatu
             .order_by(U.c.path)).all()
     return [UnitStatus(r.code, r.name, r.level, r.parent_code, r.stage_key,
                        stages[r.stage_key].name if r.stage_key in stages else
-                       ("已完成" if r.stage_key == COMPLETED else None), r.n or 0, r.version)
+                       ("已完成" if r.stage_key == COMPLETED else "已退出" if r.stage_key == "withdrawn" else None), r.n or 0, r.version)
             for r in rows]
