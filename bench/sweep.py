@@ -45,12 +45,14 @@ SELECT c.campaign_id, c.unit_id, c.id, 'verify_overdue', 'verify:' || CAST(c.id 
        c.number, c.verify_due_at, :as_of, 'floor'
   FROM clues c
  WHERE c.campaign_id = :cid AND c.state IN ('received', 'verifying') AND c.verify_due_at < :as_of
+   AND c.clock = 'running'
 UNION ALL
 SELECT c.campaign_id, c.unit_id, c.id, 'rectify_overdue',
        'rectify:' || CAST(c.id AS VARCHAR) || ':' || CAST(c.reopen_count AS VARCHAR),
        c.number, c.deadline_at, :as_of, 'floor'
   FROM clues c
- WHERE c.campaign_id = :cid AND c.state = 'rectifying' AND c.deadline_at < :as_of
+ WHERE c.campaign_id = :cid AND c.state = 'rectifying' AND c.deadline_at < :as_of AND c.clock = 'running'
+   AND NOT EXISTS (SELECT 1 FROM extension_requests e WHERE e.clue_id = c.id AND e.state = 'requested')
 UNION ALL
 SELECT c.campaign_id, c.unit_id, c.id, 'repeated_reject', 'rejects:' || CAST(c.id AS VARCHAR),
        c.number, c.updated_at, :as_of, 'floor'

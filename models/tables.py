@@ -163,9 +163,50 @@ class Clue(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     # 销号 refused this many times: repeated refusals feed the escalation ladder
     reject_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # 挂账: running | suspended (statemachine/charts/clock.py); 延期 granted so far
+    clock: Mapped[str] = mapped_column(String(12), default="running", server_default="running")
+    extension_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ExtensionRequest(Base):
+    """延期 asked for by a unit and decided by the level above (statemachine/charts/extension.py)."""
+
+    __tablename__ = "extension_requests"
+    __table_args__ = (Index("ix_extension_requests_clue", "clue_id", "state"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    state: Mapped[str] = mapped_column(String(12))            # requested | approved | refused
+    reason: Mapped[str] = mapped_column(Text)                 # why the unit asks
+    asked: Mapped[date] = mapped_column(Date)                 # the date asked for
+    previous: Mapped[date] = mapped_column(Date)              # the deadline when asked
+    granted: Mapped[date | None] = mapped_column(Date)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decision: Mapped[str | None] = mapped_column(Text)        # why refused (or a note)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ClueSuspension(Base):
+    """A spell of a stopped clock (挂账): from `started_at` until `ended_at`."""
+
+    __tablename__ = "clue_suspensions"
+    __table_args__ = (Index("ix_clue_suspensions_clue", "clue_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_by: Mapped[str] = mapped_column(String(64))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(64))
+    working_days: Mapped[int | None] = mapped_column(Integer)  # how far the deadlines moved
 
 
 class Lapse(Base):

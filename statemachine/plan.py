@@ -196,6 +196,9 @@ class ClueRules(_Strict):
     verify_within_working_days: int = Field(10, ge=1, le=120)
     rectify_within_working_days: int = Field(30, ge=1, le=365)
     number_prefix: str = Field("XS", pattern=r"^[A-Z][A-Z0-9]{0,7}$")
+    # 延期 granted per item (statemachine/charts/extension.py): 12345 work-order practice
+    # grants one extension per order as a rule; a plan may allow more, or none (0)
+    max_extensions: int = Field(1, ge=0, le=10)
 
 
 # What a lapse is about; each kind the sweep records is a cause on the ladder.

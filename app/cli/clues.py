@@ -187,3 +187,71 @@ def typical(ctx: typer.Context, number: str,
         raise InvalidInput("--note is required (or --clear)")
     mark_typical(c.db(), c.campaign(None), number, note=None if clear else note, actor=c.user(actor), now=c.now)
     out.say(f"{number}: {'no longer a typical case' if clear else 'typical case: ' + note}")
+
+
+# -- 延期 as a request and a decision; 挂账 ----------------------------------------------
+@clue_app.command("request-extension")
+def request_extension(ctx: typer.Context, number: str,
+                      until: str = typer.Option(..., "--until", help="The deadline asked for, YYYY-MM-DD."),
+                      reason: Optional[str] = REASON, actor: Optional[str] = AS_USER):
+    """The unit asks for more time (延期申请) before its deadline; the level above decides."""
+    from services.clues.extensions import request_extension as ask
+
+    c: AppContext = ctx.obj
+    day = _date(until, "--until")
+    with c.work() as uow:
+        v = ask(uow, c.campaign(None), number, until=day, reason=reason, actor=c.user(actor), now=c.now,
+                calendar=c.calendar)
+    out.say(f"{v.number}: extension to {v.asked} asked for (deadline {v.previous}); waits for the level above")
+
+
+@clue_app.command("approve-extension")
+def approve_extension(ctx: typer.Context, number: str,
+                      until: Optional[str] = typer.Option(None, "--until",
+                                                          help="Grant an earlier date than asked, YYYY-MM-DD."),
+                      note: Optional[str] = typer.Option(None, "--note"), actor: Optional[str] = AS_USER):
+    """The level above grants the waiting extension request (the deadline moves)."""
+    from services.clues.extensions import approve_extension as approve
+
+    c: AppContext = ctx.obj
+    day = _date(until, "--until")
+    with c.work() as uow:
+        v = approve(uow, c.campaign(None), number, actor=c.user(actor), now=c.now, until=day, note=note,
+                    calendar=c.calendar)
+    out.say(f"{v.number}: extension granted, deadline {v.previous} → {v.deadline}")
+
+
+@clue_app.command("refuse-extension")
+def refuse_extension(ctx: typer.Context, number: str, reason: Optional[str] = REASON,
+                     actor: Optional[str] = AS_USER):
+    """The level above refuses the waiting extension request (the deadline stays)."""
+    from services.clues.extensions import refuse_extension as refuse
+
+    c: AppContext = ctx.obj
+    with c.work() as uow:
+        v = refuse(uow, c.campaign(None), number, actor=c.user(actor), now=c.now, reason=reason)
+    out.say(f"{v.number}: extension to {v.asked} refused, deadline stays {v.deadline}")
+
+
+@clue_app.command("suspend")
+def suspend(ctx: typer.Context, number: str, reason: Optional[str] = REASON, actor: Optional[str] = AS_USER):
+    """挂账: stop a clue's clock (a supervisor above its unit); suspended time does not count."""
+    from services.clues.suspension import suspend as stop
+
+    c: AppContext = ctx.obj
+    with c.work() as uow:
+        v = stop(uow, c.campaign(None), number, reason=reason, actor=c.user(actor), now=c.now)
+    out.say(f"{v.number}: clock suspended")
+
+
+@clue_app.command("resume")
+def resume(ctx: typer.Context, number: str, reason: Optional[str] = REASON, actor: Optional[str] = AS_USER):
+    """恢复计时: start a suspended clue's clock again; its deadlines move on by the days it stood."""
+    from services.clues.suspension import resume as restart
+
+    c: AppContext = ctx.obj
+    with c.work() as uow:
+        v = restart(uow, c.campaign(None), number, actor=c.user(actor), now=c.now, reason=reason,
+                    calendar=c.calendar)
+    moved = f", deadline {v.deadline}" if v.deadline else ""
+    out.say(f"{v.number}: clock running, moved on {v.moved_by} working day(s){moved}")

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, literal, or_
 
 from models.tables import Clue
+from statemachine.charts.clock import ClockState
 from statemachine.charts.clue import CLUE_CHART, RECTIFY_PENDING, VERIFY_PENDING, ClueContext
 from statemachine.time.deadlines import DeadlineLimit
 from statemachine.limits import COLUMNS, clean_fields
@@ -19,6 +20,7 @@ from services.core.persisted import PersistedChart
 __all__ = ["ClueInput", "effects", "CLUES", "verify_overdue_sql", "rectify_overdue_sql", "overdue_sql", "due_soon_sql"]
 
 T = Clue.__table__
+RUNNING = ClockState.running.value
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ def effects(trigger: str, data: ClueInput, *, now: datetime, actor: str) -> dict
         v.update(deadline=data.deadline, deadline_at=end_of_day(data.deadline), resolution=None,
                  closed_at=None, evidence=None, reopen_count=T.c.reopen_count + 1)
     elif trigger == "extend":
-        v.update(deadline=data.deadline, deadline_at=end_of_day(data.deadline))
+        v.update(deadline=data.deadline, deadline_at=end_of_day(data.deadline),
+                 extension_count=T.c.extension_count + 1)
     return v
 
 
@@ -102,12 +105,15 @@ CLUES = PersistedChart(
 
 
 # -- statemachine.charts.clue.overdue_cause as WHERE clauses (tests/integration/test_rule_sql_agrees.py) --
+# a suspended clock (挂账, statemachine/charts/clock.py) owes nothing while it stands
 def verify_overdue_sql(as_of: datetime, table=T) -> ColumnElement[bool]:
-    return and_(table.c.state.in_([s.value for s in VERIFY_PENDING]), table.c.verify_due_at < as_of)
+    return and_(table.c.state.in_([s.value for s in VERIFY_PENDING]), table.c.verify_due_at < as_of,
+                table.c.clock == RUNNING)
 
 
 def rectify_overdue_sql(as_of: datetime, table=T) -> ColumnElement[bool]:
-    return and_(table.c.state.in_([s.value for s in RECTIFY_PENDING]), table.c.deadline_at < as_of)
+    return and_(table.c.state.in_([s.value for s in RECTIFY_PENDING]), table.c.deadline_at < as_of,
+                table.c.clock == RUNNING)
 
 
 def overdue_sql(as_of: datetime, table=T) -> ColumnElement[bool]:

@@ -20,8 +20,8 @@ from statemachine.time.calendar import WorkingCalendar, end_of_day, local_date
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models.db import transaction
-from models.tables import (Clue, DeliverableRecord, InspectionCheck, InspectionRound, InspectionTeam, Lapse,
-                           ReportSubmission, Stage, SweepRun, Unit)
+from models.tables import (Clue, DeliverableRecord, ExtensionRequest, InspectionCheck, InspectionRound,
+                           InspectionTeam, Lapse, ReportSubmission, Stage, SweepRun, Unit)
 from statemachine.charts.unit_stage import DELIVERABLES_OVERDUE, STAGE_DEADLINE, stage_deadline
 from statemachine.reports.duties import all_occurrences
 
@@ -33,6 +33,7 @@ __all__ = ["STEPS", "run_step", "start_run", "begin_run", "finish_run", "run_sum
 U, S, T, L, R = Unit.__table__, Stage.__table__, Clue.__table__, Lapse.__table__, SweepRun.__table__
 RD, TM, CK = InspectionRound.__table__, InspectionTeam.__table__, InspectionCheck.__table__
 RS, D = ReportSubmission.__table__, DeliverableRecord.__table__
+ER = ExtensionRequest.__table__
 COLS = ["campaign_id", "unit_id", "clue_id", "kind", "key", "subject", "due_at", "detected_at", "run_key"]
 
 
@@ -108,8 +109,12 @@ def _rectify_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepPar
                    + cast(T.c.reopen_count, String),
                    T.c.number, T.c.deadline_at, literal(as_of, L.c.detected_at.type),
                    literal(run_key))
-            .where(T.c.campaign_id == campaign_id, rectify_overdue_sql(as_of)))
+            .where(T.c.campaign_id == campaign_id, rectify_overdue_sql(as_of), ~_extension_waiting))
 
+
+# 延期 asked for in time and not yet decided: the old deadline raises no lapse until the level
+# above answers (approved: the new one runs; refused: the old one is overdue at the next sweep)
+_extension_waiting = exists().where(ER.c.clue_id == T.c.id, ER.c.state == "requested")
 
 _STILL_OPEN = [s.value for s in OPEN_STATES]
 

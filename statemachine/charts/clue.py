@@ -168,8 +168,11 @@ VERIFY_PENDING = (ClueState.received, ClueState.verifying)
 RECTIFY_PENDING = (ClueState.rectifying,)
 
 
-def overdue_cause(state: str, *, verify_due_at, deadline_at, as_of) -> str | None:
-    """'verify_overdue' or 'rectify_overdue' (statemachine/lapses.py) when overdue at `as_of`."""
+def overdue_cause(state: str, *, verify_due_at, deadline_at, as_of, suspended: bool = False) -> str | None:
+    """'verify_overdue' or 'rectify_overdue' (statemachine/lapses.py) when overdue at `as_of`;
+    never while its clock is suspended (挂账, statemachine/charts/clock.py)."""
+    if suspended:
+        return None
     s = ClueState(state)
     if s in VERIFY_PENDING and verify_due_at is not None and verify_due_at < as_of:
         return "verify_overdue"
@@ -178,5 +181,6 @@ def overdue_cause(state: str, *, verify_due_at, deadline_at, as_of) -> str | Non
     return None
 
 
-def overdue(state: str, *, verify_due_at, deadline_at, as_of) -> bool:
-    return overdue_cause(state, verify_due_at=verify_due_at, deadline_at=deadline_at, as_of=as_of) is not None
+def overdue(state: str, *, verify_due_at, deadline_at, as_of, suspended: bool = False) -> bool:
+    return overdue_cause(state, verify_due_at=verify_due_at, deadline_at=deadline_at, as_of=as_of,
+                         suspended=suspended) is not None

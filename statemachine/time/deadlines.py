@@ -14,11 +14,12 @@ deadline (services/ledgers/importing.py refuses the cell and names this path).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from .calendar import WorkingCalendar
 
-__all__ = ["DeadlineLimit", "deadline_limit", "deadline_refusal", "extension_refusal", "EXTENSION_HINT"]
+__all__ = ["DeadlineLimit", "deadline_limit", "deadline_refusal", "extension_refusal", "EXTENSION_HINT",
+           "Pause", "resumed", "suspended_working_days", "moved_deadline"]
 
 EXTENSION_HINT = ("a later deadline is an extension (延期): asked for before the deadline passes, "
                   "granted by a supervisor above the unit")
@@ -61,3 +62,49 @@ def extension_refusal(*, current: date | None, current_due: datetime | None, new
     if new <= current:
         return f"the new deadline {new} is not later than the current one ({current})"
     return None
+
+
+# -- 挂账 / 暂停: a suspended clock -------------------------------------------------------
+# A supervisor may stop an item's clock (seasonal works, litigation pending, waiting for
+# another organ) and start it again; the days it stood do not count. Every deadline of the
+# item is then "start + budget + working days suspended": `moved_deadline` is the one
+# function that says so (tests/unit/test_suspended_deadlines.py holds its properties).
+
+@dataclass(frozen=True)
+class Pause:
+    """A suspension from the Beijing day `start` until the day `end` (None: still standing);
+    the working days in [start, end) stood still."""
+
+    start: date
+    end: date | None = None
+
+
+def resumed(pauses: tuple[Pause, ...], day: date) -> tuple[Pause, ...]:
+    """The pauses with a standing one ended on `day`; resuming what runs changes nothing."""
+    return tuple(Pause(p.start, max(day, p.start)) if p.end is None else p for p in pauses)
+
+
+def suspended_working_days(calendar: WorkingCalendar, pauses: tuple[Pause, ...] | list[Pause], *,
+                           until: date) -> int:
+    """Working days on which the clock stood, each counted once however the pauses overlap;
+    a standing pause counts until `until`."""
+    spans = sorted((p.start, until if p.end is None else p.end) for p in pauses)
+    total, reached = 0, None
+    for start, end in spans:
+        if reached is not None and start < reached:
+            start = reached
+        if end > start:
+            # working days in [start, end) are those in (start - 1, end - 1]
+            total += calendar.working_days_between(start - timedelta(days=1), end - timedelta(days=1))
+        reached = end if reached is None else max(reached, end)
+    return total
+
+
+def moved_deadline(calendar: WorkingCalendar, *, due: date, pauses: tuple[Pause, ...] | list[Pause] = (),
+                   until: date | None = None, extended_to: date | None = None) -> date:
+    """The day an item is due: its deadline (`due`, or a later approved extension) moved on
+    by the working days its clock stood. Never earlier than `due`."""
+    base = max(due, extended_to) if extended_to is not None else due
+    n = suspended_working_days(calendar, pauses, until=until or base) if pauses else 0
+    # no day stood: the deadline itself, even on a rest day (add_working_days(d, 0) would move it)
+    return calendar.add_working_days(base, n) if n else base
