@@ -1,7 +1,7 @@
 """延期 requests and 挂账 suspensions: extension_requests, clue_suspensions, clues.clock
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-08 09:00:00
 
 A unit asks for an extension and the level above decides (statemachine/charts/extension.py);
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from models.types import UTCDateTime
 
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
