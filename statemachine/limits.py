@@ -73,6 +73,8 @@ COLUMNS: Mapping[str, Limit] = {
     "clues.result_form": SHORT_TEXT, "clues.evidence": TEXT, "clues.stage_result": TEXT,
     "clues.long_term_measure": TEXT, "clues.progress": TEXT, "clues.remark": TEXT,
     "clues.typical_note": TEXT, "clues.reason": TEXT,
+    "extension_requests.reason": TEXT, "extension_requests.decision": TEXT, "clue_suspensions.reason": TEXT,
+    "plan_versions.doc_number": DOC_NUMBER, "plan_versions.plan_file": REFERENCE,
     "escalation_cases.reason": TEXT, "escalation_cases.required_action": TEXT,
     "escalation_cases.response": TEXT, "escalation_cases.response_attachment": REFERENCE,
     "escalation_cases.interview_minutes": TEXT, "escalation_cases.decision_text": TEXT,

@@ -35,7 +35,7 @@ from models.tables import Campaign, Clue, PlanVersion, Stage, Unit, User
 from statemachine.charts.clue import OPEN_STATES, VERIFY_PENDING
 from statemachine.charts.unit_stage import COMPLETED, stage_deadline
 from statemachine.errors import ConflictError, PlanError
-from statemachine.limits import REFERENCE, clean_text
+from statemachine.limits import DOC_NUMBER, REFERENCE, clean_text
 from statemachine.plan import Plan
 from statemachine.time.calendar import WorkingCalendar, due_end_of_day_after_working_days
 
@@ -246,7 +246,7 @@ def revise_plan(engine: Engine, plan: Plan, *, source: str, doc_number: str, now
     changed while the revision was worked out, or if the revision is not one."""
     from notifications.documents.overrides import check_overrides
 
-    doc_number = clean_text((doc_number or "").strip(), REFERENCE, what="文号 (--doc-no)")
+    doc_number = clean_text((doc_number or "").strip(), DOC_NUMBER, what="文号 (--doc-no)")
     if len(doc_number) < 2:
         raise PlanError("a revision needs the 文号 of the document revising the plan (--doc-no)")
     source = clean_text(source, REFERENCE, what="plan file path")

@@ -64,7 +64,7 @@ def request_extension(db: Db, campaign: str, number: str, *, until: date, reason
     """The unit (or a supervisor above it, on its behalf) asks for the deadline to move to `until`."""
     if reason is None or not reason.strip():
         raise InvalidInput("a reason (--reason) is required")
-    reason = clean_text(reason, COLUMNS["clues.reason"], what="reason").strip()
+    reason = clean_text(reason, COLUMNS["extension_requests.reason"], what="reason").strip()
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
@@ -105,7 +105,7 @@ class _Decision:
 
 def _decide(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now: datetime,
             granted: date | None, reason: str | None, calendar: WorkingCalendar | None) -> ExtensionView:
-    reason = clean_text(reason, COLUMNS["clues.reason"], what="reason")
+    reason = clean_text(reason, COLUMNS["extension_requests.decision"], what="reason")
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)

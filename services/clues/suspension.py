@@ -45,7 +45,7 @@ def _clue(conn, campaign: str, number: str):
 
 
 def suspend(db: Db, campaign: str, number: str, *, reason: str | None, actor: str, now: datetime) -> ClockView:
-    reason = clean_text(reason, COLUMNS["clues.reason"], what="reason")
+    reason = clean_text(reason, COLUMNS["clue_suspensions.reason"], what="reason")
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp, row = _clue(conn, campaign, number)
@@ -67,7 +67,7 @@ def resume(db: Db, campaign: str, number: str, *, actor: str, now: datetime, rea
         from services.core.runtime import current
 
         calendar = current().calendar
-    reason = clean_text(reason, COLUMNS["clues.reason"], what="reason")
+    reason = clean_text(reason, COLUMNS["clue_suspensions.reason"], what="reason")
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp, row = _clue(conn, campaign, number)
