@@ -148,6 +148,34 @@ def test_generate_writes_files_once_per_period(engine, campaign, seed000, tmp_pa
     assert code.findall(forced.markdown) != code.findall(md) and forced.digest != g.digest
 
 
+def test_a_provisional_report_is_made_again_once_its_period_ends(engine, campaign, seed000, tmp_path):
+    early = reports.generate(engine, campaign, kind="monthly", period="2023-07", out_dir=tmp_path,
+                             now=at("2023-07-05"), **SUP)
+    assert early.provisional and "临时报告：统计截至2023年7月5日9时00分" in early.markdown
+    same = reports.generate(engine, campaign, kind="monthly", period="2023-07", out_dir=tmp_path,
+                            now=at("2023-07-31 18:00"), **SUP)
+    assert not same.created and same.digest == early.digest  # July not over: the recorded one
+    late = reports.generate(engine, campaign, kind="monthly", period="2023-07", out_dir=tmp_path,
+                            now=at("2023-08-09"), **SUP)
+    assert late.created and not late.provisional and "临时" not in late.markdown
+    assert "（2023年7月，统计截至2023年7月31日23时59分）" in late.markdown  # the whole month, as of its end
+    assert reports.due_reports(engine, campaign, now=at("2023-08-10")) == []  # nothing left to remake
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(GeneratedReport)).scalar_one() == 1
+
+
+def test_missing_files_are_made_again_and_another_folder_gets_a_copy(engine, campaign, seed000, tmp_path):
+    g = reports.generate(engine, campaign, kind="monthly", period="2023-06", out_dir=tmp_path / "a",
+                         now=at("2023-07-05"), formats=("md",), **SUP)
+    copy = reports.generate(engine, campaign, kind="monthly", period="2023-06", out_dir=tmp_path / "b",
+                            now=at("2023-07-06"), formats=("md",), **SUP)
+    assert not copy.created and copy.files["md"] != g.files["md"]
+    assert open(copy.files["md"], encoding="utf-8").read() == g.markdown
+    more = reports.generate(engine, campaign, kind="monthly", period="2023-06", out_dir=tmp_path / "b",
+                            now=at("2023-07-06"), formats=("md", "docx"), **SUP)
+    assert more.created and set(more.files) == {"md", "docx"}  # a format never made: made now
+
+
 def test_final_report_structure_typical_cases_and_accountability(engine, campaign, seed000, tmp_path):
     mark_typical(engine, campaign, seed000["a"][20], note="正面典型：取消罚没指标", now=at("2023-09-01"), **SUP)
     g = reports.generate(engine, campaign, kind="final", out_dir=tmp_path, now=at("2023-10-20"), **SUP)
