@@ -2,7 +2,7 @@
 Markdown template: the Markdown is the Prefect artifact and the .md file; the
 HTML is that Markdown converted (python-markdown, tables), in a print-ready A4
 page with the charts inline as SVG; the .docx is the same Markdown walked into
-Word (word.py) with the charts as PNG. One source, so they never disagree.
+Word (word.py `report_docx`) with the charts as PNG. One source, so they never disagree.
 
 No emoji anywhere (a printer shows a box): the warning colours are words, and
 coloured text in the HTML and Word tables.
@@ -28,10 +28,11 @@ from .notices import TEMPLATES, _cn_datetime, chinese_date
 from .sandbox import sandboxed_environment
 from statemachine.warning import UNIT_COLOUR_MARKS
 
-__all__ = ["render_markdown", "render_html", "render_docx", "markdown_html", "COLOUR_MARKS", "suggestions"]
+__all__ = ["render_markdown", "render_html", "markdown_html", "marked_markdown", "subtitle", "cn_date", "CHARTS_MARK", "COLOUR_MARKS",
+           "suggestions"]
 
 COLOUR_MARKS = UNIT_COLOUR_MARKS  # statemachine/warning.py
-_CHARTS_MARK = "@@CHARTS@@"  # word.CHARTS_MARK: the paragraph the charts replace
+CHARTS_MARK = "@@CHARTS@@"  # the paragraph the charts replace (SVG here, PNG in word.py)
 _CSS = """
 @page{size:A4;margin:37mm 26mm 35mm 28mm}
 @page wide{size:A4 landscape;margin:28mm 35mm 26mm 37mm}
@@ -102,7 +103,7 @@ def suggestions(data) -> list[str]:
 def _context(data, charts_text: str) -> dict:
     ctx = {k: getattr(data, k) for k in data.__dataclass_fields__}
     ctx["span"] = asdict(data.span) if is_dataclass(data.span) else data.span
-    ctx.update(figures_sentence=data.figures.sentence(), colour_marks=COLOUR_MARKS, subtitle=_subtitle(data),
+    ctx.update(figures_sentence=data.figures.sentence(), colour_marks=COLOUR_MARKS, subtitle=subtitle(data),
                suggestions=suggestions(data), charts_text=Markup(charts_text))
     return ctx
 
@@ -120,21 +121,21 @@ def markdown_html(md: str) -> str:
     return markdown.markdown(md, extensions=["tables", "sane_lists"], output_format="html")
 
 
-def _marked(data) -> str:
+def marked_markdown(data) -> str:
     """The Markdown with a marker paragraph where the charts go (HTML: SVG, Word: PNG)."""
-    return _env().get_template("report.md.j2").render(_context(data, _CHARTS_MARK))
+    return _env().get_template("report.md.j2").render(_context(data, CHARTS_MARK))
 
 
 def render_html(data) -> str:
-    body = markdown_html(_marked(data))
+    body = markdown_html(marked_markdown(data))
     svgs = "\n".join(f'<div class="chart">{svg_for(name, s)}</div>'
                      for name, s in data.charts.items() if s.labels)
-    body = body.replace(f"<p>{_CHARTS_MARK}</p>", svgs or "<p>（暂无数据）</p>")
+    body = body.replace(f"<p>{CHARTS_MARK}</p>", svgs or "<p>（暂无数据）</p>")
     # the period line under the title centred, 主送 flush left, 落款 and date to the right, as printed
     body = body.replace("<p>（", '<p class="sub">（', 1)
     body = body.replace("<p>校验码：", '<p class="flush">校验码：', 1)
     body = body.replace(f"<p>{html_text(data.addressee)}：</p>", f'<p class="flush">{html_text(data.addressee)}：</p>', 1)
-    sign = f"<p>{html_text(data.signer)}</p>\n<p>{html_text(_date(data.dated))}</p>"
+    sign = f"<p>{html_text(data.signer)}</p>\n<p>{html_text(cn_date(data.dated))}</p>"
     body = body.replace(sign, sign.replace("<p>", '<p class="sign">'), 1)
     for colour, word in _COLOUR_CELLS.items():
         body = body.replace(f"<td>{word}", f'<td class="{colour}">{word}')
@@ -144,7 +145,7 @@ def render_html(data) -> str:
             f"<style>{_CSS}</style></head><body{cls}>\n{body}\n</body></html>\n")
 
 
-def _subtitle(data) -> str:
+def subtitle(data) -> str:
     """The period line under the title; a provisional report says so (临时)."""
     when = _cn_datetime(data.as_of)
     if data.provisional:
@@ -152,20 +153,8 @@ def _subtitle(data) -> str:
     return f"（{data.span.label}，统计截至{when}）"
 
 
-def _date(value) -> str:
+def cn_date(value) -> str:
     return chinese_date(value) if value is not None else ""
-
-
-def render_docx(data) -> bytes:
-    """The report as Word: headings as styles, A4, page numbers, the charts as images."""
-    from .graphs import png_for
-    from .word import markdown_to_docx
-
-    charts = [png_for(name, s) for name, s in data.charts.items() if s.labels]
-    return markdown_to_docx(_marked(data), landscape=data.kind == "final", charts=charts,
-                            centred=(_subtitle(data),),
-                            flush_left=(f"{data.addressee}：", "校验码：" + data.check_code),
-                            flush_right=(data.signer, _date(data.dated)))
 
 
 def template_dir() -> Path:

@@ -26,16 +26,15 @@ from docx.shared import Cm, Mm, Pt, RGBColor
 
 from statemachine.limits import document_text
 
-from .reports import markdown_html
+from .reports import CHARTS_MARK, cn_date, markdown_html, marked_markdown, subtitle
 
-__all__ = ["markdown_to_docx", "HEADING_STYLES", "CHARTS_MARK", "WARNING_COLOURS"]
+__all__ = ["markdown_to_docx", "report_docx", "HEADING_STYLES", "WARNING_COLOURS"]
 
 _BODY_FONT, _HEAD_FONT, _TITLE_FONT = "仿宋", "黑体", "方正小标宋简体"
 _TITLE_FALLBACK = "宋体"  # where 小标宋 is not installed
 # Markdown heading → Word style: the title, then the sections (一、…) and the 附件 under them
 HEADING_STYLES = {1: "Title", 2: "Heading 1", 3: "Heading 2", 4: "Heading 3"}
 _HEADING_SIZES = {"Title": 22, "Heading 1": 16, "Heading 2": 16, "Heading 3": 14}
-CHARTS_MARK = "@@CHARTS@@"  # the paragraph the charts replace
 WARNING_COLOURS = {"红色预警": RGBColor(0xC0, 0x00, 0x00), "黄色预警": RGBColor(0xB8, 0x86, 0x0B),
                    "蓝色提示": RGBColor(0x1F, 0x4E, 0x99)}
 _BLACK = RGBColor(0, 0, 0)
@@ -247,3 +246,16 @@ def markdown_to_docx(md: str, *, landscape: bool = False, charts: list[bytes] = 
     out = BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def report_docx(data) -> bytes:
+    """A generated report (services.reports.contents.ReportData) as Word: heading
+    styles, A4 (landscape for the final report's wide tables), page numbers, the
+    charts as images."""
+    from .graphs import png_for
+
+    charts = [png_for(name, s) for name, s in data.charts.items() if s.labels]
+    return markdown_to_docx(marked_markdown(data), landscape=data.kind == "final", charts=charts,
+                            centred=(subtitle(data),),
+                            flush_left=(f"{data.addressee}：", "校验码：" + data.check_code),
+                            flush_right=(data.signer, cn_date(data.dated)))

@@ -106,7 +106,7 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
         return Generated(u.code, u.name, kind, span.period, files, done.digest, False, text, done.as_of,
                          is_provisional(kind, span, done.as_of))
     data = gather(engine, campaign, u.code, kind, span.period, now=now)
-    from notifications.documents.reports import render_docx, render_html, render_markdown
+    from notifications.documents.reports import render_html, render_markdown
 
     md = render_markdown(data)
     _mkdir(folder)
@@ -118,7 +118,9 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
     if "xlsx" in formats:
         files["xlsx"] = _write(folder / f"{stem}.xlsx", _workbook(data, engine, campaign, u.code))
     if "docx" in formats:
-        files["docx"] = _write(folder / f"{stem}.docx", render_docx(data))
+        from notifications.documents.word import report_docx
+
+        files["docx"] = _write(folder / f"{stem}.docx", report_docx(data))
     digest = hashlib.sha256(md.encode()).hexdigest()
     with unit_of_work(engine) as uow:
         conn = uow.conn

@@ -21,7 +21,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 
 from notifications.documents.graphs import Series
-from notifications.documents.reports import render_docx, render_html, render_markdown
+from notifications.documents.reports import render_html, render_markdown
+from notifications.documents.word import report_docx
 from notifications.documents.workbook import report_workbook
 from services.reports.contents import ReportData, Span, UnitRow
 from statemachine.reports.counting import Figures
@@ -134,7 +135,7 @@ def test_a_provisional_report_says_so():
 
 @pytest.mark.parametrize("kind", ["monthly", "final"])
 def test_word_is_a4_with_heading_styles_page_numbers_and_chart_images(kind):
-    doc = docx.Document(BytesIO(render_docx(_data(kind))))
+    doc = docx.Document(BytesIO(report_docx(_data(kind))))
     s = doc.sections[0]
     portrait = (Mm(210), Mm(297)) if kind == "monthly" else (Mm(297), Mm(210))
     assert (abs(s.page_width - portrait[0]) < Mm(1), abs(s.page_height - portrait[1]) < Mm(1)) == (True, True)
