@@ -174,3 +174,13 @@ def test_the_workbook_prints_on_a4_one_page_wide_in_a_cjk_font():
     again = openpyxl.load_workbook(BytesIO(out.getvalue()))["典型案例"]
     assert again.page_setup.paperSize == 9 and again["F4"].value == "已整改到位，经审核销号"
     assert again["D4"].alignment.wrap_text
+
+
+def test_counts_are_charted_from_zero():
+    """16 open items must not look like none: the burn-down's axis starts at 0."""
+    from notifications.documents.graphs import burn_down_svg, weekly_svg
+
+    series = Series("未办结问题数（按周）", ("3-17", "3-24", "3-31"), (("未办结", (16, 20, 25)),))
+    for svg in (burn_down_svg(series), weekly_svg(series)):
+        ticks = [t for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg) if t.isdigit()]
+        assert ticks[0] == "0", ticks
