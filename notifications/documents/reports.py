@@ -15,6 +15,7 @@ clue's summary can never become a link, an image, a heading or a table.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, is_dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +52,8 @@ p{text-indent:2em;margin:.3em 0}
 p.flush{text-indent:0}
 p.sub{text-align:center;text-indent:0}
 p.sign{text-align:right;text-indent:0;margin-right:4em}
+p.annex{text-indent:0;padding-left:5em}
+hr{border:0;break-after:page}
 td.red{color:#c00000;font-weight:bold}td.yellow{color:#b8860b;font-weight:bold}td.blue{color:#1f4e99;font-weight:bold}
 .chart{margin:1em 0;page-break-inside:avoid}
 @media print{body{margin:0;max-width:none;padding:0}.chart{max-width:100%}}
@@ -137,6 +140,7 @@ def render_html(data) -> str:
     body = body.replace(f"<p>{html_text(data.addressee)}：</p>", f'<p class="flush">{html_text(data.addressee)}：</p>', 1)
     sign = f"<p>{html_text(data.signer)}</p>\n<p>{html_text(cn_date(data.dated))}</p>"
     body = body.replace(sign, sign.replace("<p>", '<p class="sign">'), 1)
+    body = re.sub(r"<p>(\d．)", r'<p class="annex">\1', body)  # 附件说明's later lines under the first
     for colour, word in _COLOUR_CELLS.items():
         body = body.replace(f"<td>{word}", f'<td class="{colour}">{word}')
     title = html_text(data.title)

@@ -14,12 +14,13 @@ tables are coloured text (an emoji prints as a box).
 """
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from io import BytesIO
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
@@ -38,6 +39,7 @@ _HEADING_SIZES = {"Title": 22, "Heading 1": 16, "Heading 2": 16, "Heading 3": 14
 WARNING_COLOURS = {"红色预警": RGBColor(0xC0, 0x00, 0x00), "黄色预警": RGBColor(0xB8, 0x86, 0x0B),
                    "蓝色提示": RGBColor(0x1F, 0x4E, 0x99)}
 _BLACK = RGBColor(0, 0, 0)
+_ANNEX = re.compile(r"^\d．")
 _BODY_PT = 14
 
 
@@ -150,7 +152,8 @@ class _Walker(HTMLParser):
             self.bold = True
         elif tag == "table":
             self.table, self.header_rows = [], 0
-        elif tag == "hr":
+        elif tag == "hr":  # the 附件 begin on a page of their own
+            self._start().add_run().add_break(WD_BREAK.PAGE)
             self.par = None
 
     def handle_endtag(self, tag):
@@ -238,6 +241,8 @@ def markdown_to_docx(md: str, *, landscape: bool = False, charts: list[bytes] = 
         if p.text in centred:
             p.paragraph_format.first_line_indent = None
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if _ANNEX.match(p.text):  # 附件说明's later lines, under the first one's name
+            p.paragraph_format.first_line_indent, p.paragraph_format.left_indent = None, Pt(5 * _BODY_PT)
         if p.text in flush_left or p.text in flush_right:
             p.paragraph_format.first_line_indent = None
             if p.text in flush_right:
