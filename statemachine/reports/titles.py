@@ -57,7 +57,7 @@ def report_addressee(*, parent: str | None, issuing_unit: str, organ: str) -> st
     leading group."""
     if parent:
         return parent
-    if issuing_unit and issuing_unit != organ:
+    if issuing_unit and not organ.startswith(issuing_unit):  # 市委依法治市办（市司法局） is itself
         return issuing_unit
     return TASK_FORCE
 
