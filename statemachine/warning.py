@@ -62,7 +62,9 @@ class UnitColour(str, enum.Enum):
 
 UNIT_COLOUR_LABELS = {"red": "红色预警（有逾期未整改问题）", "yellow": "黄色预警（整改率低于平均）",
                       "blue": "蓝色提示（有问题即将到期）", "": "正常"}
-UNIT_COLOUR_MARKS = {"red": "🔴 红色预警", "yellow": "🟡 黄色预警", "blue": "🔵 蓝色提示", "": "正常"}
+# in a report's table: words, never emoji (a printer without the emoji font prints a box);
+# the HTML and Word reports colour them
+UNIT_COLOUR_MARKS = {"red": "红色预警", "yellow": "黄色预警", "blue": "蓝色提示", "": "正常"}
 
 
 def unit_colour(*, overdue: int, due_soon: int, rate: float | None, average: float | None) -> str:

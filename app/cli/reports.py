@@ -50,9 +50,10 @@ def generate(ctx: typer.Context,
     with use(c.runtime.but(reports_dir=folder) if out_dir else c.runtime):
         g = run_report(code, kind, unit=unit, period=period, actor=user, as_of=c.now, force=force,
                        formats=formats)
-    missing = [f for f in formats if f not in g.files]
-    state = "generated" if g.created else "already generated (use --force to regenerate" + (
-        f" with {', '.join(missing)}" if missing else "") + ")"
+    # the files are in the folder either way: a recorded report is copied there
+    state = "generated" if g.created else "already generated, its files written (use --force to regenerate)"
+    if g.provisional:
+        state += f"; provisional (临时): figures as of {out.local(g.as_of)}, made again once the period ends"
     out.say(f"{g.unit_name} {kind} {g.period}: {state}")
     for f, path in sorted(g.files.items()):
         out.say(f"  {f}: {path}")

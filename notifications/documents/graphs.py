@@ -1,9 +1,12 @@
-"""Report charts as SVG (pygal) and as text bars for Markdown / Prefect artifacts.
+"""Report charts as SVG (pygal), as PNG (matplotlib) and as text bars for Markdown /
+Prefect artifacts.
 
 SVG goes inline into the HTML report, so it must be self-contained: no
 tooltip script fetched from the internet, and a chart id derived from the
 data (pygal draws a random one), so the same figures give the same bytes
-and a regenerated report keeps its digest.
+and a regenerated report keeps its digest. Word shows no SVG: the .docx gets
+the same charts as PNG, drawn with a CJK font found on the machine. Counts
+start their axis at 0, so a chart never makes 16 open items look like none.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 
 from .escaping import markdown_inline
 
-__all__ = ["Series", "burn_down_svg", "rate_svg", "weekly_svg", "text_bars", "svg_for"]
+__all__ = ["Series", "burn_down_svg", "rate_svg", "weekly_svg", "text_bars", "svg_for", "png_for", "cjk_font"]
 
 _FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
 
@@ -55,7 +58,7 @@ def _common(kind, **kw):
 def burn_down_svg(series: Series) -> str:
     import pygal
 
-    return _render(_common(pygal.Line, show_dots=False, fill=False, rotate=True,
+    return _render(_common(pygal.Line, show_dots=False, fill=False, rotate=True, include_x_axis=True,
                            show_minor_x_labels=False, x_labels_major_every=max(1, len(series.labels) // 12)),
                    series)
 
@@ -70,7 +73,7 @@ def rate_svg(series: Series) -> str:
 def weekly_svg(series: Series) -> str:
     import pygal
 
-    return _render(_common(pygal.Bar, rotate=True, show_minor_x_labels=False,
+    return _render(_common(pygal.Bar, rotate=True, include_x_axis=True, show_minor_x_labels=False,
                            x_labels_major_every=max(1, len(series.labels) // 12)), series)
 
 
@@ -92,3 +95,68 @@ def text_bars(series: Series, *, width: int = 24, unit: str = "", limit: int = 4
         cells = [f"`{'█' * round(width * v / top):<{width}}` {v:g}{unit}" for v in vals]
         out.append(f"| {markdown_inline(label)} | " + " | ".join(cells) + " |")
     return "\n".join(out)
+
+
+# CJK faces matplotlib may find, best first; the fonts-noto-cjk package gives the first
+_CJK_FACES = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+              "SimHei", "Microsoft YaHei", "PingFang SC", "Noto Serif CJK SC", "Source Han Serif SC", "SimSun")
+_COLOURS = ("#c0392b", "#2c7fb8", "#e6a700", "#27ae60", "#7f8c8d")
+
+
+def cjk_font() -> str | None:
+    """The family of a CJK font installed here, or None (the charts' labels would then
+    be boxes: the caller still draws them, the figures are in the tables)."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((n for n in _CJK_FACES if n in names),
+                next((n for n in sorted(names) if "CJK" in n or n.endswith(" SC")), None))
+
+
+def png_for(kind: str, series: Series, *, width_in: float = 6.3, height_in: float = 2.8, dpi: int = 150) -> bytes:
+    """The chart as a PNG for Word: the burn-down and weekly counts from 0, rates 0–100 %."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display; must precede pyplot
+    from matplotlib.figure import Figure
+
+    font = cjk_font()
+    rc = {"font.family": [font, "sans-serif"] if font else ["sans-serif"], "axes.unicode_minus": False,
+          "font.size": 8, "svg.hashsalt": "rectify"}
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=(width_in, height_in if kind != "rate" else max(height_in, 0.3 * len(series.labels) + 1)),
+                     dpi=dpi)
+        ax = fig.add_subplot()
+        ax.set_title(series.title)
+        labels = list(series.labels)
+        x = range(len(labels))
+        if kind == "rate":
+            vals = series.values[0][1] if series.values else ()
+            y = list(range(len(labels)))[::-1]
+            ax.barh(y, vals, color=_COLOURS[1])
+            ax.set_yticks(y, labels)
+            ax.set_xlim(0, 108)  # room for the 100.0% label
+            ax.set_xticks(range(0, 101, 20))
+            ax.set_xlabel("%")
+            for yy, v in zip(y, vals):
+                ax.text(min(v, 100) + 1, yy, f"{v:.1f}%", va="center", fontsize=7)
+        else:
+            n = max(len(series.values), 1)
+            for i, (name, vals) in enumerate(series.values):
+                if kind == "weekly":
+                    w = 0.8 / n
+                    ax.bar([xx - 0.4 + w * (i + 0.5) for xx in x], vals, width=w, label=name, color=_COLOURS[i % 5])
+                else:
+                    ax.plot(list(x), vals, label=name, color=_COLOURS[i % 5])
+            ax.set_ylim(bottom=0)
+            step = max(1, len(labels) // 12)
+            ax.set_xticks(list(x)[::step], labels[::step], rotation=30)
+            ax.legend(loc="best", fontsize=7)
+            ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png", metadata={"Software": None})
+    return out.getvalue()

@@ -1,7 +1,11 @@
 """Generated reports (周报, 月报, 阶段总结, 总结报告) rendered from one Jinja2
 Markdown template: the Markdown is the Prefect artifact and the .md file; the
-HTML is that Markdown converted (python-markdown, tables), in a print-ready
-page with the charts inline as SVG. One source, so the two never disagree.
+HTML is that Markdown converted (python-markdown, tables), in a print-ready A4
+page with the charts inline as SVG; the .docx is the same Markdown walked into
+Word (word.py `report_docx`) with the charts as PNG. One source, so they never disagree.
+
+No emoji anywhere (a printer shows a box): the warning colours are words, and
+coloured text in the HTML and Word tables.
 
 Strict: a name the template uses but the data lacks is an error, not a blank.
 Rendered in the sandbox (notifications/documents/sandbox.py). Every value the
@@ -11,6 +15,7 @@ clue's summary can never become a link, an image, a heading or a table.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, is_dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,21 +29,36 @@ from .notices import TEMPLATES, _cn_datetime, chinese_date
 from .sandbox import sandboxed_environment
 from statemachine.warning import UNIT_COLOUR_MARKS
 
-__all__ = ["render_markdown", "render_html", "markdown_html", "COLOUR_MARKS", "suggestions"]
+__all__ = ["render_markdown", "render_html", "markdown_html", "marked_markdown", "subtitle", "cn_date", "CHARTS_MARK", "COLOUR_MARKS",
+           "suggestions"]
 
 COLOUR_MARKS = UNIT_COLOUR_MARKS  # statemachine/warning.py
-_CHARTS_MARK = "@@CHARTS@@"
+CHARTS_MARK = "@@CHARTS@@"  # the paragraph the charts replace (SVG here, PNG in word.py)
 _CSS = """
+@page{size:A4;margin:37mm 26mm 35mm 28mm}
+@page wide{size:A4 landscape;margin:28mm 35mm 26mm 37mm}
 body{font-family:'FangSong','STFangsong','Noto Serif CJK SC',serif;max-width:1100px;margin:2em auto;
 line-height:1.7;color:#111;padding:0 1em}
-h1{text-align:center;font-family:'SimHei','Noto Sans CJK SC',sans-serif;font-size:1.6em}
+body.final{page:wide}
+h1{text-align:center;font-family:'FZXiaoBiaoSong-B05S','STSong','Noto Serif CJK SC',serif;font-size:1.6em}
 h2,h3{font-family:'SimHei','Noto Sans CJK SC',sans-serif}
+h2{page-break-after:avoid}h3{page-break-after:avoid}
 table{border-collapse:collapse;width:100%;margin:1em 0;font-size:.92em}
+thead{display:table-header-group}
+tr{page-break-inside:avoid}
 th,td{border:1px solid #888;padding:.25em .5em;vertical-align:top}
 th{background:#eee}
+p{text-indent:2em;margin:.3em 0}
+p.flush{text-indent:0}
+p.sub{text-align:center;text-indent:0}
+p.sign{text-align:right;text-indent:0;margin-right:4em}
+p.annex{text-indent:0;padding-left:5em}
+hr{border:0;break-after:page}
+td.red{color:#c00000;font-weight:bold}td.yellow{color:#b8860b;font-weight:bold}td.blue{color:#1f4e99;font-weight:bold}
 .chart{margin:1em 0;page-break-inside:avoid}
-@media print{body{margin:0}.chart{max-width:100%}}
+@media print{body{margin:0;max-width:none;padding:0}.chart{max-width:100%}}
 """
+_COLOUR_CELLS = {"red": "红色预警", "yellow": "黄色预警", "blue": "蓝色提示"}
 
 
 def _pct(v) -> str:
@@ -86,7 +106,7 @@ def suggestions(data) -> list[str]:
 def _context(data, charts_text: str) -> dict:
     ctx = {k: getattr(data, k) for k in data.__dataclass_fields__}
     ctx["span"] = asdict(data.span) if is_dataclass(data.span) else data.span
-    ctx.update(figures_sentence=data.figures.sentence(), colour_marks=COLOUR_MARKS,
+    ctx.update(figures_sentence=data.figures.sentence(), colour_marks=COLOUR_MARKS, subtitle=subtitle(data),
                suggestions=suggestions(data), charts_text=Markup(charts_text))
     return ctx
 
@@ -104,15 +124,41 @@ def markdown_html(md: str) -> str:
     return markdown.markdown(md, extensions=["tables", "sane_lists"], output_format="html")
 
 
+def marked_markdown(data) -> str:
+    """The Markdown with a marker paragraph where the charts go (HTML: SVG, Word: PNG)."""
+    return _env().get_template("report.md.j2").render(_context(data, CHARTS_MARK))
+
+
 def render_html(data) -> str:
-    md = _env().get_template("report.md.j2").render(_context(data, _CHARTS_MARK))
-    body = markdown_html(md)
+    body = markdown_html(marked_markdown(data))
     svgs = "\n".join(f'<div class="chart">{svg_for(name, s)}</div>'
                      for name, s in data.charts.items() if s.labels)
-    body = body.replace(f"<p>{_CHARTS_MARK}</p>", svgs or "<p>（暂无数据）</p>")
-    title = html_text(f"{data.unit['name']}{data.campaign['title']}{data.kind_label}")
+    body = body.replace(f"<p>{CHARTS_MARK}</p>", svgs or "<p>（暂无数据）</p>")
+    # the period line under the title centred, 主送 flush left, 落款 and date to the right, as printed
+    body = body.replace("<p>（", '<p class="sub">（', 1)
+    body = body.replace("<p>校验码：", '<p class="flush">校验码：', 1)
+    body = body.replace(f"<p>{html_text(data.addressee)}：</p>", f'<p class="flush">{html_text(data.addressee)}：</p>', 1)
+    sign = f"<p>{html_text(data.signer)}</p>\n<p>{html_text(cn_date(data.dated))}</p>"
+    body = body.replace(sign, sign.replace("<p>", '<p class="sign">'), 1)
+    body = re.sub(r"<p>(\d．)", r'<p class="annex">\1', body)  # 附件说明's later lines under the first
+    for colour, word in _COLOUR_CELLS.items():
+        body = body.replace(f"<td>{word}", f'<td class="{colour}">{word}')
+    title = html_text(data.title)
+    cls = ' class="final"' if data.kind == "final" else ""
     return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>'
-            f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
+            f"<style>{_CSS}</style></head><body{cls}>\n{body}\n</body></html>\n")
+
+
+def subtitle(data) -> str:
+    """The period line under the title; a provisional report says so (临时)."""
+    when = _cn_datetime(data.as_of)
+    if data.provisional:
+        return f"（{data.span.label}，临时报告：统计截至{when}，本期结束后重新生成）"
+    return f"（{data.span.label}，统计截至{when}）"
+
+
+def cn_date(value) -> str:
+    return chinese_date(value) if value is not None else ""
 
 
 def template_dir() -> Path:

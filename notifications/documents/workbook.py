@@ -6,10 +6,11 @@ added by services.reports.generate, which has the database (services.ledgers.exp
 from __future__ import annotations
 
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .xlsx_style import BOX, CENTRE, WRAP, put
+from .xlsx_style import BOX, CENTRE, WRAP, fit_rows, font, print_setup, put
+from statemachine.time.calendar import TZ
 from statemachine.warning import UNIT_COLOUR_LABELS
 
 __all__ = ["report_workbook", "FILLS", "COLOUR_LABELS"]
@@ -27,12 +28,14 @@ def _table(ws, title: str, subtitle: str, headings: list[tuple[str, float]], row
     last = get_column_letter(len(headings))
     put(ws, 1, 1, title)
     ws.merge_cells(f"A1:{last}1")
-    ws["A1"].font, ws["A1"].alignment = Font(size=14, bold=True), CENTRE
+    ws["A1"].font, ws["A1"].alignment = font(size=14, bold=True), CENTRE
     put(ws, 2, 1, subtitle)
     ws.merge_cells(f"A2:{last}2")
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="center")
+    ws.row_dimensions[2].height = 30  # the subtitle (unit, period, 截至, 校验码) takes two lines when narrow
     for i, (heading, width) in enumerate(headings, start=1):
         c = put(ws, 3, i, heading)
-        c.font, c.alignment, c.border = Font(bold=True), CENTRE, BOX
+        c.font, c.alignment, c.border = font(bold=True), CENTRE, BOX
         ws.column_dimensions[get_column_letter(i)].width = width
     for n, row in enumerate(rows):
         for i in range(1, len(headings) + 1):
@@ -43,8 +46,8 @@ def _table(ws, title: str, subtitle: str, headings: list[tuple[str, float]], row
             if fills and fills[n] is not None:
                 c.fill = fills[n]
     ws.freeze_panes = "A4"
-    ws.print_title_rows = "3:3"
-    ws.page_setup.orientation = "landscape"
+    fit_rows(ws, 4, 3 + len(rows))
+    print_setup(ws, title_rows="3:3", last_column=len(headings), last_row=3 + len(rows))
 
 
 def _units(ws, data, head: str) -> None:
@@ -60,7 +63,8 @@ def _units(ws, data, head: str) -> None:
 
 def report_workbook(data) -> Workbook:
     """`data`: a services.reports.contents.ReportData."""
-    head = f"{data.unit['name']} · {data.span.label} · 截至 {data.as_of:%Y-%m-%d %H:%M} · 校验码 {data.check_code}"
+    when = f"{'临时，' if data.provisional else ''}统计截至 {data.as_of.astimezone(TZ):%Y-%m-%d %H:%M}"
+    head = f"{data.unit['name']} · {data.span.label} · {when} · 校验码：{data.check_code}"
     wb = Workbook()
     ws = wb.active
     ws.title = "各单位整改情况"
@@ -79,12 +83,13 @@ def report_workbook(data) -> Workbook:
                f"{head} · 要求 {data.typical_required} 个，现有 {len(data.typical)} 个",
                [("编号", 16), ("单位", 20), ("问题方面", 18), ("问题表现", 40), ("整改措施", 36),
                 ("成效", 30), ("说明", 24)],
-               [[t["number"], t["unit"], t["aspect"], t["summary"], t.get("measures"), t.get("evidence"),
+               [[t["number"], t["unit"], t["aspect"], t["summary"], t.get("measures"), t.get("effect"),
                  "自动选取，待确认" if t.get("auto") else t.get("note")] for t in data.typical])
     if data.kind == "final":
         rows = ([["追责问责", a["unit"], a["reason"], a.get("text")] for a in data.accountability]
                 + [["容错免责", a["unit"], a["reason"], a.get("grounds")] for a in data.exemptions]
-                + [["移交纪检监察", a["unit"], a["reason"], a.get("organ")] for a in data.transfers])
+                + [["移交纪检监察", a["unit"] + (f"（问题线索 {a['number']}）" if a.get("item") else ""), a["reason"],
+                    a.get("organ") or "纪检监察机关"] for a in data.transfers])
         _table(wb.create_sheet("追责问责容错免责"), "追责问责、容错免责情况专题说明", head,
                [("类别", 14), ("单位", 20), ("事由", 36), ("决定 / 依据 / 接收机关", 40)], rows)
     return wb

@@ -11,12 +11,12 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine, select
 
 from models.tables import Clue, Unit
-from notifications.documents.xlsx_style import BOX, CENTRE, WRAP, put
+from notifications.documents.xlsx_style import BOX, CENTRE, WRAP, fit_rows, font, print_setup, put
 from statemachine.errors import InvalidInput
 from statemachine.limits import shown
 
@@ -87,12 +87,12 @@ def draw_ledger(ws, engine: Engine, campaign: str, unit_code: str, template: str
 
     def line(text: str, *, size: int = 11, bold: bool = False, centre: bool = False) -> None:
         nonlocal r
-        put(ws, r, 1, text).font = Font(size=size, bold=bold)
-        ws.cell(r, 1).alignment = CENTRE if centre else Alignment(vertical="center")
+        put(ws, r, 1, text).font = font(size=size, bold=bold)
+        ws.cell(r, 1).alignment = CENTRE if centre else Alignment(vertical="center", wrap_text=True)
         ws.merge_cells(f"A{r}:{last}{r}")
         r += 1
 
-    line(tpl.title, size=16, bold=True, centre=True)
+    line(tpl.title_for(unit.name), size=16, bold=True, centre=True)
     if tpl.subtitle:
         line(tpl.subtitle, size=12, centre=True)
     stamp, when = f"填报单位（盖章）：{unit.name}", f"填报时间：{date_text(on)}"
@@ -128,7 +128,7 @@ def draw_ledger(ws, engine: Engine, campaign: str, unit_code: str, template: str
     for rr in range(header, first):
         for i in range(1, len(cols) + 1):
             c = ws.cell(rr, i)
-            c.font, c.alignment, c.border = Font(bold=True), CENTRE, BOX
+            c.font, c.alignment, c.border = font(bold=True), CENTRE, BOX
 
     for n, item in enumerate(items, start=1):
         rr = first + n - 1
@@ -150,12 +150,8 @@ def draw_ledger(ws, engine: Engine, campaign: str, unit_code: str, template: str
     for i, col in enumerate(cols, start=1):
         ws.column_dimensions[get_column_letter(i)].width = col.width
     ws.column_dimensions[get_column_letter(len(cols))].hidden = True
-    ws.print_title_rows = f"{header}:{first - 1}"
-    ws.print_area = f"A1:{last}{max(r - 1, 1)}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit_rows(ws, first, end - 1)
+    print_setup(ws, title_rows=f"{header}:{first - 1}", last_column=visible, last_row=r - 1)
     ws.freeze_panes = ws.cell(first, 1)
     return len(items)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from statemachine.charts.clue import ClueState
+from statemachine.reports.titles import place_of
 
 __all__ = ["Column", "Template", "TEMPLATES", "NUMBER_HEADING", "state_label", "PROGRESS_LABELS",
            "DONE_WORDS", "FOOTER_LABELS"]
@@ -29,7 +30,7 @@ class Column:
 @dataclass(frozen=True)
 class Template:
     key: str
-    title: str
+    title: str                 # {place}: where the unit is (忻州市), as the filled-in form is titled
     subtitle: str | None
     columns: tuple[Column, ...]
     kinds: tuple[str, ...]     # the items it lists
@@ -45,6 +46,11 @@ class Template:
     def column(self, field: str) -> Column | None:
         return next((c for c in self.columns if c.field == field), None)
 
+    def title_for(self, unit_name: str) -> str:
+        """The title the unit's own ledger carries: its place, not the province's form
+        ("全省…（模板）" is the blank the seed hands out)."""
+        return self.title.format(place=place_of(unit_name))
+
     @property
     def header_rows(self) -> int:
         return 2 if any(c.group for c in self.columns) else 1
@@ -57,7 +63,7 @@ def _c(field, heading, width, group=None, aliases=(), required=False) -> Column:
 _SEQ = _c("seq", "序号", 6, required=True)
 _NUMBER = _c("number", NUMBER_HEADING, 16)
 _REMARK = _c("remark", "备注", 14)
-_TITLE_003 = "全省道路交通安全和运输执法领域突出问题专项整治事项清单（模板）"
+_TITLE_003 = "{place}道路交通安全和运输执法领域突出问题专项整治事项清单"
 
 TEMPLATES: dict[str, Template] = {t.key: t for t in (
     Template(
@@ -87,7 +93,7 @@ TEMPLATES: dict[str, Template] = {t.key: t for t in (
         kinds=("carried_over",), new_kind="carried_over",
         footer=("联系电话", "联系人", "审核人"), stamp_lines=2),
     Template(
-        key="004", title="交通运输执法领域突出问题整改工作台账", subtitle=None,
+        key="004", title="{place}交通运输执法领域突出问题整改工作台账", subtitle=None,
         columns=(_SEQ,
                  _c("aspect", "问题类别", 14, aliases=("问题方面",), required=True),
                  _c("summary", "具体表现", 36, aliases=("问题表现",), required=True),

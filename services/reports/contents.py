@@ -7,6 +7,7 @@ its counties'). Figures are counted exactly as docs/domain.md §6 counts them
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -21,7 +22,9 @@ from statemachine.time.clock import instant
 from statemachine.charts.clue import LABELS as CLUE_LABELS, ClueState
 from statemachine.reports.duties import all_occurrences
 from statemachine.errors import InvalidInput
-from statemachine.charts.ladder import LEVEL_LABELS, Level
+from statemachine.charts.ladder import CASE_LABELS, LEVEL_LABELS, CaseState, Level
+from statemachine.charts.lookback import ROUND_LABELS, RoundState
+from statemachine.reports.titles import report_addressee, report_title
 
 from services.campaigns.load import plan_of
 from services.core.audit import read_head
@@ -136,6 +139,13 @@ class ReportData:
     # the audit chain's head when the figures were read (校验码), before the report's own
     # generate_report record: the report prints it (services/core/audit.py read_head)
     check_code: str = ""
+    # the report as a 公文 of the reporting unit (statemachine/reports/titles.py)
+    title: str = ""
+    addressee: str = ""                # 主送
+    signer: str = ""                   # 落款: the reporting unit
+    dated: date | None = None          # 成文日期: the day the figures are as of
+    # read before its period ended: marked 临时 and made again once it has (generate.py)
+    provisional: bool = False
 
 
 def _counts(as_of: datetime, start: datetime, end: datetime, blue_within_days: int):
@@ -172,6 +182,9 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
         span = resolve_period(plan, kind, period, now=now)
         root = unit_by_code(conn, camp.id, unit or plan.root.code)
         as_of = min(now, end_of_day(span.end)) if kind != "final" else now
+        above = U.alias("above")
+        parent_name = conn.execute(select(above.c.name).select_from(U.join(above, above.c.id == U.c.parent_id))
+                                   .where(U.c.id == root.id)).scalar()
         start = datetime.combine(span.start, time.min, TZ)
         end = end_of_day(span.end)
         units = conn.execute(select(U.c.id, U.c.code, U.c.name, U.c.path, U.c.parent_id, U.c.participates,
@@ -198,6 +211,11 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
                         due=(r.deadline_at if r.state == "rectifying" else r.verify_due_at).astimezone(TZ),
                         days=((as_of - (r.deadline_at if r.state == "rectifying" else r.verify_due_at)).days))
                    for r in conn.execute(overdue_q)]
+        moved = conn.execute(  # 问题线索移交纪检监察: the ledger lists them as such
+            select(T.c.number, T.c.reason, T.c.closed_at, U.c.name.label("unit_name"))
+            .join(U, U.c.id == T.c.unit_id)
+            .where(T.c.campaign_id == camp.id, in_scope, T.c.state == ClueState.transferred.value)
+            .order_by(U.c.path, T.c.number)).all()
         cases = conn.execute(
             select(E.c.id, E.c.level, E.c.state, E.c.cause, E.c.issued_at, E.c.resolved_at, E.c.decision,
                    E.c.decision_text, E.c.exemption_grounds, E.c.reason, E.c.receiving_organ,
@@ -219,7 +237,8 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
         check = read_head(conn, camp.id).check_code
         typical_marked = conn.execute(
             select(T.c.number, T.c.summary, T.c.measures, T.c.evidence, T.c.state, T.c.typical_note,
-                   T.c.aspect_key, T.c.reopen_count, U.c.name.label("unit_name"))
+                   T.c.aspect_key, T.c.reopen_count, T.c.stage_result, T.c.progress, T.c.resolution,
+                   U.c.name.label("unit_name"))
             .join(U, U.c.id == T.c.unit_id)
             .where(T.c.campaign_id == camp.id, in_scope, T.c.typical_note.is_not(None))
             .order_by(T.c.number)).all()
@@ -228,7 +247,8 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
         if len(typical_marked) < required:
             auto = conn.execute(
                 select(T.c.number, T.c.summary, T.c.measures, T.c.evidence, T.c.state, T.c.typical_note,
-                       T.c.aspect_key, T.c.reopen_count, U.c.name.label("unit_name"))
+                       T.c.aspect_key, T.c.reopen_count, T.c.stage_result, T.c.progress, T.c.resolution,
+                       U.c.name.label("unit_name"))
                 .join(U, U.c.id == T.c.unit_id)
                 .where(T.c.campaign_id == camp.id, in_scope, T.c.typical_note.is_(None),
                        T.c.state == "closed", T.c.resolution == "approved", T.c.evidence.is_not(None))
@@ -303,27 +323,32 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
         open=sum(c.issued_at is not None and c.resolved_at is None for c in cases),
         by_level={LEVEL_LABELS[Level(lv)]: sum(c.level == lv for c in issued) for lv in range(1, 6)},
         list=[dict(unit=c.unit_name, measure=LEVEL_LABELS[Level(c.level)], cause=CAUSE_LABELS.get(c.cause, c.cause),
-                   issued=c.issued_at.astimezone(TZ), state=c.state) for c in issued[:LIST_LIMIT]])
+                   issued=c.issued_at.astimezone(TZ), state=CASE_LABELS[CaseState(c.state)])
+              for c in issued[:LIST_LIMIT]])
     decided = [c for c in cases if c.level == 4 and c.decision]
     accountability = [dict(unit=c.unit_name, reason=c.reason, text=c.decision_text) for c in decided
                       if c.decision == "accountable"]
     exemptions = [dict(unit=c.unit_name, reason=c.reason, grounds=c.exemption_grounds) for c in decided
                   if c.decision == "exempt"]
-    transfers = [dict(unit=c.unit_name, reason=c.reason, organ=c.receiving_organ) for c in cases
-                 if c.level == 5 and c.issued_at is not None]
+    # 移交纪检监察: the items transferred (the ledger's 已移交纪检监察) and the units whose
+    # escalation reached the top of the ladder; counted apart, printed together
+    transfers = ([dict(unit=m.unit_name, number=m.number, reason=m.reason, organ=None, item=True)
+                  for m in moved]
+                 + [dict(unit=c.unit_name, number=None, reason=c.reason, organ=c.receiving_organ, item=False)
+                    for c in cases if c.level == Level.transfer and c.issued_at is not None])
 
     reports = _reports(plan, units, subs, start, end, as_of)
     stage_names = {s.key: s.name for s in plan.stages} | {"completed": "已完成"}
     stages = [dict(stage=stage_names.get(k, k or "—"), units=sum(1 for u in units if u.participates and u.stage_key == k))
               for k in [s.key for s in plan.stages] + ["completed"]]
     typical = [dict(number=t.number, unit=t.unit_name, aspect=aspect_names.get(t.aspect_key, t.aspect_key),
-                    summary=t.summary, measures=t.measures, evidence=t.evidence,
+                    summary=t.summary, measures=t.measures, evidence=t.evidence, effect=_effect(t),
                     note=t.typical_note, auto=t.typical_note is None) for t in [*typical_marked, *auto]]
     round_rows = []
     for r in rounds:
         totals = json.loads(r.tally_json).get("totals", {}) if r.tally_json else {}
         round_rows.append(dict(code=r.code, title=r.title, kind="整改“回头看”" if r.kind == "look_back" else "实地督察",
-                               state=r.state, selected=r.selected, relapsed=totals.get("relapsed", 0),
+                               state=ROUND_LABELS[RoundState(r.state)], selected=r.selected, relapsed=totals.get("relapsed", 0),
                                faked=totals.get("faked", 0)))
     rate_rows = [r for r in rows if r.rate is not None][:30]
     charts = {
@@ -342,7 +367,26 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
         aspects=[dict(name=a.name, count=int(aspects[a.key].n) if a.key in aspects else 0,
                       done=int(aspects[a.key].done or 0) if a.key in aspects else 0) for a in plan.aspects],
         typical=typical, typical_required=required, accountability=accountability, exemptions=exemptions,
-        transfers=transfers, ledger=ledger, ledger_total=ledger_total, charts=charts, check_code=check)
+        transfers=transfers, ledger=ledger, ledger_total=ledger_total, charts=charts, check_code=check,
+        title=report_title(organ=root.name, plan_title=camp.title, kind=kind, lead=parent_name is None,
+                           stage=span.label if kind == "stage" else None),
+        addressee=report_addressee(parent=parent_name, issuing_unit=camp.issuing_unit, organ=root.name),
+        signer=root.name, dated=as_of.astimezone(TZ).date(),
+        provisional=kind != "final" and now < end_of_day(span.end))
+
+
+_FILE = re.compile(r"\.[A-Za-z0-9]{2,5}$|^[^，。；\s]*[\\/][^，。；\s]*$")  # 报告.pdf, 甲县/照片
+
+
+def _effect(t) -> str:
+    """成效 of a typical case in words: the unit's stage result or progress, else what
+    its state says; the 可验证成果 is often a file (甲县/整改报告.pdf), never printed as 成效."""
+    for text in (t.stage_result, t.progress, t.evidence):
+        if text and text.strip() and not _FILE.search(text.strip()):
+            return text.strip()
+    if t.state == ClueState.closed.value:
+        return "已整改到位，经审核销号" if t.resolution != "dismissed" else "经核查查无实据，已办结"
+    return CLUE_LABELS[ClueState(t.state)]
 
 
 def _typical_required(plan, kind: str) -> int:

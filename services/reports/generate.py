@@ -3,13 +3,17 @@ write it as files and record it once per (unit, kind, period).
 
 A second request for the same report returns the recorded one unchanged
 (scheduled runs repeat; two schedulers may fire); `force` regenerates it
-with the figures as they are now.
+with the figures as they are now. Two exceptions make it anew by themselves:
+a report read before its period ended (临时) once the period is over, and one
+whose files are gone or lack a format asked for. Whatever happens, the files
+end up in the folder asked for: a recorded report made elsewhere is copied there.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -21,7 +25,7 @@ from models.tables import GeneratedReport
 from statemachine.reports.duties import report_kind_of
 from statemachine.errors import InvalidInput, Misconfigured
 from statemachine.reports.duties import all_occurrences
-from statemachine.time.calendar import TZ
+from statemachine.time.calendar import TZ, end_of_day
 
 from services.core.persisted import audit_record
 from services.core.uow import unit_of_work
@@ -30,7 +34,8 @@ from services.core.directory import SYSTEM, actor as lookup_actor, campaign_row,
     unit_by_code
 from .contents import KINDS, gather, resolve_period
 
-__all__ = ["FORMATS", "DEFAULT_FORMATS", "Generated", "generate", "preflight", "list_generated", "due_reports", "kind_of_duty"]
+__all__ = ["FORMATS", "DEFAULT_FORMATS", "Generated", "generate", "preflight", "list_generated", "due_reports",
+           "kind_of_duty", "is_provisional"]
 
 G = GeneratedReport.__table__
 FORMATS = ("md", "html", "xlsx", "docx")
@@ -49,6 +54,7 @@ class Generated:
     created: bool
     markdown: str
     as_of: datetime
+    provisional: bool = False  # read before its period ended (临时)
 
 
 def _slug(text: str) -> str:
@@ -71,6 +77,11 @@ def _resolve(conn, campaign: str, *, kind: str, unit: str | None, period: str | 
     return camp, u, resolve_period(plan, kind, period, now=now)
 
 
+def is_provisional(kind: str, span, as_of: datetime) -> bool:
+    """Read before its period ended: its figures are 截至 as_of, not the period's."""
+    return kind != "final" and as_of < end_of_day(span.end)
+
+
 def preflight(engine: Engine, campaign: str, **request) -> None:
     """Refuse a bad request before any flow runs."""
     with engine.connect() as conn:
@@ -86,21 +97,19 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
                                  actor=actor, now=now)
         done = conn.execute(select(G).where(G.c.campaign_id == camp.id, G.c.unit_id == u.id,
                                             G.c.kind == kind, G.c.period == span.period)).first()
-    if done is not None and not force:
-        files = json.loads(done.files_json)
-        md_path = files.get("md")
+    folder = Path(out_dir) / _slug(campaign) / _slug(u.code)
+    stem = f"{kind}-{_slug(span.period)}"
+    if done is not None and not force and not _stale(done, kind, span, formats, now):
+        files = _deliver(json.loads(done.files_json), formats, folder, stem)
+        md_path = files.get("md") or json.loads(done.files_json).get("md")
         text = Path(md_path).read_text(encoding="utf-8") if md_path and Path(md_path).exists() else ""
-        return Generated(u.code, u.name, kind, span.period, files, done.digest, False, text, done.as_of)
+        return Generated(u.code, u.name, kind, span.period, files, done.digest, False, text, done.as_of,
+                         is_provisional(kind, span, done.as_of))
     data = gather(engine, campaign, u.code, kind, span.period, now=now)
     from notifications.documents.reports import render_html, render_markdown
 
     md = render_markdown(data)
-    folder = Path(out_dir) / _slug(campaign) / _slug(u.code)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise _unwritable(folder, e) from None
-    stem = f"{kind}-{_slug(span.period)}"
+    _mkdir(folder)
     files: dict[str, str] = {}
     if "md" in formats:
         files["md"] = _write(folder / f"{stem}.md", md)
@@ -109,9 +118,9 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
     if "xlsx" in formats:
         files["xlsx"] = _write(folder / f"{stem}.xlsx", _workbook(data, engine, campaign, u.code))
     if "docx" in formats:
-        from notifications.documents.word import markdown_to_docx
+        from notifications.documents.word import report_docx
 
-        files["docx"] = _write(folder / f"{stem}.docx", markdown_to_docx(md, landscape=kind == "final"))
+        files["docx"] = _write(folder / f"{stem}.docx", report_docx(data))
     digest = hashlib.sha256(md.encode()).hexdigest()
     with unit_of_work(engine) as uow:
         conn = uow.conn
@@ -129,7 +138,42 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
             to_state="generated", trigger="generate_report",
             detail={"kind": kind, "period": span.period, "digest": digest, "files": sorted(files)})])
         uow.commit()
-    return Generated(u.code, u.name, kind, span.period, files, digest, True, md, data.as_of)
+    return Generated(u.code, u.name, kind, span.period, files, digest, True, md, data.as_of, data.provisional)
+
+
+def _stale(done, kind: str, span, formats: tuple[str, ...], now: datetime) -> bool:
+    """The recorded report must be made anew: it was provisional and its period has
+    ended, or a file asked for is missing (never made in that format, or deleted)."""
+    if is_provisional(kind, span, done.as_of) and now >= end_of_day(span.end):
+        return True
+    files = json.loads(done.files_json)
+    return any(f not in files or not Path(files[f]).is_file() for f in formats)
+
+
+def _deliver(files: dict[str, str], formats: tuple[str, ...], folder: Path, stem: str) -> dict[str, str]:
+    """The recorded files of the formats asked for, copied into `folder` when they were
+    written elsewhere (an earlier --out, or the reports folder): `--out` always gets them."""
+    out: dict[str, str] = {}
+    for f in formats:
+        src = Path(files[f])
+        dst = folder / f"{stem}.{f}"
+        if src.resolve() != dst.resolve():
+            _mkdir(folder)
+            tmp = dst.with_suffix(dst.suffix + ".tmp")
+            try:
+                shutil.copyfile(src, tmp)
+                tmp.replace(dst)
+            except OSError as e:
+                raise _unwritable(dst, e) from None
+        out[f] = str(dst)
+    return out
+
+
+def _mkdir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _unwritable(folder, e) from None
 
 
 def _write(path: Path, content: str | bytes) -> str:
@@ -194,6 +238,18 @@ def due_reports(engine: Engine, campaign: str, *, now: datetime) -> list[tuple[s
         period = {"weekly": o.period, "monthly": o.period, "stage": o.period, "final": "final"}[kind]
         if (kind, period) not in out:
             out.append((kind, period))
+    # the lead's provisional reports whose period has ended since: made again with the
+    # whole period's figures, even when their duty's next period is already due
+    with engine.connect() as conn:
+        camp = campaign_row(conn, campaign)
+        root = unit_by_code(conn, camp.id, plan.root.code)
+        recorded = conn.execute(select(G.c.kind, G.c.period, G.c.as_of).where(
+            G.c.campaign_id == camp.id, G.c.unit_id == root.id, G.c.kind != "final")
+            .order_by(G.c.id)).all()
+    for r in recorded:
+        span = resolve_period(plan, r.kind, r.period, now=now)
+        if is_provisional(r.kind, span, r.as_of) and now >= end_of_day(span.end) and (r.kind, r.period) not in out:
+            out.append((r.kind, r.period))
     return out
 
 

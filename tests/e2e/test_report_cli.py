@@ -44,6 +44,14 @@ def test_duties_and_reports(cli, tmp_path):
     assert "already generated" in again.stdout
     files = {p.name for p in (out / "smoke-2023" / "city").iterdir()}
     assert files == {f"monthly-2023-04.{x}" for x in ("md", "html", "xlsx", "docx")}
+    # --out always gets the files: the recorded report is written to another folder too
+    other = tmp_path / "other"
+    moved = cli.ok("report", "generate", "monthly", "--period", "2023-04", "--out", other, "--format", "md,docx",
+                   "--as", "sup.city", "--now", "2023-04-27 10:00")
+    assert "already generated" in moved.stdout and str(other / "smoke-2023" / "city" / "monthly-2023-04.md") in moved.stdout
+    assert (other / "smoke-2023" / "city" / "monthly-2023-04.md").read_text(encoding="utf-8") == md
+    assert {p.name for p in (other / "smoke-2023" / "city").iterdir()} == {"monthly-2023-04.md", "monthly-2023-04.docx"}
+    assert "provisional (临时)" in moved.stdout  # read on 04-26: April had not ended
     (out / "blocked").write_text("a file where a folder should be", encoding="utf-8")
     assert "cannot write" in cli.fail("report", "generate", "weekly", "--out", out / "blocked" / "x",
                                       "--as", "sup.city", "--now", "2023-04-27 09:00")

@@ -50,7 +50,13 @@ def test_scheduled_reports_generate_the_due_roll_up_once(report_env, engine, tmp
         run_id = conn.execute(select(GeneratedReport.flow_run_id)).scalar_one()
     art = _artifact(artifact_key(report_env, "city", "weekly", "2023-04-20"), run_id)
     assert art.type == "markdown" and "共受理问题线索 1 件" in art.data and "未办结问题数" in art.data
-    again = scheduled_reports(campaign=report_env, as_of=at("2023-04-21 00:05"))
+    assert first.generated[0].provisional and "临时报告" in md  # read at 12:30, the week ends at midnight
+    # once the week is over the provisional report is made again, with the whole week, and only once
+    after = scheduled_reports(campaign=report_env, as_of=at("2023-04-21 00:05"))
+    assert [(g.period, g.created, g.provisional) for g in after.generated] == [("2023-04-20", True, False)]
+    assert "临时报告" not in (tmp_path / "reports" / "smoke-2023" / "city" / "weekly-2023-04-20.md").read_text(
+        encoding="utf-8")
+    again = scheduled_reports(campaign=report_env, as_of=at("2023-04-21 01:00"))
     assert [(g.period, g.created) for g in again.generated] == [("2023-04-20", False)]
     nxt = scheduled_reports(campaign=report_env, as_of=at("2023-04-27 12:05"))
     assert [(g.period, g.created) for g in nxt.generated] == [("2023-04-27", True)]

@@ -63,8 +63,8 @@ def test_a_generated_report_prints_the_head_in_every_format(engine, campaign, tm
     before = audit_head(engine, cid)
     g = generate(engine, campaign, kind="monthly", period="2023-04", out_dir=tmp_path, actor="sup.city",
                  now=at("2023-04-26"))
-    code = f"校验码 {before.check_code}"
-    assert code in g.markdown.splitlines()[2]  # the line under the title
+    code = f"校验码：{before.check_code}"
+    assert g.markdown.splitlines()[4] == code  # under the title and its period line
     assert code in (tmp_path / g.files["html"]).read_text(encoding="utf-8")
     assert any(code in p.text for p in Document(g.files["docx"]).paragraphs)
     wb = load_workbook(g.files["xlsx"])

@@ -123,6 +123,28 @@ def test_export_matches_the_golden_sheet(engine, ledger_campaign, calendar, temp
     assert got == golden.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("template", TEMPLATE_KEYS)
+def test_an_export_prints_as_the_units_own_form(engine, ledger_campaign, calendar, tmp_path, template):
+    """Titled after the unit's place (not the province's blank with （模板）), in a CJK
+    font, A4 and one page wide with its headings on every page, and each multi-line
+    cell wrapped in a row tall enough to print it whole."""
+    populate(engine, calendar)
+    path = export(engine, tmp_path, template, unit="county-a")
+    ws = openpyxl.load_workbook(path).active
+    title = ws["A1"].value
+    assert title.startswith("甲县") and "全省" not in title and "模板" not in title
+    assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0) and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows and ws.print_area
+    cells = [c for row in ws.iter_rows(min_row=3) for c in row if isinstance(c.value, str)]
+    assert cells and all(c.font.name == "宋体" and c.font.charset == 134 for c in cells)
+    multi = [c for c in cells if "\n" in c.value]
+    assert all(c.alignment.wrap_text for c in multi)
+    assert all((ws.row_dimensions[c.row].height or 0) >= 2 * 14 for c in multi)
+    if template != "003-2022":
+        assert multi  # 1. … 2. … measures
+
+
 def test_a_units_export_holds_its_subtree_only_and_its_own_contacts(engine, ledger_campaign, calendar):
     n = populate(engine, calendar)
     ws = export_ledger(engine, CAMPAIGN, "county-a", "004", on=date(2023, 5, 15)).active

@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 import docx
+from docx.oxml.ns import qn
 import openpyxl
 import pytest
 from sqlalchemy import func, select
@@ -118,8 +119,10 @@ def test_generate_writes_files_once_per_period(engine, campaign, seed000, tmp_pa
     html = open(g.files["html"], encoding="utf-8").read()
     sentence = "共受理问题线索 614 件，已办结 590 件，持续推进中 2 件，正在办理 22 件；自查自纠问题 604 件，已整改 604 件；整改率 98.2%"
     assert sentence in md and sentence in html
-    assert "🔴 红色预警" in md and html.count("<svg") == 3 and "<script" not in html
-    assert re.search(r"\| 乙县 \| 300 \| 276 \| 2 \| 22 \| 200 \| 200 \| 95\.6% \| 22 \| 🔴", md)
+    # the warning is words (an emoji prints as a box), coloured in the HTML
+    assert not re.search("[\U0001F300-\U0001FAFF\u2B55\u26AA-\u26AB]", md + html)
+    assert html.count("<svg") == 3 and "<script" not in html and '<td class="red">红色预警</td>' in html
+    assert re.search(r"\| 乙县 \| 300 \| 276 \| 2 \| 22 \| 200 \| 200 \| 95\.6% \| 22 \| 红色预警 \|", md)
     # the same figures in the workbook (rate a number Excel sorts, red fill) and the Word file
     ws = openpyxl.load_workbook(g.files["xlsx"])["各单位整改情况"]
     row = next(r for r in ws.iter_rows(min_row=4) if r[0].value == "乙县")
@@ -140,9 +143,37 @@ def test_generate_writes_files_once_per_period(engine, campaign, seed000, tmp_pa
                               now=at("2023-07-05"), force=True, **SUP)
     # same figures, same bytes (charts included), but for the check code (校验码): the chain's head
     # moved with the first report's own record, and a report prints the head it was issued after
-    code = re.compile(r"校验码 \d+-[0-9A-F]{8}")
+    code = re.compile(r"校验码：\d+-[0-9A-F]{8}")
     assert forced.created and code.sub("", forced.markdown) == code.sub("", md)
     assert code.findall(forced.markdown) != code.findall(md) and forced.digest != g.digest
+
+
+def test_a_provisional_report_is_made_again_once_its_period_ends(engine, campaign, seed000, tmp_path):
+    early = reports.generate(engine, campaign, kind="monthly", period="2023-07", out_dir=tmp_path,
+                             now=at("2023-07-05"), **SUP)
+    assert early.provisional and "临时报告：统计截至2023年7月5日9时00分" in early.markdown
+    same = reports.generate(engine, campaign, kind="monthly", period="2023-07", out_dir=tmp_path,
+                            now=at("2023-07-31 18:00"), **SUP)
+    assert not same.created and same.digest == early.digest  # July not over: the recorded one
+    late = reports.generate(engine, campaign, kind="monthly", period="2023-07", out_dir=tmp_path,
+                            now=at("2023-08-09"), **SUP)
+    assert late.created and not late.provisional and "临时" not in late.markdown
+    assert "（2023年7月，统计截至2023年7月31日23时59分）" in late.markdown  # the whole month, as of its end
+    assert reports.due_reports(engine, campaign, now=at("2023-08-10")) == []  # nothing left to remake
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(GeneratedReport)).scalar_one() == 1
+
+
+def test_missing_files_are_made_again_and_another_folder_gets_a_copy(engine, campaign, seed000, tmp_path):
+    g = reports.generate(engine, campaign, kind="monthly", period="2023-06", out_dir=tmp_path / "a",
+                         now=at("2023-07-05"), formats=("md",), **SUP)
+    copy = reports.generate(engine, campaign, kind="monthly", period="2023-06", out_dir=tmp_path / "b",
+                            now=at("2023-07-06"), formats=("md",), **SUP)
+    assert not copy.created and copy.files["md"] != g.files["md"]
+    assert open(copy.files["md"], encoding="utf-8").read() == g.markdown
+    more = reports.generate(engine, campaign, kind="monthly", period="2023-06", out_dir=tmp_path / "b",
+                            now=at("2023-07-06"), formats=("md", "docx"), **SUP)
+    assert more.created and set(more.files) == {"md", "docx"}  # a format never made: made now
 
 
 def test_final_report_structure_typical_cases_and_accountability(engine, campaign, seed000, tmp_path):
@@ -163,7 +194,9 @@ def test_final_report_structure_typical_cases_and_accountability(engine, campaig
     numbers = [r[0] for r in wb["台账004"].iter_rows(min_row=4, min_col=10, max_col=10, values_only=True) if r[0]]
     assert len(numbers) == len(set(numbers)) == 1218
     word = docx.Document(g.files["docx"])
-    headings = [p.text for p in word.paragraphs if p.runs and p.runs[0].bold and p.runs[0].font.name == "黑体"]
+    # headings are Word's heading styles (navigation pane, table of contents), 黑体 by the style
+    headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading")]
+    assert word.styles["Heading 1"].element.rPr.rFonts.get(qn("w:eastAsia")) == "黑体"
     assert headings.index("一、工作情况") < headings.index("五、有关建议") < headings.index("附件1 整改问题清单（台账）")
     assert word.sections[0].page_width > word.sections[0].page_height  # landscape for the wide tables
     assert "本次专项整治未发生追责问责" in md

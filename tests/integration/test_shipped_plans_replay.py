@@ -16,6 +16,8 @@ one case; `duty owed` and the report saying what the lapses say.
 """
 from __future__ import annotations
 
+import re
+
 import itertools
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -235,7 +237,7 @@ def _replay_and_check(engine, path: Path, calendar, out: Path) -> None:
     assert plan.campaign.title in final.markdown
     sent = sum(1 for o in all_occurrences(plan) if o.owed_by == "participants") * 2
     assert f"报送材料：按时 {sent} 份，逾期 0 份，未报送 {len(missed)} 份。" in final.markdown
-    assert f"{plan.stages[0].name} {len(cast.idle)} 个单位" in final.markdown
+    assert re.search(rf"各单位所处阶段：[^。]*{re.escape(plan.stages[0].name)} {len(cast.idle)} 个[，。]", final.markdown)
     again = reports.generate(engine, code, kind="final", out_dir=out, actor=None, now=end)
     assert not again.created and again.digest == final.digest
     with engine.connect() as conn:
