@@ -11,7 +11,8 @@ characters, an XML document refuses lone surrogates).
 column lengths there are tested equal to these (tests/unit/test_limits.py).
 Refused: control characters (C0, DEL, C1), NUL among them, except a tab and a
 line break in a field of several lines; lone surrogates; the two
-non-characters U+FFFE and U+FFFF; and anything longer than its field.
+non-characters U+FFFE and U+FFFF; the bidirectional embeddings, overrides and
+isolates (U+202A–U+202E, U+2066–U+2069); and anything longer than its field.
 """
 from __future__ import annotations
 
@@ -92,6 +93,10 @@ COLUMNS: Mapping[str, Limit] = {
 
 _ALLOWED_IN_LINES = frozenset("\n\t")
 _NONCHARACTERS = frozenset("\ufffe\uffff")
+# The bidirectional embeddings, overrides and isolates ("Trojan Source"): they make a
+# summary or a name read differently on screen from what is stored and compared. A
+# document in Chinese never needs them; the marks U+200E/U+200F stay allowed.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _BREAKS_A_LINE = frozenset({"Cc", "Cs", "Zl", "Zp"})  # what `shown` escapes
 
 
@@ -108,6 +113,8 @@ def _refused(ch: str, multiline: bool) -> str | None:
         return f"a lone surrogate (U+{ord(ch):04X}), not text"
     if ch in _NONCHARACTERS:
         return f"a non-character (U+{ord(ch):04X})"
+    if ch in _BIDI_CONTROLS:
+        return f"a bidirectional control (U+{ord(ch):04X}) that makes text read otherwise than it is"
     return None
 
 

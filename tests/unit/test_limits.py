@@ -110,7 +110,8 @@ def test_a_column_rectify_fills_holds_the_longest_value_it_is_made_of(name):
 
 
 # -- the check itself ------------------------------------------------------------------------
-@pytest.mark.parametrize("ch", ["\x00", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\ud800", "\ufffe", "\uffff"])
+@pytest.mark.parametrize("ch", ["\x00", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\ud800", "\ufffe", "\uffff",
+                                "\u202e", "\u2066", "\u2069"])
 def test_control_characters_and_what_no_document_can_hold_are_refused_everywhere(ch):
     for limit in (L.KEY, L.TEXT):
         with pytest.raises(TextRefused) as e:
