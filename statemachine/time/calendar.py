@@ -9,7 +9,9 @@ deadlines across Spring Festival.
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -240,6 +242,14 @@ class _Loader(yaml.SafeLoader):
                 seen.add(key_node.value)
         return super().construct_mapping(node, deep)
 
+    def compose_node(self, parent, index):
+        # a calendar needs no anchors: refusing aliases keeps a small file from
+        # standing for an exponentially large one (the "billion laughs")
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not used in a calendar file",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
 
 _Loader.yaml_implicit_resolvers = {
     ch: [(tag, rx) for tag, rx in rs if tag != "tag:yaml.org,2002:timestamp"]
@@ -256,6 +266,31 @@ def _iso_date(item: object) -> date | None:
     return None
 
 
+# The override file is read by every command that counts working days: bounded, so that
+# a path to a device, a FIFO or a huge file is refused at once instead of read forever.
+MAX_CALENDAR_BYTES = 2**20
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _NotAFile(Exception):
+    pass
+
+
+def _bounded_text(path: Path) -> str:
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the open
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _NotAFile()
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(MAX_CALENDAR_BYTES + 1)
+    if len(data) > MAX_CALENDAR_BYTES:
+        raise _TooLarge()
+    return data.decode("utf-8")
+
+
 def _load_overrides(path: Path) -> dict[int, YearOverride]:
     """Read the file as a YAML node tree, so that every refusal names its line."""
     def bad(what: str, at: yaml.Node | yaml.Mark | None = None) -> CalendarFileError:
@@ -264,7 +299,12 @@ def _load_overrides(path: Path) -> dict[int, YearOverride]:
         return CalendarFileError(f"calendar override file {path}: {where}{what}")
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _bounded_text(path)
+    except _TooLarge:
+        raise bad(f"larger than {MAX_CALENDAR_BYTES // 1024} KiB (a year's 放假 and 调休 days take about "
+                  "2 KiB): not a calendar file") from None
+    except _NotAFile:
+        raise bad("not a regular file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise bad(f"cannot read: {getattr(e, 'strerror', None) or e}") from None
     loader = _Loader(text)

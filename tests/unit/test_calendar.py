@@ -414,3 +414,29 @@ def test_local_date(instant, expected):
 ])
 def test_due_end_of_day_after_working_days(received, n, due):
     assert due_end_of_day_after_working_days(CAL, received, n) == end_of_day(D(due))
+
+
+def test_an_override_file_that_is_not_a_small_regular_file_is_refused_at_once(tmp_path):
+    import os
+
+    from statemachine.time.calendar import MAX_CALENDAR_BYTES
+
+    big = tmp_path / "big.yaml"
+    big.write_text("# " + "x" * MAX_CALENDAR_BYTES + "\nyears: {}\n", encoding="utf-8")
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)  # nobody writes to it: reading it would wait forever
+    for path, problem in ((big, "larger than 1024 KiB"), (fifo, "not a regular file"),
+                          (tmp_path, "not a regular file")):
+        with pytest.raises(CalendarFileError) as exc:
+            WorkingCalendar.from_file(path)
+        assert str(exc.value).startswith(f"calendar override file {path}: ") and problem in str(exc.value)
+        assert "\n" not in str(exc.value)
+
+
+def test_aliases_are_refused_so_a_small_file_never_stands_for_a_huge_one(tmp_path):
+    laughs = "a: &a [2027-01-01, 2027-01-01]\n"
+    laughs += "".join(f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    laughs += "years: {2027: {holidays: *i}}\n"
+    path = write(tmp_path, laughs, name="laughs.yaml")
+    with pytest.raises(CalendarFileError, match=r"line 2: invalid YAML: aliases \(\*name\) are not used"):
+        WorkingCalendar.from_file(path)
