@@ -48,7 +48,7 @@ def add(ctx: typer.Context,
     c: AppContext = ctx.obj
     numbers = add_clues(c.db(), c.campaign(None), [NewClue(
         channel=channel, aspect=aspect, summary=summary, unit=unit, reporter_name=reporter,
-        reporter_phone=phone, kind=kind)], actor=c.user(actor), now=c.now, calendar=c.calendar)
+        reporter_phone=phone, kind=kind)], actor=c.user(actor), now=c.acting_now(), calendar=c.calendar)
     out.say(numbers[0])
 
 
@@ -61,7 +61,7 @@ def import_(ctx: typer.Context, file: str, actor: Optional[str] = AS_USER):
     c: AppContext = ctx.obj
     items = read_clue_csv(file)
     try:
-        numbers = add_clues(c.db(), c.campaign(None), items, actor=c.user(actor), now=c.now,
+        numbers = add_clues(c.db(), c.campaign(None), items, actor=c.user(actor), now=c.acting_now(),
                             calendar=c.calendar)
     except InvalidInput as e:
         raise InvalidInput(f"{file}: {e} — nothing imported") from None
@@ -148,7 +148,7 @@ def transition(ctx: typer.Context, number: str,
     c: AppContext = ctx.obj
     data = _input(reason, measures, deadline, owner, evidence, stage_result, long_term)
     with c.work() as uow:  # one transaction: schema check, campaign, the transition
-        v = fire(uow, c.campaign(None), number, trigger, actor=c.user(actor), now=c.now, data=data,
+        v = fire(uow, c.campaign(None), number, trigger, actor=c.user(actor), now=c.acting_now(), data=data,
                  expected_version=version, calendar=c.calendar)
     out.say(f"{v.number} → {_label(v.state)} (version {v.version})")
 
@@ -169,7 +169,7 @@ def bulk(ctx: typer.Context, trigger: str, numbers: Optional[List[str]] = typer.
     c: AppContext = ctx.obj
     data = _input(reason, measures, deadline, owner, evidence, stage_result, long_term)
     with c.work() as uow:
-        r = bulk_transition(uow, c.campaign(None), trigger, actor=c.user(actor), now=c.now, data=data,
+        r = bulk_transition(uow, c.campaign(None), trigger, actor=c.user(actor), now=c.acting_now(), data=data,
                             numbers=numbers or None, unit=unit, state=state, calendar=c.calendar)
     out.say(f"{trigger}: {len(r.moved)} moved, {r.skipped} skipped")
 
@@ -185,5 +185,5 @@ def typical(ctx: typer.Context, number: str,
     c: AppContext = ctx.obj
     if not clear and note is None:
         raise InvalidInput("--note is required (or --clear)")
-    mark_typical(c.db(), c.campaign(None), number, note=None if clear else note, actor=c.user(actor), now=c.now)
+    mark_typical(c.db(), c.campaign(None), number, note=None if clear else note, actor=c.user(actor), now=c.acting_now())
     out.say(f"{number}: {'no longer a typical case' if clear else 'typical case: ' + note}")

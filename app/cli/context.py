@@ -59,6 +59,19 @@ class AppContext:
     def now(self) -> datetime:
         return self.runtime.clock()
 
+    def acting_now(self, campaign: str | None = None) -> datetime:
+        """`now` for a command that changes the campaign: refused in one line when it is the
+        real clock's and outside the campaign's period (statemachine/time/period.py)."""
+        from services.campaigns.period import require_in_period
+
+        code = self.campaign(campaign)
+        if self._conn is not None:  # inside the command's unit of work
+            require_in_period(self._conn, code, now=self.now, chosen=self.runtime.now is not None)
+        else:
+            with self.db().connect() as conn:
+                require_in_period(conn, code, now=self.now, chosen=self.runtime.now is not None)
+        return self.now
+
     def db(self) -> Engine:
         """The engine of a database migrated to the current schema."""
         self._check_exists()

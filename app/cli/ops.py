@@ -17,10 +17,12 @@ app.add_typer(audit_app, name="audit")
 
 
 def _for_flows(ctx: typer.Context) -> tuple[AppContext, str]:
-    """The campaign, a migrated database, Prefect configured: what running a flow needs."""
+    """The campaign, a migrated database, an instant in its period (statemachine/time/period.py),
+    Prefect configured: what running a flow that changes the campaign needs."""
     c: AppContext = ctx.obj
     code = c.campaign(None)
     c.db()
+    c.acting_now(code)
     c.prefect()
     return c, code
 
