@@ -169,6 +169,22 @@ class AppContext:
         return WARNING_LABELS[warning_colour(due_at, self.now, blue_within_days=w.blue_within_days,
                                              yellow_within_days=w.yellow_within_days)]
 
+    def aspect_name(self, key: str) -> str:
+        """An aspect's name in the campaign's plan (问题方面); an unknown key as given."""
+        return self._aspects.get(key, key)
+
+    @cached_property
+    def _aspects(self) -> dict[str, str]:
+        return {a.key: a.name for a in self._plan.aspects}
+
+    @cached_property
+    def _plan(self):
+        from services.campaigns.load import plan_of
+        from services.core.directory import campaign_row
+
+        with self.db().connect() as conn:
+            return plan_of(conn, campaign_row(conn, self.campaign(None)).id)
+
     @cached_property
     def _warning_policy(self):
         from services.campaigns.load import plan_of

@@ -80,8 +80,8 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
     c: AppContext = ctx.obj
     warn_if_calendar_ends(c)
     s = campaign_status(c.db(), c.campaign(None), as_of=c.now)
-    if as_json:
-        return out.emit_json(s.as_dict())
+    if as_json:  # the instants as datetimes: emit_json gives them in Asia/Shanghai, never UTC
+        return out.emit_json(s.as_dict() | {"as_of": s.as_of, "last_sweep": s.last_sweep})
     out.say(f"{s.title} ({s.campaign}) as of {out.local(s.as_of)}; last sweep "
             f"{out.local(s.last_sweep) if s.last_sweep else 'never'}")
     out.table(["unit", "name", "stage", "open", "closed", "overdue", "lapses", "rate"],
