@@ -8,7 +8,7 @@ import typer
 
 from statemachine.charts.clue import CLUE_CHART
 from statemachine.errors import InvalidInput
-from statemachine.labels import STATE_LABELS, TRIGGER_LABELS, key_of, state_label, trigger_label
+from statemachine.charts.labels import STATE_LABELS, TRIGGER_LABELS, key_of, state_label, trigger_label
 
 from . import output as out
 from .context import AppContext

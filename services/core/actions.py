@@ -42,7 +42,7 @@ from models.tables import (Campaign, Clue, DeliverableRecord, EscalationCase, In
                            InspectionTeam, ReportSubmission, Stage, Unit)
 from statemachine.authority import Relation, Who, permits
 from statemachine.charts.clue import CLUE_CHART, ClueContext
-from statemachine.labels import TRIGGER_LABELS
+from statemachine.charts.labels import TRIGGER_LABELS
 from statemachine.charts.ladder import CASE_CHART, CaseContext
 from statemachine.charts.lookback import CHECK_CHART, OUTCOMES, ROUND_CHART, CheckContext, RoundContext
 from statemachine.charts.table import Chart
@@ -106,7 +106,7 @@ class DutyItem:
 
 Item = ClueItem | CaseItem | StageItem | RoundItem | CheckItem | DutyItem
 
-# the charts' Chinese names of their triggers: statemachine/labels.py, the one table
+# the charts' Chinese names of their triggers: statemachine/charts/labels.py, the one table
 # of the check chart, what a person fires on one check (services/lookback/checks.py)
 PERSON_CHECK_TRIGGERS = frozenset(OUTCOMES.values()) | {"revise"}
 RECORDING_ROUND_STATE = "open"  # checks are recorded while their round is open

@@ -1,8 +1,8 @@
 """The domain's Chinese names, one table per vocabulary, and the way back from a name.
 
-The states' and the lapse causes' tables stand beside their charts (charts/clue.py
-LABELS, charts/ladder.py CASE_LABELS and LEVEL_LABELS, charts/lookback.py
-ROUND_LABELS and CHECK_LABELS, lapses.py CAUSES); the triggers' tables are here (the clue chart's own beside it, taken whole).
+The states' and the lapse causes' tables stand beside their charts (clue.py
+LABELS, ladder.py CASE_LABELS and LEVEL_LABELS, lookback.py
+ROUND_LABELS and CHECK_LABELS, statemachine/lapses.py CAUSES); the triggers' tables are here (the clue chart's own beside it, taken whole).
 Aspects and stages are the plan's (`Aspect.name`, `StageSpec.name`). Every
 entry point shows these names (the CLI, the pages, the reports) and takes a key
 or, where it names one thing only, a name.
@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-from .charts.clue import LABELS as CLUE_LABELS, TRIGGER_LABELS as CLUE_TRIGGER_LABELS
-from .charts.ladder import CASE_LABELS
-from .charts.lookback import CHECK_LABELS, ROUND_LABELS
-from .errors import InvalidInput
-from .lapses import CAUSES, Cause
-from .limits import shown
+from statemachine.errors import InvalidInput
+from statemachine.lapses import CAUSES, Cause
+from statemachine.limits import shown
+
+from .clue import LABELS as CLUE_LABELS, TRIGGER_LABELS as CLUE_TRIGGER_LABELS
+from .ladder import CASE_LABELS
+from .lookback import CHECK_LABELS, ROUND_LABELS
 
 __all__ = ["TRIGGER_LABELS", "STATE_LABELS", "state_label", "trigger_label", "cause_label", "key_of"]
 
