@@ -22,7 +22,8 @@ from .warning import BLUE_WITHIN_DAYS, YELLOW_WITHIN_DAYS
 
 __all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "Person", "StageSpec",
            "Deliverable", "ReportingDuty", "Schedule", "ClueRules", "LEVELS", "CHANNELS",
-           "CHANNEL_ALIASES", "channel_of", "EscalationPolicy", "EscalationRule", "WarningColours", "LAPSE_CAUSES", "FAKED_LEVEL", "Period", "KEY",
+           "CHANNEL_ALIASES", "channel_of",
+           "EscalationPolicy", "EscalationRule", "WarningColours", "LAPSE_CAUSES", "FAKED_LEVEL", "Period", "KEY",
            "text_field", "Key", "Name", "Label", "Text"]
 
 LEVELS = ("central", "province", "prefecture", "county", "department", "team")

@@ -202,5 +202,6 @@ def typical(ctx: typer.Context, number: str = typer.Argument(..., help="The item
     c: AppContext = ctx.obj
     if not clear and note is None:
         raise InvalidInput("--note is required (or --clear)")
-    mark_typical(c.db(), c.campaign(None), number, note=None if clear else note, actor=c.user(actor), now=c.acting_now())
+    mark_typical(c.db(), c.campaign(None), number, note=None if clear else note, actor=c.user(actor),
+                 now=c.acting_now())
     out.say(f"{number}: {'no longer a typical case' if clear else 'typical case: ' + note}")

@@ -26,8 +26,8 @@ from services.core.uow import Db, unit_of_work
 from services.core.visibility import require_sees, seen
 from .chart import CLUES, ClueInput, overdue_sql
 
-__all__ = ["NewClue", "ClueInput", "add_clues", "RowProblem", "known_refs", "transition", "bulk_transition", "BulkResult",
-           "get_clue", "list_clues", "ClueView", "deadline_limit_on"]
+__all__ = ["NewClue", "ClueInput", "add_clues", "RowProblem", "known_refs", "transition", "bulk_transition",
+           "BulkResult", "get_clue", "list_clues", "ClueView", "deadline_limit_on"]
 
 T, U, C = Clue.__table__, Unit.__table__, Campaign.__table__
 

@@ -1,8 +1,9 @@
 """The domain's Chinese names, one table per vocabulary, and the way back from a name.
 
 The states' and the lapse causes' tables stand beside their charts (clue.py
-LABELS, ladder.py CASE_LABELS and LEVEL_LABELS, lookback.py
-ROUND_LABELS and CHECK_LABELS, statemachine/lapses.py CAUSES); the triggers' tables are here (the clue chart's own beside it, taken whole).
+LABELS, ladder.py CASE_LABELS and LEVEL_LABELS, lookback.py ROUND_LABELS and
+CHECK_LABELS, statemachine/lapses.py CAUSES); the triggers' tables are here
+(the clue chart's own stands beside it and is taken whole).
 Aspects and stages are the plan's (`Aspect.name`, `StageSpec.name`). Every
 entry point shows these names (the CLI, the pages, the reports) and takes a key
 or, where it names one thing only, a name.

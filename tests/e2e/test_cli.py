@@ -275,11 +275,12 @@ def test_bad_settings_and_unknown_names_are_one_line_errors(sqlite_cli: Cli):
         ("-c", "no-such", "status"),
         ("clue", "show", "XS-2023-09999"),
         ("clue", "add", "--unit", "county-a", "--channel", "微博", "--aspect", "profit",
-         "--summary", "x", "--as", "sup.city"),
-        ("unit", "deliver", "county-a", "no_such_deliverable", "--attachment", "x.pdf", "--as", "off.a"),
+         "--summary", "x", "--as", "sup.city", "--now", "2023-04-06"),
+        ("unit", "deliver", "county-a", "no_such_deliverable", "--attachment", "x.pdf", "--as", "off.a",
+         "--now", "2023-04-06"),
         ("load", "no-such-plan"),
         ("clue", "add", "--unit", "county-a", "--channel", "12345", "--aspect", "profit",
-         "--summary", "没有说是谁"),
+         "--summary", "没有说是谁", "--now", "2023-04-06"),
     )
     for r in results:
         assert_one_line_error(r)
@@ -373,9 +374,11 @@ def test_import_error_names_the_files_row_even_after_a_blank_line(sqlite_cli: Cl
                                       "12345,profit,好的一行,county-a\n"
                                       "\n"
                                       "12345,profit,单位错,county-x\n")
-    msg = sqlite_cli.fail("clue", "import", csv, "--as", "sup.city")
+    r = sqlite_cli.run("clue", "import", csv, "--as", "sup.city", "--now", "2023-04-06")
     assert sqlite_cli.json("clue", "list") == []
-    assert "row 4" in msg, msg  # the bad row is on line/row 4 of the file
+    # the count, then one line per bad cell (issue 15); the bad row is on line/row 4 of the file
+    assert r.returncode == 1 and r.stderr.strip().splitlines() == [
+        f"rectify: error: {csv}: 1 error, nothing imported", "row 4, unit: unknown unit 'county-x'"], str(r)
 
 
 def test_sweep_without_a_reachable_prefect_api_is_a_one_line_error(sqlite_cli: Cli):
