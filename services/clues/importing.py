@@ -134,9 +134,8 @@ def _read(path: str | Path, problems: list[RowProblem]) -> list[NewClue]:
     for n, row in rows:
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) > len(header):
-            problems.append(RowProblem(n, "(row)", f"{len(row)} cells but the header has {len(header)}"))
-            continue
+        if len(row) > len(header):  # which cell is which is not known: the file as a whole
+            raise InvalidInput(f"{path}: row {n}: {len(row)} cells but the header has {len(header)}")
         get = lambda col: (row[index[col]].strip() if col in index and index[col] < len(row)  # noqa: E731
                            else "")
         bad = [col for col in REQUIRED if not get(col)]
