@@ -128,6 +128,8 @@ class Clue(Base):
     __tablename__ = "clues"
     __table_args__ = (
         UniqueConstraint("campaign_id", "number"),
+        # a work order imported twice is one clue (migration 0009)
+        Index("uq_clues_source_ref", "campaign_id", "source_ref", unique=True),
         Index("ix_clues_rectify_due", "campaign_id", "state", "deadline_at"),
         Index("ix_clues_verify_due", "campaign_id", "state", "verify_due_at"),
         Index("ix_clues_unit_state", "unit_id", "state"),
@@ -142,6 +144,7 @@ class Clue(Base):
     root_cause: Mapped[str | None] = mapped_column(Text)  # 原因剖析
     reporter_name: Mapped[str | None] = mapped_column(String(100))
     reporter_phone: Mapped[str | None] = mapped_column(String(50))
+    source_ref: Mapped[str | None] = mapped_column(String(100))  # 工单号 in the system it came from
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))  # 责任单位
     owner: Mapped[str | None] = mapped_column(String(100))        # 责任人/联系人
     state: Mapped[str] = mapped_column(String(20))

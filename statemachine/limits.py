@@ -24,7 +24,7 @@ from typing import Any, Mapping
 from .errors import TextRefused
 
 __all__ = ["Limit", "KEY", "NAME", "UNIT_NAME", "TITLE", "DOC_NUMBER", "PHONE", "EMAIL", "REFERENCE",
-           "LABEL", "SHORT_TEXT", "PERIOD", "HOLDER", "CRON", "ISSUER_CODE", "TEXT", "MAX_UNIT_DEPTH", "COLUMNS",
+           "LABEL", "SHORT_TEXT", "SOURCE_REF", "PERIOD", "HOLDER", "CRON", "ISSUER_CODE", "TEXT", "MAX_UNIT_DEPTH", "COLUMNS",
            "text_problem", "clean_text", "clean_fields", "shown", "document_text", "TextRefused"]
 
 
@@ -51,6 +51,7 @@ PERIOD = Limit(32)         # a reporting period, e.g. 2023-W19
 HOLDER = Limit(100)        # a scheduler's name in the logs
 CRON = Limit(64)           # a cron expression
 ISSUER_CODE = Limit(20)    # 发文机关代字, e.g. 忻交督
+SOURCE_REF = Limit(100)    # a work order's number in the system it came from (工单号)
 # Free text of several lines. Far below what PostgreSQL's text takes, and below the
 # 32,767 characters an Excel cell holds, so a ledger row always exports whole.
 TEXT = Limit(10_000, multiline=True)
@@ -73,7 +74,7 @@ COLUMNS: Mapping[str, Limit] = {
     "clues.reporter_phone": PHONE, "clues.owner": NAME, "clues.measures": TEXT,
     "clues.result_form": SHORT_TEXT, "clues.evidence": TEXT, "clues.stage_result": TEXT,
     "clues.long_term_measure": TEXT, "clues.progress": TEXT, "clues.remark": TEXT,
-    "clues.typical_note": TEXT, "clues.reason": TEXT,
+    "clues.typical_note": TEXT, "clues.reason": TEXT, "clues.source_ref": SOURCE_REF,
     "extension_requests.reason": TEXT, "extension_requests.decision": TEXT, "clue_suspensions.reason": TEXT,
     "plan_versions.doc_number": DOC_NUMBER, "plan_versions.plan_file": REFERENCE,
     "escalation_cases.reason": TEXT, "escalation_cases.required_action": TEXT,

@@ -22,6 +22,7 @@ from .warning import BLUE_WITHIN_DAYS, YELLOW_WITHIN_DAYS
 
 __all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "Person", "StageSpec",
            "Deliverable", "ReportingDuty", "Schedule", "ClueRules", "LEVELS", "CHANNELS",
+           "CHANNEL_ALIASES", "channel_of",
            "EscalationPolicy", "EscalationRule", "WarningColours", "LAPSE_CAUSES", "FAKED_LEVEL", "Period", "KEY",
            "text_field", "Key", "Name", "Label", "Text"]
 
@@ -29,7 +30,19 @@ LEVELS = ("central", "province", "prefecture", "county", "department", "team")
 # 线索来源 (docs/domain.md §5.1)
 CHANNELS = ("12345", "12328", "信访投诉", "新闻媒体", "门户网站/微信", "行政复议", "行政诉讼",
             "实地督察", "暗访", "随机抽查", "案卷评查", "自查自纠", "上级交办")
+# the short names people use for a source (docs/domain.md §1: "petitions 信访, media, web,
+# 复议, 诉讼"), each naming one source above; what is stored is always the full name
+CHANNEL_ALIASES = {"信访": "信访投诉", "投诉": "信访投诉", "媒体": "新闻媒体", "新闻": "新闻媒体",
+                   "门户网站": "门户网站/微信", "网站": "门户网站/微信", "微信": "门户网站/微信",
+                   "复议": "行政复议", "诉讼": "行政诉讼", "督察": "实地督察", "交办": "上级交办",
+                   "自查": "自查自纠"}
 KEY = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+def channel_of(name: str | None) -> str | None:
+    """The source (线索来源) `name` stands for: a full name or a short one; None if neither."""
+    name = (name or "").strip()
+    return name if name in CHANNELS else CHANNEL_ALIASES.get(name)
 
 
 def text_field(limit: L.Limit):

@@ -211,7 +211,7 @@ def deliver(ctx: typer.Context, unit: str, key: str = typer.Argument(..., help="
 
     c: AppContext = ctx.obj
     record_deliverable(c.db(), c.campaign(None), unit, key, attachment=attachment,
-                       actor=c.user(actor), now=c.now, stage=stage)
+                       actor=c.user(actor), now=c.acting_now(), stage=stage)
     out.say(f"recorded {key} for {unit}")
 
 
@@ -222,7 +222,7 @@ def advance(ctx: typer.Context, unit: str, actor: Optional[str] = AS_USER,
     from services.campaigns.units import advance as do_advance
 
     c: AppContext = ctx.obj
-    dest = do_advance(c.db(), c.campaign(None), unit, actor=c.user(actor), now=c.now,
+    dest = do_advance(c.db(), c.campaign(None), unit, actor=c.user(actor), now=c.acting_now(),
                       expected_version=version)
     out.say(f"{unit} → {dest}")
 

@@ -6,8 +6,9 @@ from typing import List, Optional
 
 import typer
 
-from statemachine.charts.clue import CLUE_CHART, LABELS, ClueState
+from statemachine.charts.clue import CLUE_CHART
 from statemachine.errors import InvalidInput
+from statemachine.charts.labels import STATE_LABELS, TRIGGER_LABELS, key_of, state_label, trigger_label
 
 from . import output as out
 from .context import AppContext
@@ -19,7 +20,18 @@ app.add_typer(clue_app, name="clue")
 
 
 def _label(state: str) -> str:
-    return f"{state} {LABELS[ClueState(state)]}"
+    return state_label("clue", state)
+
+
+def _state_key(state: Optional[str]) -> Optional[str]:
+    """--state: a key (rectifying) or its name (整改中)."""
+    return key_of(state, STATE_LABELS["clue"], what="state", option="--state") if state else None
+
+
+def _trigger_key(trigger: str) -> str:
+    """A trigger by key (substantiate) or name (查实); anything else the use case refuses."""
+    names = {t: n for t, n in TRIGGER_LABELS["clue"].items() if t in CLUE_CHART.triggers}
+    return next((t for t, n in names.items() if n == trigger), trigger)
 
 
 def _date(value: Optional[str], flag: str) -> Optional[date]:
@@ -34,11 +46,11 @@ def _date(value: Optional[str], flag: str) -> Optional[date]:
 @clue_app.command("add")
 def add(ctx: typer.Context,
         unit: str = typer.Option(..., "--unit", help="责任单位 (unit code or name)."),
-        channel: str = typer.Option(..., "--channel", help="线索来源, e.g. 12345, 12328, 信访投诉, 自查自纠."),
+        channel: str = typer.Option(..., "--channel", help="线索来源, e.g. 12345, 12328, 信访投诉 (信访), 自查自纠."),
         aspect: str = typer.Option(..., "--aspect", help="问题方面 (key or name)."),
         summary: str = typer.Option(..., "--summary", help="问题表现."),
-        reporter: Optional[str] = typer.Option(None, "--reporter"),
-        phone: Optional[str] = typer.Option(None, "--phone"),
+        reporter: Optional[str] = typer.Option(None, "--reporter", help="反映人 (fictional in tests)."),
+        phone: Optional[str] = typer.Option(None, "--phone", help="反映人联系电话."),
         kind: Optional[str] = typer.Option(None, "--kind",
                                            help="clue | self_inspection | carried_over (default: by channel)."),
         actor: Optional[str] = AS_USER):
@@ -48,28 +60,26 @@ def add(ctx: typer.Context,
     c: AppContext = ctx.obj
     numbers = add_clues(c.db(), c.campaign(None), [NewClue(
         channel=channel, aspect=aspect, summary=summary, unit=unit, reporter_name=reporter,
-        reporter_phone=phone, kind=kind)], actor=c.user(actor), now=c.now, calendar=c.calendar)
+        reporter_phone=phone, kind=kind)], actor=c.user(actor), now=c.acting_now(), calendar=c.calendar)
     out.say(numbers[0])
 
 
 @clue_app.command("import")
-def import_(ctx: typer.Context, file: str, actor: Optional[str] = AS_USER):
-    """Import clues from CSV (columns: channel, aspect, summary, unit, …); all rows or none."""
-    from services.clues.importing import read_clue_csv
-    from services.clues.lifecycle import add_clues
+def import_(ctx: typer.Context, file: str = typer.Argument(..., help="The CSV file (UTF-8 or GB18030)."),
+            actor: Optional[str] = AS_USER):
+    """Import clues from CSV (columns: channel, aspect, summary, unit, …; 工单号 makes it
+    idempotent); all rows or none, every bad cell named."""
+    from services.clues.importing import import_clue_csv
 
     c: AppContext = ctx.obj
-    items = read_clue_csv(file)
-    try:
-        numbers = add_clues(c.db(), c.campaign(None), items, actor=c.user(actor), now=c.now,
-                            calendar=c.calendar)
-    except InvalidInput as e:
-        raise InvalidInput(f"{file}: {e} — nothing imported") from None
-    out.say(f"imported {len(numbers)} clues ({numbers[0]} … {numbers[-1]})")
+    r = import_clue_csv(c.db(), c.campaign(None), file, actor=c.user(actor), now=c.acting_now(),
+                        calendar=c.calendar)
+    out.say(str(r))
 
 
 @clue_app.command("show")
-def show(ctx: typer.Context, number: str, as_json: bool = typer.Option(False, "--json")):
+def show(ctx: typer.Context, number: str = typer.Argument(..., help="The clue's number, e.g. XS-2023-00001."),
+         as_json: bool = typer.Option(False, "--json", help="JSON for programs (keys, times in Asia/Shanghai).")):
     """One clue with its full audited history."""
     from dataclasses import asdict
 
@@ -79,31 +89,34 @@ def show(ctx: typer.Context, number: str, as_json: bool = typer.Option(False, "-
     v = get_clue(c.db(), c.campaign(None), number)
     if as_json:
         return out.emit_json(asdict(v))
-    out.say(f"{v.number} · {_label(v.state)} · {v.channel} · {v.aspect} · version {v.version}"
-            + (" · OVERDUE" if v.overdue(c.now) else ""))
+    out.say(f"{v.number} · {_label(v.state)} · {v.channel} · {c.aspect_name(v.aspect)} · version {v.version}"
+            + (" · 已逾期" if v.overdue(c.now) else ""))
     out.say(f"  {v.summary}")
     out.say(f"  责任单位 {v.unit}  责任人 {v.owner or '—'}  核查时限 {out.local(v.verify_due_at)}  "
             f"整改时限 {out.local(v.deadline_at)}")
-    for label, value in (("整改措施", v.measures), ("可验证成果", v.evidence), ("reason", v.reason)):
+    for label, value in (("整改措施", v.measures), ("可验证成果", v.evidence), ("理由", v.reason)):
         if value:
             out.say(f"  {label}: {value}")
-    out.table(["#", "at", "actor", "trigger", "from", "to", "reason"],
-              [(h["seq"], out.local(h["at"]), h["actor"], h["trigger"], h["from_state"],
-                h["to_state"], h["reason"]) for h in v.history], title="history")
+    out.table(["#", "时间", "操作人", "操作", "原状态", "新状态", "理由"],
+              [(h["seq"], out.local(h["at"]), h["actor"], trigger_label("clue", h["trigger"]),
+                state_label("clue", h["from_state"]), state_label("clue", h["to_state"]), h["reason"])
+               for h in v.history], title="办理记录")
 
 
 @clue_app.command("list")
-def list_(ctx: typer.Context, unit: Optional[str] = typer.Option(None, "--unit"),
-          state: Optional[str] = typer.Option(None, "--state"),
-          overdue: bool = typer.Option(False, "--overdue"),
-          limit: int = limit_option(200), as_json: bool = typer.Option(False, "--json")):
+def list_(ctx: typer.Context,
+          unit: Optional[str] = typer.Option(None, "--unit", help="A unit (code or name): its subtree's clues."),
+          state: Optional[str] = typer.Option(None, "--state", help="A state: key or name (rectifying, 整改中)."),
+          overdue: bool = typer.Option(False, "--overdue", help="Only the clues overdue now (as of --now)."),
+          limit: int = limit_option(200, help="At most this many clues."),
+          as_json: bool = typer.Option(False, "--json", help="JSON for programs (keys, times in Asia/Shanghai).")):
     """List clues (of a unit's subtree, in a state, or overdue now)."""
     from dataclasses import asdict
 
     from services.clues.lifecycle import list_clues
 
     c: AppContext = ctx.obj
-    rows = list_clues(c.db(), c.campaign(None), unit=unit, state=state,
+    rows = list_clues(c.db(), c.campaign(None), unit=unit, state=_state_key(state),
                       overdue_as_of=c.now if overdue else None, limit=limit)
     if as_json:
         return out.emit_json([asdict(r) for r in rows])
@@ -111,8 +124,8 @@ def list_(ctx: typer.Context, unit: Optional[str] = typer.Option(None, "--unit")
         return r.verify_due_at if r.state in ("received", "verifying") else \
             r.deadline_at if r.state == "rectifying" else None
 
-    out.table(["number", "state", "unit", "channel", "aspect", "due", "warning", "summary"],
-              [(r.number, _label(r.state), r.unit, r.channel, r.aspect,
+    out.table(["编号", "状态", "责任单位", "线索来源", "问题方面", "时限", "预警", "问题表现"],
+              [(r.number, _label(r.state), r.unit, r.channel, c.aspect_name(r.aspect),
                 out.local(r.deadline_at or r.verify_due_at, "%Y-%m-%d"), c.warning(due(r)),
                 r.summary[:40]) for r in rows])
 
@@ -125,7 +138,7 @@ def _input(reason, measures, deadline, owner, evidence, stage_result, long_term)
                      long_term_measure=long_term)
 
 
-REASON = typer.Option(None, "--reason")
+REASON = typer.Option(None, "--reason", help="Why (dismiss, reject, transfer, reopen, extend; kept in the audit).")
 MEASURES = typer.Option(None, "--measures", help="整改措施 (substantiate).")
 DEADLINE = typer.Option(None, "--deadline", help="完成时限 YYYY-MM-DD (substantiate, reopen; extend: the new one).")
 OWNER = typer.Option(None, "--owner", help="责任人 (substantiate).")
@@ -135,8 +148,9 @@ LONG_TERM = typer.Option(None, "--long-term", help="长期举措 (defer).")
 
 
 @clue_app.command("transition")
-def transition(ctx: typer.Context, number: str,
-               trigger: str = typer.Argument(..., help=" | ".join(CLUE_CHART.triggers)),
+def transition(ctx: typer.Context, number: str = typer.Argument(..., help="The clue's number."),
+               trigger: str = typer.Argument(..., help=" | ".join(
+                   f"{t} {TRIGGER_LABELS['clue'][t]}" for t in CLUE_CHART.triggers)),
                actor: Optional[str] = AS_USER, reason: Optional[str] = REASON,
                measures: Optional[str] = MEASURES, deadline: Optional[str] = DEADLINE,
                owner: Optional[str] = OWNER, evidence: Optional[str] = EVIDENCE,
@@ -148,15 +162,17 @@ def transition(ctx: typer.Context, number: str,
     c: AppContext = ctx.obj
     data = _input(reason, measures, deadline, owner, evidence, stage_result, long_term)
     with c.work() as uow:  # one transaction: schema check, campaign, the transition
-        v = fire(uow, c.campaign(None), number, trigger, actor=c.user(actor), now=c.now, data=data,
+        v = fire(uow, c.campaign(None), number, _trigger_key(trigger), actor=c.user(actor), now=c.acting_now(),
+                 data=data,
                  expected_version=version, calendar=c.calendar)
     out.say(f"{v.number} → {_label(v.state)} (version {v.version})")
 
 
 @clue_app.command("bulk")
-def bulk(ctx: typer.Context, trigger: str, numbers: Optional[List[str]] = typer.Argument(None),
-         unit: Optional[str] = typer.Option(None, "--unit"),
-         state: Optional[str] = typer.Option(None, "--state"),
+def bulk(ctx: typer.Context, trigger: str = typer.Argument(..., help="The trigger: key or name (verify, 核查)."),
+         numbers: Optional[List[str]] = typer.Argument(None, help="The clues' numbers (or --unit, --state)."),
+         unit: Optional[str] = typer.Option(None, "--unit", help="The clues of this unit."),
+         state: Optional[str] = typer.Option(None, "--state", help="The clues in this state: key or name."),
          actor: Optional[str] = AS_USER, reason: Optional[str] = REASON,
          measures: Optional[str] = MEASURES, deadline: Optional[str] = DEADLINE,
          owner: Optional[str] = OWNER, evidence: Optional[str] = EVIDENCE,
@@ -169,13 +185,14 @@ def bulk(ctx: typer.Context, trigger: str, numbers: Optional[List[str]] = typer.
     c: AppContext = ctx.obj
     data = _input(reason, measures, deadline, owner, evidence, stage_result, long_term)
     with c.work() as uow:
-        r = bulk_transition(uow, c.campaign(None), trigger, actor=c.user(actor), now=c.now, data=data,
-                            numbers=numbers or None, unit=unit, state=state, calendar=c.calendar)
-    out.say(f"{trigger}: {len(r.moved)} moved, {r.skipped} skipped")
+        r = bulk_transition(uow, c.campaign(None), _trigger_key(trigger), actor=c.user(actor),
+                            now=c.acting_now(), data=data, numbers=numbers or None, unit=unit,
+                            state=_state_key(state), calendar=c.calendar)
+    out.say(f"{trigger_label('clue', r.trigger)}: {len(r.moved)} moved, {r.skipped} skipped")
 
 
 @clue_app.command("typical")
-def typical(ctx: typer.Context, number: str,
+def typical(ctx: typer.Context, number: str = typer.Argument(..., help="The item's number."),
             note: Optional[str] = typer.Option(None, "--note", help="Why it is typical (正面/反面典型)."),
             clear: bool = typer.Option(False, "--clear", help="No longer a typical case."),
             actor: Optional[str] = AS_USER):
@@ -185,7 +202,8 @@ def typical(ctx: typer.Context, number: str,
     c: AppContext = ctx.obj
     if not clear and note is None:
         raise InvalidInput("--note is required (or --clear)")
-    mark_typical(c.db(), c.campaign(None), number, note=None if clear else note, actor=c.user(actor), now=c.now)
+    mark_typical(c.db(), c.campaign(None), number, note=None if clear else note, actor=c.user(actor),
+                 now=c.acting_now())
     out.say(f"{number}: {'no longer a typical case' if clear else 'typical case: ' + note}")
 
 

@@ -59,6 +59,19 @@ class AppContext:
     def now(self) -> datetime:
         return self.runtime.clock()
 
+    def acting_now(self, campaign: str | None = None) -> datetime:
+        """`now` for a command that changes the campaign: refused in one line when it is the
+        real clock's and outside the campaign's period (statemachine/time/period.py)."""
+        from services.campaigns.period import require_in_period
+
+        code = self.campaign(campaign)
+        if self._conn is not None:  # inside the command's unit of work
+            require_in_period(self._conn, code, now=self.now, chosen=self.runtime.now is not None)
+        else:
+            with self.db().connect() as conn:
+                require_in_period(conn, code, now=self.now, chosen=self.runtime.now is not None)
+        return self.now
+
     def db(self) -> Engine:
         """The engine of a database migrated to the current schema."""
         self._check_exists()
@@ -155,6 +168,22 @@ class AppContext:
         w = self._warning_policy
         return WARNING_LABELS[warning_colour(due_at, self.now, blue_within_days=w.blue_within_days,
                                              yellow_within_days=w.yellow_within_days)]
+
+    def aspect_name(self, key: str) -> str:
+        """An aspect's name in the campaign's plan (问题方面); an unknown key as given."""
+        return self._aspects.get(key, key)
+
+    @cached_property
+    def _aspects(self) -> dict[str, str]:
+        return {a.key: a.name for a in self._plan.aspects}
+
+    @cached_property
+    def _plan(self):
+        from services.campaigns.load import plan_of
+        from services.core.directory import campaign_row
+
+        with self.db().connect() as conn:
+            return plan_of(conn, campaign_row(conn, self.campaign(None)).id)
 
     @cached_property
     def _warning_policy(self):

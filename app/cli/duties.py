@@ -55,6 +55,6 @@ def submit(ctx: typer.Context,
 
     c: AppContext = ctx.obj
     ln = submit_report(c.db(), c.campaign(None), unit=unit, duty=duty, attachment=attachment,
-                       period=period, note=note, actor=c.user(actor), now=c.now)
+                       period=period, note=note, actor=c.user(actor), now=c.acting_now())
     out.say(f"{ln.unit_name} · {ln.name} · {ln.period} (due {out.local(ln.due_at)}) → "
             f"{ln.status} {ln.status_label}")

@@ -37,7 +37,7 @@ def _attach(ctx: typer.Context, kind: str, ref: str, file: Path, actor: Optional
     data = read_input(file, max_bytes=limit, what="evidence file (RECTIFY_EVIDENCE_MAX_MB)")
     with c.work() as uow:
         a = attach(uow, c.campaign(None), owner_kind=kind, ref=ref, data=data, name=Path(file).name,
-                   actor=c.user(actor), now=c.now, store=_store(c), max_bytes=limit)
+                   actor=c.user(actor), now=c.acting_now(), store=_store(c), max_bytes=limit)
     v = a.evidence
     out.say(f"{v.owner}: evidence {v.id} '{v.name}' ({v.media_type}, {v.size} bytes, sha256 {v.sha256})"
             + ("" if a.created else " — attached before, unchanged"))

@@ -56,7 +56,7 @@ def escalate(ctx: typer.Context, unit: str,
     from services.ladder.cases import CaseInput, escalate_unit
 
     c: AppContext = ctx.obj
-    v = escalate_unit(c.db(), c.campaign(None), unit, _level(level), actor=c.user(actor), now=c.now,
+    v = escalate_unit(c.db(), c.campaign(None), unit, _level(level), actor=c.user(actor), now=c.acting_now(),
                       calendar=c.calendar, channels=c.channels(),
                       data=CaseInput(reason=reason, clue=clue, stage=stage, required_action=action,
                                      receiving_organ=organ))
@@ -74,7 +74,7 @@ def _step(ctx: typer.Context, case_id: int, trigger: str, actor: Optional[str], 
     from services.ladder.cases import CaseInput, fire
 
     c: AppContext = ctx.obj
-    fire(c.db(), c.campaign(None), case_id, trigger, actor=c.user(actor), now=c.now,
+    fire(c.db(), c.campaign(None), case_id, trigger, actor=c.user(actor), now=c.acting_now(),
          calendar=c.calendar, channels=c.channels(), data=CaseInput(**data),
          expected_version=version)
     _say_case(c, _full(c, case_id))

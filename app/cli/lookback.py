@@ -52,7 +52,7 @@ def plan(ctx: typer.Context, file: str, actor: Optional[str] = AS_USER):
 
     c: AppContext = ctx.obj
     spec = _read_spec(file)
-    v = plan_round(c.db(), c.campaign(None), spec, actor=c.user(actor), now=c.now)
+    v = plan_round(c.db(), c.campaign(None), spec, actor=c.user(actor), now=c.acting_now())
     _say_round(v)
 
 
@@ -68,14 +68,14 @@ def open_(ctx: typer.Context, round_: str = typer.Argument(..., metavar="ROUND",
     code_ = c.campaign(None)
     user = c.user(actor)
     if round_.endswith((".yaml", ".yml")) or Path(round_).is_file():
-        code = plan_round(c.db(), code_, _read_spec(round_), actor=user, now=c.now).code
+        code = plan_round(c.db(), code_, _read_spec(round_), actor=user, now=c.acting_now()).code
     else:
         code = round_
     preflight(c.db(), code_, code, actor=user, action="open")
     c.prefect()
     from app.flow_runner import run_open_round
 
-    r = run_open_round(code_, code, user, c.now)
+    r = run_open_round(code_, code, user, c.acting_now(code_))
     d = r.drawn
     if d.already and r.notified.already:
         out.say(f"round {code} is open already: nothing changed")
@@ -141,7 +141,7 @@ def assign(ctx: typer.Context, code: str, unit: str, team: str,
     from services.lookback.checks import reassign_unit
 
     c: AppContext = ctx.obj
-    n = reassign_unit(c.db(), c.campaign(None), code, unit, team, actor=c.user(actor), now=c.now,
+    n = reassign_unit(c.db(), c.campaign(None), code, unit, team, actor=c.user(actor), now=c.acting_now(),
                       visit_on=_date(visit, "--visit"))
     out.say(f"round {code}: {unit} → team {team} ({n} pending checks moved)")
 
@@ -162,7 +162,7 @@ def record(ctx: typer.Context, code: str, item: str = typer.Argument(..., help="
     from services.lookback.checks import CheckInput, record_check
 
     c: AppContext = ctx.obj
-    v = record_check(c.db(), c.campaign(None), code, item, outcome, actor=c.user(actor), now=c.now,
+    v = record_check(c.db(), c.campaign(None), code, item, outcome, actor=c.user(actor), now=c.acting_now(),
                      calendar=c.calendar, expected_version=version,
                      data=CheckInput(method=method, inspector=inspector, findings=findings,
                                      checked_on=_date(on, "--on"), attachment=attachment,
@@ -178,7 +178,7 @@ def revise(ctx: typer.Context, code: str, item: str, reason: str = typer.Option(
     from services.lookback.checks import revise_check
 
     c: AppContext = ctx.obj
-    v = revise_check(c.db(), c.campaign(None), code, item, actor=c.user(actor), now=c.now, reason=reason)
+    v = revise_check(c.db(), c.campaign(None), code, item, actor=c.user(actor), now=c.acting_now(), reason=reason)
     out.say(f"check {v.id} of {v.number} → {v.state} {CHECK_LABELS[CheckState(v.state)]}")
 
 
@@ -195,7 +195,7 @@ def close(ctx: typer.Context, code: str, actor: Optional[str] = AS_USER):
     c.prefect()
     from app.flow_runner import run_close_round
 
-    r = run_close_round(code_, code, user, c.now)
+    r = run_close_round(code_, code, user, c.acting_now(code_))
     t = r.tally.get("totals", {})
     reopened = sum(1 for ln in r.reopened if ln.note == "reopened")
     out.say(f"round {code} closed: {t.get('checked', 0)} of {t.get('selected', 0)} checked · "
@@ -212,7 +212,7 @@ def cancel(ctx: typer.Context, code: str, reason: str = typer.Option(..., "--rea
     from services.lookback.rounds import cancel_round
 
     c: AppContext = ctx.obj
-    _say_round(cancel_round(c.db(), c.campaign(None), code, reason=reason, actor=c.user(actor), now=c.now))
+    _say_round(cancel_round(c.db(), c.campaign(None), code, reason=reason, actor=c.user(actor), now=c.acting_now()))
 
 
 def _rate(x) -> str:

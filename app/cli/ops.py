@@ -28,10 +28,12 @@ def warn_if_no_channel(c: AppContext) -> None:
 
 
 def _for_flows(ctx: typer.Context) -> tuple[AppContext, str]:
-    """The campaign, a migrated database, Prefect configured: what running a flow needs."""
+    """The campaign, a migrated database, an instant in its period (statemachine/time/period.py),
+    Prefect configured: what running a flow that changes the campaign needs."""
     c: AppContext = ctx.obj
     code = c.campaign(None)
     c.db()
+    c.acting_now(code)
     c.prefect()
     return c, code
 
@@ -95,8 +97,9 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
     warn_if_calendar_ends(c)
     s = campaign_status(c.db(), c.campaign(None), as_of=c.now)
     left = undelivered(c.engine, campaign_id(c.engine, s.campaign), configured=c.channels())
-    if as_json:
-        return out.emit_json(s.as_dict() | {"delivery": left.as_dict() | {"problem": left.sentence() or None}})
+    if as_json:  # the instants as datetimes: emit_json gives them in Asia/Shanghai, never UTC
+        return out.emit_json(s.as_dict() | {"as_of": s.as_of, "last_sweep": s.last_sweep}
+                             | {"delivery": left.as_dict() | {"problem": left.sentence() or None}})
     out.say(f"{s.title} ({s.campaign}) as of {out.local(s.as_of)}; last sweep "
             f"{out.local(s.last_sweep) if s.last_sweep else 'never'}")
     out.table(["unit", "name", "stage", "open", "closed", "overdue", "lapses", "rate"],

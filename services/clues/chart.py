@@ -41,12 +41,14 @@ class ClueInput:
 
     def context(self, *, actor: str, actor_unit: int, owner_unit: int | None,
                 row_owner: str | None, limit: DeadlineLimit | None = None, as_of: datetime | None = None,
-                row_deadline: date | None = None, row_deadline_at: datetime | None = None) -> ClueContext:
+                row_deadline: date | None = None, row_deadline_at: datetime | None = None,
+                row_received: date | None = None) -> ClueContext:
         return ClueContext(actor=actor, actor_unit=actor_unit, owner_unit=owner_unit,
                            owner=self.owner or row_owner, measures=self.measures,
                            deadline=self.deadline, reason=self.reason, evidence=self.evidence,
                            stage_result=self.stage_result, long_term_measure=self.long_term_measure,
-                           limit=limit, as_of=as_of, row_deadline=row_deadline, row_deadline_at=row_deadline_at)
+                           limit=limit, as_of=as_of, row_deadline=row_deadline, row_deadline_at=row_deadline_at,
+                           row_received=row_received)
 
 
 # each text an actor supplies, held to the column it is written to (statemachine/limits.py)
@@ -98,10 +100,18 @@ def _extends_in_time_sql(data: ClueInput, source, now: datetime) -> ColumnElemen
                 T.c.deadline < data.deadline)
 
 
+def _after_receipt_sql(data: ClueInput, source, now: datetime) -> ColumnElement[bool]:
+    # statemachine.time.deadlines.receipt_refusal: received on or before the deadline's (Beijing) day
+    if data is None or data.deadline is None:
+        return literal(True)  # has_deadline refuses
+    return T.c.received_at <= end_of_day(data.deadline)
+
+
 CLUES = PersistedChart(
     chart=CLUE_CHART, table=T, entity="clue",
     writes=lambda trigger, data, now, actor: effects(trigger, data or ClueInput(), now=now, actor=actor),
-    row_sql={"has_owner": _has_owner_sql, "extends_in_time": _extends_in_time_sql})
+    row_sql={"has_owner": _has_owner_sql, "extends_in_time": _extends_in_time_sql,
+             "deadline_after_receipt": _after_receipt_sql})
 
 
 # -- statemachine.charts.clue.overdue_cause as WHERE clauses (tests/integration/test_rule_sql_agrees.py) --

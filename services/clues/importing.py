@@ -1,21 +1,31 @@
-"""Reading clues from a CSV file: every row valid, or nothing imported."""
+"""Clues from a CSV file: every row valid, or nothing imported.
+
+Every bad cell is named at once, one line each (row, column, why), under one
+line saying how many there are; nothing is written while any is left. A work
+order's number (工单号, `source_ref`) makes importing the same file again add
+nothing twice: a row whose 工单号 the campaign already holds is left out and
+counted, and the database holds the 工单号 unique per campaign (migration 0009).
+"""
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Iterator
 
-from statemachine.errors import InvalidInput
+from statemachine.errors import InvalidInput, PermissionDenied
 from statemachine.limits import shown
-from statemachine.time.calendar import TZ
+from statemachine.time.calendar import TZ, WorkingCalendar
 
+from services.core.directory import campaign_row
 from services.core.input_files import MAX_CSV_BYTES, MAX_CSV_FIELD_CHARS, read_input
+from services.core.uow import Db, unit_of_work
 
-from .lifecycle import NewClue
+from .lifecycle import NewClue, RowProblem, _add, known_refs
 
-__all__ = ["read_clue_csv", "COLUMNS"]
+__all__ = ["read_clue_csv", "import_clue_csv", "ImportResult", "COLUMNS"]
 
 # canonical column -> accepted headings (the ledger's Chinese ones too)
 COLUMNS = {
@@ -28,6 +38,7 @@ COLUMNS = {
     "received_at": ("received_at", "受理时间"),
     "root_cause": ("root_cause", "原因剖析"),
     "kind": ("kind", "类别"),  # clue | self_inspection | carried_over (上年度遗留问题)
+    "source_ref": ("source_ref", "工单号", "工单编号"),  # the work order's number (12345 …)
 }
 REQUIRED = ("channel", "aspect", "summary", "unit")
 
@@ -84,7 +95,20 @@ def _columns(path, header: list[str]) -> dict[str, int]:
     return index
 
 
-def read_clue_csv(path: str | Path) -> list[NewClue]:
+def _refused(path, problems: list[RowProblem]) -> InvalidInput:
+    """One refusal naming every bad cell, by row then column (PermissionDenied when that is all)."""
+    order = {c: i for i, c in enumerate(COLUMNS)}
+    seen: set[tuple[int, str]] = set()  # a cell once: an empty unit is not also an unknown one
+    problems = [p for p in sorted(problems, key=lambda p: (p.row, order.get(p.column, 99)))
+                if (p.row, p.column) not in seen and not seen.add((p.row, p.column))]
+    n = len(problems)
+    msg = "\n".join([f"{path}: {n} error{'s' if n != 1 else ''}, nothing imported"] + [str(p) for p in problems])
+    return (PermissionDenied if all(p.denied for p in problems) else InvalidInput)(msg)
+
+
+def _read(path: str | Path, problems: list[RowProblem]) -> list[NewClue]:
+    """The file's items; a bad cell is added to `problems` (its row read as far as it goes),
+    a file that cannot be read as a whole is refused at once."""
     raw = read_input(path, max_bytes=MAX_CSV_BYTES, what="clue CSV")
     try:
         text = raw.decode("utf-8-sig")
@@ -106,27 +130,82 @@ def read_clue_csv(path: str | Path) -> list[NewClue]:
         raise InvalidInput(f"{path}: missing column(s) {', '.join(missing)} "
                            f"(header must name {', '.join(REQUIRED)})")
     items: list[NewClue] = []
+    first_row: dict[str, int] = {}  # 工单号 → the row that gave it first
     for n, row in rows:
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) > len(header):
+        if len(row) > len(header):  # which cell is which is not known: the file as a whole
             raise InvalidInput(f"{path}: row {n}: {len(row)} cells but the header has {len(header)}")
         get = lambda col: (row[index[col]].strip() if col in index and index[col] < len(row)  # noqa: E731
                            else "")
-        for col in REQUIRED:
-            if not get(col):
-                raise InvalidInput(f"{path}: row {n}: column {col}: empty")
+        bad = [col for col in REQUIRED if not get(col)]
+        problems += [RowProblem(n, col, "empty") for col in bad]
         received = None
         if get("received_at"):
             try:
                 received = _instant(get("received_at"))
             except ValueError:
-                raise InvalidInput(f"{path}: row {n}: column received_at: "
-                                   f"{shown(get('received_at'))} is not a date") from None
+                problems.append(RowProblem(n, "received_at", f"{shown(get('received_at'))} is not a date"))
+                bad.append("received_at")
+        ref = get("source_ref") or None
+        if ref is not None:
+            if ref in first_row:
+                problems.append(RowProblem(n, "source_ref", f"工单号 {shown(ref)} is row {first_row[ref]}'s too"))
+                bad.append("source_ref")
+            first_row.setdefault(ref, n)
+        if bad:  # the row's other cells are still checked against the campaign
+            items.append(NewClue(channel=get("channel"), aspect=get("aspect"), summary=get("summary") or "-",
+                                 unit=get("unit"), row=n, kind=get("kind") or None, source_ref=None,
+                                 reporter_name=get("reporter_name") or None,
+                                 reporter_phone=get("reporter_phone") or None,
+                                 root_cause=get("root_cause") or None))
+            continue
         items.append(NewClue(channel=get("channel"), aspect=get("aspect"), summary=get("summary"),
                              unit=get("unit"), reporter_name=get("reporter_name") or None,
                              reporter_phone=get("reporter_phone") or None, received_at=received,
-                             root_cause=get("root_cause") or None, row=n, kind=get("kind") or None))
-    if not items:
+                             root_cause=get("root_cause") or None, row=n, kind=get("kind") or None,
+                             source_ref=ref))
+    if not items and not problems:
         raise InvalidInput(f"{path}: no rows to import")
     return items
+
+
+def read_clue_csv(path: str | Path) -> list[NewClue]:
+    """The file's items, or one refusal naming every cell that is bad on its face
+    (the campaign's own checks come when they are added)."""
+    problems: list[RowProblem] = []
+    items = _read(path, problems)
+    if problems:
+        raise _refused(path, problems)
+    return items
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    numbers: list[str]              # the clues added
+    already: list[tuple[int, str]]  # (row, number): rows whose 工单号 the campaign holds already
+
+    def __str__(self) -> str:
+        n, k = len(self.numbers), len(self.already)
+        added = f"imported {n} clue{'s' if n != 1 else ''}" + (
+            f" ({self.numbers[0]} … {self.numbers[-1]})" if n > 1 else f" ({self.numbers[0]})" if n else "")
+        return added + (f"; {k} row{'s' if k != 1 else ''} already imported by 工单号, left out" if k else "")
+
+
+def import_clue_csv(db: Db, campaign: str, path: str | Path, *, actor: str, now: datetime,
+                    calendar: WorkingCalendar) -> ImportResult:
+    """Import the file's clues in one unit of work: all new rows, or (InvalidInput naming every
+    bad cell) none. Rows whose 工单号 was imported before are left out, not added twice."""
+    problems: list[RowProblem] = []
+    items = _read(path, problems)
+    with unit_of_work(db) as uow:
+        camp = campaign_row(uow.conn, campaign)
+        held = known_refs(uow.conn, camp.id, [i.source_ref for i in items if i.source_ref])
+        already = [(i.row, held[i.source_ref]) for i in items if i.source_ref in held]
+        new = [i for i in items if i.source_ref not in held]
+        numbers = _add(uow, campaign, new, actor=actor, now=now, calendar=calendar, problems=problems) \
+            if new else []
+        if problems:
+            raise _refused(path, problems)
+        uow.commit()
+        return ImportResult(numbers, already)

@@ -12,8 +12,8 @@ from statemachine.charts.clue import CLUE_CHART, DEADLINE_TRIGGERS, ITEM_KINDS, 
     overdue
 from statemachine.time.deadlines import DeadlineLimit, deadline_limit
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
-from statemachine.limits import COLUMNS, clean_text, shown
-from statemachine.plan import CHANNELS
+from statemachine.limits import COLUMNS, clean_text, shown, text_problem
+from statemachine.plan import CHANNELS, channel_of
 from statemachine.time.calendar import WorkingCalendar, due_end_of_day_after_working_days, local_date
 
 from services.campaigns.load import plan_of
@@ -26,8 +26,8 @@ from services.core.uow import Db, unit_of_work
 from services.core.visibility import require_sees, seen
 from .chart import CLUES, ClueInput, overdue_sql
 
-__all__ = ["NewClue", "ClueInput", "add_clues", "transition", "bulk_transition", "BulkResult",
-           "get_clue", "list_clues", "ClueView", "deadline_limit_on", "aspect_keys"]
+__all__ = ["NewClue", "ClueInput", "add_clues", "RowProblem", "known_refs", "transition", "bulk_transition",
+           "BulkResult", "get_clue", "list_clues", "ClueView", "deadline_limit_on", "aspect_keys"]
 
 T, U, C = Clue.__table__, Unit.__table__, Campaign.__table__
 
@@ -44,6 +44,7 @@ class NewClue:
     root_cause: str | None = None
     row: int | None = None  # where it came from in an imported file, for error messages
     kind: str | None = None  # clue | self_inspection | carried_over; by the channel when absent
+    source_ref: str | None = None  # 工单号: the work order's number where it came from (12345 …)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,9 @@ def aspect_keys(plan) -> dict[str, str]:
 
 
 def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datetime,
-         calendar: WorkingCalendar) -> list[str]:
+         calendar: WorkingCalendar, problems: list[RowProblem] | None = None) -> list[str]:
+    """Insert `items`. Without `problems` the first bad one is refused; with it every bad
+    cell is added there (row, column, reason) and nothing is inserted if any is."""
     conn = uow.conn
     camp = campaign_row(conn, campaign)
     plan = plan_of(conn, camp.id)
@@ -94,45 +97,34 @@ def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datet
     aspect_key = aspect_keys(plan)
     units: dict[str, object] = {}
     rows = []
+    collected: list[RowProblem] = []
+    refs = _known_refs(conn, camp.id, [i.source_ref for i in items if i.source_ref])
     for i, item in enumerate(items, start=1):
         where = f"row {item.row or i}" if len(items) > 1 or item.row else "clue"
-        if item.channel not in CHANNELS:
-            raise InvalidInput(f"{where}: channel: unknown source {shown(item.channel)} "
-                               f"(one of {', '.join(CHANNELS)})")
-        if item.aspect not in aspect_key:
-            raise InvalidInput(f"{where}: aspect: unknown aspect {shown(item.aspect)} "
-                               f"(one of {', '.join(a.key for a in plan.aspects)})")
-        if not item.summary or not item.summary.strip():
-            raise InvalidInput(f"{where}: summary: the problem description is empty")
+        found = _problems(conn, camp, plan, who, item, aspect_key, units, refs)
+        if found:
+            if problems is None:
+                column, why, denied = found[0]
+                raise (PermissionDenied if denied else InvalidInput)(f"{where}: {column}: {why}")
+            collected += [RowProblem(item.row or i, column, why, denied) for column, why, denied in found]
+            continue
         text = {f: clean_text(getattr(item, f), COLUMNS[f"clues.{f}"], what=f"{where}: {f}")
                 for f in _NEW_TEXT}
-        if item.unit not in units:
-            try:
-                units[item.unit] = unit_by_code(conn, camp.id, item.unit)
-            except NotFound:
-                raise InvalidInput(f"{where}: unit: unknown unit {shown(item.unit)}") from None
-            except InvalidInput as e:  # a name several units share
-                raise InvalidInput(f"{where}: unit: {e}") from None
         unit = units[item.unit]
-        if not unit.participates:
-            raise InvalidInput(f"{where}: unit: '{unit.name}' does not take part in the campaign")
-        try:
-            require_acts_for(who, unit, "register clues")
-        except PermissionDenied as e:
-            raise PermissionDenied(f"{where}: {e}") from None
-        if item.kind is not None and item.kind not in ITEM_KINDS:
-            raise InvalidInput(f"{where}: kind: unknown kind {shown(item.kind)} (one of {', '.join(ITEM_KINDS)})")
         received = item.received_at or now
         rows.append(dict(
             campaign_id=camp.id,
-            kind=item.kind or kind_for_channel(item.channel),
-            channel=item.channel, aspect_key=aspect_key[item.aspect], summary=text["summary"].strip(),
+            kind=item.kind or kind_for_channel(channel_of(item.channel)),
+            channel=channel_of(item.channel), aspect_key=aspect_key[item.aspect], summary=text["summary"].strip(),
             root_cause=text["root_cause"], reporter_name=text["reporter_name"],
-            reporter_phone=text["reporter_phone"], unit_id=unit.id, state=ClueState.received.value,
-            received_at=received,
+            reporter_phone=text["reporter_phone"], source_ref=item.source_ref or None, unit_id=unit.id,
+            state=ClueState.received.value, received_at=received,
             verify_due_at=due_end_of_day_after_working_days(
                 calendar, received, plan.clues.verify_within_working_days),
             updated_at=now, updated_by=who.username, version=1, reopen_count=0))
+    if problems is not None and (collected or problems):  # the file's own problems count too
+        problems += collected
+        return []
     if not rows:
         return []
     last = conn.execute(update(C).where(C.c.id == camp.id)
@@ -146,8 +138,82 @@ def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datet
     uow.audit(camp.id, (audit_record(
         at=now, actor=who.username, unit_id=r.unit_id, entity="clue", entity_id=r.id,
         from_state=None, to_state=ClueState.received.value, trigger="receive",
-        detail={"number": r.number}) for r in ids))
+        detail={"number": r.number} | ({"source_ref": row["source_ref"]} if row["source_ref"] else {}))
+        for r, row in zip(ids, rows)))
     return [r.number for r in ids]
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad cell of an imported file: its row, its column and why."""
+
+    row: int
+    column: str
+    why: str
+    denied: bool = False  # the actor may not, rather than the cell is wrong
+
+    def __str__(self) -> str:
+        return f"row {self.row}, {self.column}: {self.why}"
+
+
+def known_refs(conn, campaign_id: int, refs: Sequence[str]) -> dict[str, str]:
+    """source_ref → the number of the clue already imported under it."""
+    return _known_refs(conn, campaign_id, refs)
+
+
+def _known_refs(conn, campaign_id: int, refs: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    refs = sorted(set(refs))
+    for start in range(0, len(refs), 500):  # bounded IN lists
+        chunk = refs[start:start + 500]
+        found.update(conn.execute(select(T.c.source_ref, T.c.number).where(
+            T.c.campaign_id == campaign_id, T.c.source_ref.in_(chunk))).tuples().all())
+    return found
+
+
+def _problems(conn, camp, plan, who, item: NewClue, aspect_key, units, refs) -> list[tuple[str, str, bool]]:
+    """(column, why, denied) for each bad cell of one new item, in column order."""
+    out: list[tuple[str, str, bool]] = []
+    if channel_of(item.channel) is None:
+        out.append(("channel", f"unknown source {shown(item.channel)} (one of {', '.join(CHANNELS)})", False))
+    if item.aspect not in aspect_key:
+        out.append(("aspect", f"unknown aspect {shown(item.aspect)} "
+                              f"(one of {', '.join(a.key for a in plan.aspects)})", False))
+    if not item.summary or not item.summary.strip():
+        out.append(("summary", "the problem description is empty", False))
+    for f in _NEW_TEXT:
+        try:
+            clean_text(getattr(item, f), COLUMNS[f"clues.{f}"], what=f)
+        except InvalidInput as e:
+            if not (f == "summary" and not (item.summary or "").strip()):
+                out.append((f, str(e).removeprefix(f"{f}: "), False))
+    if item.source_ref:
+        why = text_problem(item.source_ref, COLUMNS["clues.source_ref"])
+        if why:
+            out.append(("source_ref", why, False))
+        elif item.source_ref in refs:
+            out.append(("source_ref", f"工单号 {shown(item.source_ref)} is clue {refs[item.source_ref]} already",
+                        False))
+    if item.unit not in units:
+        try:
+            units[item.unit] = unit_by_code(conn, camp.id, item.unit)
+        except NotFound:
+            units[item.unit] = ("unit", f"unknown unit {shown(item.unit)}", False)
+        except InvalidInput as e:  # a name several units share
+            units[item.unit] = ("unit", str(e), False)
+    unit = units[item.unit]
+    if isinstance(unit, tuple):
+        out.append(unit)
+    elif not unit.participates:
+        out.append(("unit", f"'{unit.name}' does not take part in the campaign", False))
+    else:
+        try:
+            require_acts_for(who, unit, "register clues")
+        except PermissionDenied as e:
+            out.append(("unit", str(e), True))
+    if item.kind is not None and item.kind not in ITEM_KINDS:
+        out.append(("kind", f"unknown kind {shown(item.kind)} (one of {', '.join(ITEM_KINDS)})", False))
+    return out
 
 
 # what a new item brings as text, each held to its column (statemachine/limits.py)
@@ -233,7 +299,8 @@ def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, 
         row, unit, who = _load_with_unit(uow.conn, campaign, number, actor or "")
         ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
                            row_owner=row.owner, limit=_limit(uow.conn, row.campaign_id, trigger, data, now, calendar),
-                           as_of=now, row_deadline=row.deadline, row_deadline_at=row.deadline_at)
+                           as_of=now, row_deadline=row.deadline, row_deadline_at=row.deadline_at,
+                           row_received=local_date(row.received_at))
         fired = fire_one(uow, CLUES, row, trigger, actor=who, now=now, campaign_id=row.campaign_id,
                          ctx=ctx, data=data, unit=unit, label=f"clue {number}",
                          expected_version=expected_version, reason=data.reason,

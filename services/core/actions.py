@@ -41,7 +41,8 @@ from sqlalchemy import Connection, and_, select
 from models.tables import (Campaign, Clue, DeliverableRecord, EscalationCase, InspectionCheck, InspectionRound,
                            InspectionTeam, ReportSubmission, Stage, Unit)
 from statemachine.authority import Relation, Who, permits
-from statemachine.charts.clue import CLUE_CHART, TRIGGER_LABELS as CLUE_TRIGGER_LABELS, ClueContext
+from statemachine.charts.clue import CLUE_CHART, ClueContext
+from statemachine.charts.labels import TRIGGER_LABELS
 from statemachine.charts.ladder import CASE_CHART, CaseContext
 from statemachine.charts.lookback import CHECK_CHART, OUTCOMES, ROUND_CHART, CheckContext, RoundContext
 from statemachine.charts.table import Chart
@@ -105,18 +106,7 @@ class DutyItem:
 
 Item = ClueItem | CaseItem | StageItem | RoundItem | CheckItem | DutyItem
 
-# the charts' Chinese names of their triggers (the clue chart carries its own)
-TRIGGER_LABELS: dict[str, dict[str, str]] = {
-    "clue": dict(CLUE_TRIGGER_LABELS),
-    "case": {"issue": "确认下发", "withdraw": "撤回", "acknowledge": "签收", "record_interview": "记录约谈",
-             "respond": "报送整改报告", "return_response": "退回重报", "resolve": "核实办结", "delist": "摘牌",
-             "decide": "作出处理决定", "conclude": "办结移交事项", "escalate": "升级督办", "chase": "催办"},
-    "stage": {"advance": "进入下一阶段"},
-    "round": {"open": "启动", "begin_close": "结束核查", "close": "结束", "cancel": "取消"},
-    "check": {"confirm": "整改到位", "find_relapse": "问题反弹", "find_faked": "弄虚作假", "revise": "更正",
-              "miss": "未核查", "cancel": "取消"},
-    "duty": {"submit": "报送"},
-}
+# the charts' Chinese names of their triggers: statemachine/charts/labels.py, the one table
 # of the check chart, what a person fires on one check (services/lookback/checks.py)
 PERSON_CHECK_TRIGGERS = frozenset(OUTCOMES.values()) | {"revise"}
 RECORDING_ROUND_STATE = "open"  # checks are recorded while their round is open

@@ -22,6 +22,7 @@ from sqlalchemy import ClauseElement, ColumnElement, Table, bindparam, update
 from statemachine.authority import SYSTEM_ACTOR, Relation, refusal
 from statemachine.charts.table import Chart, Guard, Subject, Transition, check_guards
 from statemachine.errors import ConflictError, PermissionDenied
+from statemachine.time.calendar import local_time
 
 from .authority_sql import rows_permitted
 from .uow import UnitOfWork
@@ -141,7 +142,8 @@ def fire_one(uow: UnitOfWork, pc: PersistedChart, row, trigger: str, *, actor, n
     if expected_version is not None and expected_version != row.version:
         now_in = f"now version {row.version} " + pc.state_shown.format(_value(getattr(row, pc.state_column)))
         if pc.stamped:
-            now_in += f", last changed by {row.updated_by} at {row.updated_at:%Y-%m-%d %H:%M} UTC"
+            # stored in UTC, shown as every other time is: Asia/Shanghai
+            now_in += f", last changed by {row.updated_by} at {local_time(row.updated_at):%Y-%m-%d %H:%M}"
         raise ConflictError(f"{label} changed since version {expected_version}: {now_in}; "
                             f"reload and retry")
     if actor is not None:

@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from models.tables import Clue, InspectionCheck, Lapse
 from statemachine.errors import ConflictError, GuardRefused, InvalidTransition
-from statemachine.time.calendar import WorkingCalendar
+from statemachine.time.calendar import WorkingCalendar, local_date
 
 from services.core.uow import unit_of_work
 from services.clues.chart import CLUES, ClueInput
@@ -85,7 +85,7 @@ def reopen_found(engine: Engine, campaign: str, code: str, *, now: datetime,
                 return lines
             q = (select(CK.c.id, CK.c.state.label("outcome"), CK.c.findings, CK.c.new_deadline,
                         CK.c.checked_on, CK.c.version, T.c.id.label("clue_id"), T.c.number, T.c.state, T.c.version.label("cv"),
-                        T.c.unit_id)
+                        T.c.unit_id, T.c.received_at)
                  .join(T, T.c.id == CK.c.clue_id)
                  .where(CK.c.round_id == rnd.id, CK.c.state.in_(("relapsed", "faked")),
                         CK.c.applied_at.is_(None), CK.c.new_deadline.is_not(None))
@@ -104,7 +104,8 @@ def reopen_found(engine: Engine, campaign: str, code: str, *, now: datetime,
                         fire_one(uow, CLUES, item, "reopen", actor=None, now=now, campaign_id=camp.id,
                                  ctx=data.context(actor=SYSTEM, actor_unit=None, owner_unit=r.unit_id,
                                                   row_owner=None, as_of=now, limit=deadline_limit_on(
-                                                      conn, camp.id, r.checked_on, calendar)),
+                                                      conn, camp.id, r.checked_on, calendar),
+                                                  row_received=local_date(r.received_at)),
                                  data=data, label=r.number, reason=data.reason,
                                  detail={"round": code, "check": r.id, "outcome": r.outcome,
                                          "deadline": r.new_deadline.isoformat()})

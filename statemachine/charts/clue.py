@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from statemachine.authority import Who
-from statemachine.time.deadlines import DeadlineLimit, deadline_refusal, extension_refusal
+from statemachine.time.deadlines import DeadlineLimit, deadline_refusal, extension_refusal, receipt_refusal
 from .table import Chart, Guard, Transition, required
 
 __all__ = ["ClueState", "ClueContext", "CLUE_CHART", "OPEN_STATES", "LABELS", "TRIGGER_LABELS", "DEADLINE_TRIGGERS",
@@ -90,6 +90,7 @@ class ClueContext:
     as_of: datetime | None = None
     row_deadline: date | None = None
     row_deadline_at: datetime | None = None
+    row_received: date | None = None  # the Beijing date the item was received
 
 
 
@@ -121,11 +122,21 @@ def _extends(ctx: ClueContext) -> str | None:
                              as_of=ctx.as_of)
 
 
+def _after_receipt(ctx: ClueContext) -> str | None:
+    if ctx.deadline is None:
+        return None  # has_deadline says so
+    if ctx.row_received is None:  # the single path always gives the row's receipt
+        return "the item's receipt date was not given for this step"
+    return receipt_refusal(ctx.deadline, ctx.row_received)
+
+
 # docs/domain.md §5.2: a deadline lies within the plan's working days of the day it is set
 DEADLINE_WITHIN_LIMIT = Guard("deadline_within_limit", _within_limit(False))
 EXTENSION_WITHIN_LIMIT = Guard("extension_within_limit", _within_limit(True))
 # 延期: asked for before the deadline passes, to a later day (the row's deadline)
 EXTENDS_IN_TIME = Guard("extends_in_time", _extends, row_dependent=True)
+# never before the item was received (a deadline of 2022 on a clue of 2023)
+DEADLINE_AFTER_RECEIPT = Guard("deadline_after_receipt", _after_receipt, row_dependent=True)
 
 S = ClueState
 CLUE_CHART: Chart[ClueState] = Chart(
@@ -135,7 +146,7 @@ CLUE_CHART: Chart[ClueState] = Chart(
     transitions=[
         Transition("verify", (S.received,), S.verifying),
         Transition("substantiate", (S.verifying,), S.rectifying,
-                   (HAS_MEASURES, HAS_DEADLINE, DEADLINE_WITHIN_LIMIT, HAS_OWNER)),
+                   (HAS_MEASURES, HAS_DEADLINE, DEADLINE_WITHIN_LIMIT, DEADLINE_AFTER_RECEIPT, HAS_OWNER)),
         Transition("dismiss", (S.verifying,), S.closed, (HAS_REASON,)),
         Transition("submit_evidence", (S.rectifying, S.long_term), S.rectified, (HAS_EVIDENCE,)),
         # 销号 is never granted by the unit that did the work (docs/domain.md §5.4): a supervisor above it
@@ -143,11 +154,12 @@ CLUE_CHART: Chart[ClueState] = Chart(
         Transition("reject", (S.rectified,), S.rectifying, (HAS_REASON,), by=Who.supervisor),
         Transition("defer", (S.rectifying,), S.long_term, (HAS_STAGE_RESULT, HAS_LONG_TERM)),
         Transition("transfer", OPEN_STATES, S.transferred, (HAS_REASON,), by=Who.supervisor),
-        Transition("reopen", (S.closed,), S.rectifying, (HAS_REASON, HAS_DEADLINE, DEADLINE_WITHIN_LIMIT),
-                   by=Who.supervisor),
+        Transition("reopen", (S.closed,), S.rectifying, (HAS_REASON, HAS_DEADLINE, DEADLINE_WITHIN_LIMIT,
+                                                           DEADLINE_AFTER_RECEIPT), by=Who.supervisor),
         # 延期: granted by the level above, never by the unit itself (docs/domain.md §5.7)
         Transition("extend", (S.rectifying,), S.rectifying,
-                   (HAS_REASON, HAS_DEADLINE, EXTENSION_WITHIN_LIMIT, EXTENDS_IN_TIME), by=Who.supervisor),
+                   (HAS_REASON, HAS_DEADLINE, EXTENSION_WITHIN_LIMIT, DEADLINE_AFTER_RECEIPT, EXTENDS_IN_TIME),
+                   by=Who.supervisor),
     ],
 )
 

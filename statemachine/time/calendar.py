@@ -27,7 +27,7 @@ from statemachine.errors import CalendarFileError, CalendarNotCovered
 from .clock import TZ
 
 __all__ = ["TZ", "OVERRIDES_ENV", "COVERAGE_WARNING_DAYS", "CalendarNotCovered", "CalendarFileError",
-           "YearOverride", "WorkingCalendar", "Coverage", "coverage_warning", "end_of_day", "local_date",
+           "YearOverride", "WorkingCalendar", "Coverage", "coverage_warning", "end_of_day", "local_date", "local_time",
            "due_end_of_day_after_working_days"]
 
 OVERRIDES_ENV = "RECTIFY_CALENDAR_OVERRIDES"  # named in messages so users know what to set
@@ -211,6 +211,13 @@ def _as_date(d: date) -> date:
 def end_of_day(d: date) -> datetime:
     """The last instant of d in Beijing time: "by 3-25" means until 3-25 ends."""
     return datetime.combine(d, time.max, TZ)
+
+
+def local_time(instant: datetime) -> datetime:
+    """An instant in Beijing time; naive values are taken as UTC (as stored)."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        instant = instant.replace(tzinfo=timezone.utc)
+    return instant.astimezone(TZ)
 
 
 def local_date(instant: datetime) -> date:

@@ -10,6 +10,9 @@ the deadline passes and granted by a supervisor above the unit (the level
 above), again at most that many working days after the day it is granted, and
 audited like every step. A ledger coming back from a unit never moves a
 deadline (services/ledgers/importing.py refuses the cell and names this path).
+Nor does a deadline ever lie before the day the item was received: the work
+cannot be due before anyone knew of it (`receipt_refusal`, a row guard of the
+clue chart, so the CLI, the web, the API and the bulk path all hold it).
 """
 from __future__ import annotations
 
@@ -18,8 +21,8 @@ from datetime import date, datetime, timedelta
 
 from .calendar import WorkingCalendar
 
-__all__ = ["DeadlineLimit", "deadline_limit", "deadline_refusal", "extension_refusal", "EXTENSION_HINT",
-           "Pause", "resumed", "suspended_working_days", "moved_deadline"]
+__all__ = ["DeadlineLimit", "deadline_limit", "deadline_refusal", "extension_refusal", "receipt_refusal",
+           "EXTENSION_HINT", "Pause", "resumed", "suspended_working_days", "moved_deadline"]
 
 EXTENSION_HINT = ("a later deadline is an extension (延期): asked for before the deadline passes, "
                   "granted by a supervisor above the unit")
@@ -47,6 +50,13 @@ def deadline_refusal(deadline: date, limit: DeadlineLimit, *, extending: bool = 
         then = ("a further extension may be granted nearer the time" if extending else EXTENSION_HINT)
         return (f"the deadline {deadline} is beyond the plan's limit of {limit.working_days} working days "
                 f"(at most {limit.latest}); {then}")
+    return None
+
+
+def receipt_refusal(deadline: date, received: date) -> str | None:
+    """Why `deadline` may not be set on an item received on `received` (Beijing date), or None."""
+    if deadline < received:
+        return f"the deadline {deadline} is before the item was received ({received})"
     return None
 
 

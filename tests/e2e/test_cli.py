@@ -148,7 +148,13 @@ def test_supervisor_session_end_to_end(blank_db_url, tmp_path, prefect_api):
     results = cli.parallel(*[("clue", "import", p, "--as", "sup.city", "--now", "2023-04-06")
                              for p in paths.values()])
     for (name, (_, needles)), r in zip(broken.items(), results):
-        assert_one_line_error(r)
+        if name == "missing-column.csv":  # the file as a whole: one line
+            assert_one_line_error(r)
+        else:  # a bad cell: one line saying how many, then one line per cell (issue 15)
+            assert r.returncode == 1 and "Traceback" not in r.stderr, str(r)
+            lines = r.stderr.strip().splitlines()
+            assert lines[0] == f"rectify: error: {paths[name]}: 1 error, nothing imported", str(r)
+            assert len(lines) == 2, str(r)
         assert name in r.stderr, str(r)
         for needle in needles:
             assert needle in r.stderr, str(r)
@@ -158,7 +164,7 @@ def test_supervisor_session_end_to_end(blank_db_url, tmp_path, prefect_api):
     cli.env["RECTIFY_NOW"] = "2023-04-10"
     msg = cli.fail("clue", "transition", n1, "approve", "--as", "sup.city")
     assert "'approve'" in msg and "state 'received'" in msg and "allowed: transfer, verify" in msg
-    assert "verifying" in cli.ok("clue", "transition", n1, "verify", "--as", "off.a").stdout
+    assert "→ 核查中 (version 2)" in cli.ok("clue", "transition", n1, "verify", "--as", "off.a").stdout
     sub = ("clue", "transition", n1, "substantiate", "--deadline", "2023-04-30", "--owner", "张科长")
     refusals = cli.parallel(
         (*sub, "--as", "off.a"),                                         # no --measures
@@ -175,7 +181,7 @@ def test_supervisor_session_end_to_end(blank_db_url, tmp_path, prefect_api):
 
     r = cli.ok(*sub, "--measures", "清理罚款指标", "--as", "off.a", "--version", "2",
                "--reason", "经核查属实")
-    assert "rectifying" in r.stdout and "version 3" in r.stdout
+    assert "→ 整改中" in r.stdout and "version 3" in r.stdout
     cli.ok("clue", "transition", n1, "submit_evidence", "--as", "off.a", "--evidence", "整改报告.pdf")
     own = cli.parallel(("clue", "transition", n1, "approve", "--as", "off.a"),
                        ("clue", "transition", n1, "approve", "--as", "sup.a"))
@@ -183,7 +189,7 @@ def test_supervisor_session_end_to_end(blank_db_url, tmp_path, prefect_api):
         assert_one_line_error(r)
         assert "may not 'approve'" in r.stderr and "own unit" in r.stderr, str(r)
     r = cli.ok("clue", "transition", n1, "approve", "--as", "sup.city", "--reason", "材料齐全，同意销号")
-    assert "closed" in r.stdout
+    assert "→ 办结/销号" in r.stdout
     v = clue(cli, n1)
     assert v["state"] == "closed" and v["resolution"] == "approved" and v["version"] == 5
     # refusals left no trace: exactly five audited steps, versions 1..5
@@ -269,11 +275,12 @@ def test_bad_settings_and_unknown_names_are_one_line_errors(sqlite_cli: Cli):
         ("-c", "no-such", "status"),
         ("clue", "show", "XS-2023-09999"),
         ("clue", "add", "--unit", "county-a", "--channel", "微博", "--aspect", "profit",
-         "--summary", "x", "--as", "sup.city"),
-        ("unit", "deliver", "county-a", "no_such_deliverable", "--attachment", "x.pdf", "--as", "off.a"),
+         "--summary", "x", "--as", "sup.city", "--now", "2023-04-06"),
+        ("unit", "deliver", "county-a", "no_such_deliverable", "--attachment", "x.pdf", "--as", "off.a",
+         "--now", "2023-04-06"),
         ("load", "no-such-plan"),
         ("clue", "add", "--unit", "county-a", "--channel", "12345", "--aspect", "profit",
-         "--summary", "没有说是谁"),
+         "--summary", "没有说是谁", "--now", "2023-04-06"),
     )
     for r in results:
         assert_one_line_error(r)
@@ -367,9 +374,11 @@ def test_import_error_names_the_files_row_even_after_a_blank_line(sqlite_cli: Cl
                                       "12345,profit,好的一行,county-a\n"
                                       "\n"
                                       "12345,profit,单位错,county-x\n")
-    msg = sqlite_cli.fail("clue", "import", csv, "--as", "sup.city")
+    r = sqlite_cli.run("clue", "import", csv, "--as", "sup.city", "--now", "2023-04-06")
     assert sqlite_cli.json("clue", "list") == []
-    assert "row 4" in msg, msg  # the bad row is on line/row 4 of the file
+    # the count, then one line per bad cell (issue 15); the bad row is on line/row 4 of the file
+    assert r.returncode == 1 and r.stderr.strip().splitlines() == [
+        f"rectify: error: {csv}: 1 error, nothing imported", "row 4, unit: unknown unit 'county-x'"], str(r)
 
 
 def test_sweep_without_a_reachable_prefect_api_is_a_one_line_error(sqlite_cli: Cli):

@@ -75,8 +75,11 @@ MISTYPED = [
      ("clue transition: invalid value for '--version'",), ()),
     # refused by the domain, not the parser: one line too, with the domain's exit code
     (("clue", "list", "--state", "foo"), 1, ("unknown state 'foo'", "rectifying"), ()),
-    (("--as", "off.b", "clue", "transition", "XS-2023-00001", "verify"), 1, ("off.b",), ()),
-    (("clue", "transition", "XS-2023-00001", "verify", "--as", "nobody"), 1, ("nobody",), ()),
+    (("--as", "off.b", "clue", "transition", "XS-2023-00001", "verify", "--now", "2023-04-04"), 1, ("off.b",), ()),
+    (("clue", "transition", "XS-2023-00001", "verify", "--as", "nobody", "--now", "2023-04-04"), 1, ("nobody",), ()),
+    # a change on the real clock, years after the 2023 campaign (issue 15)
+    (("clue", "transition", "XS-2023-00001", "verify", "--as", "off.a"), 1,
+     ("the campaign smoke-2023 ran from 2023-03-15 to 2023-10-31", "give --now"), ()),
 ]
 
 
@@ -111,7 +114,7 @@ def test_as_works_anywhere_on_the_line(loaded: Cli, where: str):
         "as --as=": ("clue", "--as=off.a", "transition", "XS-2023-00001", "verify"),
     }[where]
     r = cli.ok(*argv, "--now", "2023-04-04", env={"RECTIFY_USER": "off.b"})
-    assert "verifying" in r.stdout, str(r)
+    assert "→ 核查中" in r.stdout, str(r)
     last = cli.json("clue", "show", "XS-2023-00001")["history"][-1]
     assert (last["trigger"], last["actor"]) == ("verify", "off.a")
 

@@ -33,20 +33,20 @@ def test_units_attach_evidence_to_clues_cases_and_reports(cli, tmp_path):
     r = cli.ok("clue", "attach", number, tmp_path / "退款凭证.pdf", "--as", "off.a", "--now", "2023-03-21")
     sha = hashlib.sha256(pdf("退款凭证")).hexdigest()
     assert f"clue {number}: evidence 1 '退款凭证.pdf' (application/pdf" in r.stdout and sha in r.stdout
-    again = cli.ok("clue", "attach", number, tmp_path / "退款凭证.pdf", "--as", "off.a")
+    again = cli.ok("clue", "attach", number, tmp_path / "退款凭证.pdf", "--as", "off.a", "--now", "2023-03-22")
     assert "attached before, unchanged" in again.stdout
 
     cli.ok("escalate", "county-b", "--level", "1", "--reason", "整改工作不力", "--as", "sup.city",
            "--now", "2023-04-10")
     (tmp_path / "整改报告.docx").write_bytes(docx())
-    r = cli.ok("case", "attach", "1", tmp_path / "整改报告.docx", "--as", "off.b")
+    r = cli.ok("case", "attach", "1", tmp_path / "整改报告.docx", "--as", "off.b", "--now", "2023-04-11")
     assert re.match(r"case 1: evidence \d+ '整改报告.docx' \(application/vnd\.openxml", r.stdout), r
 
     cli.ok("duty", "submit", "--unit", "county-a", "--duty", "monthly", "--attachment", "4月简报",
            "--as", "off.a", "--now", "2023-04-24 10:00")
     (tmp_path / "简报.xlsx").write_bytes(xlsx())
     r = cli.ok("duty", "attach", tmp_path / "简报.xlsx", "--unit", "county-a", "--duty", "monthly",
-               "--period", "2023-04", "--as", "off.a")
+               "--period", "2023-04", "--as", "off.a", "--now", "2023-04-24 11:00")
     assert re.match(r"report submission 1: evidence \d+ '简报.xlsx'", r.stdout), r
 
     listed = cli.json("evidence", "list", "clue", number, "--as", "sup.city")
@@ -59,6 +59,7 @@ def test_units_attach_evidence_to_clues_cases_and_reports(cli, tmp_path):
 def test_refusals_are_one_line_and_attach_nothing(cli, tmp_path):
     number = cli.ok("clue", "add", "--unit", "county-a", "--channel", "12345", "--aspect", "profit",
                     "--summary", "设卡乱罚款", "--as", "sup.city", "--now", "2023-03-20").stdout.strip()
+    cli.env["RECTIFY_NOW"] = "2023-03-21"  # changes to the 2023 campaign say their day (issue 15)
     (tmp_path / "fake.pdf").write_text("not a pdf at all", encoding="utf-8")
     (tmp_path / "big.pdf").write_bytes(b"%PDF-1.7\n" + b"0" * (2 * 2**20))
     (tmp_path / "ok.pdf").write_bytes(pdf())

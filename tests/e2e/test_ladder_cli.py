@@ -86,7 +86,7 @@ def test_supervisors_and_units_work_a_case_to_its_end(ladder_cli):
     listed = out.split()[1]
     assert "挂牌督办" in out and "整治督〔2023〕3号" in out
     cli.ok("case", "respond", listed, "--text", "已整改", "--as", "off.c1", "--now", "2023-05-20")
-    assert "has_note" in cli.fail("case", "delist", listed, "--note", "", "--as", "sup.a")
+    assert "has_note" in cli.fail("case", "delist", listed, "--note", "", "--as", "sup.a", "--now", "2023-05-21")
     cli.ok("case", "delist", listed, "--note", "实地核查到位", "--as", "sup.a", "--now", "2023-05-22")
     assert [n["kind"] for n in cli.json("notice", "list")][-1] == "delisting"
     assert "intact" in cli.ok("audit", "verify").stdout

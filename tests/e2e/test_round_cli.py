@@ -83,7 +83,7 @@ def test_a_round_from_file_to_report(round_cli, tmp_path):
     assert "by unit" in text and "by aspect" in text and "reopened items" in text
 
     clue = cli.ok("clue", "show", a_items[0]["number"]).stdout
-    assert "rectifying" in clue and "reopen" in clue and "执法站点再次出现乱罚款" in clue
+    assert "整改中" in clue and "重新整改(回头看)" in clue and "执法站点再次出现乱罚款" in clue
     cases = cli.json("case", "list")
     assert [(c["unit"], c["level"], c["state"]) for c in cases] == [("county-a", 4, "proposed")]
     assert "sample OK" in cli.ok("round", "verify", "lb-2023").stdout
@@ -109,4 +109,4 @@ def test_bad_round_input_is_one_line_and_changes_nothing(round_cli, tmp_path):
     assert "is planned" in cli.fail("round", "record", "lb-2023", "XS-2023-00001", "confirmed",
                                     "--method", "随机抽查", "--as", "sup.city", "--now", "2023-08-25")
     assert "unknown outcome 'fine'" in cli.fail("round", "record", "lb-2023", "XS-2023-00001", "fine",
-                                                "--as", "sup.city")
+                                                "--as", "sup.city", "--now", "2023-08-25")

@@ -199,8 +199,12 @@ def test_every_command_naming_a_unit_refuses_a_shared_name(colliding, rows, tmp_
     csv = tmp_path / "clues.csv"
     csv.write_text("channel,aspect,summary,unit\n12345,profit,乱罚款,甲县\n12345,profit,乱收费,城区\n",
                    encoding="utf-8")
-    assert refused(cli, rows, "clue", "import", csv, "--as", "sup.city", "--now", "2023-04-10", says=says) \
-        .startswith(f"{csv}: row 3: unit: ")
+    before = rows()
+    r = cli.run("clue", "import", csv, "--as", "sup.city", "--now", "2023-04-10", timeout=FAST)
+    # the count, then one line per bad cell, as a ledger's (issue 15)
+    assert r.returncode == 1 and r.stderr.splitlines() == [
+        f"rectify: error: {csv}: 1 error, nothing imported", f"row 3, unit: {says}"], str(r)
+    assert rows() == before
     refused(cli, rows, "clue", "list", "--unit", "城区", says=says)
     refused(cli, rows, "case", "list", "--unit", "城区", says=says)
     refused(cli, rows, "ledger", "export", "--unit", "城区", "--template", "004", "--out", tmp_path / "x.xlsx",
@@ -287,7 +291,8 @@ def test_a_csv_larger_than_any_import_is_refused_before_it_is_read(loaded, rows,
     with open(path, "wb") as f:
         f.write(b"channel,aspect,summary,unit\n")
         f.truncate(MAX_CSV_BYTES + 1)  # sparse: the size is what is checked, before a byte is read
-    refused(loaded, rows, "clue", "import", path, "--as", "sup.city", says="larger than any clue CSV")
+    refused(loaded, rows, "clue", "import", path, "--as", "sup.city", "--now", "2023-04-10",
+            says="larger than any clue CSV")
 
 
 # -- ledger workbooks -------------------------------------------------------------------
@@ -391,7 +396,8 @@ def test_a_workbook_larger_than_any_ledger_is_refused_before_it_is_read(loaded, 
     path = tmp_path / "huge.xlsx"
     with open(path, "wb") as f:
         f.truncate(32 * 2**20 + 1)
-    refused(loaded, rows, "ledger", "import", path, "--as", "sup.city", says="larger than any ledger workbook")
+    refused(loaded, rows, "ledger", "import", path, "--as", "sup.city", "--now", "2023-05-16",
+            says="larger than any ledger workbook")
 
 
 def test_a_workbook_with_a_picture_and_loose_vml_is_still_read(loaded, rows, tmp_path):
@@ -439,7 +445,10 @@ def test_any_bytes_read_as_a_clue_csv_are_clues_or_one_error_line(tmp_path, body
     try:
         read_clue_csv(path)
     except InvalidInput as e:
-        assert "\n" not in str(e)
+        # one line; or, for bad cells, the count and one line per cell (issue 15)
+        first, *cells = str(e).split("\n")
+        assert not cells or (first.endswith("nothing imported") and len(cells) == int(first.split(": ")[-1].split()[0])
+                             and all(c.startswith("row ") for c in cells)), str(e)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

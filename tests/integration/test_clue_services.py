@@ -80,3 +80,39 @@ def test_verification_deadline_counts_working_days_across_qingming(engine, campa
                         calendar=calendar)[0]
     v = clues.get_clue(engine, campaign, n)
     assert v.verify_due_at.astimezone(at("2023-01-01").tzinfo).date() == date(2023, 4, 18)
+
+
+def _imported(engine, campaign, calendar, received: str):
+    item = clues.NewClue(channel="12345", aspect="profit", summary="罚款不开票", unit="county-a",
+                         received_at=at(received))
+    n = clues.add_clues(engine, campaign, [item], actor="sup.city", now=at("2023-05-10"), calendar=calendar)[0]
+    clues.transition(engine, campaign, n, "verify", actor="off.a", now=at("2023-05-10"))
+    return n
+
+
+SUBSTANTIATE = clues.ClueInput(measures="退还罚款", deadline=date(2023, 5, 8), owner="赵书涵")
+
+
+def test_a_deadline_before_the_receipt_is_refused_one_by_one(engine, campaign, calendar):
+    # acted as of a day before the deadline, so only the receipt (5-09) stands in the way
+    n = _imported(engine, campaign, calendar, "2023-05-09 16:00")
+    with pytest.raises(GuardRefused, match=r"deadline_after_receipt.*2023-05-08 is before the item was "
+                                           r"received \(2023-05-09\)"):
+        clues.transition(engine, campaign, n, "substantiate", actor="off.a", now=at("2023-05-05"),
+                         data=SUBSTANTIATE, calendar=calendar)
+    v = clues.get_clue(engine, campaign, n)
+    assert v.state == "verifying" and v.deadline_at is None and v.version == 2
+    # the receipt's own day is a deadline one may set
+    v = clues.transition(engine, campaign, n, "substantiate", actor="off.a", now=at("2023-05-05"),
+                         data=clues.ClueInput(measures="退还罚款", deadline=date(2023, 5, 9), owner="赵书涵"),
+                         calendar=calendar)
+    assert v.state == "rectifying"
+
+
+def test_a_deadline_before_the_receipt_is_refused_in_a_set_too(engine, campaign, calendar):
+    late = _imported(engine, campaign, calendar, "2023-05-09 08:00")   # received after the deadline's day
+    early = _imported(engine, campaign, calendar, "2023-05-08 23:30")  # received on its day
+    r = clues.bulk_transition(engine, campaign, "substantiate", actor="off.a", now=at("2023-05-05"),
+                              data=SUBSTANTIATE, numbers=[late, early], calendar=calendar)
+    assert [m[0] for m in r.moved] == [early] and r.skipped == 1
+    assert clues.get_clue(engine, campaign, late).state == "verifying"

@@ -32,7 +32,7 @@ from statemachine.charts.lookback import CheckContext, RoundContext
 from statemachine.charts.unit_stage import StageContext
 from statemachine.time.deadlines import DeadlineLimit
 from statemachine.errors import ConflictError, GuardRefused, InvalidTransition, PermissionDenied
-from statemachine.time.calendar import end_of_day
+from statemachine.time.calendar import end_of_day, local_date
 
 from ..conftest import at
 
@@ -179,7 +179,8 @@ def harnesses(uow: UnitOfWork, level: int = 3) -> dict[str, Harness]:
                         lambda row, actor, full: (FULL_CLUE if full else ClueInput()).context(
                             actor=actor.username if actor else SYSTEM, actor_unit=actor and actor.unit.id,
                             owner_unit=row and row.unit_id, row_owner=row and row.owner, limit=LIMIT, as_of=NOW,
-                            row_deadline=row and row.deadline, row_deadline_at=row and row.deadline_at),
+                            row_deadline=row and row.deadline, row_deadline_at=row and row.deadline_at,
+                            row_received=row and local_date(row.received_at)),
                         lambda full: FULL_CLUE if full else ClueInput(), county_a),
         "case": Harness(CASES, _case(level),
                         lambda row, actor, full: (FULL_CASE if full else CaseInput()).context(

@@ -40,15 +40,17 @@ TRIGGERS = sorted({t for _, t in EXPECTED})
 # docs/domain.md §5.3: what each trigger must be given (guard name -> the context field it reads)
 EXPECTED_GUARDS = {
     "verify": set(),
-    "substantiate": {"has_measures", "has_deadline", "deadline_within_limit", "has_owner"},
+    "substantiate": {"has_measures", "has_deadline", "deadline_within_limit", "deadline_after_receipt",
+                     "has_owner"},
     "dismiss": {"has_reason"},
     "submit_evidence": {"has_evidence"},
     "approve": set(),
     "reject": {"has_reason"},
     "defer": {"has_stage_result", "has_long_term_measure"},
     "transfer": {"has_reason"},
-    "reopen": {"has_reason", "has_deadline", "deadline_within_limit"},
-    "extend": {"has_reason", "has_deadline", "extension_within_limit", "extends_in_time"},
+    "reopen": {"has_reason", "has_deadline", "deadline_within_limit", "deadline_after_receipt"},
+    "extend": {"has_reason", "has_deadline", "extension_within_limit", "deadline_after_receipt",
+               "extends_in_time"},
 }
 GUARD_INPUT = {
     "has_measures": "measures", "has_deadline": "deadline", "has_owner": "owner",
@@ -62,7 +64,8 @@ FULL = ClueContext(actor="sup.city", actor_unit=1, owner_unit=2, owner="赵书�
                    # set on 2023-04-20, at most 30 working days on; the row's deadline still runs
                    limit=DeadlineLimit(date(2023, 4, 20), date(2023, 6, 2), 30),
                    as_of=datetime(2023, 4, 20, 10, 0, tzinfo=TZ),
-                   row_deadline=date(2023, 4, 25), row_deadline_at=end_of_day(date(2023, 4, 25)))
+                   row_deadline=date(2023, 4, 25), row_deadline_at=end_of_day(date(2023, 4, 25)),
+                   row_received=date(2023, 4, 3))
 
 ALL_PAIRS = [(s, t) for s in ClueState for t in TRIGGERS]
 

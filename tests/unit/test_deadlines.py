@@ -10,7 +10,8 @@ from hypothesis import given, settings, strategies as st
 
 from statemachine.charts.clue import CLUE_CHART, ClueContext, ClueState
 from statemachine.charts.table import Subject
-from statemachine.time.deadlines import DeadlineLimit, deadline_limit, deadline_refusal, extension_refusal
+from statemachine.time.deadlines import DeadlineLimit, deadline_limit, deadline_refusal, extension_refusal, \
+    receipt_refusal
 from statemachine.errors import GuardRefused
 from statemachine.time.calendar import TZ, WorkingCalendar, end_of_day
 
@@ -70,7 +71,7 @@ def test_an_extension_is_asked_for_before_the_deadline_passes_and_moves_it_later
 def _ctx(**kw) -> ClueContext:
     base = dict(actor="sup.city", actor_unit=1, owner_unit=2, owner="赵书涵", measures="退还罚款",
                 reason="汛期施工，申请延期", as_of=datetime(2023, 5, 10, 10, 0, tzinfo=TZ),
-                limit=DeadlineLimit(date(2023, 5, 10), date(2023, 6, 21), 30))
+                limit=DeadlineLimit(date(2023, 5, 10), date(2023, 6, 21), 30), row_received=date(2023, 4, 3))
     return ClueContext(**(base | kw))
 
 
@@ -124,3 +125,39 @@ def test_the_issue_s_cases():
         "a further extension may be granted nearer the time")
     assert extension_refusal(current=date(2023, 9, 30), current_due=end_of_day(date(2023, 9, 30)),
                              new=date(2023, 10, 31), as_of=asked) is None
+
+
+# -- never before the item was received (issue 15: `substantiate --deadline 2022-01-01`) -----------
+@settings(max_examples=300, deadline=None)
+@given(deadline=ANY_DEADLINE, received=DAYS)
+def test_a_deadline_before_the_receipt_is_refused_and_only_that(deadline, received):
+    why = receipt_refusal(deadline, received)
+    assert (why is None) == (deadline >= received)
+    if why:
+        assert str(received) in why and str(deadline) in why and "\n" not in why
+
+
+@settings(max_examples=300, deadline=None)
+@given(deadline=st.dates(date(2022, 1, 1), date(2023, 6, 30)), received=st.dates(date(2022, 1, 1), date(2023, 6, 30)),
+       trigger=st.sampled_from(["substantiate", "reopen", "extend"]))
+def test_every_step_that_sets_a_deadline_refuses_one_before_the_receipt(deadline, received, trigger):
+    # the limit and the running deadline let everything through: only the receipt can refuse
+    ctx = _ctx(deadline=deadline, row_received=received, as_of=datetime(2021, 12, 1, 10, 0, tzinfo=TZ),
+               limit=DeadlineLimit(date(2021, 12, 1), date(2024, 1, 1), 365),
+               row_deadline=date(2021, 12, 31), row_deadline_at=end_of_day(date(2021, 12, 31)))
+    source = {"substantiate": ClueState.verifying, "reopen": ClueState.closed, "extend": ClueState.rectifying}[trigger]
+    subject = Subject(state=source, ctx=ctx, entity="XS-2023-00001")
+    if deadline >= received:
+        CLUE_CHART.fire(subject, trigger)
+        assert subject.state == ClueState.rectifying
+    else:
+        with pytest.raises(GuardRefused) as e:
+            CLUE_CHART.fire(subject, trigger)
+        assert e.value.guard == "deadline_after_receipt" and subject.state == source
+        assert f"before the item was received ({received})" in str(e.value)
+
+
+def test_a_step_that_sets_a_deadline_without_the_receipt_is_refused_not_let_through():
+    subject = Subject(state=ClueState.verifying, ctx=_ctx(deadline=date(2023, 6, 1), row_received=None))
+    with pytest.raises(GuardRefused, match="receipt date was not given"):
+        CLUE_CHART.fire(subject, "substantiate")

@@ -120,7 +120,8 @@ def test_a_csv_imports_all_rows_or_none_and_its_errors_name_the_row(api):
         count = conn.execute(select(func.count()).select_from(Clue)).scalar_one()
     bad = good + "12345,profit,,county-a\n"
     r = c.post("/api/v1/clues/import", files={"file": ("clues.csv", bad.encode(), "text/csv")})
-    assert r.status_code == 422 and r.json()["detail"] == "clues.csv: row 4: column summary: empty"
+    # every bad cell named, one line each, under the count (issue 15)
+    assert r.status_code == 422 and r.json()["detail"] == "clues.csv: 1 error, nothing imported\nrow 4, summary: empty"
     with api.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Clue)).scalar_one() == count
 
