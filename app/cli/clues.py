@@ -218,7 +218,7 @@ def request_extension(ctx: typer.Context, number: str,
     c: AppContext = ctx.obj
     day = _date(until, "--until")
     with c.work() as uow:
-        v = ask(uow, c.campaign(None), number, until=day, reason=reason, actor=c.user(actor), now=c.now,
+        v = ask(uow, c.campaign(None), number, until=day, reason=reason, actor=c.user(actor), now=c.acting_now(),
                 calendar=c.calendar)
     out.say(f"{v.number}: extension to {v.asked} asked for (deadline {v.previous}); waits for the level above")
 
@@ -234,7 +234,7 @@ def approve_extension(ctx: typer.Context, number: str,
     c: AppContext = ctx.obj
     day = _date(until, "--until")
     with c.work() as uow:
-        v = approve(uow, c.campaign(None), number, actor=c.user(actor), now=c.now, until=day, note=note,
+        v = approve(uow, c.campaign(None), number, actor=c.user(actor), now=c.acting_now(), until=day, note=note,
                     calendar=c.calendar)
     out.say(f"{v.number}: extension granted, deadline {v.previous} → {v.deadline}")
 
@@ -247,7 +247,7 @@ def refuse_extension(ctx: typer.Context, number: str, reason: Optional[str] = RE
 
     c: AppContext = ctx.obj
     with c.work() as uow:
-        v = refuse(uow, c.campaign(None), number, actor=c.user(actor), now=c.now, reason=reason)
+        v = refuse(uow, c.campaign(None), number, actor=c.user(actor), now=c.acting_now(), reason=reason)
     out.say(f"{v.number}: extension to {v.asked} refused, deadline stays {v.deadline}")
 
 
@@ -258,7 +258,7 @@ def suspend(ctx: typer.Context, number: str, reason: Optional[str] = REASON, act
 
     c: AppContext = ctx.obj
     with c.work() as uow:
-        v = stop(uow, c.campaign(None), number, reason=reason, actor=c.user(actor), now=c.now)
+        v = stop(uow, c.campaign(None), number, reason=reason, actor=c.user(actor), now=c.acting_now())
     out.say(f"{v.number}: clock suspended")
 
 
@@ -269,7 +269,7 @@ def resume(ctx: typer.Context, number: str, reason: Optional[str] = REASON, acto
 
     c: AppContext = ctx.obj
     with c.work() as uow:
-        v = restart(uow, c.campaign(None), number, actor=c.user(actor), now=c.now, reason=reason,
+        v = restart(uow, c.campaign(None), number, actor=c.user(actor), now=c.acting_now(), reason=reason,
                     calendar=c.calendar)
     moved = f", deadline {v.deadline}" if v.deadline else ""
     out.say(f"{v.number}: clock running, moved on {v.moved_by} working day(s){moved}")
