@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 from sqlalchemy import Connection, Engine, String, and_, case, cast, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models.tables import CaseLapse, EscalationCase, Lapse, Notice, Unit
+from models.tables import CaseLapse, Clue, EscalationCase, Lapse, Notice, Unit
 from statemachine.charts.ladder import LEVEL_LABELS, CaseState, Level
 from statemachine.errors import ConflictError, GuardRefused, InvalidTransition
 from statemachine.time.calendar import WorkingCalendar
@@ -30,15 +30,15 @@ from services.core.persisted import audit_record
 from services.core.idsets import one_of
 from services.core.uow import UnitOfWork, unit_of_work
 from services.core.directory import SYSTEM, campaign_row
-from .cases import CASES, CAUSE_LABELS, CaseInput, Ladder, after_step, apply_trigger, chase_due_sql, \
+from .cases import CASES, CAUSE_LABELS, FACTS_SHOWN, CaseInput, Ladder, after_step, apply_trigger, chase_due_sql, \
     escalation_due_sql, step_detail, step_values
 from services.core.persisted import fire_set
 
 __all__ = ["LadderLine", "propose_for_lapses", "issue_automatic", "chase_overdue",
            "escalate_unanswered", "CHUNK"]
 
-E, L, CL, U, N = (EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Unit.__table__,
-                  Notice.__table__)
+E, L, CL, U, N, T = (EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Unit.__table__,
+                     Notice.__table__, Clue.__table__)
 CHUNK = 200
 
 
@@ -194,12 +194,13 @@ def prefetch(uow: UnitOfWork, campaign_id: int, rows) -> None:
     uow.units.update({u.id: u for u in conn.execute(
         select(U).where(one_of(conn, U.c.id, {r.unit_id for r in rows})))})
     linked: dict[int, list] = {i: [] for i in ids}
-    for r in conn.execute(select(CL.c.case_id, L.c.kind, L.c.subject, L.c.due_at)
-                          .join(L, L.c.id == CL.c.lapse_id).where(one_of(conn, CL.c.case_id, ids))
+    for r in conn.execute(select(CL.c.case_id, L.c.kind, L.c.subject, L.c.due_at, T.c.number, T.c.summary)
+                          .join(L, L.c.id == CL.c.lapse_id).outerjoin(T, T.c.id == L.c.clue_id)
+                          .where(one_of(conn, CL.c.case_id, ids))
                           .order_by(CL.c.case_id, L.c.due_at, L.c.id)):
         linked[r.case_id].append(r)
     for case_id, found in linked.items():
-        uow.facts[case_id] = (found[:21], len(found))
+        uow.facts[case_id] = (found[:FACTS_SHOWN + 1], len(found))
     # by the case index alone: the campaign's unique index on (campaign_id, key) looks
     # cheaper to a planner whose statistics predate the round, and reads every notice
     uow.know_notice_keys(campaign_id, conn.execute(select(N.c.key).where(one_of(conn, N.c.case_id, ids))).scalars())
