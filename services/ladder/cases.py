@@ -418,7 +418,8 @@ def notice_context(uow: UnitOfWork, ladder: Ladder, case, kind: str, *, now: dat
         **common_fields(ladder.plan),
         "kind_label": LEVEL_LABELS[level],
         "addressee": organ_of(ladder.plan, unit.code, unit.name),
-        "cc": copies_to(ladder.plan, unit.code),
+        # a transfer to the discipline organs is not copied to the unit it concerns
+        "cc": copies_to(ladder.plan, None if kind == "transfer" else unit.code),
         "facts": facts if facts is not None else _facts(uow, ladder, case),
         "required_action": case.required_action or _REQUIRED_ACTION[level],
         "deadline": chinese_date(local_date(due)) if due else "",
