@@ -8,6 +8,11 @@
 3. `chase_overdue`: 催办 the day after a response deadline, once per case.
 4. `escalate_unanswered`: still unanswered after the chase: the next level.
 
+With the plan's `escalation.combine_causes`, steps 2 and 3 give a unit one notice
+per level for all the cases they act on that night (`cases.combined_notice`)
+instead of one per case (per cause); the cases, their links and audit records
+are the same either way.
+
 Steps 2–4 render one document per case, so they work in chunks of cases per
 transaction (never a task per case); each case is re-read under lock and its
 version checked, so two rounds running at once cannot act twice.
@@ -30,7 +35,7 @@ from services.core.persisted import audit_record
 from services.core.idsets import one_of
 from services.core.uow import UnitOfWork, unit_of_work
 from services.core.directory import SYSTEM, campaign_row
-from .cases import CASES, CAUSE_LABELS, FACTS_SHOWN, CaseInput, Ladder, after_step, apply_trigger, chase_due_sql, \
+from .cases import CASES, CAUSE_LABELS, FACTS_SHOWN, combined_notice, CaseInput, Ladder, after_step, apply_trigger, chase_due_sql, \
     escalation_due_sql, step_detail, step_values
 from services.core.persisted import fire_set
 
@@ -221,8 +226,22 @@ def _as_a_set(trigger: str, did: str, now: datetime):
                               data=data, values=values, returning=tuple(E.c),
                               detail=step_detail(trigger, data, level, values))
         before = {r.id: r for r in rows}
-        for m in sorted(moved, key=lambda m: m.id):
-            after_step(uow, ladder, before[m.id], m.row, trigger, actor=None, now=now)
+        moved = sorted(moved, key=lambda m: m.id)
+        if ladder.policy.combine_causes and trigger in ("issue", "chase"):
+            # one notice per unit and level for all its causes; a unit alone in its group keeps
+            # the notice of its case, as without the option
+            groups: dict[tuple[int, int], list] = {}
+            for m in moved:
+                groups.setdefault((m.row.unit_id, m.row.level), []).append(m)
+            for group in groups.values():
+                if len(group) == 1:
+                    after_step(uow, ladder, before[group[0].id], group[0].row, trigger, actor=None, now=now)
+                else:
+                    combined_notice(uow, ladder, [before[m.id] for m in group], [m.row for m in group],
+                                    trigger, now=now)
+        else:
+            for m in moved:
+                after_step(uow, ladder, before[m.id], m.row, trigger, actor=None, now=now)
         return {m.id: did for m in moved}
     return act_on_all
 

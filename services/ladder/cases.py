@@ -36,7 +36,7 @@ from services.core.persisted import PersistedChart, fire_one
 
 __all__ = ["CaseInput", "CaseView", "escalate_unit", "fire", "list_cases", "get_case", "Ladder",
            "apply_trigger", "CAUSE_LABELS", "CASES", "chase_due_sql", "escalation_due_sql", "fact_line",
-           "notice_context", "FACTS_SHOWN"]
+           "notice_context", "FACTS_SHOWN", "combined_notice"]
 
 E, L, CL, T, U, N = (EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Clue.__table__,
                      Unit.__table__, Notice.__table__)
@@ -444,6 +444,29 @@ def _notice(uow: UnitOfWork, ladder: Ladder, case, kind: str, *, key: str, now: 
                         issuer=ladder.policy.issuer_code, unit_id=case.unit_id, context=context,
                         now=now, channels=ladder.channels, templates=ladder.templates,
                         addressee=context["addressee"])
+
+
+def combined_notice(uow: UnitOfWork, ladder: Ladder, before: list, cases: list, step: str, *,
+                    now: datetime) -> bool:
+    """One notice for a unit's cases of one level that one step of the night issued or
+    chased (`escalation.combine_causes`): the facts of every cause, one 文号, numbered
+    and keyed once (`combined_key`); each case finds it by its unit, level and instant.
+    `before`: the cases as they were before the step (what a 催办 chases)."""
+    first = cases[0]
+    kind = NOTICE_KIND[Level(first.level)] if step == "issue" else "chase"
+    facts = [f for case in cases for f in _facts(uow, ladder, case)]
+    context = notice_context(uow, ladder, first, kind, now=now, facts=facts)
+    if step == "chase":
+        issued = [x for x in (_issued(uow, c) for c in before) if x is not None]
+        numbers = list(dict.fromkeys(number for number, _ in issued))
+        titles = list(dict.fromkeys(title for _, title in issued))
+        context |= {"chased_doc_number": "、".join(numbers),
+                    "chased_title": titles[0] if len(numbers) == 1 else None,
+                    "original_deadline": chinese_date(local_date(min(c.response_due_at for c in before)))}
+    return issue_notice(uow, campaign_id=ladder.campaign_id, case_id=first.id, kind=kind,
+                        key=combined_key(first.unit_id, first.level, step, now),
+                        issuer=ladder.policy.issuer_code, unit_id=first.unit_id, context=context, now=now,
+                        channels=ladder.channels, templates=ladder.templates, addressee=context["addressee"])
 
 
 # -- people's use cases -----------------------------------------------------------------
