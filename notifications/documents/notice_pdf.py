@@ -120,10 +120,6 @@ def notice_pdf(doc: OfficialDocument) -> bytes:
     if doc.note:
         pdf.ln(PITCH)
         _para(pdf, doc.note, w, 2 * char)
-    if doc.check_code:
-        pdf.set_font("serif", "", 10.5)
-        pdf.cell(w, PITCH * 0.8, doc.check_code, align="R", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("serif", "", BODY_PT)
     _record(pdf, doc, w)
     return bytes(pdf.output())
 
@@ -159,16 +155,25 @@ def _signature(pdf, doc: OfficialDocument, w: float, char: float) -> None:
 
 def _record(pdf, doc: OfficialDocument, w: float) -> None:
     rows = [r for r in (doc.cc, f"{doc.printer}\t{doc.printed_on}" if doc.printer or doc.printed_on else "") if r]
-    if not rows:
+    if not rows:  # an override without a 版记: the check code closes the text
+        if doc.check_code:
+            pdf.set_font("serif", "", 10.5)
+            pdf.cell(w, PITCH * 0.8, doc.check_code, align="R", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("serif", "", BODY_PT)
         return
     pdf.set_font("serif", "", RECORD_PT)
     one = pdf.get_string_width("字")
     cc_lines = _lines(pdf, doc.cc, w - 2 * one) if doc.cc else []
-    height = (len(cc_lines) + 1) * PITCH * 0.8 + 2
+    height = (len(cc_lines) + 1) * PITCH * 0.8 + 2 + (PITCH if doc.check_code else 0)
     bottom = PAGE_MM[1] - BOTTOM
     if pdf.get_y() + height > bottom:
         pdf.add_page()
-    y = bottom - height            # 版记 at the foot of the last page
+    y = bottom - height + (PITCH if doc.check_code else 0)   # 版记 at the foot of the last page
+    if doc.check_code:             # clear of the seal's ring, just above the 版记
+        pdf.set_font("serif", "", 10.5)
+        pdf.set_xy(LEFT, y - PITCH * 0.8)
+        pdf.cell(w, PITCH * 0.7, doc.check_code, align="R")
+        pdf.set_font("serif", "", RECORD_PT)
     pdf.set_line_width(0.35)
     pdf.line(LEFT, y, LEFT + w, y)
     y += 1

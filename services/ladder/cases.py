@@ -429,11 +429,11 @@ def notice_context(uow: UnitOfWork, ladder: Ladder, case, kind: str, *, now: dat
     if kind == "interview":
         context |= _interview(ladder, case, now)
     if kind in ("chase", "delisting"):
-        issued = _issued(uow, case)
-        if issued is not None:
-            number, title = issued
-            context |= ({"chased_doc_number": number, "chased_title": title} if kind == "chase"
-                        else {"listed_doc_number": number, "listed_title": title})
+        # a case issued before notices were kept (an older database) is cited by its date
+        number, title = _issued(uow, case) or (
+            f"{_day(case.issued_at)}印发" if case.issued_at else LEVEL_LABELS[level], None)
+        context |= ({"chased_doc_number": number, "chased_title": title} if kind == "chase"
+                    else {"listed_doc_number": number, "listed_title": title})
     return context
 
 
