@@ -7,6 +7,7 @@ only what would make the software misbehave is refused.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from typing import Annotated, Literal
 
@@ -24,7 +25,7 @@ __all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "
            "Deliverable", "ReportingDuty", "Schedule", "ClueRules", "LEVELS", "CHANNELS",
            "CHANNEL_ALIASES", "channel_of",
            "EscalationPolicy", "EscalationRule", "WarningColours", "LAPSE_CAUSES", "FAKED_LEVEL", "Period", "KEY",
-           "text_field", "Key", "Name", "Label", "Text"]
+           "text_field", "Key", "Name", "Label", "Text", "Documents", "default_organ"]
 
 LEVELS = ("central", "province", "prefecture", "county", "department", "team")
 # 线索来源 (docs/domain.md §5.1)
@@ -121,6 +122,31 @@ class UnitSpec(_Strict):
     participates: bool | None = None  # default: every unit but the root
     liaison: Contact | None = None    # 联络员
     leader: Contact | None = None     # 分管领导
+    # 主送机关: the organ that receives the unit's notices, by its full name (宁武县交通运输局
+    # for the county 宁武县); default: `default_organ`
+    organ: UnitName | None = None
+
+
+# a region's name (宁武县, 忻州市, 海西州, 鄂托克前旗, 大柴旦行委, 五台山风景区): not an organ
+_REGION = re.compile(r"(省|自治区|市|州|盟|县|旗|区|行委|风景区|新区|开发区)$")
+_REGION_PREFIX = re.compile(r"^(.+?(?:自治区|自治州|省|市|州|盟|旗|县|区|行委))(?![市州县区旗盟])(?=.)")
+# an issuing unit's department part (忻州市|交通运输局): what a county's own organ is called;
+# a government department's name carries over to a county, a party office's does not
+# (依法治市办 is 依法治县办 below it): those plans name their organs
+_DEPARTMENT = re.compile(r"(局|厅|队|中心)$")
+
+
+def default_organ(unit_name: str, issuing_unit: str) -> str:
+    """The full name of the organ that receives a unit's notices when the plan gives none:
+    the unit's name when it already names an organ; for a bare region (宁武县) the region
+    followed by the issuing unit's department (忻州市交通运输局 → 宁武县交通运输局)."""
+    if not _REGION.search(unit_name):
+        return unit_name
+    m = _REGION_PREFIX.match(issuing_unit)
+    department = issuing_unit[m.end():] if m else ""
+    if not _DEPARTMENT.search(department) or "委" in department:
+        return unit_name
+    return unit_name + department
 
 
 class Person(_Strict):
@@ -255,6 +281,9 @@ class EscalationPolicy(_Strict):
     no_progress_working_days: int = Field(15, ge=1, le=120, description="the 躺平 signal")
     repeated_reject_count: int = Field(2, ge=1, le=10)
     channels: list[Literal["email", "webhook", "file"]] = ["email", "webhook", "file"]
+    # one notice per unit, level and night listing all its causes, instead of one per cause
+    # (the seeds sanction 地方和单位, not each lapse: 002, 003, 004)
+    combine_causes: bool = Field(False, description="one notice per unit and night for all its causes")
     warning: WarningColours = WarningColours()
 
     @field_validator("auto_levels")
@@ -291,6 +320,22 @@ class EscalationPolicy(_Strict):
         return {"faked": FAKED_LEVEL} | {r.cause: r.level for r in self.rules}
 
 
+class Documents(_Strict):
+    """How the plan's notices (公文, GB/T 9704-2012) are headed and closed, and the
+    facts of an interview a supervisor does not give."""
+
+    issuer_mark: UnitName | None = Field(None, description="发文机关标志; default: the issuing unit + 文件")
+    printer: UnitName | None = Field(None, description="印发机关 of the 版记; default: the issuing unit + 办公室")
+    task_force: UnitName | None = Field(None, description="抄送: the task force (工作专班/领导小组办公室)")
+    cc_leader: bool = Field(True, description="抄送 the unit's 分管领导 named in the plan")
+    contact: Name | None = Field(None, description="联系人 printed after the signature")
+    phone: Phone | None = None
+    interview_place: Label | None = Field(None, description="约谈地点; default: the issuing unit's 会议室")
+    interview_time: time = Field(time(9, 30), description="约谈时间 of the day")
+    interview_after_working_days: int = Field(3, ge=1, le=30, description="约谈 this many working days after issue")
+    attendees: Label = Field("你单位主要负责同志、分管负责同志", description="约谈对象")
+
+
 class Plan(_Strict):
     campaign: CampaignInfo
     aspects: list[Aspect] = Field(min_length=1)
@@ -300,6 +345,7 @@ class Plan(_Strict):
     reporting: list[ReportingDuty] = []
     clues: ClueRules = ClueRules()
     escalation: EscalationPolicy = EscalationPolicy()
+    documents: Documents = Documents()
 
     @model_validator(mode="after")
     def _references(self):
@@ -347,6 +393,10 @@ class Plan(_Strict):
                 raise PlanReferenceError(("reporting", i, "schedule", "stage"),
                                          f"reporting duty '{d.key}' names unknown stage "
                                          f"'{d.schedule.stage}'")
+        for i, u in enumerate(self.units):  # a derived 主送机关 must fit where a name goes
+            why = L.text_problem(self.organ_of(u), L.UNIT_NAME)
+            if why:
+                raise PlanReferenceError(("units", i, "organ"), f"unit '{u.code}': organ {why}")
         for i, s in enumerate(self.stages[:-1]):
             if s.ongoing:
                 raise PlanReferenceError(("stages", i, "ongoing"),
@@ -368,6 +418,12 @@ class Plan(_Strict):
                 f"'{u.name}' means that unit, give '{u.code}' for this one"
                 for u in self.units if u.name in codes and u.name != u.code]
         return out
+
+    def organ_of(self, unit: UnitSpec | str) -> str:
+        """主送机关: the full name of the organ that receives the unit's notices."""
+        if isinstance(unit, str):
+            unit = next(u for u in self.units if u.code == unit)
+        return unit.organ or default_organ(unit.name, self.campaign.issuing_unit)
 
     @property
     def root(self) -> UnitSpec:

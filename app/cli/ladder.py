@@ -244,10 +244,13 @@ def notice_show(ctx: typer.Context, ref: str, html: bool = typer.Option(False, "
 
 
 @notice_app.command("export")
-def notice_export(ctx: typer.Context, refs: list[str] = typer.Argument(None),
+def notice_export(ctx: typer.Context, refs: list[str] = typer.Argument(None, help="Ids or document numbers."),
                   to: str = typer.Option(..., "--out", help="A folder."),
-                  all_: bool = typer.Option(False, "--all", help="Every notice of the campaign.")):
-    """Write notices as .html and .txt files named by their document numbers."""
+                  all_: bool = typer.Option(False, "--all", help="Every notice of the campaign."),
+                  formats: list[str] = typer.Option(["html"], "--format",
+                                                    help="html (with .txt), pdf or docx; repeat for several.")):
+    """Write notices as files named by their document numbers (忻交督〔2023〕3号.pdf)."""
+    from services.notices.export import export_notices
     from services.notices.issue import get_notice, notices_between
 
     c: AppContext = ctx.obj
@@ -255,15 +258,5 @@ def notice_export(ctx: typer.Context, refs: list[str] = typer.Argument(None),
         raise InvalidInput("say which notices: ids, document numbers, or --all")
     notices = notices_between(c.db(), c.campaign(None)) if all_ else \
         [get_notice(c.db(), c.campaign(None), r) for r in refs]
-    written = export_notices(notices, out_folder(to))
+    written = export_notices(notices, out_folder(to), formats)
     out.say(f"wrote {len(notices)} notices ({written} files) to {Path(to).resolve()}")
-
-
-def export_notices(notices, folder: Path) -> int:
-    n = 0
-    for notice in notices:
-        stem = notice.doc_number.replace("〔", "[").replace("〕", "]").replace("/", "-")
-        (folder / f"{stem}.html").write_text(notice.html, encoding="utf-8")
-        (folder / f"{stem}.txt").write_text(notice.text, encoding="utf-8")
-        n += 2
-    return n

@@ -247,7 +247,7 @@ def _replay(ctx: AppContext, folder: Path, url: str, *, started: float, clues: i
                        force=True, formats=DEFAULT_FORMATS)  # the draft made on 9-10 is regenerated at the end
     from services.notices.issue import notices_between
 
-    from app.cli.ladder import export_notices
+    from services.notices.export import export_notices
 
     notices = notices_between(engine, code)
     export_notices(notices, out_folder(folder / "notices"))

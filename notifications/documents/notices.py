@@ -1,9 +1,14 @@
 """Rendering notices (公文) from Jinja2 templates, to HTML and plain text.
 
 Each kind has `<kind>.txt.j2` and `<kind>.html.j2` in templates/, both
-extending a common layout in the order of an official document: 发文机关,
-发文字号, title, 主送单位, body (facts, 依据, 整改要求 and deadline, closing),
-发文机关 and 成文日期, then 抄送 and 联系人. The text template sets the title
+extending a common layout in the order GB/T 9704-2012 (党政机关公文格式) gives
+an official document: 版头 (发文机关标志 in red, 发文字号 with 〔〕, the red
+separator), 主体 (title, 主送机关, body with facts, 依据, 整改要求 and deadline,
+附件说明, 发文机关署名, 成文日期 and the seal's place, 附注 联系人) and 版记
+(抄送, 印发机关 and 印发日期). The HTML carries the standard's A4 page (天头
+37 mm, 订口 28 mm, 版心 156 × 225 mm) and page numbers "— 1 —" as print CSS;
+notifications/documents/official.py reads it back into the parts the PDF and
+Word renderings lay out. The text template sets the title
 (`{% set title %}…{% endset %}`) and the HTML one receives it, so an override
 of the text alone retitles both.
 
@@ -22,24 +27,31 @@ Context fields
 --------------
 Every kind (``COMMON``):
 
-    issuer_name     发文机关, e.g. 忻州市交通运输局
+    issuer_name     发文机关 (署名), e.g. 忻州市交通运输局
     doc_number      发文字号, allocated by the caller: 忻交督〔2023〕3号
-    addressee       主送单位 (the unit concerned)
+    addressee       主送机关: the receiving organ's full name (宁武县交通运输局)
     date            成文日期: a date, an aware datetime (taken in Asia/Shanghai)
                     or a string already written 2023年4月8日
-    campaign_title  the campaign, e.g. 忻州市交通运输领域突出问题专项整治
+    campaign_title  the campaign's name as a body names it ("你单位在…工作中"):
+                    全市交通运输执法领域突出问题专项整治, never the plan's title
     grounds         依据, one sentence naming the plan's title and 文号:
                     根据《…实施方案》（忻交发〔2023〕1号）有关要求
-    facts           事实: a list of lines, one per problem
+    facts           事实: a list of lines, one per problem, each a whole statement in
+                    Chinese (the clue by its summary and number, the stage by its name)
 
 Per kind, in addition (``REQUIRED_FIELDS``):
 
     criticism       通报批评      required_action, deadline
-    interview       函询约谈通知书 required_action, deadline
-                    (约谈通知书 when `interview_at` is given; `interview_place` optional)
-    listed          挂牌督办通知书 required_action, deadline
-    chase           催办通知书    original_deadline (the one missed), deadline
-    delisting       摘牌通知      verification (what the check found)
+    interview       约谈通知书    required_action, deadline, interview_at (an instant),
+                                  interview_place, attendees (who is to attend)
+    listed          挂牌督办通知书 required_action, deadline (整改时限); `facts` name
+                                  the listed problems
+    chase           催办通知书    chased_doc_number (the 文号 being chased),
+                                  original_deadline (the one missed), deadline;
+                                  `chased_title` optional
+    delisting       摘牌通知      listed_doc_number (the listing being ended),
+                                  verification (what the check found); `listed_title`
+                                  optional
     accountability  追责问责      required_action, deadline; and `decision`:
                     absent/None   the notice that accountability proceedings start
                     "accountable" 追责问责决定, needs decision_text (what was decided)
@@ -50,15 +62,23 @@ Per kind, in addition (``REQUIRED_FIELDS``):
                     deadline; `facts` are the arrangements (scope, items, sampling,
                     schedule, methods, teams); 主送 各有关单位
 
+`required_action`, `verification`, `decision_text`, `exemption_grounds`,
+`attendees` and `interview_place` are clauses a sentence goes on from: the
+templates drop their closing punctuation (`cn_clause`), so a person's
+"已整改到位。" never prints "。。".
+
 The check code (校验码) of the audit chain is not a template field: the caller
 passes it (`check_code=`) and it is printed after the whole document, in the
 text and in the HTML, so no campaign's override can leave it out
 (services/notices/issue.py says which head it is).
 
-Dates (date, deadline, original_deadline) may be dates or strings. Optional
-everywhere (``OPTIONAL``): `cc` (抄送, a string or a list), `contact` (联系人)
-and `phone`. The HTML template also gets `title`, which the text template
-sets. Extra keys are not passed to the templates.
+Dates (date, deadline, original_deadline, print_date) may be dates or strings.
+Optional everywhere (``OPTIONAL``): `issuer_mark` (发文机关标志; default the
+issuer's name), `cc` (抄送, a string or a list), `contact` (联系人), `phone`,
+`attachments` (附件说明, a list of names), `printer` (印发机关; default the
+issuer) and `print_date` (印发日期; default the date). The HTML template also
+gets `title`, which the text template sets. Extra keys are not passed to the
+templates.
 """
 from __future__ import annotations
 
@@ -87,10 +107,10 @@ TEMPLATES = Path(__file__).with_name("templates")
 COMMON = ("issuer_name", "doc_number", "addressee", "date", "campaign_title", "grounds", "facts")
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "criticism": COMMON + ("required_action", "deadline"),
-    "interview": COMMON + ("required_action", "deadline"),
+    "interview": COMMON + ("required_action", "deadline", "interview_at", "interview_place", "attendees"),
     "listed": COMMON + ("required_action", "deadline"),
-    "chase": COMMON + ("original_deadline", "deadline"),
-    "delisting": COMMON + ("verification",),
+    "chase": COMMON + ("chased_doc_number", "original_deadline", "deadline"),
+    "delisting": COMMON + ("listed_doc_number", "verification"),
     "accountability": COMMON + ("required_action", "deadline"),
     "transfer": COMMON + ("receiving_organ",),
     "inspection": COMMON + ("round_title", "kind_label", "deadline"),
@@ -99,11 +119,11 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 DECISION_FIELDS: dict[str | None, tuple[str, ...]] = {
     None: (), "accountable": ("decision_text",), "exempt": ("exemption_grounds",)}
 KINDS = tuple(REQUIRED_FIELDS)
-OPTIONAL = ("cc", "contact", "phone")
+OPTIONAL = ("issuer_mark", "cc", "contact", "phone", "attachments", "printer", "print_date")
 # every field a template of each kind is given (documented above), and nothing else
 FIELDS: dict[str, frozenset[str]] = {
     kind: frozenset(needed + OPTIONAL + ("title",) + {
-        "interview": ("interview_at", "interview_place"),
+        "chase": ("chased_title",), "delisting": ("listed_title",),
         "accountability": ("decision",) + sum(DECISION_FIELDS.values(), ())}.get(kind, ()))
     for kind, needed in REQUIRED_FIELDS.items()}
 
@@ -136,6 +156,11 @@ def _cn_list(value) -> str:
     return value if isinstance(value, str) else "，".join(str(v) for v in value)
 
 
+def _cn_clause(value) -> str:
+    """A clause a sentence goes on from: without its closing punctuation or spaces."""
+    return str(value).strip().rstrip("。；;，,、．.！!　 ")
+
+
 # the filters a notice template may use: the date and list writers, and builtins
 # that cannot build a value much larger than their input (not `join`: its separator
 # multiplies, and joins nest)
@@ -146,7 +171,7 @@ _BUILTIN_FILTERS = ("default", "d", "escape", "e", "first", "last", "length", "c
 def _filters() -> dict:
     from jinja2.filters import FILTERS as builtin
 
-    return {"cn_date": chinese_date, "cn_datetime": _cn_datetime, "cn_list": _cn_list,
+    return {"cn_date": chinese_date, "cn_datetime": _cn_datetime, "cn_list": _cn_list, "cn_clause": _cn_clause,
             **{name: builtin[name] for name in _BUILTIN_FILTERS}}
 
 

@@ -154,7 +154,11 @@ def _sample(kind: str, *, full: bool, decision: str | None = None) -> dict:
               "receiving_organ": "示例市纪委监委", "round_title": "示例回头看", "kind_label": "整改“回头看”",
               "decision_text": "诫勉谈话", "exemption_grounds": "无意过失", "cc": ["示例局"],
               "contact": "张三", "phone": "0000-0000000",
-              "interview_at": datetime(2023, 5, 20, 9, 30, tzinfo=TZ), "interview_place": "示例会议室"}
+              "interview_at": datetime(2023, 5, 20, 9, 30, tzinfo=TZ), "interview_place": "示例会议室",
+              "attendees": "你单位主要负责同志", "chased_doc_number": "示例督〔2023〕1号", "chased_title": "示例通报",
+              "listed_doc_number": "示例督〔2023〕1号", "listed_title": "挂牌督办通知书",
+              "issuer_mark": "示例市交通运输局文件", "attachments": ["示例附件"], "printer": "示例市交通运输局办公室",
+              "print_date": date(2023, 5, 12)}
     wanted = set(REQUIRED_FIELDS[kind]) | set(DECISION_FIELDS[decision] if kind == "accountability" else ())
     if full:
         wanted |= FIELDS[kind] - {"title", "decision"}

@@ -8,6 +8,11 @@
 3. `chase_overdue`: 催办 the day after a response deadline, once per case.
 4. `escalate_unanswered`: still unanswered after the chase: the next level.
 
+With the plan's `escalation.combine_causes`, steps 2 and 3 give a unit one notice
+per level for all the cases they act on that night (`cases.combined_notice`)
+instead of one per case (per cause); the cases, their links and audit records
+are the same either way.
+
 Steps 2–4 render one document per case, so they work in chunks of cases per
 transaction (never a task per case); each case is re-read under lock and its
 version checked, so two rounds running at once cannot act twice.
@@ -21,7 +26,7 @@ from typing import Callable, Iterable
 from sqlalchemy import Connection, Engine, String, and_, case, cast, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models.tables import CaseLapse, EscalationCase, Lapse, Notice, Unit
+from models.tables import CaseLapse, Clue, EscalationCase, Lapse, Notice, Unit
 from statemachine.charts.ladder import LEVEL_LABELS, CaseState, Level
 from statemachine.errors import ConflictError, GuardRefused, InvalidTransition
 from statemachine.time.calendar import WorkingCalendar
@@ -30,15 +35,15 @@ from services.core.persisted import audit_record
 from services.core.idsets import one_of
 from services.core.uow import UnitOfWork, unit_of_work
 from services.core.directory import SYSTEM, campaign_row
-from .cases import CASES, CAUSE_LABELS, CaseInput, Ladder, after_step, apply_trigger, chase_due_sql, \
+from .cases import CASES, CAUSE_LABELS, FACTS_SHOWN, combined_notice, CaseInput, Ladder, after_step, apply_trigger, chase_due_sql, \
     escalation_due_sql, step_detail, step_values
 from services.core.persisted import fire_set
 
 __all__ = ["LadderLine", "propose_for_lapses", "issue_automatic", "chase_overdue",
            "escalate_unanswered", "CHUNK"]
 
-E, L, CL, U, N = (EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Unit.__table__,
-                  Notice.__table__)
+E, L, CL, U, N, T = (EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Unit.__table__,
+                     Notice.__table__, Clue.__table__)
 CHUNK = 200
 
 
@@ -194,12 +199,13 @@ def prefetch(uow: UnitOfWork, campaign_id: int, rows) -> None:
     uow.units.update({u.id: u for u in conn.execute(
         select(U).where(one_of(conn, U.c.id, {r.unit_id for r in rows})))})
     linked: dict[int, list] = {i: [] for i in ids}
-    for r in conn.execute(select(CL.c.case_id, L.c.kind, L.c.subject, L.c.due_at)
-                          .join(L, L.c.id == CL.c.lapse_id).where(one_of(conn, CL.c.case_id, ids))
+    for r in conn.execute(select(CL.c.case_id, L.c.kind, L.c.subject, L.c.due_at, T.c.number, T.c.summary)
+                          .join(L, L.c.id == CL.c.lapse_id).outerjoin(T, T.c.id == L.c.clue_id)
+                          .where(one_of(conn, CL.c.case_id, ids))
                           .order_by(CL.c.case_id, L.c.due_at, L.c.id)):
         linked[r.case_id].append(r)
     for case_id, found in linked.items():
-        uow.facts[case_id] = (found[:21], len(found))
+        uow.facts[case_id] = (found[:FACTS_SHOWN + 1], len(found))
     # by the case index alone: the campaign's unique index on (campaign_id, key) looks
     # cheaper to a planner whose statistics predate the round, and reads every notice
     uow.know_notice_keys(campaign_id, conn.execute(select(N.c.key).where(one_of(conn, N.c.case_id, ids))).scalars())
@@ -220,8 +226,22 @@ def _as_a_set(trigger: str, did: str, now: datetime):
                               data=data, values=values, returning=tuple(E.c),
                               detail=step_detail(trigger, data, level, values))
         before = {r.id: r for r in rows}
-        for m in sorted(moved, key=lambda m: m.id):
-            after_step(uow, ladder, before[m.id], m.row, trigger, actor=None, now=now)
+        moved = sorted(moved, key=lambda m: m.id)
+        if ladder.policy.combine_causes and trigger in ("issue", "chase"):
+            # one notice per unit and level for all its causes; a unit alone in its group keeps
+            # the notice of its case, as without the option
+            groups: dict[tuple[int, int], list] = {}
+            for m in moved:
+                groups.setdefault((m.row.unit_id, m.row.level), []).append(m)
+            for group in groups.values():
+                if len(group) == 1:
+                    after_step(uow, ladder, before[group[0].id], group[0].row, trigger, actor=None, now=now)
+                else:
+                    combined_notice(uow, ladder, [before[m.id] for m in group], [m.row for m in group],
+                                    trigger, now=now)
+        else:
+            for m in moved:
+                after_step(uow, ladder, before[m.id], m.row, trigger, actor=None, now=now)
         return {m.id: did for m in moved}
     return act_on_all
 

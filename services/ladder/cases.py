@@ -13,14 +13,14 @@ from typing import Iterable
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select
 
-from models.tables import CaseLapse, Clue, EscalationCase, Lapse, Unit
+from models.tables import CaseLapse, Clue, EscalationCase, Lapse, Notice, Unit
 from statemachine.charts.ladder import AWAITING, CASE_CHART, LEVEL_LABELS, NOTICE_KIND, CaseContext, \
     CaseState, Level, next_level
 from statemachine.errors import InvalidInput, NotFound
 from statemachine.lapses import CAUSES
 from statemachine import limits
 from statemachine.plan import EscalationPolicy, Plan
-from statemachine.time.calendar import WorkingCalendar, end_of_day, local_date
+from statemachine.time.calendar import TZ, WorkingCalendar, end_of_day, local_date
 
 from services.core import audit
 from services.core.persisted import audit_record
@@ -30,14 +30,16 @@ from services.campaigns.load import plan_of, stages_of
 from services.campaigns.notice_templates import notice_templates_of
 from services.core.directory import SYSTEM, Actor, actor as lookup_actor, campaign_row, require_supervises, \
     unit_by_code, unit_by_id
-from services.notices.issue import NoticeView, chinese_date, issue_notice, notices_of_case
+from services.notices.issue import NoticeView, chinese_date, combined_key, issue_notice, notices_of_case
+from services.notices.letterhead import common_fields, copies_to, organ_of
 from services.core.persisted import PersistedChart, fire_one
 
 __all__ = ["CaseInput", "CaseView", "escalate_unit", "fire", "list_cases", "get_case", "Ladder",
-           "apply_trigger", "CAUSE_LABELS", "CASES", "chase_due_sql", "escalation_due_sql"]
+           "apply_trigger", "CAUSE_LABELS", "CASES", "chase_due_sql", "escalation_due_sql", "fact_line",
+           "notice_context", "FACTS_SHOWN", "combined_notice"]
 
-E, L, CL, T, U = (EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Clue.__table__,
-                  Unit.__table__)
+E, L, CL, T, U, N = (EscalationCase.__table__, Lapse.__table__, CaseLapse.__table__, Clue.__table__,
+                     Unit.__table__, Notice.__table__)
 
 # how a notice states each cause (statemachine/lapses.py)
 CAUSE_LABELS = {c.value: info.label for c, info in CAUSES.items()}
@@ -287,13 +289,15 @@ def _insert_case(uow: UnitOfWork, ladder: Ladder, *, unit_id: int, level: int, c
 
 
 # -- the notice a step issues --------------------------------------------------------
+# what the unit is to do; the templates add when and to whom it reports, so none says it twice
 _REQUIRED_ACTION = {
-    Level.criticism: "对照通报指出的问题立即整改，并书面报送整改情况",
-    Level.interview: "单位主要负责人、分管负责人按通知接受约谈，约谈后书面报送整改报告",
-    Level.listed: "对挂牌督办事项逐项整改到位，整改完成后申请摘牌",
-    Level.accountability: "配合调查核实，如实说明情况，书面报送整改及处理情况",
+    Level.criticism: "对照通报指出的问题立即整改",
+    Level.interview: "对照约谈指出的问题逐项整改",
+    Level.listed: "制定整改方案，明确责任人员和整改措施，逐项整改",
+    Level.accountability: "配合调查核实，如实说明情况",
     Level.transfer: "配合纪检监察机关开展调查",
 }
+FACTS_SHOWN = 20
 
 
 @lru_cache(maxsize=4096)
@@ -302,53 +306,167 @@ def _day(at: datetime) -> str:
     return chinese_date(local_date(at))
 
 
-def _facts(uow: UnitOfWork, case) -> list[str]:
+def _period(period: str) -> str:
+    """A duty's period as a notice writes it: 2023-05 → 2023年5月, 2023-04-20 → 2023年4月20日."""
+    parts = period.split("-")
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        return f"{int(parts[0])}年{int(parts[1])}月"
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return f"{int(parts[0])}年{int(parts[1])}月{int(parts[2])}日"
+    return period
+
+
+def _short(text: str | None, limit: int = 50) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[:limit] + "……"
+
+
+def fact_line(plan: Plan, kind: str, subject: str, due_at: datetime, *, number: str | None = None,
+              summary: str | None = None) -> str:
+    """One fact of a notice, a whole statement in Chinese: a stage by its name, a report by
+    its duty's name and period, a clue by its summary and number (never a key)."""
+    day = _day(due_at)
+    clue = f"问题“{_short(summary)}”（编号{number or subject}）" if summary else f"问题{number or subject}"
+    if kind == "stage_deadline" or kind == "deliverables_overdue":
+        stage = next((st for st in plan.stages if st.key == subject), None)
+        name = stage.name if stage else subject
+        if kind == "stage_deadline":
+            return f"未按期完成“{name}”阶段任务（阶段截止时间为{day}）"
+        things = "、".join(d.name for d in stage.deliverables) if stage and stage.deliverables else ""
+        return f"未按期提交“{name}”阶段成果{f'（{things}）' if things else ''}，应于{day}前提交"
+    if kind == "verify_overdue":
+        return f"问题线索“{_short(summary)}”（编号{number or subject}）未按期核查，核查期限为{day}" if summary \
+            else f"问题线索{subject}未按期核查，核查期限为{day}"
+    if kind == "rectify_overdue":
+        return f"{clue}未按期整改到位，整改期限为{day}"
+    if kind == "repeated_reject":
+        return f"{clue}整改成效多次审核未通过，销号申请被退回"
+    if kind == "faked":  # a faked result has no deadline: its date is the day the check found it
+        return f"{clue}整改弄虚作假，{day}督察核查发现"
+    if kind == "missed_report":
+        duty_key, _, period = subject.partition("/")
+        duty = next((d for d in plan.reporting if d.key == duty_key), None)
+        return f"未按时报送{duty.name if duty else duty_key}（{_period(period)}），应于{day}前报送"
+    if kind == "no_progress":
+        return f"在办问题自{day}以来无办理进展，整改工作长期停滞（“躺平式”整改）"
+    return f"{CAUSE_LABELS.get(kind, '督办事项')}（期限为{day}）"
+
+
+def _lapses_of(uow: UnitOfWork, case_id: int) -> tuple[list, int]:
     # the case's lapses by the case_lapses index first, then those lapses by primary key:
     # as one join, a planner whose statistics predate the round (tables analysed nearly
     # empty) scans lapses once per case
+    if case_id in uow.facts:  # read ahead with its chunk
+        return uow.facts[case_id]
     conn = uow.conn
-    if case.id in uow.facts:  # read ahead with its chunk
-        rows, total = uow.facts[case.id]
-    else:
-        ids = conn.execute(select(CL.c.lapse_id).where(CL.c.case_id == case.id)).scalars().all()
-        rows = conn.execute(
-            select(L.c.kind, L.c.subject, L.c.due_at).where(L.c.id.in_(ids))
-            .order_by(L.c.due_at, L.c.id).limit(21)).all() if ids else []
-        total = len(ids)
+    ids = conn.execute(select(CL.c.lapse_id).where(CL.c.case_id == case_id)).scalars().all()
+    rows = conn.execute(
+        select(L.c.kind, L.c.subject, L.c.due_at, T.c.number, T.c.summary)
+        .outerjoin(T, T.c.id == L.c.clue_id).where(L.c.id.in_(ids))
+        .order_by(L.c.due_at, L.c.id).limit(FACTS_SHOWN + 1)).all() if ids else []
+    return rows, len(ids)
+
+
+def _facts(uow: UnitOfWork, ladder: Ladder, case) -> list[str]:
+    rows, total = _lapses_of(uow, case.id)
+    origin = case
+    while not rows and origin.parent_id is not None:  # an escalation rests on its first case's facts
+        origin = uow.conn.execute(select(E).where(E.c.id == origin.parent_id)).one()
+        rows, total = _lapses_of(uow, origin.id)
+    facts = [fact_line(ladder.plan, r.kind, r.subject, r.due_at, number=r.number, summary=r.summary)
+             for r in rows[:FACTS_SHOWN]]
+    if case.clue_id is not None:  # a measure against a unit *and* a named problem
+        clue = uow.conn.execute(select(T.c.number, T.c.summary, T.c.deadline_at)
+                                .where(T.c.id == case.clue_id)).one()
+        named = f"问题“{_short(clue.summary)}”（编号{clue.number}）" + (
+            f"，原定整改期限为{_day(clue.deadline_at)}" if clue.deadline_at else "")
+        facts = [named] + [f for f in facts if clue.number not in f]
     if not rows:  # a supervisor's own measure: the reason is the fact
-        return [case.reason]
-    facts = []
-    for r in rows[:20]:
-        when = _day(r.due_at)
-        # a faked result has no deadline: its date is the day the check found it
-        facts.append(f"{CAUSE_LABELS.get(r.kind, r.kind)}：{r.subject}"
-                     + (f"（{when}核查发现）" if r.kind == "faked" else f"（期限 {when}）"))
-    if len(rows) > 20:
-        facts.append(f"等共 {total} 项")
+        facts.append(origin.reason)
+    if total > FACTS_SHOWN:
+        facts.append(f"等共{total}项")
     return facts
+
+
+def _issued(uow: UnitOfWork, case) -> tuple[str, str] | None:
+    """The 文号 and title of the notice that issued the case (the one a 催办 chases or a
+    摘牌 ends): its own, or the one notice of its unit's night (combine_causes)."""
+    row = uow.conn.execute(select(N.c.doc_number, N.c.title).where(
+        N.c.campaign_id == case.campaign_id,
+        N.c.key.in_([f"case:{case.id}:issue", combined_key(case.unit_id, case.level, "issue", case.issued_at)])
+    ).order_by(N.c.id)).first() if case.issued_at else None
+    return (row.doc_number, row.title) if row else None
+
+
+def _interview(ladder: Ladder, case, now: datetime) -> dict:
+    docs = ladder.plan.documents
+    day = ladder.calendar.add_working_days(local_date(now), docs.interview_after_working_days)
+    return {"interview_at": datetime.combine(day, docs.interview_time, tzinfo=TZ),
+            "interview_place": docs.interview_place or f"{ladder.plan.campaign.issuing_unit}会议室",
+            "attendees": docs.attendees}
+
+
+def notice_context(uow: UnitOfWork, ladder: Ladder, case, kind: str, *, now: datetime,
+                   facts: list[str] | None = None) -> dict:
+    """Everything a notice about `case` says (notifications/documents/notices.py FIELDS)."""
+    level = Level(case.level)
+    due = case.chase_due_at if kind == "chase" else case.response_due_at
+    unit = uow.units.get(case.unit_id)
+    if unit is None:
+        unit = uow.units[case.unit_id] = uow.conn.execute(select(U).where(U.c.id == case.unit_id)).one()
+    context = {
+        **common_fields(ladder.plan),
+        "kind_label": LEVEL_LABELS[level],
+        "addressee": organ_of(ladder.plan, unit.code, unit.name),
+        # a transfer to the discipline organs is not copied to the unit it concerns
+        "cc": copies_to(ladder.plan, None if kind == "transfer" else unit.code),
+        "facts": facts if facts is not None else _facts(uow, ladder, case),
+        "required_action": case.required_action or _REQUIRED_ACTION[level],
+        "deadline": chinese_date(local_date(due)) if due else "",
+        "decision": case.decision, "decision_text": case.decision_text,
+        "exemption_grounds": case.exemption_grounds, "receiving_organ": case.receiving_organ,
+    }
+    if kind == "interview":
+        context |= _interview(ladder, case, now)
+    if kind in ("chase", "delisting"):
+        # a case issued before notices were kept (an older database) is cited by its date
+        number, title = _issued(uow, case) or (
+            f"{_day(case.issued_at)}印发" if case.issued_at else LEVEL_LABELS[level], None)
+        context |= ({"chased_doc_number": number, "chased_title": title} if kind == "chase"
+                    else {"listed_doc_number": number, "listed_title": title})
+    return context
 
 
 def _notice(uow: UnitOfWork, ladder: Ladder, case, kind: str, *, key: str, now: datetime,
             extra: dict | None = None) -> bool:
-    info = ladder.plan.campaign
-    level = Level(case.level)
-    due = case.chase_due_at if kind == "chase" else case.response_due_at
-    context = {
-        "kind_label": LEVEL_LABELS[level], "issuer_name": info.issuing_unit,
-        "campaign_title": info.title, "campaign_doc_number": info.doc_number,
-        "grounds": f"根据《{info.title}》（{info.doc_number}）有关要求",
-        "facts": _facts(uow, case),
-        "required_action": case.required_action or _REQUIRED_ACTION[level],
-        "deadline": chinese_date(local_date(due)) if due else "",
-        "case_id": case.id, "level": int(level),
-        "decision": case.decision, "decision_text": case.decision_text,
-        "exemption_grounds": case.exemption_grounds, "receiving_organ": case.receiving_organ,
-        "interview_minutes": case.interview_minutes,
-        **(extra or {}),
-    }
+    context = notice_context(uow, ladder, case, kind, now=now) | (extra or {})
     return issue_notice(uow, campaign_id=ladder.campaign_id, case_id=case.id, kind=kind, key=key,
                         issuer=ladder.policy.issuer_code, unit_id=case.unit_id, context=context,
-                        now=now, channels=ladder.channels, templates=ladder.templates)
+                        now=now, channels=ladder.channels, templates=ladder.templates,
+                        addressee=context["addressee"])
+
+
+def combined_notice(uow: UnitOfWork, ladder: Ladder, before: list, cases: list, step: str, *,
+                    now: datetime) -> bool:
+    """One notice for a unit's cases of one level that one step of the night issued or
+    chased (`escalation.combine_causes`): the facts of every cause, one 文号, numbered
+    and keyed once (`combined_key`); each case finds it by its unit, level and instant.
+    `before`: the cases as they were before the step (what a 催办 chases)."""
+    first = cases[0]
+    kind = NOTICE_KIND[Level(first.level)] if step == "issue" else "chase"
+    facts = [f for case in cases for f in _facts(uow, ladder, case)]
+    context = notice_context(uow, ladder, first, kind, now=now, facts=facts)
+    if step == "chase":
+        issued = [x for x in (_issued(uow, c) for c in before) if x is not None]
+        numbers = list(dict.fromkeys(number for number, _ in issued))
+        titles = list(dict.fromkeys(title for _, title in issued))
+        context |= {"chased_doc_number": "、".join(numbers),
+                    "chased_title": titles[0] if len(numbers) == 1 else None,
+                    "original_deadline": chinese_date(local_date(min(c.response_due_at for c in before)))}
+    return issue_notice(uow, campaign_id=ladder.campaign_id, case_id=first.id, kind=kind,
+                        key=combined_key(first.unit_id, first.level, step, now),
+                        issuer=ladder.policy.issuer_code, unit_id=first.unit_id, context=context, now=now,
+                        channels=ladder.channels, templates=ladder.templates, addressee=context["addressee"])
 
 
 # -- people's use cases -----------------------------------------------------------------

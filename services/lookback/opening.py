@@ -36,6 +36,7 @@ from services.core.uow import unit_of_work
 from services.core.directory import unit_by_id
 from services.ladder.cases import Ladder
 from services.notices.issue import unit_recipients, chinese_date, issue_notice
+from services.notices.letterhead import common_fields, copies_to
 from .rounds import fire_round, organised_round, spec_of
 
 __all__ = ["draw", "notify", "DrawResult", "NotifyResult", "candidate_filter", "team_slots"]
@@ -238,10 +239,8 @@ def notify(engine: Engine, campaign: str, code: str, *, actor: str, now: datetim
         ladder = Ladder.of(conn, camp, calendar, channels)
         scope = unit_by_id(conn, row.scope_unit_id)
         teams = conn.execute(select(TM).where(TM.c.round_id == row.id).order_by(TM.c.code)).all()
-        info = ladder.plan.campaign
         context = {
-            "issuer_name": info.issuing_unit, "campaign_title": info.title,
-            "grounds": f"根据《{info.title}》（{info.doc_number}）有关要求",
+            **common_fields(ladder.plan), "cc": copies_to(ladder.plan, None),
             "round_title": spec.title, "kind_label": ROUND_KINDS[spec.kind],
             "deadline": spec.deadline, "facts": _arrangements(spec, row, scope.name, teams),
         }
@@ -285,7 +284,8 @@ def _selection_text(spec, row) -> str:
         return "对范围内已办结（销号）的全部问题逐项核查"
     how = f"每个单位随机抽取 {sel.count} 件" if sel.count else f"每个单位随机抽取 {sel.share:.0%}"
     risk = "，对办结过快、佐证材料单薄、自报整改率100%的单位加大抽查比重" if sel.risk_weighted else ""
-    return f"{how}（每单位不少于 {sel.min_per_unit} 件）{risk}，抽样种子 {row.seed}，可复核"
+    # the seed stays in the round's record (it re-draws the sample); a notice is no place for it
+    return f"{how}（每单位不少于 {sel.min_per_unit} 件）{risk}"
 
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, or_, select
 
 from models.tables import Campaign, Notice, Unit
 from statemachine.errors import InvalidInput, NotFound
-from statemachine.time.calendar import local_date
+from statemachine.time.calendar import TZ, local_date
 
 from services.core.directory import contact_of
 from services.core.refs import as_id
@@ -33,7 +33,7 @@ from services.core.visibility import require_sees, seen
 from . import outbox
 
 __all__ = ["NoticeView", "issue_notice", "get_notice", "notices_of_case", "unit_recipients",
-           "chinese_date", "notices_between"]
+           "chinese_date", "notices_between", "combined_key"]
 
 N, U, C = Notice.__table__, Unit.__table__, Campaign.__table__
 
@@ -41,6 +41,14 @@ N, U, C = Notice.__table__, Unit.__table__, Campaign.__table__
 def chinese_date(d: date) -> str:
     """成文日期 as official documents write it: 2023年4月8日."""
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+def combined_key(unit_id: int, level: int, step: str, at: datetime | None) -> str:
+    """The natural key of the one notice a unit gets for all its cases of a level that one
+    step of one night issued or chased (the plan's `combine_causes`); a case finds it from
+    its own unit, level and the instant of the step."""
+    stamp = at.astimezone(TZ).strftime("%Y%m%dT%H%M%S") if at is not None else "-"
+    return f"unit:{unit_id}:L{level}:{step}:{stamp}"
 
 
 @dataclass(frozen=True)
@@ -139,7 +147,17 @@ def get_notice(engine: Engine, campaign: str, ref: str, *, seen_by=None) -> Noti
 
 
 def notices_of_case(conn: Connection, case_id: int) -> list[NoticeView]:
-    return [_view(r) for r in conn.execute(_select().where(N.c.case_id == case_id).order_by(N.c.id))]
+    """The case's notices, and the ones it shares with its unit's other cases of that night."""
+    from models.tables import EscalationCase
+
+    E = EscalationCase.__table__
+    case = conn.execute(select(E.c.unit_id, E.c.level, E.c.issued_at, E.c.chased_at)
+                        .where(E.c.id == case_id)).first()
+    keys = [combined_key(case.unit_id, case.level, step, at)
+            for step, at in (("issue", case.issued_at), ("chase", case.chased_at)) if at is not None] \
+        if case is not None else []
+    match = or_(N.c.case_id == case_id, N.c.key.in_(keys)) if keys else N.c.case_id == case_id
+    return [_view(r) for r in conn.execute(_select().where(match).order_by(N.c.id))]
 
 
 def notices_between(engine: Engine, campaign: str, *, kind: str | None = None, limit: int | None = None,

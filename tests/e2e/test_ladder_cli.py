@@ -36,7 +36,7 @@ def test_a_missed_deadline_gives_one_notice_mailed_once(ladder_cli, tmp_path):
     assert "2 new lapses" in r.stdout and "issued 2" in r.stdout and "messages sent 4" in r.stdout, str(r)
     # county-b's liaison and leader by e-mail; both units by the file drop
     assert sorted(m["To"] for m in received) == ["leader.b@example.org", "liaison.b@example.org"]
-    assert all(m["Subject"].startswith("关于对乙县的通报批评") for m in received)
+    assert all(m["Subject"].startswith("关于对乙县交通运输局的通报批评") for m in received)
     r = cli.ok("enforce", "--now", "2023-04-08 00:05", timeout=180)
     assert "0 new lapses" in r.stdout and "nothing to do" in r.stdout and "messages sent 0" in r.stdout
     r = cli.ok("enforce", "--now", "2023-04-09 00:05", timeout=180)
@@ -46,11 +46,18 @@ def test_a_missed_deadline_gives_one_notice_mailed_once(ladder_cli, tmp_path):
     assert [(n["doc_number"], n["kind"], n["addressee"]) for n in notices] == [
         ("整治督〔2023〕1号", "criticism", "乙县"), ("整治督〔2023〕2号", "criticism", "甲县交通运输执法大队")]
     text = cli.ok("notice", "show", "整治督〔2023〕1号").stdout
-    assert "乙县：" in text and "决定对你单位予以通报批评" in text and "2023年4月21日前" in text
-    assert "<h1>关于对乙县的通报批评</h1>" in cli.ok("notice", "show", "1", "--html").stdout
+    assert "乙县交通运输局：" in text and "决定对你单位予以通报批评" in text and "2023年4月21日前" in text
+    assert "<h1>关于对乙县交通运输局的通报批评</h1>" in cli.ok("notice", "show", "1", "--html").stdout
     cli.ok("notice", "export", "--all", "--out", tmp_path / "exported")
     assert sorted(p.name for p in (tmp_path / "exported").iterdir()) == [
-        "整治督[2023]1号.html", "整治督[2023]1号.txt", "整治督[2023]2号.html", "整治督[2023]2号.txt"]
+        "整治督〔2023〕1号.html", "整治督〔2023〕1号.txt", "整治督〔2023〕2号.html", "整治督〔2023〕2号.txt"]
+    r = cli.ok("notice", "export", "整治督〔2023〕1号", "--format", "pdf", "--format", "docx",
+               "--out", tmp_path / "print")
+    assert "wrote 1 notices (2 files)" in r.stdout
+    assert sorted(p.name for p in (tmp_path / "print").iterdir()) == ["整治督〔2023〕1号.docx", "整治督〔2023〕1号.pdf"]
+    assert (tmp_path / "print" / "整治督〔2023〕1号.pdf").read_bytes().startswith(b"%PDF")
+    assert "unknown notice format 'odt'" in cli.fail("notice", "export", "1", "--format", "odt",
+                                                      "--out", tmp_path / "odt")
     sent = cli.json("outbox", "list", "--state", "sent")
     assert len(sent) == 4
     assert "message" in cli.ok("outbox", "show", str(sent[0]["id"])).stdout

@@ -218,8 +218,8 @@ def test_escalate_and_round_open_use_the_loaded_templates_never_the_working_dire
     cli.ok("escalate", "county-b", "--level", "1", "--reason", "未按期报送实施方案", "--as", "sup.city",
            "--now", "2023-04-10")
     text = cli.ok("notice", "show", "整治督〔2023〕1号").stdout
-    assert "关于对乙县的通报批评（样式甲）" in text and "你单位存在以下问题" in text  # the override as loaded
-    assert "<h1>关于对乙县的通报批评（样式甲）</h1>" in cli.ok("notice", "show", "1", "--html").stdout  # shipped HTML
+    assert "关于对乙县交通运输局的通报批评（样式甲）" in text and "你单位存在以下问题" in text  # the override as loaded
+    assert "<h1>关于对乙县交通运输局的通报批评（样式甲）</h1>" in cli.ok("notice", "show", "1", "--html").stdout  # shipped HTML
     _no_code_ran(marker)
 
     (work / "clues.csv").write_text("unit,channel,aspect,summary\ncounty-a,12345,profit,甲县 反映问题\n",
@@ -416,8 +416,11 @@ def test_notice_html_shows_hostile_facts_as_text(kind):
                "date": date(2023, 4, 8), "campaign_title": "示例专项整治", "grounds": "根据《方案》有关要求",
                "facts": HOSTILE_TEXT, "required_action": "<b>整改</b>", "deadline": date(2023, 4, 20),
                "original_deadline": date(2023, 4, 7), "verification": "<script>x</script>",
-               "receiving_organ": "纪委", "round_title": "回头看", "kind_label": "整改“回头看”"}
+               "receiving_organ": "纪委", "round_title": "回头看", "kind_label": "整改“回头看”",
+               "chased_doc_number": "<i>1</i>", "listed_doc_number": "<i>2</i>", "attendees": "<u>负责人</u>",
+               "interview_place": "<a href=x>会议室</a>", "interview_at": date(2023, 4, 12),
+               "cc": ["<s>抄送</s>"], "attachments": ["<img src=y>"], "printer": "<em>办公室</em>"}
     n = render_notice(kind, context)
     p = _parse(n.html)
-    assert not {"img", "a", "script", "b"} & set(p.tags)
+    assert not {"img", "a", "script", "b", "i", "u", "s", "em"} & set(p.tags)
     assert "<img src=x onerror=alert(1)>" in "".join(p.text)

@@ -97,6 +97,12 @@ def test_unanswered_criticism_is_chased_once_then_escalated_for_confirmation(eng
                  calendar=calendar, channels=CHANNELS)
     assert v.state == "issued"
     assert notices(engine)[-1][0] == "整治督〔2023〕7号" and notices(engine)[-1][1] == "interview"
+    N = Notice.__table__
+    with engine.connect() as conn:
+        text = conn.execute(select(N.c.text).where(N.c.doc_number == "整治督〔2023〕7号")).scalar_one()
+    # who attends, when and where; the facts the measure rests on are its first case's
+    assert "请你单位主要负责同志、分管负责同志于2023年6月2日9时30分到示例市交通运输局会议室接受约谈" in text
+    assert "未按期完成“动员部署”阶段任务（阶段截止时间为2023年4月7日）" in text and "乙县交通运输局：" in text
 
 
 def test_permissions_follow_the_tree(engine, campaign, calendar):
@@ -146,6 +152,12 @@ def test_a_listed_supervision_ends_by_delisting_with_its_notice(engine, campaign
     assert [n.kind for n in full.notices] == ["listed", "delisting"]
     assert [n.doc_number for n in full.notices] == ["整治督〔2023〕1号", "整治督〔2023〕2号"]
     assert [h["trigger"] for h in full.history] == ["propose", "issue", "respond", "delist"]
+    listed, delisting = (n.text for n in full.notices)
+    # the listed problem by its summary and number, the reason, the deadline; the 摘牌 names the listing
+    assert f"问题“违规设置测速”（编号{number}）" in listed and "违规设置测速设备问题整改迟缓" in listed
+    assert "决定对上述问题予以挂牌督办" in listed and "前整改到位" in listed
+    assert "以《挂牌督办通知书》（整治督〔2023〕1号）对你单位下列问题予以挂牌督办" in delisting
+    assert f"问题“违规设置测速”（编号{number}）" in delisting and "核查情况：实地核查已拆除。" in delisting
 
 
 def test_accountability_exempts_only_with_grounds_and_transfer_names_its_organ(engine, campaign, calendar):
@@ -227,3 +239,60 @@ def test_a_case_refused_in_a_chunk_leaves_no_record_and_no_gap_while_the_others_
 def _cases(engine):
     with engine.connect() as conn:
         return conn.execute(select(EscalationCase.__table__)).all()
+
+
+@pytest.fixture
+def combined(engine, tmp_path) -> str:
+    """The small plan with `escalation.combine_causes: true` (seeds 002–004's choice)."""
+    from services.campaigns.load import load_plan
+    from services.campaigns.plans import read_plan
+
+    from ..conftest import SMALL_PLAN
+
+    path = tmp_path / "plan.yaml"
+    path.write_text(SMALL_PLAN.read_text(encoding="utf-8") + "\nescalation: {combine_causes: true}\n",
+                    encoding="utf-8")
+    plan = read_plan(path)
+    assert plan.escalation.combine_causes
+    load_plan(engine, plan, source=str(path), now=at("2023-03-15"))
+    return plan.campaign.code
+
+
+def test_combined_causes_give_a_unit_one_notice_a_night_citing_every_cause(engine, combined, calendar):
+    add_clues(engine, combined, [NewClue(channel="12345", aspect="profit", summary=f"国道示例线乱罚款{i}",
+                                         unit="county-b") for i in range(2)],
+              actor="sup.city", now=at("2023-03-20"), calendar=calendar)
+    daily(engine, combined, calendar, "2023-04-08 00:05")
+    cases_b = esc.list_cases(engine, combined, unit="county-b")
+    assert sorted(c.cause for c in cases_b) == ["stage_deadline", "verify_overdue"]  # two cases, as before
+    assert all(c.state == "issued" for c in cases_b)
+    found = notices(engine)
+    # county-a and town-c1 have one cause each: their own notice; county-b: one for both causes
+    assert len(found) == 3 and [k for _, k, _ in found] == ["criticism"] * 3
+    N = Notice.__table__
+    with engine.connect() as conn:
+        b = conn.execute(select(N).where(N.c.title == "关于对乙县交通运输局的通报批评")).one()
+    assert b.key.startswith("unit:") and b.case_id == min(c.id for c in cases_b)
+    assert "未按期完成“动员部署”阶段任务" in b.text and "问题线索“国道示例线乱罚款0”" in b.text
+    assert "问题线索“国道示例线乱罚款1”" in b.text and "deploy" not in b.text
+    for c in cases_b:  # each case shows the notice it shares
+        assert [n.doc_number for n in esc.get_case(engine, combined, c.id).notices] == [b.doc_number]
+    # unanswered: one 催办 for county-b, citing the 文号 it chases
+    daily(engine, combined, calendar, "2023-04-22 00:05")
+    chases = [n for n in notices(engine) if n[1] == "chase"]
+    assert len(chases) == 3
+    with engine.connect() as conn:
+        chase_b = conn.execute(select(N.c.text).where(N.c.kind == "chase", N.c.case_id == b.case_id)).scalar_one()
+    assert f"《关于对乙县交通运输局的通报批评》（{b.doc_number}）" in chase_b
+    assert chase_b.count("国道示例线乱罚款") == 2
+    so_far = notices(engine)
+    assert daily(engine, combined, calendar, "2023-04-23 00:05") == []  # once
+    assert notices(engine) == so_far and verify(engine, campaign_id(engine, combined)).ok
+
+
+def test_without_combine_causes_each_cause_has_its_notice(engine, campaign, calendar):
+    add_clues(engine, campaign, [NewClue(channel="12345", aspect="profit", summary="国道示例线乱罚款",
+                                         unit="county-b")], actor="sup.city", now=at("2023-03-20"), calendar=calendar)
+    daily(engine, campaign, calendar, "2023-04-08 00:05")
+    titles = [t for _, _, t in notices(engine)]
+    assert titles.count("关于对乙县交通运输局的通报批评") == 2 and len(titles) == 4

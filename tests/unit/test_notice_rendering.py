@@ -19,8 +19,11 @@ FULL = {
     "original_deadline": "2023年4月7日", "verification": "经实地核查已整改到位",
     "receiving_organ": "示例市纪委监委",
     "round_title": "专项整治问题整改“回头看”", "kind_label": "整改“回头看”",
+    "chased_doc_number": "示交督〔2023〕5号", "listed_doc_number": "示交督〔2023〕4号",
+    "interview_at": datetime(2023, 4, 12, 9, 30, tzinfo=TZ), "interview_place": "示例市交通运输局三楼会议室",
+    "attendees": "你单位主要负责同志、分管负责同志",
 }
-TITLES = {"criticism": "关于对甲县交通运输局的通报批评", "interview": "函询约谈通知书",
+TITLES = {"criticism": "关于对甲县交通运输局的通报批评", "interview": "约谈通知书",
           "listed": "挂牌督办通知书", "chase": "催办通知书",
           "delisting": "关于同意甲县交通运输局挂牌督办事项摘牌的通知",
           "accountability": "关于对甲县交通运输局启动追责问责的通知",
@@ -42,11 +45,17 @@ def test_every_kind_renders_as_an_official_document(kind):
         if "deadline" in REQUIRED_FIELDS[kind]:
             assert "于2023年4月20日前" in part  # an instant, written as its Beijing date
     lines = n.text.splitlines()
-    assert lines[:5] == ["示例市交通运输局", "", "示交督〔2023〕7号", "", n.title]  # 发文机关, 字号, 标题
+    # 版头: 发文机关标志, two lines down 发文字号, the separator; then the title and 主送
+    assert lines[:7] == ["示例市交通运输局", "", "", "示交督〔2023〕7号", "━" * 28, "", n.title]
     addressee = "示例市纪委监委：" if kind == "transfer" else "甲县交通运输局："  # 主送
-    assert lines[6] == addressee and f">{addressee}</p>" in n.html
-    assert lines[-2:] == ["示例市交通运输局", "2023年4月8日"]  # 落款 and 成文日期 close the text
+    assert lines[8] == addressee and f">{addressee}</p>" in n.html
+    # 署名 and 成文日期 under the seal's place, then the 版记: 印发机关 and 印发日期
+    sign = lines.index(" " * 16 + "（印章）")
+    assert [x.strip() for x in lines[sign + 1:sign + 3]] == ["示例市交通运输局", "2023年4月8日"]
+    assert lines[-2:] == ["　示例市交通运输局　　2023年4月8日印发", "━" * 28]
     assert f"<h1>{n.title}</h1>" in n.html and "<title>" in n.html
+    assert '<hr class="rule">' in n.html and '<span class="seal">' in n.html and "size: A4" in n.html
+    assert '<span class="printed-on">2023年4月8日印发</span>' in n.html
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -83,18 +92,39 @@ def test_an_unknown_kind_is_refused():
 
 def test_cc_and_contact_close_the_document():
     n = render_notice("listed", FULL | {"cc": ["市纪委监委", "市司法局"], "contact": "张三",
-                                        "phone": "0350-1234567"})
-    assert n.text.splitlines()[-3:] == ["（联系人：张三，联系电话：0350-1234567）", "", "抄送：市纪委监委，市司法局。"]
+                                        "phone": "0350-1234567", "printer": "示例市交通运输局办公室"})
+    lines = n.text.splitlines()
+    assert "    （联系人：张三，联系电话：0350-1234567）" in lines
+    assert lines[-4:] == ["　抄送：市纪委监委，市司法局。", "─" * 28, "　示例市交通运输局办公室　　2023年4月8日印发",
+                          "━" * 28]
     assert "抄送：市纪委监委，市司法局。" in n.html and "联系电话：0350-1234567" in n.html
     assert "抄送" not in render_notice("listed", FULL).text
 
 
-def test_an_interview_with_a_time_and_place_is_a_summons():
+def test_an_interview_names_its_time_place_and_who_attends():
     n = render_notice("interview", FULL | {"interview_at": datetime(2023, 4, 12, 1, 30, tzinfo=TZ),
-                                           "interview_place": "市局三楼会议室"})
+                                           "interview_place": "市局三楼会议室。"})
     assert n.title == "约谈通知书"
-    assert "决定于2023年4月12日1时30分在市局三楼会议室对你单位主要负责同志" in n.text
-    assert "函询约谈" not in n.text
+    assert ("请你单位主要负责同志、分管负责同志于2023年4月12日1时30分到市局三楼会议室接受约谈"
+            in n.text)  # the place's own full stop is dropped: the sentence goes on
+
+
+@pytest.mark.parametrize("field", ["interview_at", "interview_place", "attendees"])
+def test_an_interview_without_its_time_place_or_attendees_is_refused(field):
+    with pytest.raises(NoticeTemplateError, match=f"missing field '{field}'"):
+        render_notice("interview", {k: v for k, v in FULL.items() if k != field})
+
+
+def test_a_chase_cites_the_number_it_chases_and_a_delisting_the_listing_it_ends():
+    chase = render_notice("chase", FULL | {"chased_title": "挂牌督办通知书"})
+    assert "已向你单位印发《挂牌督办通知书》（示交督〔2023〕5号）" in chase.text
+    delist = render_notice("delisting", FULL)
+    assert "以挂牌督办通知书（示交督〔2023〕4号）对你单位下列问题予以挂牌督办" in delist.text
+
+
+def test_free_text_clauses_never_double_their_punctuation():
+    n = render_notice("delisting", FULL | {"verification": "经实地核查，已整改到位。"})
+    assert "核查情况：经实地核查，已整改到位。经研究" in n.text and "。。" not in n.text
 
 
 def test_accountability_decisions_accountable_and_exempt():

@@ -57,13 +57,15 @@ def document(ref: Ref, c: Ctx = Depends(ctx)) -> HTMLResponse:
     return HTMLResponse(get_notice(c.engine, c.campaign, ref, seen_by=c.actor).html)
 
 
-_FORMATS = {"html": "text/html; charset=utf-8", "txt": "text/plain; charset=utf-8"}
+_FORMATS = {"html": "text/html; charset=utf-8", "txt": "text/plain; charset=utf-8", "pdf": "application/pdf",
+            "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
 
-@router.get("/{ref}/download", summary="The notice as a file named by its document number",
+@router.get("/{ref}/download", summary="The notice as a file named by its document number (A4 per GB/T 9704)",
             responses={200: {"content": {m.split(";")[0]: {} for m in _FORMATS.values()}}})
-def download(ref: Ref, format: Literal["html", "txt"] = "html", c: Ctx = Depends(ctx)):
+def download(ref: Ref, format: Literal["html", "txt", "pdf", "docx"] = "html", c: Ctx = Depends(ctx)):
+    from services.notices.export import file_stem, notice_bytes
+
     n = get_notice(c.engine, c.campaign, ref, seen_by=c.actor)
-    stem = n.doc_number.replace("〔", "[").replace("〕", "]").replace("/", "-")
-    return attachment(n.html if format == "html" else n.text, filename=f"{stem}.{format}",
-                      media_type=_FORMATS[format])
+    content = n.html if format == "html" else n.text if format == "txt" else notice_bytes(n, format)
+    return attachment(content, filename=f"{file_stem(n.doc_number)}.{format}", media_type=_FORMATS[format])

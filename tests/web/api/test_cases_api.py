@@ -2,6 +2,8 @@
 a supervisor's measure against a unit, the notices it issues."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from sqlalchemy import select
 
 from models.tables import EscalationCase, Notice
@@ -68,6 +70,10 @@ def test_a_supervisor_takes_a_measure_against_a_unit_and_its_notice_is_issued(ap
     file = sup.get(f"/api/v1/notices/{notice['id']}/download", params={"format": "txt"})
     assert file.status_code == 200 and "attachment;" in file.headers["content-disposition"]
     assert "filename*=UTF-8''" in file.headers["content-disposition"] and "连续两周未报送工作周报" in file.text
+    assert quote(f"{notice['doc_number']}.txt", safe="") in file.headers["content-disposition"]  # 〔〕 kept
+    for fmt, magic in (("pdf", b"%PDF"), ("docx", b"PK")):
+        got = sup.get(f"/api/v1/notices/{notice['id']}/download", params={"format": fmt})
+        assert got.status_code == 200 and got.content.startswith(magic), fmt
     listed = api.client("off.a").get("/api/v1/notices").json()["items"]
     assert notice["id"] in {n["id"] for n in listed}
     assert api.client("off.b").get(f"/api/v1/notices/{notice['id']}").status_code == 403
