@@ -208,8 +208,11 @@ def typical(ctx: typer.Context, number: str = typer.Argument(..., help="The item
 
 
 # -- 延期 as a request and a decision; 挂账 ----------------------------------------------
+CLUE_NUMBER = typer.Argument(..., help="The clue's number, e.g. XS-2023-00001.")
+
+
 @clue_app.command("request-extension")
-def request_extension(ctx: typer.Context, number: str,
+def request_extension(ctx: typer.Context, number: str = CLUE_NUMBER,
                       until: str = typer.Option(..., "--until", help="The deadline asked for, YYYY-MM-DD."),
                       reason: Optional[str] = REASON, actor: Optional[str] = AS_USER):
     """The unit asks for more time (延期申请) before its deadline; the level above decides."""
@@ -224,10 +227,10 @@ def request_extension(ctx: typer.Context, number: str,
 
 
 @clue_app.command("approve-extension")
-def approve_extension(ctx: typer.Context, number: str,
+def approve_extension(ctx: typer.Context, number: str = CLUE_NUMBER,
                       until: Optional[str] = typer.Option(None, "--until",
                                                           help="Grant an earlier date than asked, YYYY-MM-DD."),
-                      note: Optional[str] = typer.Option(None, "--note"), actor: Optional[str] = AS_USER):
+                      note: Optional[str] = typer.Option(None, "--note", help="A note kept with the decision."), actor: Optional[str] = AS_USER):
     """The level above grants the waiting extension request (the deadline moves)."""
     from services.clues.extensions import approve_extension as approve
 
@@ -240,7 +243,7 @@ def approve_extension(ctx: typer.Context, number: str,
 
 
 @clue_app.command("refuse-extension")
-def refuse_extension(ctx: typer.Context, number: str, reason: Optional[str] = REASON,
+def refuse_extension(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Optional[str] = REASON,
                      actor: Optional[str] = AS_USER):
     """The level above refuses the waiting extension request (the deadline stays)."""
     from services.clues.extensions import refuse_extension as refuse
@@ -252,7 +255,8 @@ def refuse_extension(ctx: typer.Context, number: str, reason: Optional[str] = RE
 
 
 @clue_app.command("suspend")
-def suspend(ctx: typer.Context, number: str, reason: Optional[str] = REASON, actor: Optional[str] = AS_USER):
+def suspend(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Optional[str] = REASON,
+            actor: Optional[str] = AS_USER):
     """挂账: stop a clue's clock (a supervisor above its unit); suspended time does not count."""
     from services.clues.suspension import suspend as stop
 
@@ -263,7 +267,8 @@ def suspend(ctx: typer.Context, number: str, reason: Optional[str] = REASON, act
 
 
 @clue_app.command("resume")
-def resume(ctx: typer.Context, number: str, reason: Optional[str] = REASON, actor: Optional[str] = AS_USER):
+def resume(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Optional[str] = REASON,
+           actor: Optional[str] = AS_USER):
     """恢复计时: start a suspended clue's clock again; its deadlines move on by the days it stood."""
     from services.clues.suspension import resume as restart
 

@@ -64,6 +64,8 @@ class AppContext:
         real clock's and outside the campaign's period (statemachine/time/period.py)."""
         from services.campaigns.period import require_in_period
 
+        if self.runtime.now is not None:  # an explicit --now: whoever typed it chose the day,
+            return self.now               # and period_refusal never refuses a chosen one
         code = self.campaign(campaign)
         if self._conn is not None:  # inside the command's unit of work
             require_in_period(self._conn, code, now=self.now, chosen=self.runtime.now is not None)

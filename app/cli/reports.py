@@ -2,7 +2,6 @@
 and the final summary report, for any unit (its subtree) and period."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer

@@ -134,7 +134,8 @@ def _decide(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now
             ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
                                row_owner=row.owner,
                                limit=deadline_limit_on(conn, camp.id, local_date(now), calendar),
-                               as_of=req.requested_at, row_deadline=row.deadline, row_deadline_at=row.deadline_at)
+                               as_of=req.requested_at, row_deadline=row.deadline, row_deadline_at=row.deadline_at,
+                               row_received=local_date(row.received_at))
             moved = fire_one(uow, CLUES, row, "extend", actor=who, now=now, campaign_id=camp.id, ctx=ctx,
                              data=data, unit=unit, label=f"clue {number}", reason=req.reason,
                              detail={"deadline": granted.isoformat(), "request": req.id})

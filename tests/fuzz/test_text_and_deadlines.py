@@ -88,7 +88,7 @@ def test_clue_add_refuses_what_its_columns_cannot_hold(loaded: Cli, engine, args
 @pytest.mark.parametrize("args, expected", [
     (("clue", "list", "--unit", "甲县\nrectify: error: forged"),
      r"unknown unit '甲县\nrectify: error: forged' in this campaign (see 'rectify units')"),
-    ((*ADD[:-4], "--unit", "county-a", "--summary", "乱罚款", "--as", "sup.city\r\nforged"),
+    ((*ADD[:-4], "--now", "2023-04-10", "--unit", "county-a", "--summary", "乱罚款", "--as", "sup.city\r\nforged"),
      r"unknown user 'sup.city\r\nforged' in this campaign (see 'rectify users')"),
     (("clue", "show", "XS-2023-00001\x1b[2J", "--campaign", "smoke-2023"),
      r"unknown clue 'XS-2023-00001\x1b[2J' (see 'rectify clue list')"),
@@ -113,16 +113,24 @@ def test_a_command_line_that_is_not_utf_8_is_refused_not_stored(loaded: Cli, eng
 
 def test_a_csv_row_with_nul_or_control_characters_is_refused_naming_row_and_column(loaded: Cli, engine, tmp_path):
     path = tmp_path / "clues.csv"
+
+    def refusal_lines() -> list[str]:
+        before = counts(engine)
+        r = loaded.run("clue", "import", path, "--as", "sup.city", "--now", "2023-04-10")
+        assert r.returncode == 1 and "Traceback" not in r.stderr and counts(engine) == before, str(r)
+        return r.stderr.strip().splitlines()
+
+    # the count, then one line per bad cell (issue 15), each naming its row and column
     for cell, why in (("罚款\x00不开票", "NUL (U+0000) at character 3"),
                       ("罚款\x0b不开票", "a control character (U+000B) at character 3")):
         path.write_text(f"channel,aspect,summary,unit\n12345,profit,乱收费,county-a\n12345,profit,{cell},county-a\n",
                         encoding="utf-8")
-        msg = refused(loaded, engine, "clue", "import", path, "--as", "sup.city", "--now", "2023-04-10")
-        assert msg == f"{path}: row 3: summary: {why}: only line breaks and tabs may be used — nothing imported"
+        assert refusal_lines() == [f"rectify: error: {path}: 1 error, nothing imported",
+                                   f"row 3, summary: {why}: only line breaks and tabs may be used"]
     path.write_text("channel,aspect,summary,unit,reporter_name\n"
                     f"12345,profit,乱收费,county-a,{'赵' * 101}\n", encoding="utf-8")
-    assert refused(loaded, engine, "clue", "import", path, "--as", "sup.city", "--now", "2023-04-10") == \
-        f"{path}: row 2: reporter_name: 101 characters, at most 100 — nothing imported"
+    assert refusal_lines() == [f"rectify: error: {path}: 1 error, nothing imported",
+                               "row 2, reporter_name: 101 characters, at most 100"]
 
 
 @pytest.mark.parametrize("flag, value, expected", [

@@ -63,7 +63,6 @@ STILL_WITHOUT_HELP = {
     "rectify notice list --json",
     "rectify notice show ref",
     "rectify notice show --html",
-    "rectify notice export refs",
     "rectify ledger import file",
     "rectify report list --unit",
     "rectify report list --json",
