@@ -16,7 +16,10 @@ from statemachine.errors import InvalidInput
 from app.cli.context import AppContext
 from app.cli.settings import Settings
 
-__all__ = ["deployments", "serve_deployments", "check_serving"]
+__all__ = ["deployments", "serve_deployments", "check_serving", "SCHEDULER_TAG"]
+
+# a run of these deployments checks that `serve` still owns its campaign (flows/deps.py)
+SCHEDULER_TAG = "scheduler:serve"
 
 
 def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
@@ -34,7 +37,7 @@ def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
             cron = cron_override or campaign_row(conn, camp.code).sweep_cron
             out.append(daily_enforcement.to_deployment(
                 name=f"enforce-{camp.code}", parameters={"campaign": camp.code},
-                schedules=[Cron(cron, timezone="Asia/Shanghai")], tags=run_tags(camp.code),
+                schedules=[Cron(cron, timezone="Asia/Shanghai")], tags=[*run_tags(camp.code), SCHEDULER_TAG],
                 description=f"Nightly enforcement of {camp.title} ({camp.doc_number}): "
                             f"deadline sweep, escalation pass, delivery of notices; at '{cron}' Asia/Shanghai time"))
     if not out:
@@ -54,8 +57,21 @@ def check_serving(c: AppContext) -> None:
                            "their own: set RECTIFY_DB instead")
 
 
-def serve_deployments(c: AppContext, *, cron_override: str | None = None) -> None:
+def serve_deployments(c: AppContext, *, cron_override: str | None = None, take_over: bool = False) -> None:
     check_serving(c)
+    import socket
+    from datetime import datetime, timezone
+
     from prefect import serve
 
-    serve(*deployments(c, cron_override=cron_override), print_starting_message=True)
+    from app.cli import output as out
+    from services.campaigns.scheduling import claim_scheduling
+
+    served = deployments(c, cron_override=cron_override)
+    # after every check that can refuse: a refused serve must not have taken a campaign over
+    replaced = claim_scheduling(c.db(), [d.parameters["campaign"] for d in served], method="serve",
+                                detail=f"{socket.gethostname()}:{os.getpid()}", take_over=take_over,
+                                now=datetime.now(timezone.utc))
+    for o in replaced:
+        out.warn(f"{o.campaign}: took its schedule over from {o.sentence()}: stop that scheduler")
+    serve(*served, print_starting_message=True)

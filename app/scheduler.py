@@ -4,7 +4,10 @@ until stopped.
 
 Prefect's ephemeral API schedules nothing (STACK-NOTES), so one machine
 needs its own scheduler; at scale Prefect deployments do it instead
-(deploy/prefect.yaml) and RECTIFY_SCHEDULER=prefect turns this one off.
+(`rectify deploy`, docs/deploy.md) and RECTIFY_SCHEDULER=prefect turns this one off.
+One method schedules a campaign at a time (services/campaigns/scheduling.py):
+this one claims its campaigns at start and skips a fire time once another
+method took the campaign over.
 A second `serve` on the same database is harmless: every fire time is
 claimed in the database first, and only the claimant runs the sweep.
 """
@@ -67,11 +70,13 @@ def _warm_prefect() -> None:
         raise RectifyError(f"cannot reach the Prefect API: {err}")
 
 
-def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None) -> None:
+def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None,
+                take_over: bool = False) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from services.campaigns.load import list_campaigns
     from services.campaigns.firings import claim
+    from services.campaigns.scheduling import claim_scheduling, usurper
 
     from .flow_runner import quiet_flows, run_enforcement
 
@@ -94,6 +99,12 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
         now = datetime.now(TZ)
         at = scheduled_instant(trigger, now)
         job = f"enforce:{code}"
+        with engine.connect() as conn:
+            other = usurper(conn, code, method="embedded")
+        if other is not None:
+            _log(f"[{me}] {job} at {at:%Y-%m-%d %H:%M:%S} skipped: the campaign's schedule was taken over "
+                 f"by {other.sentence()}; stop this scheduler")
+            return
         if not claim(engine, job=job, scheduled=at, holder=me, now=now):
             _log(f"[{me}] {job} at {at:%Y-%m-%d %H:%M:%S} already fired by another scheduler; skipped")
             return
@@ -122,6 +133,9 @@ def run_forever(c: AppContext, *, cron_override: str | None, holder: str | None)
         sched.shutdown(wait=True)
 
     _warm_prefect()
+    for o in claim_scheduling(engine, list(crons), method="embedded", detail=me, take_over=take_over,
+                              now=datetime.now(TZ)):
+        _log(f"[{me}] took the schedule of {o.campaign} over from {o.sentence()}: stop that scheduler")
     signal.signal(signal.SIGTERM, stop)
     _log(f"[{me}] running; SIGTERM or Ctrl-C stops it")
     try:

@@ -95,6 +95,7 @@ def _when(as_of: object) -> str:
 
 @flow(name="deadline-sweep", flow_run_name=run_name("sweep"), validate_parameters=False)
 def deadline_sweep(campaign: str, as_of: datetime | None = None) -> SweepResult:
+    deps.ready(campaign)
     return sweep_now(campaign, _as_of(as_of))
 
 

@@ -122,6 +122,7 @@ def trouble(campaign: str, as_of: datetime, delivered: DeliveryResult | None) ->
 def deliver_outbox(as_of: datetime | None = None, batch: int = 100) -> DeliveryResult:
     """Ends Failed when a message failed or went dead: a run is green only when
     everything due went out (the messages sent stay sent)."""
+    deps.ready()
     as_of = _as_of(as_of)
     result = deliver_now(as_of, batch)
     if result.failed or result.dead:

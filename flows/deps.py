@@ -9,14 +9,62 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Mapping
+from weakref import WeakSet
 
 from sqlalchemy import Engine
 
 from notifications.delivery.channels import Channel
-from services.core.runtime import current
+from services.core.runtime import Runtime, current, from_environment
 from statemachine.time.calendar import WorkingCalendar
 
-__all__ = ["engine", "calendar", "channels", "reports_dir", "witness", "transient"]
+__all__ = ["ready", "engine", "calendar", "channels", "reports_dir", "witness", "transient"]
+
+
+_checked: WeakSet[Runtime] = WeakSet()
+
+
+def ready(campaign: str | None = None) -> None:
+    """A flow's first line: refuse, in one line naming the setting, a run whose
+    worker cannot serve it (services/core/readiness.py), before any query
+    could create an empty SQLite file; once per runtime."""
+    runtime = current()
+    if runtime not in _checked:
+        from services.core.readiness import check_ready
+
+        check_ready(runtime, from_environment=from_environment())
+        _checked.add(runtime)
+    method = _scheduled_by()
+    if campaign and method:
+        _check_owner(runtime, campaign, method)
+
+
+def _scheduled_by() -> str | None:
+    """The scheduling method whose deployment started this run (its `scheduler:` tag), if any."""
+    from prefect.runtime import flow_run
+
+    return next((t.split(":", 1)[1] for t in (flow_run.tags or []) if t.startswith("scheduler:")), None)
+
+
+def _check_owner(runtime: Runtime, campaign: str, method: str) -> None:
+    """A deployment's run: its method still schedules the campaign, and (the workers')
+    this host runs the version of Rectify that registered it."""
+    from services.campaigns.scheduling import METHODS, usurper
+    from statemachine.errors import ConflictError, Misconfigured
+
+    with runtime.engine.connect() as conn:
+        other = usurper(conn, campaign, method=method)
+    if other is not None:
+        raise ConflictError(f"campaign {campaign}'s schedule was taken over by {other.sentence()}: this "
+                            f"deployment of {METHODS.get(method, method)} does nothing; delete it")
+    if method == "workers":
+        from importlib.metadata import version
+
+        from prefect.runtime import deployment
+
+        here, deployed = version("rectify"), deployment.version
+        if deployed and deployed != here:
+            raise Misconfigured(f"this worker runs Rectify {here}, the deployment was registered by "
+                                f"{deployed}: install one version on every worker and the deploying host")
 
 
 def engine() -> Engine:

@@ -48,6 +48,7 @@ class EnforcementResult:
 @flow(name="daily-enforcement", flow_run_name=run_name("enforce"), validate_parameters=False)
 def daily_enforcement(campaign: str, as_of: datetime | None = None,
                       deliver: bool = True) -> EnforcementResult:
+    deps.ready(campaign)
     as_of = _as_of(as_of)
     steps = Steps(f"nightly run of {campaign} as of {as_of.astimezone(TZ):%Y-%m-%d %H:%M}")
     swept = steps.run("sweep", sweep_now, campaign, as_of)

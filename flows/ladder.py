@@ -61,6 +61,7 @@ def run_step(step: str, campaign: str, as_of: datetime) -> list[steps.LadderLine
 
 @flow(name="escalation-pass", flow_run_name=run_name("escalation"), validate_parameters=False)
 def escalation_pass(campaign: str, as_of: datetime | None = None) -> LadderResult:
+    deps.ready(campaign)
     return escalate_now(campaign, _as_of(as_of))
 
 

@@ -66,6 +66,7 @@ def notify_task(campaign: str, code: str, actor: str, as_of: datetime) -> round_
 
 @flow(name="open-round", flow_run_name=run_name("round-open", "code"), validate_parameters=False)
 def open_round(campaign: str, code: str, actor: str, as_of: datetime | None = None) -> OpenRoundResult:
+    deps.ready(campaign)
     return open_now(campaign, code, actor, _as_of(as_of))
 
 
@@ -100,6 +101,7 @@ def close_step(step: str, campaign: str, code: str, actor: str, as_of: datetime)
 
 @flow(name="close-round", flow_run_name=run_name("round-close", "code"), validate_parameters=False)
 def close_round(campaign: str, code: str, actor: str, as_of: datetime | None = None) -> CloseRoundResult:
+    deps.ready(campaign)
     return close_now(campaign, code, actor, _as_of(as_of))
 
 

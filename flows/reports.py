@@ -66,6 +66,7 @@ def report_task(campaign: str, kind: str, unit: str | None, period: str | None, 
 def generate_report(campaign: str, kind: str, unit: str | None = None, period: str | None = None,
                     as_of: datetime | None = None, actor: str | None = None, force: bool = False,
                     formats: tuple[str, ...] = reports.DEFAULT_FORMATS) -> reports.Generated:
+    deps.ready(campaign)
     return report_task(campaign, kind, unit, period, _as_of(as_of), actor, force, tuple(formats))
 
 
@@ -86,6 +87,7 @@ def reports_now(campaign: str, as_of: datetime) -> ReportsResult:
 
 @flow(name="scheduled-reports", flow_run_name=run_name("reports"), validate_parameters=False)
 def scheduled_reports(campaign: str, as_of: datetime | None = None) -> ReportsResult:
+    deps.ready(campaign)
     as_of = _as_of(as_of)
     result = reports_now(campaign, as_of)
     steps = Steps(f"scheduled reports of {campaign}", ran=[f"{g.kind} report {g.period}" for g in result.generated],

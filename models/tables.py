@@ -14,7 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from .types import UTCDateTime
 
 __all__ = ["Base", "Campaign", "Stage", "Unit", "User", "DeliverableRecord", "Clue",
-           "Lapse", "AuditRecord", "AuditHead", "JobFiring", "SweepRun", "EscalationCase",
+           "Lapse", "AuditRecord", "AuditHead", "JobFiring", "CampaignScheduler", "SweepRun", "EscalationCase",
            "CaseLapse", "DocCounter", "Notice", "OutboxMessage", "InspectionRound", "InspectionTeam",
            "RoundUnit", "InspectionCheck", "ReportSubmission", "GeneratedReport", "Credential",
            "SignInLink", "WebSession", "AccessToken", "EvidenceFile", "PlanVersion"]
@@ -272,6 +272,17 @@ class JobFiring(Base):
     fire_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CampaignScheduler(Base):
+    """Which scheduling method owns a campaign's schedule (issue 17): one at a time."""
+
+    __tablename__ = "campaign_schedulers"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    method: Mapped[str] = mapped_column(String(16))   # embedded | serve | workers
+    detail: Mapped[str] = mapped_column(String(200))  # where: host:pid, the pool and API
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SweepRun(Base):

@@ -197,16 +197,25 @@ def audit_log(ctx: typer.Context, limit: int = limit_option(50)):
 def serve(ctx: typer.Context,
           cron: Optional[str] = typer.Option(None, "--cron",
                                              help="Override the plans' sweep cron (5 fields, or 6 with seconds)."),
-          holder: Optional[str] = typer.Option(None, "--name", help="This scheduler's name in the logs.")):
+          holder: Optional[str] = typer.Option(None, "--name", help="This scheduler's name in the logs."),
+          take_over: bool = typer.Option(False, "--take-over",
+                                         help="Take the campaigns' schedules over from another scheduling "
+                                              "method ('rectify deploy', the other mode of serve).")):
     """Fire the nightly job (sweep, escalation pass, delivery) on each campaign's cron until stopped.
 
     RECTIFY_SCHEDULER=embedded (default): APScheduler in this process, and a local
     Prefect server with its UI on 127.0.0.1 (PREFECT_SERVER_API_PORT, default 4200)
     unless PREFECT_API_URL names one; flow commands of this home use it.
     RECTIFY_SCHEDULER=prefect: serve Prefect deployments with cron schedules
-    (needs a Prefect server, PREFECT_API_URL). RECTIFY_SERVE_WEB=1: the web app too."""
+    (needs a Prefect server, PREFECT_API_URL). RECTIFY_SERVE_WEB=1: the web app too.
+    One scheduling method per campaign: refused when another owns it, unless --take-over."""
+    from services.campaigns.load import campaign_codes
+    from services.campaigns.scheduling import check_scheduling
+
     c: AppContext = ctx.obj
-    c.db()
+    with c.db().connect() as conn:  # before anything starts: a refusal is the one line
+        check_scheduling(conn, campaign_codes(conn), take_over=take_over,
+                         method="serve" if c.settings.scheduler == "prefect" else "embedded")
     web = None
     if c.settings.serve_web:  # RECTIFY_SERVE_WEB: the web app in a thread beside the scheduler
         from app.web.server import start_beside
@@ -234,10 +243,10 @@ def serve(ctx: typer.Context,
         if c.settings.scheduler == "prefect":
             from app.prefect_serve import serve_deployments
 
-            return serve_deployments(c, cron_override=cron)
+            return serve_deployments(c, cron_override=cron, take_over=take_over)
         from app.scheduler import run_forever
 
-        run_forever(c, cron_override=cron, holder=holder)
+        run_forever(c, cron_override=cron, holder=holder, take_over=take_over)
     finally:
         if local is not None:
             local.stop()

@@ -30,7 +30,7 @@ from statemachine.time.calendar import TZ, WorkingCalendar
 
 from .settings import Settings
 
-__all__ = ["Runtime", "Settings", "current", "use"]
+__all__ = ["Runtime", "Settings", "current", "use", "from_environment"]
 
 
 @dataclass(eq=False)
@@ -103,6 +103,11 @@ def current() -> Runtime:
         if _from_environment is None:
             _from_environment = Runtime(Settings.from_env())
         return _from_environment
+
+
+def from_environment() -> bool:
+    """Whether the flows of this process use the runtime of its environment (a worker's run)."""
+    return _installed is None
 
 
 @contextmanager

@@ -1,24 +1,28 @@
-"""The shipped deployment file is valid YAML and names flows that exist."""
+"""The deploy/ folder: what `rectify deploy` registers names flows that exist as
+module paths (workers import them from the installed package), and the example
+round file is valid."""
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_prefect_yaml_parses_and_every_entrypoint_is_a_flow():
-    data = yaml.safe_load((ROOT / "deploy" / "prefect.yaml").read_text(encoding="utf-8"))
-    names = [d["name"] for d in data["deployments"]]
-    assert len(names) == len(set(names)) and {"open-round", "close-round"} <= set(names)
-    for d in data["deployments"]:
-        path, func = d["entrypoint"].split(":")
-        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
-        flow = getattr(module, func)
-        assert hasattr(flow, "fn") and flow.name, f"{d['entrypoint']} is not a Prefect flow"
-        assert d["work_pool"]["name"] == "rectify"
+def test_every_on_demand_entrypoint_is_a_module_path_to_a_prefect_flow():
+    from prefect.utilities.importtools import import_object
+
+    from app.deploying import ON_DEMAND
+
+    assert set(ON_DEMAND) == {"open-round", "close-round", "generate-report"}
+    for name, (entrypoint, _) in ON_DEMAND.items():
+        assert ":" not in entrypoint and not entrypoint.endswith(".py")
+        flow = import_object(entrypoint)
+        assert hasattr(flow, "fn") and flow.name == name, f"{entrypoint} is not the flow {name}"
+
+
+def test_no_hand_kept_list_of_deployments_is_shipped():
+    # the campaigns' deployments come from the database (rectify deploy), never a file naming them
+    assert not (ROOT / "deploy" / "prefect.yaml").exists()
 
 
 def test_the_example_round_file_is_a_valid_round():
