@@ -19,7 +19,6 @@ credential is a parameter of a deployment.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -124,7 +123,10 @@ def planned_deployments(engine: Engine, *, campaigns: list[str] | None = None) -
 
 
 def _api_url() -> str:
-    url = os.environ.get("PREFECT_API_URL", "").strip()
+    """PREFECT_API_URL as Prefect sees it: the environment, a profile, or a test harness."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = (PREFECT_API_URL.value() or "").strip()
     if not url:
         raise PrefectUnavailable("rectify deploy needs the Prefect server the workers poll: set "
                                  "PREFECT_API_URL (e.g. http://prefect.example.org:4200/api)")

@@ -2,8 +2,6 @@
 process work pool (app/deploying.py; the guide is docs/deploy.md)."""
 from __future__ import annotations
 
-import os
-
 import typer
 
 from . import output as out
@@ -43,7 +41,9 @@ def deploy(ctx: typer.Context,
     if not check:
         c.prefect(discover=False)
         deploy_campaigns(engine=engine, pool=pool, campaigns=named)
-        api = os.environ.get("PREFECT_API_URL", "")
+        from prefect.settings import PREFECT_API_URL
+
+        api = PREFECT_API_URL.value() or ""
         replaced = claim_scheduling(engine, codes, method="workers", detail=f"pool '{pool}' at {api}",
                                     take_over=take_over, now=datetime.now(timezone.utc))
     out.table(["deployment", "entrypoint", "schedule"],
