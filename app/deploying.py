@@ -115,9 +115,8 @@ def planned_deployments(engine: Engine, *, campaigns: list[str] | None = None) -
                     tuple(f"{c} {camp.timezone}" for c in crons),
                     f"The roll-ups of {camp.title} as their duties fall due during the day "
                     f"(the nightly run makes the others)", {"campaign": code}, tags))
-    flow_names = {"open-round": "open-round", "close-round": "close-round", "generate-report": "generate-report"}
-    for name, (entrypoint, description) in ON_DEMAND.items():
-        rows.append(DeploymentRow(f"{flow_names[name]}/{name}", entrypoint, None, (), description, {},
+    for name, (entrypoint, description) in ON_DEMAND.items():  # each its flow's one deployment
+        rows.append(DeploymentRow(f"{name}/{name}", entrypoint, None, (), description, {},
                                   ("rectify", SCHEDULER_TAG)))
     return rows
 
