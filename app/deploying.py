@@ -155,15 +155,24 @@ def check_pool(pool: str) -> str:
 
 
 def deploy_campaigns(*, engine: Engine, pool: str, campaigns: list[str] | None = None,
-                     check: bool = False) -> list[DeploymentRow]:
+                     check: bool = False, take_over: bool = False) -> list[DeploymentRow]:
     """Register the deployments of the loaded campaigns into `pool` (updating those of
-    the same names), or with `check` only say which: nothing reaches Prefect then.
-    The caller has settled who schedules the campaigns (services/campaigns/scheduling.py)."""
+    the same names) and make the workers their scheduler; or, with `check`, only say
+    which: nothing reaches Prefect or the database then. Refused in one line, changing
+    nothing, when another scheduler owns a campaign (unless `take_over`), the API does
+    not answer or the pool is not a process pool."""
+    from datetime import UTC, datetime
+
+    from services.campaigns.scheduling import check_scheduling, claim_scheduling
+
     rows = planned_deployments(engine, campaigns=campaigns)
+    codes = sorted({r.campaign for r in rows if r.campaign})
+    with engine.connect() as conn:  # before anything is registered
+        check_scheduling(conn, codes, method="workers", take_over=take_over)
     if check:
         return rows
     version = rectify_version()
-    check_pool(pool)
+    api = check_pool(pool)
     from prefect.deployments.runner import EntrypointType, RunnerDeployment
     from prefect.schedules import Cron
     from prefect.utilities.importtools import import_object
@@ -176,4 +185,8 @@ def deploy_campaigns(*, engine: Engine, pool: str, campaigns: list[str] | None =
                                        description=row.description, version=version,
                                        work_pool_name=pool, entrypoint_type=EntrypointType.MODULE_PATH)
         d.apply(work_pool_name=pool)
+    # after the registration: a deploy that failed half-way must not have taken a campaign
+    # from a scheduler that still does its work
+    claim_scheduling(engine, codes, method="workers", detail=f"pool '{pool}' at {api}", take_over=take_over,
+                     now=datetime.now(UTC))
     return rows

@@ -25,27 +25,20 @@ def deploy(ctx: typer.Context,
     cron, the roll-ups as their duties fall due, and the on-demand open-round,
     close-round and generate-report. Workers run the installed package and read their
     own RECTIFY_* settings (docs/deploy.md). Needs PREFECT_API_URL."""
-    from datetime import datetime, timezone
-
     from app.deploying import deploy_campaigns
-    from services.campaigns.scheduling import check_scheduling, claim_scheduling
+    from services.campaigns.load import campaign_codes
+    from services.campaigns.scheduling import check_scheduling
     from statemachine.masking import masked_url
 
     c: AppContext = ctx.obj
     engine = c.db()
     named = [c.settings.campaign] if c.settings.campaign else None
-    rows = deploy_campaigns(engine=engine, pool=pool, campaigns=named, check=True)
-    codes = sorted({r.campaign for r in rows if r.campaign})
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # whom --take-over replaces, to say so (refused here without it)
+        codes = named or campaign_codes(conn)
         replaced = check_scheduling(conn, codes, method="workers", take_over=take_over)
     if not check:
         c.prefect(discover=False)
-        deploy_campaigns(engine=engine, pool=pool, campaigns=named)
-        from prefect.settings import PREFECT_API_URL
-
-        api = PREFECT_API_URL.value() or ""
-        replaced = claim_scheduling(engine, codes, method="workers", detail=f"pool '{pool}' at {api}",
-                                    take_over=take_over, now=datetime.now(timezone.utc))
+    rows = deploy_campaigns(engine=engine, pool=pool, campaigns=named, check=check, take_over=take_over)
     out.table(["deployment", "entrypoint", "schedule"],
               [(r.name, r.entrypoint, "; ".join(r.schedules) or "on demand") for r in rows],
               title=("would register" if check else "registered") + f" into work pool '{pool}'")
