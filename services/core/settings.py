@@ -1,5 +1,8 @@
 """The one settings object: every RECTIFY_* variable, typed and checked at start.
 
+A Prefect worker's runs read theirs from the worker's environment, checked when a
+run starts (flows/deps.py `ready`; docs/deploy.md lists what a worker needs).
+
 A process reads its environment once, at start (`Settings.from_env`); the
 CLI lays its flags over it (--db, --now, --campaign). `Settings(...)` takes
 exactly the values given and never looks at the environment, so a test or
@@ -16,7 +19,8 @@ naming the variable: `RECTIFY_SMTP_PORT: 'smtp' is not a port number`.
     RECTIFY_CAMPAIGN            the campaign commands act on (the only one loaded)
     RECTIFY_USER                who is acting (--as)
     RECTIFY_CALENDAR_OVERRIDES  a working-day override file; it must exist
-    RECTIFY_SCHEDULER           embedded (APScheduler here) | prefect (deployments)
+    RECTIFY_SCHEDULER           embedded (APScheduler here) | prefect (deployments `serve` serves);
+                                workers of `rectify deploy` need neither (docs/deploy.md)
     RECTIFY_SMTP_HOST           e-mail channel: on when set
     RECTIFY_SMTP_PORT, _FROM, _USER, _PASSWORD, _STARTTLS
     RECTIFY_SMTP_ALLOW_PLAIN_AUTH  AUTH without STARTTLS (a relay on a trusted network): false

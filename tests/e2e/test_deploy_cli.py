@@ -186,3 +186,46 @@ def test_serve_refuses_a_campaign_the_workers_own_before_starting_anything(sqlit
     assert line.endswith(("the embedded scheduler of 'rectify serve' its scheduler",
                           "'RECTIFY_SCHEDULER=prefect rectify serve' its scheduler"))
     assert not (tmp_path / "prefect" / "rectify-server.json").exists()  # no local server was started
+
+
+@pytest.mark.slow
+def test_an_embedded_scheduler_left_running_after_a_take_over_skips_its_fire_times(
+        sqlite_url, tmp_path, prefect_api):
+    import signal
+    import subprocess
+    import time
+
+    from models.tables import SweepRun
+
+    from .conftest import RECTIFY
+    from .test_serve import _calendar_for_the_real_clock
+
+    env = clean_env(sqlite_url, tmp_path, PREFECT_API_URL=prefect_api, **_calendar_for_the_real_clock(tmp_path))
+    Cli(env, tmp_path).ok("load", SMALL_PLAN, "--now", "2023-03-15")
+    proc = subprocess.Popen([RECTIFY, "serve", "--cron", "*/2 * * * * *", "--name", "alpha"], env=env,
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    engine = make_engine(sqlite_url)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:  # it claimed the campaign and fired once
+            with engine.connect() as conn:
+                if conn.execute(select(SweepRun.__table__.c.id)).first() is not None:
+                    break
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.5)
+        with engine.connect() as conn:
+            assert conn.execute(select(CampaignScheduler.method)).scalar_one() == "embedded"
+        claim_scheduling(engine, ["smoke-2023"], method="workers", detail="pool 'rectify'", take_over=True,
+                         now=at("2023-03-16"))
+        time.sleep(1)  # a run already under way finishes
+        with engine.connect() as conn:
+            before = len(conn.execute(select(SweepRun.__table__.c.id)).all())
+        time.sleep(8)
+        with engine.connect() as conn:
+            after = len(conn.execute(select(SweepRun.__table__.c.id)).all())
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        engine.dispose()
+    assert "skipped: the campaign's schedule was taken over by the workers of 'rectify deploy'" in out, (out, err)
+    assert after <= before + 1, (before, after, out)  # at most the one that had claimed its instant
