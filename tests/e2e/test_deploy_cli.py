@@ -229,3 +229,21 @@ def test_an_embedded_scheduler_left_running_after_a_take_over_skips_its_fire_tim
         engine.dispose()
     assert "skipped: the campaign's schedule was taken over by the workers of 'rectify deploy'" in out, (out, err)
     assert after <= before + 1, (before, after, out)  # at most the one that had claimed its instant
+
+
+@pytest.mark.prefect
+def test_deploy_replaces_a_deployment_of_the_old_hand_kept_file_pull_step_and_all(loaded, prefect_api):
+    from prefect.client.orchestration import get_client
+
+    pool = _pool(prefect_api)
+    with get_client(sync_client=True) as client:  # as `prefect deploy --all` made it from deploy/prefect.yaml
+        flow_id = client.create_flow_from_name("daily-enforcement")
+        old = client.create_deployment(
+            flow_id=flow_id, name="enforce-smoke-2023", entrypoint="flows/enforce.py:daily_enforcement",
+            work_pool_name=pool, path="/nowhere", parameters={"campaign": "smoke-2023"},
+            pull_steps=[{"prefect.deployments.steps.set_working_directory": {"directory": "/nowhere"}}])
+    loaded.ok("deploy", "--pool", pool)
+    with get_client(sync_client=True) as client:
+        d = client.read_deployment_by_name("daily-enforcement/enforce-smoke-2023")
+    assert d.id == old and d.entrypoint == "flows.enforce.daily_enforcement"
+    assert not d.pull_steps, d.pull_steps
