@@ -18,6 +18,7 @@ from .authority import reserved_identity
 from .email_address import check_email
 from .errors import PlanReferenceError
 from .lapses import CAUSES, LADDER_CAUSES, Cause
+from .time.spans import SPAN_PATTERN, WorkingSpan, parse_span
 from .cron import check_cron
 from .warning import BLUE_WITHIN_DAYS, YELLOW_WITHIN_DAYS
 
@@ -238,6 +239,20 @@ class ClueRules(_Strict):
     # 延期 granted per item (statemachine/charts/extension.py): 12345 work-order practice
     # grants one extension per order as a rule; a plan may allow more, or none (0)
     max_extensions: int = Field(1, ge=0, le=10)
+    # 签收: an item assigned to a unit (received, reassigned) is signed for within this
+    # span ('1 working day', '4 working hours'; statemachine/time/spans.py); none: the
+    # plan asks for no signing and items arrive signed (statemachine/charts/signing.py)
+    sign_for: str | None = Field(None, pattern=SPAN_PATTERN)
+    # 退单: a unit returns an item that is not its own within this span of its assignment
+    return_window: str = Field("2 working days", pattern=SPAN_PATTERN)
+
+    @property
+    def sign_for_span(self) -> WorkingSpan | None:
+        return parse_span(self.sign_for) if self.sign_for else None
+
+    @property
+    def return_span(self) -> WorkingSpan:
+        return parse_span(self.return_window)
 
 
 # What a lapse is about; each kind the sweep records is a cause on the ladder.
