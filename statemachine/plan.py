@@ -18,7 +18,6 @@ from .authority import reserved_identity
 from .email_address import check_email
 from .errors import PlanReferenceError
 from .lapses import CAUSES, LADDER_CAUSES, Cause
-from .time.spans import SPAN_PATTERN, WorkingSpan, parse_span
 from .cron import check_cron
 from .warning import BLUE_WITHIN_DAYS, YELLOW_WITHIN_DAYS
 
@@ -232,6 +231,10 @@ class ReportingDuty(_Strict):
     note: Text = ""
 
 
+# a span of working time: '1 working day', '4 working hours' (statemachine/time/spans.py)
+SPAN_PATTERN = r"^\s*([1-9][0-9]{0,2})\s+working\s+(day|days|hour|hours)\s*$"
+
+
 class ClueRules(_Strict):
     verify_within_working_days: int = Field(10, ge=1, le=120)
     rectify_within_working_days: int = Field(30, ge=1, le=365)
@@ -245,14 +248,6 @@ class ClueRules(_Strict):
     sign_for: str | None = Field(None, pattern=SPAN_PATTERN)
     # 退单: a unit returns an item that is not its own within this span of its assignment
     return_window: str = Field("2 working days", pattern=SPAN_PATTERN)
-
-    @property
-    def sign_for_span(self) -> WorkingSpan | None:
-        return parse_span(self.sign_for) if self.sign_for else None
-
-    @property
-    def return_span(self) -> WorkingSpan:
-        return parse_span(self.return_window)
 
 
 # What a lapse is about; each kind the sweep records is a cause on the ladder.

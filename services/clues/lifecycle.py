@@ -11,6 +11,7 @@ from models.tables import Campaign, Clue, Unit, User
 from statemachine.charts.clue import CLUE_CHART, DEADLINE_TRIGGERS, ITEM_KINDS, ClueState, kind_for_channel, \
     overdue
 from statemachine.time.deadlines import DeadlineLimit, assignment_clock, deadline_limit
+from statemachine.time.spans import return_span, sign_for_span
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
 from statemachine.limits import COLUMNS, clean_text, shown, text_problem
 from statemachine.plan import CHANNELS, channel_of
@@ -87,7 +88,7 @@ def assignment_columns(calendar: WorkingCalendar, rules, *, assigned_at: datetim
     rules: its clock (statemachine/time/deadlines.assignment_clock) and its signing, owed
     only when the plan sets `sign_for` (statemachine/charts/signing.py)."""
     clock = assignment_clock(calendar, assigned_at=assigned_at, verify_working_days=rules.verify_within_working_days,
-                             sign_for=rules.sign_for_span, return_window=rules.return_span)
+                             sign_for=sign_for_span(rules), return_window=return_span(rules))
     return dict(assigned_at=assigned_at, verify_due_at=clock.verify_due_at, sign_due_at=clock.sign_due_at,
                 signing="unsigned" if clock.sign_due_at is not None else "signed", signed_at=None, signed_by=None)
 

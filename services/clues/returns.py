@@ -17,7 +17,7 @@ from statemachine.errors import GuardRefused, InvalidInput, NotFound
 from statemachine.limits import COLUMNS, clean_text, shown
 from statemachine.time.calendar import WorkingCalendar
 from statemachine.time.deadlines import assignment_clock
-from statemachine.time.spans import span_end
+from statemachine.time.spans import return_span, sign_for_span, span_end
 
 from services.campaigns.load import plan_of
 from services.core.directory import Actor, UnitRef, actor as lookup_actor, campaign_row, require, unit_by_code, \
@@ -87,7 +87,7 @@ def return_clue(db: Db, campaign: str, number: str, *, reason: str | None, actor
         unit = unit_by_id(conn, row.unit_id)
         require(who, Who.member, unit, "return (退单) clues")
         rules = plan_of(conn, camp.id).clues
-        until = span_end(calendar, row.assigned_at or row.received_at, rules.return_span)
+        until = span_end(calendar, row.assigned_at or row.received_at, return_span(rules))
         why = return_refusal(clue_state=row.state, as_of=now, return_until=until,
                              waiting=_waiting(conn, row.id) is not None)
         if why:
@@ -157,10 +157,10 @@ def _decide(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now
         else:
             # the clock never stopped; an unsigned item owes its signing from the refusal
             values = {}
-            if row.signing == UNSIGNED and rules.sign_for_span is not None:
+            if row.signing == UNSIGNED and sign_for_span(rules) is not None:
                 values["sign_due_at"] = assignment_clock(
                     calendar, assigned_at=now, verify_working_days=rules.verify_within_working_days,
-                    sign_for=rules.sign_for_span, return_window=rules.return_span).sign_due_at
+                    sign_for=sign_for_span(rules), return_window=return_span(rules)).sign_due_at
             holder = unit
         written = row
         if values:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Literal
 
+from statemachine.plan import SPAN_PATTERN
 from .calendar import WorkingCalendar, due_end_of_day_after_working_days, local_time
 from .clock import TZ
 
-__all__ = ["WorkingSpan", "parse_span", "span_end", "add_working_hours", "OFFICE_HOURS", "SPAN_PATTERN"]
+__all__ = ["WorkingSpan", "parse_span", "span_end", "add_working_hours", "OFFICE_HOURS", "SPAN_PATTERN",
+           "sign_for_span", "return_span"]
 
 OFFICE_HOURS = (time(9, 0), time(17, 0))
-SPAN_PATTERN = r"^\s*([1-9][0-9]{0,2})\s+working\s+(day|days|hour|hours)\s*$"
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,13 @@ def span_end(calendar: WorkingCalendar, start: datetime, span: WorkingSpan) -> d
     if span.unit == "day":
         return due_end_of_day_after_working_days(calendar, start, span.amount)
     return add_working_hours(calendar, start, span.amount)
+
+
+def sign_for_span(rules) -> WorkingSpan | None:
+    """A plan's `clues.sign_for` (statemachine/plan.py ClueRules), None when it asks for no signing."""
+    return parse_span(rules.sign_for) if rules.sign_for else None
+
+
+def return_span(rules) -> WorkingSpan:
+    """A plan's `clues.return_window`."""
+    return parse_span(rules.return_window)
