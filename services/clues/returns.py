@@ -26,7 +26,7 @@ from services.core.persisted import PersistedChart, audit_record, fire_one
 from services.core.uow import Db, unit_of_work
 from .lifecycle import assignment_columns
 
-__all__ = ["RETURNS", "ReturnView", "return_clue", "reassign", "refuse_return"]
+__all__ = ["RETURNS", "ReturnView", "return_clue", "reassign", "refuse_return", "STEPS", "step"]
 
 T, CR = Clue.__table__, ClueReturn.__table__
 
@@ -190,3 +190,23 @@ def refuse_return(db: Db, campaign: str, number: str, *, reason: str | None, act
                   calendar: WorkingCalendar | None = None) -> ReturnView:
     """The level above refuses the return: the item stays with its unit, counted against it."""
     return _decide(db, campaign, number, "refuse", actor=actor, now=now, reason=reason, to=None, calendar=calendar)
+
+
+# the steps of 签收 and 退单 a page or the API offers beside the clue chart's (services/core/actions.py)
+STEPS = ("sign", "return", "reassign", "refuse_return")
+
+
+def step(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now: datetime, reason: str | None = None,
+         to: str | None = None, calendar: WorkingCalendar | None = None):
+    """One of STEPS by its name, as the web posts it."""
+    from .signing import sign
+
+    if trigger == "sign":
+        return sign(db, campaign, number, actor=actor, now=now)
+    if trigger == "return":
+        return return_clue(db, campaign, number, reason=reason, actor=actor, now=now, calendar=calendar)
+    if trigger == "reassign":
+        return reassign(db, campaign, number, to=to, actor=actor, now=now, note=reason, calendar=calendar)
+    if trigger == "refuse_return":
+        return refuse_return(db, campaign, number, reason=reason, actor=actor, now=now, calendar=calendar)
+    raise InvalidInput(f"unknown step {shown(trigger)} (one of {', '.join(STEPS)})")
