@@ -270,3 +270,38 @@ def test_the_sweep_finds_each_late_signing_once_and_reminds_the_liaison(engine, 
     assert [m for m in sent if moved in m.subject] and all(m.recipient != LIAISON
                                                             for m in sent if moved in m.subject)
     assert len(sent) == len({m.key for m in sent})
+
+
+# -- what the pages and the API offer (services/core/actions.py) --------------------------------
+STEPS = {"sign", "return", "reassign", "refuse_return", "verify"}
+
+
+def test_the_steps_offered_are_those_that_would_be_taken(engine, signed_campaign, calendar):
+    from services.core.actions import ClueItem, allowed_actions
+    from services.core.directory import actor as lookup
+
+    n = _received(engine, signed_campaign, calendar)
+
+    def offered(who: str, when: str) -> set[str]:
+        with engine.connect() as conn:
+            person = lookup(conn, campaign_id(engine, signed_campaign), who)
+            return {a.trigger for a in allowed_actions(conn, signed_campaign, person, ClueItem(n), now=at(when))} \
+                & STEPS
+
+    assert offered("off.a", "2023-03-21") == {"sign", "return"}          # not verify: unsigned
+    assert offered("sup.a", "2023-03-21") == {"sign", "return"}
+    assert offered("sup.city", "2023-03-21") == set()                     # the level above waits for a return
+    assert offered("off.b", "2023-03-21") == set()
+    assert offered("off.a", "2023-03-23") == {"sign"}                     # the return window has closed
+    signing.sign(engine, signed_campaign, n, actor="off.a", now=at("2023-03-21"))
+    assert offered("off.a", "2023-03-21 10:00") == {"verify", "return"}
+    returns.return_clue(engine, signed_campaign, n, reason="不属本单位", actor="off.a", now=at("2023-03-21 11:00"),
+                        calendar=calendar)
+    assert offered("off.a", "2023-03-21 12:00") == {"verify"}             # one return at a time
+    # the level above decides it (and, the item signed, may verify on the unit's behalf: Who.unit)
+    assert offered("sup.city", "2023-03-21 12:00") == {"verify", "reassign", "refuse_return"}
+    assert offered("sup.a", "2023-03-21 12:00") == {"verify"}            # its own unit's return: not its call
+    returns.reassign(engine, signed_campaign, n, to="county-b", actor="sup.city", now=at("2023-03-22"),
+                     calendar=calendar)
+    assert offered("off.b", "2023-03-22 10:00") == {"sign", "return"}
+    assert offered("off.a", "2023-03-22 10:00") == set()
