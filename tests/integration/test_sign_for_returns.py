@@ -265,7 +265,7 @@ def test_the_sweep_finds_each_late_signing_once_and_reminds_the_liaison(engine, 
         sent = conn.execute(select(O.c.key, O.c.recipient, O.c.subject, O.c.body_text)
                             .where(O.c.key.like("remind:%")).order_by(O.c.key)).all()
     to_a = [m for m in sent if late in m.subject]
-    assert sorted((m.recipient for m in to_a)) == sorted(["county-a", "county-a", LIAISON])  # email, webhook, file
+    assert sorted(m.recipient for m in to_a) == sorted(["county-a", "county-a", LIAISON])  # email, webhook, file
     assert all("未按时签收" in m.body_text and "赵书涵" in m.body_text for m in to_a)
     assert [m for m in sent if moved in m.subject] and all(m.recipient != LIAISON
                                                             for m in sent if moved in m.subject)

@@ -20,7 +20,7 @@ from ..conftest import at
 BASE = at("2023-05-01 00:00")
 _seq = itertools.count(1)
 instant = st.integers(min_value=-20, max_value=20).map(lambda h: BASE + timedelta(hours=h * 12))
-maybe = lambda s: st.one_of(st.none(), s)  # noqa: E731
+maybe = lambda s: st.one_of(st.none(), s)
 # (state, signing, sign due, signed at, a return: None or (its state, asked at))
 rows = st.lists(st.tuples(st.sampled_from(list(ClueState)), st.sampled_from(["signed", "unsigned"]), maybe(instant),
                           maybe(instant), maybe(st.tuples(st.sampled_from(["requested", "reassigned", "refused"]),
