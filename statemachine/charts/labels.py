@@ -29,7 +29,8 @@ __all__ = ["TRIGGER_LABELS", "STATE_LABELS", "state_label", "trigger_label", "ca
 # each chart's triggers by name, and the audit's own steps (a clue's receipt, a case's proposal)
 TRIGGER_LABELS: dict[str, dict[str, str]] = {
     # a clue's own audit records of 改派 and a refused 退单 (services/clues/returns.py) too
-    "clue": {"receive": "受理", **CLUE_TRIGGER_LABELS, "reassign": "改派", "refuse_return": "退单驳回"},
+    "clue": {"receive": "受理", **CLUE_TRIGGER_LABELS, "sign": "签收", "return": "退单", "reassign": "改派",
+             "refuse_return": "退单驳回"},
     "case": {"propose": "拟督办", "issue": "确认下发", "withdraw": "撤回", "acknowledge": "签收",
              "record_interview": "记录约谈", "respond": "报送整改报告", "return_response": "退回重报",
              "resolve": "核实办结", "delist": "摘牌", "decide": "作出处理决定", "conclude": "办结移交事项",
