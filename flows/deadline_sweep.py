@@ -15,7 +15,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.context import get_run_context
 
 from services.campaigns.load import campaign_id as lookup_campaign
-from services.clues.signing import remind_unsigned
+from services.notices.reminders import remind_unsigned
 from services.ladder import sweep
 
 from statemachine.lapses import CAUSES

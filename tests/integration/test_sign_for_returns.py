@@ -13,6 +13,7 @@ from services.campaigns.load import campaign_id, load_plan
 from services.campaigns.plans import read_plan
 from services.clues import lifecycle as clues
 from services.clues import returns, signing
+from services.notices.reminders import remind_unsigned
 from services.ladder import sweep
 from statemachine.errors import GuardRefused, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from statemachine.time.calendar import WorkingCalendar
@@ -230,7 +231,7 @@ def _sweep(engine, campaign, calendar: WorkingCalendar, as_of: datetime, key: st
     cid = campaign_id(engine, campaign)
     params = sweep.start_run(engine, campaign_id=cid, as_of=as_of, run_key=key, calendar=calendar)
     new = sweep.run_step(engine, "sign_for_overdue", campaign_id=cid, as_of=as_of, run_key=key, params=params)
-    signing.remind_unsigned(engine, campaign_id=cid, run_key=key, now=as_of)
+    remind_unsigned(engine, campaign_id=cid, run_key=key, now=as_of)
     return new
 
 
