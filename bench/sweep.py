@@ -73,6 +73,17 @@ SELECT :cid, COALESCE(t.unit_id, r.organiser_unit_id), NULL, 'check_overdue',
   LEFT JOIN inspection_teams t ON t.id = k.team_id
  WHERE r.campaign_id = :cid AND r.state = 'open' AND r.deadline_at < :as_of AND k.state = 'pending'
  GROUP BY r.id, r.code, r.deadline_at, r.organiser_unit_id, t.id, t.code, t.unit_id
+UNION ALL
+SELECT c.campaign_id, c.unit_id, c.id, 'sign_for_overdue',
+       'sign:' || CAST(c.id AS VARCHAR) || ':' || CAST(c.assign_count AS VARCHAR),
+       c.number, c.sign_due_at, :as_of, 'floor'
+  FROM clues c
+ WHERE c.campaign_id = :cid AND c.sign_due_at IS NOT NULL AND c.sign_due_at < :as_of
+   AND (c.signed_at > c.sign_due_at
+        OR (c.signed_at IS NULL AND c.signing = 'unsigned'
+            AND c.state IN ('received', 'verifying', 'rectifying', 'rectified', 'long_term')
+            AND NOT EXISTS (SELECT 1 FROM clue_returns r WHERE r.clue_id = c.id AND r.state = 'requested'
+                               AND r.requested_at <= c.sign_due_at)))
 {reports}ON CONFLICT (campaign_id, key) DO NOTHING
 """
 # an ongoing stage whose deliverables were owed by now (statemachine/charts/unit_stage.stage_lapse);

@@ -15,6 +15,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.context import get_run_context
 
 from services.campaigns.load import campaign_id as lookup_campaign
+from services.notices.reminders import remind_unsigned
 from services.ladder import sweep
 
 from statemachine.lapses import CAUSES
@@ -112,6 +113,7 @@ def sweep_now(campaign: str, as_of: datetime) -> SweepResult:
     for step in sweep.STEPS:
         result.new_lapses[step] = find_lapses(step, cid, as_of, run_key, params)
     sweep.finish_run(engine, run_key=run_key, new_lapses=result.total)
+    remind_unsigned(engine, campaign_id=cid, run_key=run_key, now=as_of)  # 签收 reminders to the liaisons
     lines = sweep.run_summary(engine, campaign_id=cid, run_key=run_key)
     get_run_logger().info("sweep of %s as of %s: %d new lapses in %d units (%s)", campaign, as_of.isoformat(),
                           result.total, len({ln.unit for ln in lines}),

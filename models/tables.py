@@ -17,7 +17,7 @@ __all__ = ["Base", "Campaign", "Stage", "Unit", "User", "DeliverableRecord", "Cl
            "Lapse", "AuditRecord", "AuditHead", "JobFiring", "CampaignScheduler", "SweepRun", "EscalationCase",
            "CaseLapse", "DocCounter", "Notice", "OutboxMessage", "InspectionRound", "InspectionTeam",
            "RoundUnit", "InspectionCheck", "ReportSubmission", "GeneratedReport", "Credential",
-           "SignInLink", "WebSession", "AccessToken", "EvidenceFile", "PlanVersion"]
+           "SignInLink", "WebSession", "AccessToken", "EvidenceFile", "PlanVersion", "ClueReturn"]
 
 
 class Base(DeclarativeBase):
@@ -169,6 +169,14 @@ class Clue(Base):
     # 挂账: running | suspended (statemachine/charts/clock.py); 延期 granted so far
     clock: Mapped[str] = mapped_column(String(12), default="running", server_default="running")
     extension_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # 签收 / 改派 (statemachine/charts/signing.py, returns.py): when the unit got it, by when it
+    # signs (None: the plan asks for no signing), who signed when; reassigned this many times
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sign_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signing: Mapped[str] = mapped_column(String(12), default="signed", server_default="signed")
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signed_by: Mapped[str | None] = mapped_column(String(64))
+    assign_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -191,6 +199,29 @@ class ExtensionRequest(Base):
     requested_by: Mapped[str] = mapped_column(String(64))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decision: Mapped[str | None] = mapped_column(Text)        # why refused (or a note)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ClueReturn(Base):
+    """退单 by a unit and the level above's answer (statemachine/charts/returns.py): one row per
+    return, the countable record of refused returns (unit, clue, when, outcome = state)."""
+
+    __tablename__ = "clue_returns"
+    __table_args__ = (Index("ix_clue_returns_clue", "clue_id", "state"),
+                      Index("ix_clue_returns_unit", "unit_id", "state"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))      # the unit that returned it
+    state: Mapped[str] = mapped_column(String(12))                     # requested | reassigned | refused
+    reason: Mapped[str] = mapped_column(Text)                          # why it is not the unit's
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    to_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # reassigned to
+    decision: Mapped[str | None] = mapped_column(Text)                 # why refused (or a note)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -19,6 +19,8 @@ for every relation.
                     cancels it and revises its checks)
     Who.inspector   an organiser, or a member of the team the item is
                     assigned to (recording a check)
+    Who.member      a member of the unit itself, nobody above it (签收 and 退单:
+                    only the unit says it has the item, or that it is not its own)
     Who.system      the nightly job only (a check missed at closing, a check
                     cancelled with its round, a chase)
 
@@ -59,6 +61,7 @@ class Who(str, enum.Enum):
     organiser = "organiser"
     inspector = "inspector"
     system = "system"
+    member = "member"
 
 
 class Position(str, enum.Enum):
@@ -97,6 +100,8 @@ def permits(who: Who, rel: Relation) -> bool:
         return False
     if who is Who.unit:
         return rel.position is Position.own or (rel.position is Position.above and rel.supervisor)
+    if who is Who.member:
+        return rel.position is Position.own
     if who is Who.supervisor:
         return rel.position is Position.above and rel.supervisor
     if who is Who.organiser:
@@ -112,6 +117,8 @@ def refusal(who: Who, rel: Relation, *, actor: str, unit_name: str, what: str) -
         return None
     if who is Who.unit:
         return f"{actor} may not {what} for {unit_name}: only that unit or a supervisor above it may"
+    if who is Who.member:
+        return f"{actor} may not {what} for {unit_name}: only a member of that unit may"
     if who is Who.supervisor:
         if rel.position is Position.own:
             return f"{actor} may not {what}: {unit_name} is their own unit"

@@ -18,6 +18,8 @@ supervisor's own measure: a case without a lapse.
     faked                 a check found the result faked (弄虚作假)          4 追责问责
     check_overdue         a look-back check not made by the round's       — (not on
                           deadline (the inspectors' lapse)                    the ladder)
+    sign_for_overdue      an item not signed for (签收) within the plan's    — (not on
+                          clues.sign_for (the unit's liaison is reminded)     the ladder)
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ class Cause(str, enum.Enum):
     repeated_reject = "repeated_reject"
     faked = "faked"
     check_overdue = "check_overdue"
+    sign_for_overdue = "sign_for_overdue"
     manual = "manual"
 
 
@@ -57,6 +60,8 @@ CAUSES: dict[Cause, CauseInfo] = {
     Cause.repeated_reject: CauseInfo("整改成效经审核多次未通过、销号被退回", "销号屡被退回", 2),
     Cause.faked: CauseInfo("弄虚作假", "弄虚作假", 4),
     Cause.check_overdue: CauseInfo("督察核查未按期完成", "督察核查逾期", None),
+    # a reminder to the liaison and a count in the units' ranking, not a measure of the ladder
+    Cause.sign_for_overdue: CauseInfo("问题线索未按时签收", "超时签收", None),
     Cause.manual: CauseInfo("督办事项", "督办事项", None),
 }
 

@@ -231,6 +231,10 @@ class ReportingDuty(_Strict):
     note: Text = ""
 
 
+# a span of working time: '1 working day', '4 working hours' (statemachine/time/spans.py)
+SPAN_PATTERN = r"^\s*([1-9][0-9]{0,2})\s+working\s+(day|days|hour|hours)\s*$"
+
+
 class ClueRules(_Strict):
     verify_within_working_days: int = Field(10, ge=1, le=120)
     rectify_within_working_days: int = Field(30, ge=1, le=365)
@@ -238,6 +242,12 @@ class ClueRules(_Strict):
     # 延期 granted per item (statemachine/charts/extension.py): 12345 work-order practice
     # grants one extension per order as a rule; a plan may allow more, or none (0)
     max_extensions: int = Field(1, ge=0, le=10)
+    # 签收: an item assigned to a unit (received, reassigned) is signed for within this
+    # span ('1 working day', '4 working hours'; statemachine/time/spans.py); none: the
+    # plan asks for no signing and items arrive signed (statemachine/charts/signing.py)
+    sign_for: str | None = Field(None, pattern=SPAN_PATTERN)
+    # 退单: a unit returns an item that is not its own within this span of its assignment
+    return_window: str = Field("2 working days", pattern=SPAN_PATTERN)
 
 
 # What a lapse is about; each kind the sweep records is a cause on the ladder.

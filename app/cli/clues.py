@@ -98,9 +98,16 @@ def show(ctx: typer.Context, number: str = typer.Argument(..., help="The clue's 
         if value:
             out.say(f"  {label}: {value}")
     out.table(["#", "时间", "操作人", "操作", "原状态", "新状态", "理由"],
-              [(h["seq"], out.local(h["at"]), h["actor"], trigger_label("clue", h["trigger"]),
-                state_label("clue", h["from_state"]), state_label("clue", h["to_state"]), h["reason"])
+              [(h["seq"], out.local(h["at"]), h["actor"], trigger_label(_kind(h), h["trigger"]),
+                state_label(_kind(h), h["from_state"]), state_label(_kind(h), h["to_state"]), h["reason"])
                for h in v.history], title="办理记录")
+
+
+def _kind(record: dict) -> str:
+    """The vocabulary a history record's trigger and states are named in (its chart's)."""
+    from services.clues.history import ENTITY_KINDS
+
+    return ENTITY_KINDS.get(record["entity"], "clue")
 
 
 @clue_app.command("list")
@@ -278,3 +285,57 @@ def resume(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Optional[str] 
                     calendar=c.calendar)
     moved = f", deadline {v.deadline}" if v.deadline else ""
     out.say(f"{v.number}: clock running, moved on {v.moved_by} working day(s){moved}")
+
+
+# -- 签收, 退单 / 改派 -------------------------------------------------------------------------
+@clue_app.command("sign")
+def sign(ctx: typer.Context, number: str = CLUE_NUMBER, actor: Optional[str] = AS_USER):
+    """签收: a member of the clue's unit signs for it (before verifying it, or returning it)."""
+    from services.clues.signing import sign as sign_for
+
+    c: AppContext = ctx.obj
+    with c.work() as uow:
+        v = sign_for(uow, c.campaign(None), number, actor=c.user(actor), now=c.acting_now())
+    out.say(f"{v.number}: signed for by {v.signed_by} ({v.unit})" + (" · 超时签收 (late)" if v.late else ""))
+
+
+@clue_app.command("return")
+def return_(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Optional[str] = REASON,
+            actor: Optional[str] = AS_USER):
+    """退单: a member of the clue's unit returns it as not its own, within the plan's return window."""
+    from services.clues.returns import return_clue
+
+    c: AppContext = ctx.obj
+    with c.work() as uow:
+        v = return_clue(uow, c.campaign(None), number, reason=reason, actor=c.user(actor), now=c.acting_now(),
+                        calendar=c.calendar)
+    out.say(f"{v.number}: returned by {v.from_unit}; waits for the level above (reassign or refuse-return)")
+
+
+@clue_app.command("reassign")
+def reassign(ctx: typer.Context, number: str = CLUE_NUMBER,
+             to: str = typer.Option(..., "--to", help="The unit it goes to (code or name)."),
+             note: Optional[str] = typer.Option(None, "--note", help="A note kept with the decision."),
+             actor: Optional[str] = AS_USER):
+    """改派: the level above moves a returned clue to another unit; its clock restarts there."""
+    from services.clues.returns import reassign as move
+
+    c: AppContext = ctx.obj
+    with c.work() as uow:
+        v = move(uow, c.campaign(None), number, to=to, actor=c.user(actor), now=c.acting_now(), note=note,
+                 calendar=c.calendar)
+    sign = f", sign for it by {out.local(v.sign_due_at)}" if v.sign_due_at else ""
+    out.say(f"{v.number}: reassigned from {v.from_unit} to {v.unit}; verify by {out.local(v.verify_due_at)}{sign}")
+
+
+@clue_app.command("refuse-return")
+def refuse_return(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Optional[str] = REASON,
+                  actor: Optional[str] = AS_USER):
+    """The level above refuses a return: the clue stays with its unit (its clock never stopped)."""
+    from services.clues.returns import refuse_return as refuse
+
+    c: AppContext = ctx.obj
+    with c.work() as uow:
+        v = refuse(uow, c.campaign(None), number, reason=reason, actor=c.user(actor), now=c.acting_now(),
+                   calendar=c.calendar)
+    out.say(f"{v.number}: return refused; it stays with {v.unit}")

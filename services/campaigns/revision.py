@@ -212,10 +212,11 @@ def _diff(conn, camp, old: Plan, new: Plan, *, source: str, doc_number: str,
         rev.relocated.append((c, r.stage_key, list(new_stages)[after] if after < len(new_stages) else COMPLETED))
     if old.clues.verify_within_working_days != new.clues.verify_within_working_days:
         days = new.clues.verify_within_working_days
-        for cl in conn.execute(select(T.c.id, T.c.number, T.c.received_at, T.c.verify_due_at).where(
+        for cl in conn.execute(select(T.c.id, T.c.number, T.c.received_at, T.c.assigned_at, T.c.verify_due_at).where(
                 T.c.campaign_id == camp.id, T.c.state.in_([s.value for s in VERIFY_PENDING]))
                 .order_by(T.c.number)):
-            moved = due_end_of_day_after_working_days(calendar, cl.received_at, days)
+            # counted from its assignment: a reassigned (改派) item's clock restarted there
+            moved = due_end_of_day_after_working_days(calendar, cl.assigned_at or cl.received_at, days)
             if moved != cl.verify_due_at:
                 rev.clue_deadlines.append((cl.id, cl.number, cl.verify_due_at, moved))
     leaving_ids = [rows[c].id for c in rev.units_leaving]

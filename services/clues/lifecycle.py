@@ -10,14 +10,14 @@ from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 from models.tables import Campaign, Clue, Unit, User
 from statemachine.charts.clue import CLUE_CHART, DEADLINE_TRIGGERS, ITEM_KINDS, ClueState, kind_for_channel, \
     overdue
-from statemachine.time.deadlines import DeadlineLimit, deadline_limit
+from statemachine.time.deadlines import DeadlineLimit, assignment_clock, deadline_limit
+from statemachine.time.spans import return_span, sign_for_span
 from statemachine.errors import InvalidInput, NotFound, PermissionDenied
 from statemachine.limits import COLUMNS, clean_text, shown, text_problem
 from statemachine.plan import CHANNELS, channel_of
-from statemachine.time.calendar import WorkingCalendar, due_end_of_day_after_working_days, local_date
+from statemachine.time.calendar import WorkingCalendar, local_date
 
 from services.campaigns.load import plan_of
-from services.core import audit
 from services.core.authority_sql import rows_permitted
 from services.core.directory import Actor, UnitRef, actor as lookup_actor, campaign_row, require_acts_for, \
     unit_by_code, unit_by_id
@@ -25,9 +25,11 @@ from services.core.persisted import audit_record, fire_one, fire_set
 from services.core.uow import Db, unit_of_work
 from services.core.visibility import require_sees, seen
 from .chart import CLUES, ClueInput, overdue_sql
+from .history import clue_history
 
 __all__ = ["NewClue", "ClueInput", "add_clues", "RowProblem", "known_refs", "transition", "bulk_transition",
-           "BulkResult", "get_clue", "list_clues", "ClueView", "deadline_limit_on", "aspect_keys"]
+           "BulkResult", "get_clue", "list_clues", "ClueView", "deadline_limit_on", "aspect_keys",
+           "assignment_columns"]
 
 T, U, C = Clue.__table__, Unit.__table__, Campaign.__table__
 
@@ -81,6 +83,16 @@ def add_clues(db: Db, campaign: str, items: Sequence[NewClue], *, actor: str, no
         return numbers
 
 
+def assignment_columns(calendar: WorkingCalendar, rules, *, assigned_at: datetime) -> dict:
+    """The columns of an item assigned to a unit at `assigned_at` under the plan's `clues:`
+    rules: its clock (statemachine/time/deadlines.assignment_clock) and its signing, owed
+    only when the plan sets `sign_for` (statemachine/charts/signing.py)."""
+    clock = assignment_clock(calendar, assigned_at=assigned_at, verify_working_days=rules.verify_within_working_days,
+                             sign_for=sign_for_span(rules), return_window=return_span(rules))
+    return dict(assigned_at=assigned_at, verify_due_at=clock.verify_due_at, sign_due_at=clock.sign_due_at,
+                signing="unsigned" if clock.sign_due_at is not None else "signed", signed_at=None, signed_by=None)
+
+
 def aspect_keys(plan) -> dict[str, str]:
     """An aspect's key by its key or its name: a ledger names it in Chinese, the CLI by key."""
     return {a.name: a.key for a in plan.aspects} | {a.key: a.key for a in plan.aspects}
@@ -118,9 +130,8 @@ def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datet
             channel=channel_of(item.channel), aspect_key=aspect_key[item.aspect], summary=text["summary"].strip(),
             root_cause=text["root_cause"], reporter_name=text["reporter_name"],
             reporter_phone=text["reporter_phone"], source_ref=item.source_ref or None, unit_id=unit.id,
-            state=ClueState.received.value, received_at=received,
-            verify_due_at=due_end_of_day_after_working_days(
-                calendar, received, plan.clues.verify_within_working_days),
+            state=ClueState.received.value, received_at=received, **assignment_columns(
+                calendar, plan.clues, assigned_at=received),
             updated_at=now, updated_by=who.username, version=1, reopen_count=0))
     if problems is not None and (collected or problems):  # the file's own problems count too
         problems += collected
@@ -300,7 +311,7 @@ def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, 
         ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
                            row_owner=row.owner, limit=_limit(uow.conn, row.campaign_id, trigger, data, now, calendar),
                            as_of=now, row_deadline=row.deadline, row_deadline_at=row.deadline_at,
-                           row_received=local_date(row.received_at))
+                           row_received=local_date(row.received_at), signing=row.signing)
         fired = fire_one(uow, CLUES, row, trigger, actor=who, now=now, campaign_id=row.campaign_id,
                          ctx=ctx, data=data, unit=unit, label=f"clue {number}",
                          expected_version=expected_version, reason=data.reason,
@@ -376,7 +387,7 @@ def _view_of(row: dict, unit_name: str, history: list[dict] | None = None) -> Cl
 
 def _view(conn, row, *, with_history: bool = False) -> ClueView:
     return _view_of(row._mapping, unit_by_id(conn, row.unit_id).name,
-                    audit.history(conn, entity="clue", entity_id=row.id) if with_history else None)
+                    clue_history(conn, row.id) if with_history else None)
 
 
 def get_clue(engine: Engine, campaign: str, number: str, *, seen_by: Actor | None = None) -> ClueView:

@@ -38,17 +38,21 @@ from typing import Any, Iterable, Mapping
 
 from sqlalchemy import Connection, and_, select
 
-from models.tables import (Campaign, Clue, DeliverableRecord, EscalationCase, InspectionCheck, InspectionRound,
+from models.tables import (Campaign, Clue, ClueReturn, DeliverableRecord, EscalationCase, InspectionCheck, InspectionRound,
                            InspectionTeam, ReportSubmission, Stage, Unit)
 from statemachine.authority import Relation, Who, permits
+from statemachine.plan import ClueRules
 from statemachine.charts.clue import CLUE_CHART, ClueContext
 from statemachine.charts.labels import TRIGGER_LABELS
 from statemachine.charts.ladder import CASE_CHART, CaseContext
+from statemachine.charts.returns import RETURN_CHART, ReturnContext, return_refusal
+from statemachine.charts.signing import SIGNING_CHART, SigningContext
 from statemachine.charts.lookback import CHECK_CHART, OUTCOMES, ROUND_CHART, CheckContext, RoundContext
 from statemachine.charts.table import Chart
 from statemachine.charts.unit_stage import StageContext, stage_chart
 from statemachine.errors import NotFound
 from statemachine.time.calendar import end_of_day, local_date
+from statemachine.time.spans import return_span, span_end
 
 from .directory import Actor, UnitRef, campaign_row, unit_by_code, unit_by_id
 from .refs import as_id
@@ -56,7 +60,7 @@ from .refs import as_id
 __all__ = ["Action", "ClueItem", "CaseItem", "StageItem", "RoundItem", "CheckItem", "DutyItem", "Item",
            "allowed_actions", "offered", "clue_actions", "case_actions", "stage_actions", "round_actions",
            "check_actions", "duty_actions", "TRIGGER_LABELS", "PERSON_CHECK_TRIGGERS", "RECORDING_ROUND_STATE",
-           "SUBMIT"]
+           "SUBMIT", "Returning", "returning_of", "RETURN_ACTIONS"]
 
 
 @dataclass(frozen=True)
@@ -152,18 +156,44 @@ def offered(chart: Chart, state: Any, relation: Relation, *, ctx: Any, kind: str
 
 
 # -- from facts already read (one row of a list) -------------------------------------------------
+@dataclass(frozen=True)
+class Returning:
+    """A clue's 退单 facts: until when its unit may return it, and whether a return waits."""
+
+    until: datetime
+    waiting: bool
+
+
+# the return chart's `refuse`, as a clue's action (the clue chart has a `reject` of its own)
+RETURN_ACTIONS = {"reassign": "reassign", "refuse": "refuse_return"}
+
+
 def clue_actions(actor: Actor, *, state: str, unit: UnitRef, owner: str | None = None,
                  deadline: date | None = None, deadline_at: datetime | None = None,
-                 now: datetime | None = None) -> list[Action]:
+                 now: datetime | None = None, signing: str = "signed",
+                 returning: Returning | None = None) -> list[Action]:
     """`deadline`, `deadline_at`: the clue's running deadline (its day, and the instant it ends:
     either gives the other); `now`: the domain's instant (an extension is asked for before the
-    deadline passes), by default the runtime's clock."""
+    deadline passes), by default the runtime's clock; `signing`: its 签收 state; `returning`:
+    its 退单 facts (without them no return, 改派 or refusal is offered)."""
     if deadline is None and deadline_at is not None:
         deadline = local_date(deadline_at)
     elif deadline_at is None and deadline is not None:
         deadline_at = end_of_day(deadline)
-    ctx = ClueContext(owner=owner, row_deadline=deadline, row_deadline_at=deadline_at, as_of=_now(now))
-    return offered(CLUE_CHART, state, actor.relation_to(unit), ctx=ctx, kind="clue")
+    now = _now(now)
+    rel = actor.relation_to(unit)
+    ctx = ClueContext(owner=owner, row_deadline=deadline, row_deadline_at=deadline_at, as_of=now, signing=signing)
+    out = offered(CLUE_CHART, state, rel, ctx=ctx, kind="clue")
+    out += offered(SIGNING_CHART, signing, rel, ctx=SigningContext(clue_state=state), kind="signing")
+    if returning is None:
+        return out
+    if returning.waiting:
+        out += [dataclasses.replace(a, trigger=RETURN_ACTIONS[a.trigger])
+                for a in offered(RETURN_CHART, "requested", rel, ctx=ReturnContext(), kind="return")]
+    elif permits(Who.member, rel) and return_refusal(clue_state=state, as_of=now, return_until=returning.until,
+                                                     waiting=False) is None:
+        out.append(Action("return", TRIGGER_LABELS["return"]["return"], Who.member.value, ("has_reason",)))
+    return out
 
 
 def _now(now: datetime | None) -> datetime:
@@ -209,6 +239,7 @@ def duty_actions(actor: Actor, *, unit: UnitRef, submitted: bool) -> list[Action
 
 
 # -- one item by its key ------------------------------------------------------------------------
+CR = ClueReturn.__table__
 C, T, U, E, RD, TM, CK, RS, S, D = (
     Campaign.__table__, Clue.__table__, Unit.__table__, EscalationCase.__table__, InspectionRound.__table__,
     InspectionTeam.__table__, InspectionCheck.__table__, ReportSubmission.__table__, Stage.__table__,
@@ -221,12 +252,14 @@ def allowed_actions(conn: Connection, campaign: str, actor: Actor, item: Item, *
     runtime's clock); NotFound when there is no such item."""
     cid = campaign_row(conn, campaign).id
     if isinstance(item, ClueItem):
-        row = conn.execute(select(T.c.state, T.c.owner, T.c.unit_id, T.c.deadline, T.c.deadline_at)
+        row = conn.execute(select(T.c.id, T.c.state, T.c.owner, T.c.unit_id, T.c.deadline, T.c.deadline_at,
+                                  T.c.signing, T.c.assigned_at, T.c.received_at)
                            .where(T.c.campaign_id == cid, T.c.number == item.number)).first()
         if row is None:
             raise NotFound(f"unknown clue '{item.number}'")
         return clue_actions(actor, state=row.state, unit=unit_by_id(conn, row.unit_id), owner=row.owner,
-                            deadline=row.deadline, deadline_at=row.deadline_at, now=now)
+                            deadline=row.deadline, deadline_at=row.deadline_at, now=now, signing=row.signing,
+                            returning=returning_of(conn, cid, row))
     if isinstance(item, CaseItem):
         row = conn.execute(select(E.c.state, E.c.level, E.c.chased_at, E.c.unit_id)
                            .where(E.c.campaign_id == cid, E.c.id == item.id)).first()
@@ -264,6 +297,18 @@ def allowed_actions(conn: Connection, campaign: str, actor: Actor, item: Item, *
                                                        RS.c.period == item.period))).first()
         return duty_actions(actor, unit=unit, submitted=done is not None)
     raise TypeError(f"not an item: {item!r}")
+
+
+def returning_of(conn: Connection, campaign_id: int, row) -> Returning:
+    """A clue's 退单 facts from its row (id, assigned_at, received_at): the plan's window counted
+    on this process's calendar, and whether a return waits."""
+    from .runtime import current
+
+    stored = conn.execute(select(C.c.plan_json).where(C.c.id == campaign_id)).scalar_one()
+    rules = ClueRules.model_validate(json.loads(stored).get("clues") or {})
+    until = span_end(current().calendar, row.assigned_at or row.received_at, return_span(rules))
+    waiting = conn.execute(select(CR.c.id).where(CR.c.clue_id == row.id, CR.c.state == "requested")).first()
+    return Returning(until, waiting is not None)
 
 
 def _round(conn: Connection, campaign_id: int, code: str):

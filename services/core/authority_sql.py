@@ -33,6 +33,8 @@ def rows_permitted(who: Who, actor, unit_id: ColumnElement, *, what: str) -> Col
                                f"{_ONLY[who]}")
     if who is Who.unit:
         return below_or_own if supervisor else unit_id == actor.unit.id
+    if who is Who.member:
+        return unit_id == actor.unit.id
     if who is Who.supervisor:
         return and_(below_or_own, unit_id != actor.unit.id)
     if who is Who.organiser:

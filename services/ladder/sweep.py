@@ -3,7 +3,7 @@
 Each step is one INSERT … SELECT … ON CONFLICT DO NOTHING over the whole
 campaign: the natural key of a lapse (`stage:<unit>:<stage>`,
 `deliverables:<unit>:<stage>`, `verify:<clue>`, `rectify:<clue>:<reopen count>`,
-`rejects:<clue>`, `idle:<unit>:<last activity>`, `checks:<round>:<team>`,
+`rejects:<clue>`, `sign:<clue>:<reassignments>`, `idle:<unit>:<last activity>`, `checks:<round>:<team>`,
 `report:<unit>:<duty>:<period>`) makes a second run at the same instant, a
 second scheduler or a retry a no-op (docs/architecture.md decision 4).
 """
@@ -26,6 +26,7 @@ from statemachine.charts.unit_stage import DELIVERABLES_OVERDUE, STAGE_DEADLINE,
 from statemachine.reports.duties import all_occurrences
 
 from services.clues.chart import rectify_overdue_sql, verify_overdue_sql
+from services.clues.signing import sign_for_overdue_sql
 
 __all__ = ["STEPS", "run_step", "start_run", "begin_run", "finish_run", "run_summary", "SweepLine",
            "SweepParams", "parameters"]
@@ -110,6 +111,14 @@ def _rectify_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepPar
                    T.c.number, T.c.deadline_at, literal(as_of, L.c.detected_at.type),
                    literal(run_key))
             .where(T.c.campaign_id == campaign_id, rectify_overdue_sql(as_of), ~_extension_waiting))
+
+
+def _sign_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams):
+    """签收 late or not at all (statemachine/charts/signing.sign_for_overdue), once per assignment."""
+    return (select(T.c.campaign_id, T.c.unit_id, T.c.id, literal("sign_for_overdue"),
+                   literal("sign:") + cast(T.c.id, String) + literal(":") + cast(T.c.assign_count, String),
+                   T.c.number, T.c.sign_due_at, literal(as_of, L.c.detected_at.type), literal(run_key))
+            .where(T.c.campaign_id == campaign_id, sign_for_overdue_sql(as_of)))
 
 
 # 延期 asked for in time and not yet decided: the old deadline raises no lapse until the level
@@ -205,6 +214,7 @@ STEPS = {
     "no_progress": _idle_lapses,
     "check_overdue": _check_lapses,
     "missed_report": _report_lapses,
+    "sign_for_overdue": _sign_lapses,
 }
 
 

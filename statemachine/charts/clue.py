@@ -91,6 +91,9 @@ class ClueContext:
     row_deadline: date | None = None
     row_deadline_at: datetime | None = None
     row_received: date | None = None  # the Beijing date the item was received
+    # 签收 (statemachine/charts/signing.py): 'unsigned' until the unit signs for it; a str,
+    # never None, so nothing a person supplies stands in for it (services/core/actions.py)
+    signing: str = "signed"
 
 
 
@@ -130,6 +133,14 @@ def _after_receipt(ctx: ClueContext) -> str | None:
     return receipt_refusal(ctx.deadline, ctx.row_received)
 
 
+def _signed(ctx: ClueContext) -> str | None:
+    if ctx.signing != "signed":
+        return "its unit has not signed for it (签收) yet: 'rectify clue sign NUMBER' first"
+    return None
+
+
+# 签收 before 办理, as on 12345 platforms: an unsigned item is signed for (or returned) first
+SIGNED_FOR = Guard("signed_for", _signed, row_dependent=True, row_in=("signing", frozenset({"signed"})))
 # docs/domain.md §5.2: a deadline lies within the plan's working days of the day it is set
 DEADLINE_WITHIN_LIMIT = Guard("deadline_within_limit", _within_limit(False))
 EXTENSION_WITHIN_LIMIT = Guard("extension_within_limit", _within_limit(True))
@@ -144,7 +155,7 @@ CLUE_CHART: Chart[ClueState] = Chart(
     states=ClueState,
     final=frozenset({S.transferred}),
     transitions=[
-        Transition("verify", (S.received,), S.verifying),
+        Transition("verify", (S.received,), S.verifying, (SIGNED_FOR,)),
         Transition("substantiate", (S.verifying,), S.rectifying,
                    (HAS_MEASURES, HAS_DEADLINE, DEADLINE_WITHIN_LIMIT, DEADLINE_AFTER_RECEIPT, HAS_OWNER)),
         Transition("dismiss", (S.verifying,), S.closed, (HAS_REASON,)),

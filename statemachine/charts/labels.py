@@ -19,12 +19,18 @@ from statemachine.limits import shown
 from .clue import LABELS as CLUE_LABELS, TRIGGER_LABELS as CLUE_TRIGGER_LABELS
 from .ladder import CASE_LABELS
 from .lookback import CHECK_LABELS, ROUND_LABELS
+from .clock import LABELS as CLOCK_LABELS, TRIGGER_LABELS as CLOCK_TRIGGER_LABELS
+from .extension import LABELS as EXTENSION_LABELS, TRIGGER_LABELS as EXTENSION_TRIGGER_LABELS
+from .returns import LABELS as RETURN_LABELS, TRIGGER_LABELS as RETURN_TRIGGER_LABELS
+from .signing import LABELS as SIGNING_LABELS, TRIGGER_LABELS as SIGNING_TRIGGER_LABELS
 
 __all__ = ["TRIGGER_LABELS", "STATE_LABELS", "state_label", "trigger_label", "cause_label", "key_of"]
 
 # each chart's triggers by name, and the audit's own steps (a clue's receipt, a case's proposal)
 TRIGGER_LABELS: dict[str, dict[str, str]] = {
-    "clue": {"receive": "受理", **CLUE_TRIGGER_LABELS},
+    # a clue's own audit records of 改派 and a refused 退单 (services/clues/returns.py) too
+    "clue": {"receive": "受理", **CLUE_TRIGGER_LABELS, "sign": "签收", "return": "退单", "reassign": "改派",
+             "refuse_return": "退单驳回"},
     "case": {"propose": "拟督办", "issue": "确认下发", "withdraw": "撤回", "acknowledge": "签收",
              "record_interview": "记录约谈", "respond": "报送整改报告", "return_response": "退回重报",
              "resolve": "核实办结", "delist": "摘牌", "decide": "作出处理决定", "conclude": "办结移交事项",
@@ -34,6 +40,10 @@ TRIGGER_LABELS: dict[str, dict[str, str]] = {
     "check": {"confirm": "整改到位", "find_relapse": "问题反弹", "find_faked": "弄虚作假", "revise": "更正",
               "miss": "未核查", "cancel": "取消"},
     "duty": {"submit": "报送"},
+    "clock": CLOCK_TRIGGER_LABELS,
+    "extension": {"request_extension": "申请延期", **EXTENSION_TRIGGER_LABELS},
+    "signing": SIGNING_TRIGGER_LABELS,
+    "return": RETURN_TRIGGER_LABELS,
 }
 
 STATE_LABELS: dict[str, Mapping[str, str]] = {
@@ -41,6 +51,10 @@ STATE_LABELS: dict[str, Mapping[str, str]] = {
     "case": {s.value: v for s, v in CASE_LABELS.items()},
     "round": {s.value: v for s, v in ROUND_LABELS.items()},
     "check": {s.value: v for s, v in CHECK_LABELS.items()},
+    "clock": {s.value: v for s, v in CLOCK_LABELS.items()},
+    "extension": {s.value: v for s, v in EXTENSION_LABELS.items()},
+    "signing": {s.value: v for s, v in SIGNING_LABELS.items()},
+    "return": {s.value: v for s, v in RETURN_LABELS.items()},
 }
 
 

@@ -19,10 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from .calendar import WorkingCalendar
+from .calendar import WorkingCalendar, due_end_of_day_after_working_days
+from .spans import WorkingSpan, span_end
 
 __all__ = ["DeadlineLimit", "deadline_limit", "deadline_refusal", "extension_refusal", "receipt_refusal",
-           "EXTENSION_HINT", "Pause", "resumed", "suspended_working_days", "moved_deadline"]
+           "EXTENSION_HINT", "Pause", "resumed", "suspended_working_days", "moved_deadline",
+           "AssignmentClock", "assignment_clock"]
 
 EXTENSION_HINT = ("a later deadline is an extension (延期): asked for before the deadline passes, "
                   "granted by a supervisor above the unit")
@@ -118,3 +120,28 @@ def moved_deadline(calendar: WorkingCalendar, *, due: date, pauses: tuple[Pause,
     n = suspended_working_days(calendar, pauses, until=until or base) if pauses else 0
     # no day stood: the deadline itself, even on a rest day (add_working_days(d, 0) would move it)
     return calendar.add_working_days(base, n) if n else base
+
+
+# -- 签收 / 退单 / 改派: the clock of an assignment ------------------------------------------
+# An item assigned to a unit (received, or reassigned 改派 after a return) owes its signing
+# within the plan's `clues.sign_for`, may be returned within `clues.return_window`, and owes
+# its verification within `clues.verify_within_working_days`, all counted from the instant
+# it was assigned: a reassigned item's clock restarts at the new unit, with the full budget.
+# `assignment_clock` is the one function that says so (tests/unit/test_assignment_clock.py).
+
+@dataclass(frozen=True)
+class AssignmentClock:
+    assigned_at: datetime
+    verify_due_at: datetime
+    sign_due_at: datetime | None   # None: the plan asks for no signing
+    return_until: datetime
+
+
+def assignment_clock(calendar: WorkingCalendar, *, assigned_at: datetime, verify_working_days: int,
+                     sign_for: WorkingSpan | None, return_window: WorkingSpan) -> AssignmentClock:
+    """The deadlines of an item assigned to a unit at `assigned_at`."""
+    return AssignmentClock(
+        assigned_at=assigned_at,
+        verify_due_at=due_end_of_day_after_working_days(calendar, assigned_at, verify_working_days),
+        sign_due_at=span_end(calendar, assigned_at, sign_for) if sign_for is not None else None,
+        return_until=span_end(calendar, assigned_at, return_window))

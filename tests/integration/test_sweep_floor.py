@@ -11,6 +11,7 @@ from bench.sweep import clear_lapses, floor, lapse_rows
 from models.tables import Lapse
 from services.campaigns.load import campaign_id, load_plan
 from services.clues import lifecycle as clues
+from services.clues.signing import sign
 from services.ladder import sweep
 from services.reports import duties as reporting
 from statemachine.plan import Plan
@@ -29,6 +30,7 @@ def test_the_benchmarks_floor_makes_exactly_the_sweeps_lapses(engine, calendar):
         {"key": "stage_summary", "name": "阶段小结", "schedule": {"kind": "stage_end"}},
         {"key": "lead_report", "name": "总结报告", "schedule": {"kind": "once", "due": "2023-10-15"},
          "owed_by": "lead"}]
+    data["clues"]["sign_for"] = "1 working day"  # 签收: an unsigned item is a lapse too
     plan = Plan.model_validate(data)
     load_plan(engine, plan, source="floor", now=at("2023-03-15"))
     code, cid = plan.campaign.code, campaign_id(engine, plan.campaign.code)
@@ -39,6 +41,7 @@ def test_the_benchmarks_floor_makes_exactly_the_sweeps_lapses(engine, calendar):
     numbers = clues.add_clues(engine, code, [clues.NewClue(channel="12345", aspect="profit", summary=s,
                                                            unit="county-a") for s in ("罚款不开票", "乱设卡点")],
                               actor="sup.city", now=at("2023-05-02"), calendar=calendar)
+    sign(engine, code, numbers[1], actor="off.a", now=at("2023-05-03"))  # numbers[0] is never signed
     clues.transition(engine, code, numbers[1], "verify", actor="off.a", now=at("2023-05-03"))
     clues.transition(engine, code, numbers[1], "substantiate", actor="off.a", now=at("2023-05-04"),
                      data=clues.ClueInput(measures="撤除卡点", deadline=date(2023, 6, 30), owner="赵书涵"))
@@ -51,7 +54,7 @@ def test_the_benchmarks_floor_makes_exactly_the_sweeps_lapses(engine, calendar):
     with engine.connect() as conn:
         kinds = dict(conn.execute(select(L.c.kind, func.count()).group_by(L.c.kind)).all())
     assert set(kinds) == {"stage_deadline", "deliverables_overdue", "verify_overdue", "rectify_overdue",
-                          "no_progress", "missed_report"}
+                          "no_progress", "missed_report", "sign_for_overdue"}
     clear_lapses(engine)
     _, made = floor(engine, cid, as_of)
     assert made == len(by_sweep) == sum(kinds.values())

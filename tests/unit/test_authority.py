@@ -8,6 +8,8 @@ from statemachine.authority import ALL_RELATIONS, Position, Relation, Who, permi
 from statemachine.charts.clue import CLUE_CHART
 from statemachine.charts.ladder import CASE_CHART
 from statemachine.charts.lookback import CHECK_CHART, ROUND_CHART
+from statemachine.charts.returns import RETURN_CHART
+from statemachine.charts.signing import SIGNING_CHART
 from statemachine.charts.unit_stage import stage_chart
 
 P = Position
@@ -24,6 +26,7 @@ def expected(who: Who, rel: Relation) -> bool:
         Who.organiser: sup and (own or above),
         Who.inspector: rel.team_member or (sup and (own or above)),
         Who.system: False,
+        Who.member: own,
     }[who]
 
 
@@ -48,7 +51,7 @@ def test_relation_from_tree_paths():
     assert rel("/1/", 1, "/1/4/", 4, role="liaison").supervisor is False
 
 
-@pytest.mark.parametrize("chart", [CLUE_CHART, CASE_CHART, ROUND_CHART, CHECK_CHART,
+@pytest.mark.parametrize("chart", [CLUE_CHART, CASE_CHART, ROUND_CHART, CHECK_CHART, SIGNING_CHART, RETURN_CHART,
                                    stage_chart(("a", "b"))], ids=lambda c: c.name)
 def test_every_trigger_of_every_chart_names_who_may_fire_it(chart):
     for trigger in chart.triggers:

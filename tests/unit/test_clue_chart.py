@@ -39,7 +39,7 @@ TRIGGERS = sorted({t for _, t in EXPECTED})
 
 # docs/domain.md §5.3: what each trigger must be given (guard name -> the context field it reads)
 EXPECTED_GUARDS = {
-    "verify": set(),
+    "verify": {"signed_for"},  # 签收 before 办理 (statemachine/charts/signing.py)
     "substantiate": {"has_measures", "has_deadline", "deadline_within_limit", "deadline_after_receipt",
                      "has_owner"},
     "dismiss": {"has_reason"},

@@ -13,6 +13,7 @@ from models.tables import Clue
 from services.clues.importing import read_clue_csv
 from services.clues.lifecycle import ClueInput, ClueView, NewClue, add_clues, bulk_transition, get_clue, \
     list_clues, transition
+from services.clues.returns import STEPS as ASSIGNMENT_STEPS, step as assignment_step
 from services.core.actions import ClueItem, allowed_actions
 from services.core.input_files import MAX_CSV_BYTES
 from statemachine.errors import InvalidInput
@@ -28,6 +29,8 @@ router = APIRouter(prefix="/api/v1/clues", tags=["clues"], dependencies=API_DEPE
 T = Clue.__table__
 Number = Annotated[str, Path(max_length=T.c.number.type.length, description="the clue's number, e.g. SM-2023-00001")]
 Trigger = Literal[tuple(CLUE_CHART.triggers)]  # type: ignore[valid-type]
+# one clue's steps: the chart's, and 签收 / 退单 / 改派 (services/clues/returns.py)
+Step = Literal[tuple(CLUE_CHART.triggers) + ASSIGNMENT_STEPS]  # type: ignore[valid-type]
 State = Literal[tuple(s.value for s in ClueState)]  # type: ignore[valid-type]
 Kind = Literal[tuple(ITEM_KINDS)]  # type: ignore[valid-type]
 
@@ -138,6 +141,7 @@ class StepIn(StrictIn):
     stage_result: LongText | None = Field(None, description="阶段性成效 (defer)")
     long_term_measure: LongText | None = Field(None, description="长期举措 (defer)")
     result_form: text(T.c.result_form.type.length) | None = Field(None, description="成果形式 (substantiate)")
+    to: text(100, min_length=1) | None = Field(None, description="the unit it is reassigned to (reassign)")
 
     def data(self) -> ClueInput:
         return ClueInput(reason=self.reason, measures=self.measures, deadline=self.deadline, owner=self.owner,
@@ -151,10 +155,14 @@ class OneStepIn(StepIn):
 
 @router.post("/{number}/actions/{trigger}", response_model=ClueDetail,
              summary="Fire a trigger on a clue (version or If-Match: refused if it changed)")
-def fire(request: Request, response: Response, number: Number, trigger: Trigger, body: OneStepIn | None = None,
+def fire(request: Request, response: Response, number: Number, trigger: Step, body: OneStepIn | None = None,
          c: Ctx = Depends(ctx)) -> ClueDetail:
     body = body or OneStepIn()
     version, from_header = expected(request, body.version)
+    if trigger in ASSIGNMENT_STEPS:
+        assignment_step(c.engine, c.campaign, number, trigger, actor=c.username, now=c.now, reason=body.reason,
+                        to=body.to, calendar=c.runtime.calendar)
+        return _detail(c, number, response)
     with precondition(from_header):
         transition(c.engine, c.campaign, number, trigger, actor=c.username, now=c.now, data=body.data(),
                    expected_version=version, calendar=c.runtime.calendar)

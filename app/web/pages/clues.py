@@ -16,7 +16,8 @@ from starlette.responses import RedirectResponse
 from services.accounts.accounts import Identity
 from services.campaigns.load import plan_of
 from services.clues.lifecycle import ClueInput, list_clues, transition
-from services.core.actions import clue_actions
+from services.clues.returns import STEPS as ASSIGNMENT_STEPS, step as assignment_step
+from services.core.actions import ClueItem, allowed_actions
 from services.core.directory import campaign_row
 from services.core.input_files import size_text
 from services.core.refs import MAX_INT
@@ -77,9 +78,9 @@ def clue_page(request: Request, number: str, who: Identity = Depends(signed_in),
     view, unit = readable_clue(eng, who.campaign, number, who.actor)
     with eng.connect() as conn:
         plan = plan_of(conn, campaign_row(conn, who.campaign).id)
-    actions = [(a, fields_for("clue", a)) for a in clue_actions(who.actor, state=view.state, unit=unit,
-                                                                  owner=view.owner, deadline_at=view.deadline_at,
-                                                                  now=now)]
+    with eng.connect() as conn:  # the chart's steps, 签收 and 退单 (services/core/actions.py)
+        offered = allowed_actions(conn, who.campaign, who.actor, ClueItem(number), now=now)
+    actions = [(a, fields_for("clue", a)) for a in offered]
     aspects = {a.key: a.name for a in plan.aspects}
     files = list_evidence(eng, who.campaign, owner_kind="clue", ref=number, actor=who.actor.username)
     # whoever sees a clue may attach to it while it is open (services/evidence/files.py)
@@ -120,7 +121,12 @@ def clue_act(request: Request, number: str, trigger: str, who: Identity = Depend
              stage_result: Optional[str] = Form(None, max_length=TEXT_MAX),
              long_term_measure: Optional[str] = Form(None, max_length=TEXT_MAX),
              result_form: Optional[str] = Form(None, max_length=200),
-             version: Optional[str] = Form(None, max_length=12)):
+             version: Optional[str] = Form(None, max_length=12),
+             to: Optional[str] = Form(None, max_length=100)):
+    if trigger in ASSIGNMENT_STEPS:  # 签收, 退单, 改派 (services/clues/returns.py)
+        assignment_step(engine(request), who.campaign, number, trigger, actor=who.actor.username,
+                        now=domain_now(request), reason=text(reason), to=text(to))
+        return RedirectResponse(f"/clues/{quote(number)}?done={quote(trigger)}", status_code=303)
     data = ClueInput(reason=text(reason), measures=text(measures), deadline=day(deadline, "完成时限"),
                      owner=text(owner), evidence=text(evidence), stage_result=text(stage_result),
                      long_term_measure=text(long_term_measure), result_form=text(result_form))

@@ -33,6 +33,7 @@ NEEDS: dict[str, tuple[Field, ...]] = {
     "has_deadline": (Field("deadline", "完成时限", "date"),),
     "has_owner": (Field("owner", "责任人"),),
     "has_reason": (Field("reason", "理由", "textarea"),),
+    "has_target": (Field("to", "改派至单位（代码或名称）"),),
     "has_evidence": (Field("evidence", "可验证成果（材料名称、文号或说明）", "textarea"),),
     "has_stage_result": (Field("stage_result", "阶段性成效", "textarea"),),
     "has_long_term_measure": (Field("long_term_measure", "长期举措", "textarea"),),
