@@ -1,7 +1,7 @@
 """签收 and 退单/改派: clues' assignment and signing columns, clue_returns
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-09 09:00:00
 
 An item assigned to a unit is signed for by it (statemachine/charts/signing.py); a unit
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from models.types import UTCDateTime
 
 
-revision = '0012'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
