@@ -247,8 +247,8 @@ def _arrangements(ladder: Ladder, data: CaseInput, *, level: int, now: datetime)
                            f"not a {LEVEL_LABELS[Level(level)]}")
     at = data.interview_at
     if at is not None:
-        if at.tzinfo is None:
-            raise InvalidInput("interview time: give a time zone (or a time in Asia/Shanghai)")
+        if at.tzinfo is None:  # a time without its offset is Beijing time, as every time a person types
+            at = at.replace(tzinfo=TZ)
         period = ladder.plan.campaign.period
         last = period.end + timedelta(days=AFTER_END_DAYS)
         if not period.start <= local_date(at) <= last:
