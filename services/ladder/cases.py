@@ -119,6 +119,10 @@ class CaseView:
     decision: str | None
     version: int
     lapses: int = 0
+    # a 函询约谈's arrangements as the supervisor gave them (None: the plan's defaults)
+    interview_at: datetime | None = None
+    interview_place: str | None = None
+    attendees: str | None = None
     notices: list[NoticeView] = field(default_factory=list)
     history: list[dict] = field(default_factory=list)
 
@@ -595,7 +599,8 @@ def _row_view(r, **more) -> CaseView:
         issued_at=r.issued_at, response_due_at=r.response_due_at, chased_at=r.chased_at,
         chase_due_at=r.chase_due_at, responded_at=r.responded_at, resolved_at=r.resolved_at,
         parent_id=r.parent_id, clue=r.clue_number, stage=r.stage_key, decision=r.decision,
-        version=r.version, lapses=r.n_lapses or 0, **more)
+        version=r.version, lapses=r.n_lapses or 0, interview_at=r.interview_scheduled_at,
+        interview_place=r.interview_place, attendees=r.interview_attendees, **more)
 
 
 def _view(conn: Connection, case_id: int, *, full: bool = False) -> CaseView:

@@ -43,6 +43,9 @@ def test_the_supervisors_arrangements_are_stored_and_printed(engine, campaign, c
         row = conn.execute(select(E).where(E.c.id == v.id)).one()
     assert (row.interview_scheduled_at, row.interview_place, row.interview_attendees) == (
         at("2023-05-16 14:30"), "示例市交通运输局五楼第二会议室", "你单位局长孙立新、副局长周雨桐")
+    shown = esc.get_case(engine, campaign, v.id)  # `case show --json` gives them
+    assert (shown.interview_at, shown.interview_place, shown.attendees) == (
+        at("2023-05-16 14:30"), "示例市交通运输局五楼第二会议室", "你单位局长孙立新、副局长周雨桐")
 
 
 def test_what_is_not_given_comes_from_the_plan(engine, campaign, calendar):
