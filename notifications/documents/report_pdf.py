@@ -14,6 +14,7 @@ Word gets (graphs.png_for).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -32,6 +33,7 @@ _HEADING_PT = {1: 20.0, 2: 16.0, 3: 15.0, 4: 14.0}
 _MARGINS = {False: (37.0, 28.0, 26.0, 35.0), True: (28.0, 37.0, 35.0, 26.0)}  # top, left, right, bottom
 _WARNING_COLOURS = {"红色预警": (0xC0, 0x00, 0x00), "黄色预警": (0xB8, 0x86, 0x0B), "蓝色提示": (0x1F, 0x4E, 0x99)}
 _LINE = 1.6  # line height as a multiple of the font size
+_ANNEX = re.compile(r"^\d．")  # 附件说明's later lines, under the first one's name (as word.py sets them)
 
 
 @dataclass
@@ -168,7 +170,8 @@ def markdown_to_pdf(md: str, *, title: str = "", landscape: bool = False, charts
             elif block.text in flush_right:
                 _text(pdf, block.text, width - 4 * pdf.get_string_width("字"), size=BODY_PT, align="R")
             else:
-                indent = 0.0 if block.text in flush_left or block.kind == "li" else 2 * pdf.get_string_width("字")
+                chars = 0 if block.text in flush_left or block.kind == "li" else 5 if _ANNEX.match(block.text) else 2
+                indent = chars * pdf.get_string_width("字")
                 _text(pdf, block.text, width, size=BODY_PT, indent=indent)
     return bytes(pdf.output())
 

@@ -96,3 +96,50 @@ def test_a_unit_gets_one_notice_a_night_however_many_cases_the_night_has(engine,
     assert len(interviews) == UNITS
     assert set(Counter(_unit_of(engine)[n.case_id] for n in interviews).values()) == {1}
     assert verify(engine, campaign_id(engine, many)).ok
+
+
+@pytest.fixture
+def combined(engine, tmp_path) -> str:
+    """The small plan with `escalation.combine_causes: true`."""
+    from ..conftest import SMALL_PLAN
+
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL_PLAN.read_text(encoding="utf-8") + "\nescalation: {combine_causes: true}\n",
+                    encoding="utf-8")
+    plan = read_plan(path)
+    load_plan(engine, plan, source=str(path), now=at("2023-03-15"))
+    return plan.campaign.code
+
+
+def test_the_careful_pass_still_gives_a_unit_one_notice(engine, combined, calendar):
+    """A chunk that fails as a whole (a concurrent round) is taken again unit by unit:
+    each unit's causes still make one notice."""
+    from services.ladder import sweep
+    from statemachine.errors import ConflictError
+
+    add_clues(engine, combined, [NewClue(channel="12345", aspect="profit", summary=f"国道示例线乱罚款{i}",
+                                         unit="county-b") for i in range(2)],
+              actor="sup.city", now=at("2023-03-20"), calendar=calendar)
+    as_of = at("2023-04-08 00:05")
+    cid = campaign_id(engine, combined)
+    params = sweep.parameters(engine, cid, as_of, calendar)
+    for step in sweep.STEPS:
+        sweep.run_step(engine, step, campaign_id=cid, as_of=as_of, run_key="r", params=params)
+    rnd.propose_for_lapses(engine, combined, now=as_of, calendar=calendar)
+    whole, calls = rnd._as_a_set("issue", "issued", as_of), []
+
+    def flaky(uow, ladder, rows):
+        calls.append(sorted({r.unit_id for r in rows}))
+        if len(calls) == 1:
+            raise ConflictError("changed meanwhile")
+        return whole(uow, ladder, rows)
+
+    E = EscalationCase.__table__
+    lines = rnd._in_chunks(engine, combined, calendar, ("file",), lambda ladder: [E.c.state == "proposed"],
+                           lambda *a: None, flaky)
+    assert len(calls) == 1 + 3  # the whole chunk, then each of the three units alone
+    assert len(lines) == 4 and {ln.action for ln in lines} == {"issued"}
+    criticism = _notices(engine, "criticism")
+    assert len(criticism) == 3  # county-b's two causes in one notice, as without the failure
+    assert set(Counter(_unit_of(engine)[n.case_id] for n in criticism).values()) == {1}
+    assert verify(engine, cid).ok
