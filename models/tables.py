@@ -368,6 +368,10 @@ class EscalationCase(Base):
     response_attachment: Mapped[str | None] = mapped_column(String(500))
     interview_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     interview_minutes: Mapped[str | None] = mapped_column(Text)
+    # the 约谈 a supervisor arranged when issuing it; None: the plan's `documents:` defaults
+    interview_scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    interview_place: Mapped[str | None] = mapped_column(String(200))
+    interview_attendees: Mapped[str | None] = mapped_column(String(200))
     decision: Mapped[str | None] = mapped_column(String(20))   # accountable | exempt
     decision_text: Mapped[str | None] = mapped_column(Text)
     exemption_grounds: Mapped[str | None] = mapped_column(Text)  # 三个区分开来

@@ -32,6 +32,19 @@ def _level(value: str) -> int:
                        + ", ".join(f"{k.name} {v}" for k, v in LEVEL_LABELS.items()) + ")")
 
 
+def _interview_at(value: Optional[str]):
+    from statemachine.time.clock import parse_instant
+
+    return parse_instant(value, name="--interview-at") if value else None
+
+
+# a 函询约谈's arrangements, given where it is issued (escalate --level 2, case confirm, case escalate)
+INTERVIEW_AT = typer.Option(None, "--interview-at", help="约谈时间 (Asia/Shanghai), e.g. '2023-05-16 09:30'; "
+                            "inside the campaign, after the notice. Default: the plan's documents.")
+INTERVIEW_PLACE = typer.Option(None, "--interview-place", help="约谈地点. Default: the plan's documents.")
+ATTENDEES = typer.Option(None, "--attendees", help="参加人员 (who is to attend). Default: the plan's documents.")
+
+
 def _state(state: str) -> str:
     return f"{state} {CASE_LABELS[CaseState(state)]}"
 
@@ -51,7 +64,8 @@ def escalate(ctx: typer.Context, unit: str,
              stage: Optional[str] = typer.Option(None, "--stage", help="A stage the measure is about."),
              action: Optional[str] = typer.Option(None, "--action", help="整改要求 (default per level)."),
              organ: Optional[str] = typer.Option(None, "--organ", help="Receiving organ (level 5)."),
-             actor: Optional[str] = AS_USER):
+             interview_at: Optional[str] = INTERVIEW_AT, interview_place: Optional[str] = INTERVIEW_PLACE,
+             attendees: Optional[str] = ATTENDEES, actor: Optional[str] = AS_USER):
     """Take a measure against a unit now, at any level, and issue its notice."""
     from services.ladder.cases import CaseInput, escalate_unit
 
@@ -59,7 +73,8 @@ def escalate(ctx: typer.Context, unit: str,
     v = escalate_unit(c.db(), c.campaign(None), unit, _level(level), actor=c.user(actor), now=c.acting_now(),
                       calendar=c.calendar, channels=c.channels(),
                       data=CaseInput(reason=reason, clue=clue, stage=stage, required_action=action,
-                                     receiving_organ=organ))
+                                     receiving_organ=organ, interview_at=_interview_at(interview_at),
+                                     interview_place=interview_place, attendees=attendees))
     _say_case(c, _full(c, v.id))
 
 
@@ -86,10 +101,12 @@ CASE_ID = id_argument(metavar="CASE_ID")
 
 @case_app.command("confirm")
 def confirm(ctx: typer.Context, case_id: int = CASE_ID, organ: Optional[str] = typer.Option(None, "--organ"),
-            action: Optional[str] = typer.Option(None, "--action"), actor: Optional[str] = AS_USER,
-            version: Optional[int] = VERSION):
+            action: Optional[str] = typer.Option(None, "--action"), interview_at: Optional[str] = INTERVIEW_AT,
+            interview_place: Optional[str] = INTERVIEW_PLACE, attendees: Optional[str] = ATTENDEES,
+            actor: Optional[str] = AS_USER, version: Optional[int] = VERSION):
     """Confirm a proposed case: its notice is numbered, rendered and sent."""
-    _step(ctx, case_id, "issue", actor, version, receiving_organ=organ, required_action=action)
+    _step(ctx, case_id, "issue", actor, version, receiving_organ=organ, required_action=action,
+          interview_at=_interview_at(interview_at), interview_place=interview_place, attendees=attendees)
 
 
 @case_app.command("withdraw")
@@ -164,9 +181,12 @@ def conclude(ctx: typer.Context, case_id: int = CASE_ID, text: str = typer.Optio
 
 @case_app.command("escalate")
 def escalate_case(ctx: typer.Context, case_id: int = CASE_ID, reason: str = typer.Option(..., "--reason"),
-                  actor: Optional[str] = AS_USER, version: Optional[int] = VERSION):
+                  interview_at: Optional[str] = INTERVIEW_AT, interview_place: Optional[str] = INTERVIEW_PLACE,
+                  attendees: Optional[str] = ATTENDEES, actor: Optional[str] = AS_USER,
+                  version: Optional[int] = VERSION):
     """Move a case one level up the ladder; the new case is issued at once."""
-    _step(ctx, case_id, "escalate", actor, version, reason=reason)
+    _step(ctx, case_id, "escalate", actor, version, reason=reason, interview_at=_interview_at(interview_at),
+          interview_place=interview_place, attendees=attendees)
 
 
 @case_app.command("list")

@@ -25,7 +25,7 @@ def generate(ctx: typer.Context,
                                         "stage: a stage key; final: final. Default: the latest."),
              fmt: str = typer.Option("md,html,xlsx,docx", "--format",
                                      help="Comma-separated: md, html, xlsx (tables; the final report's "
-                                          "ledger in full), docx."),
+                                          "ledger in full), docx, pdf (A4, fonts embedded)."),
              out_dir: Optional[str] = typer.Option(
                  None, "--out", help="Folder (default RECTIFY_REPORTS_DIR, else <home>/reports)."),
              force: bool = typer.Option(False, "--force", help="Regenerate a report already made for its period."),

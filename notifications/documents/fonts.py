@@ -5,7 +5,8 @@ font holds: without a CJK font every character would be a box. The project
 takes Debian's fonts-noto-cjk (the Noto Serif CJK collections: a serif close
 to 仿宋 for the body and its bold for 小标宋-style titles), which `.ci/run` and a
 deploy's setup install with apt; README says so. A machine without them gets
-`Misconfigured` naming the package, never a PDF of boxes.
+`Misconfigured` naming the package, never a PDF of boxes. The report charts'
+PNGs (graphs.py) are drawn in the same face, named by `family`.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class CjkFonts:
     bold: Path
     regular_index: int  # the Simplified Chinese face inside a collection (.ttc)
     bold_index: int
+    family: str = "Noto Serif CJK SC"  # that face's family name, as matplotlib and CSS ask for it
 
 
 def _find(names: tuple[str, ...], dirs: tuple[str, ...]) -> Path | None:
@@ -50,14 +52,18 @@ def _find(names: tuple[str, ...], dirs: tuple[str, ...]) -> Path | None:
     return None
 
 
-def _sc_index(path: Path) -> int:
+def _sc_face(path: Path) -> tuple[int, str]:
+    """The Simplified Chinese face of a font file: its index and family name."""
     if path.suffix.lower() != ".ttc":
-        return 0
+        from fontTools.ttLib import TTFont
+
+        return 0, TTFont(str(path), lazy=True)["name"].getDebugName(1) or path.stem
     from fontTools.ttLib import TTCollection
 
     faces = TTCollection(str(path), lazy=True).fonts
     names = [f["name"].getDebugName(1) or "" for f in faces]
-    return next((i for i, n in enumerate(names) if n.endswith(" SC")), 0)
+    index = next((i for i, n in enumerate(names) if n.endswith(" SC")), 0)
+    return index, names[index] or path.stem
 
 
 @lru_cache(maxsize=4)
@@ -66,4 +72,5 @@ def cjk_fonts(dirs: tuple[str, ...] = FONT_DIRS) -> CjkFonts:
     if regular is None or bold is None:
         raise Misconfigured("PDF notices need the Noto Serif CJK fonts, which are not installed "
                             "(apt-get install fonts-noto-cjk)")
-    return CjkFonts(regular, bold, _sc_index(regular), _sc_index(bold))
+    (regular_index, family), (bold_index, _) = _sc_face(regular), _sc_face(bold)
+    return CjkFonts(regular, bold, regular_index, bold_index, family)

@@ -4,21 +4,38 @@ Prefect artifacts.
 SVG goes inline into the HTML report, so it must be self-contained: no
 tooltip script fetched from the internet, and a chart id derived from the
 data (pygal draws a random one), so the same figures give the same bytes
-and a regenerated report keeps its digest. Word shows no SVG: the .docx gets
-the same charts as PNG, drawn with a CJK font found on the machine. Counts
-start their axis at 0, so a chart never makes 16 open items look like none.
+and a regenerated report keeps its digest. Word and PDF show no SVG: the .docx
+and the .pdf get the same charts as PNG, drawn with matplotlib in the CJK face
+notifications/documents/fonts.py resolves for the PDFs (registered with
+matplotlib from its file, so a Chinese label never falls to whatever font
+matplotlib would pick and print as boxes; no such font: `Misconfigured`, one
+line). The SVG names that face first. Counts start their axis at 0, so a chart
+never makes 16 open items look like none.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .escaping import markdown_inline
 
 __all__ = ["Series", "burn_down_svg", "rate_svg", "weekly_svg", "text_bars", "svg_for", "png_for", "cjk_font"]
 
-_FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
+# after the resolved face: what a reader's browser may have when it lacks that one
+_FALLBACK_FONTS = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
+
+
+def _svg_fonts() -> str:
+    from statemachine.errors import Misconfigured
+
+    from .fonts import cjk_fonts
+
+    try:
+        return f"'{cjk_fonts().family}',{_FALLBACK_FONTS}"
+    except Misconfigured:  # the HTML is read where it is opened: the reader's fonts may do
+        return _FALLBACK_FONTS
 
 
 @dataclass(frozen=True)
@@ -33,7 +50,7 @@ class Series:
 def _style():
     from pygal.style import Style
 
-    return Style(font_family=_FONT, background="white", plot_background="white",
+    return Style(font_family=_svg_fonts(), background="white", plot_background="white",
                  colors=("#c0392b", "#2c7fb8", "#e6a700", "#27ae60", "#7f8c8d"))
 
 
@@ -97,20 +114,25 @@ def text_bars(series: Series, *, width: int = 24, unit: str = "", limit: int = 4
     return "\n".join(out)
 
 
-# CJK faces matplotlib may find, best first; the fonts-noto-cjk package gives the first
-_CJK_FACES = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-              "SimHei", "Microsoft YaHei", "PingFang SC", "Noto Serif CJK SC", "Source Han Serif SC", "SimSun")
 _COLOURS = ("#c0392b", "#2c7fb8", "#e6a700", "#27ae60", "#7f8c8d")
 
 
-def cjk_font() -> str | None:
-    """The family of a CJK font installed here, or None (the charts' labels would then
-    be boxes: the caller still draws them, the figures are in the tables)."""
+def cjk_font() -> str:
+    """The family of the CJK face fonts.py resolves, registered with matplotlib from its
+    file (every face of a collection; the SC one is asked for by name)."""
+    from .fonts import cjk_fonts
+
+    fonts = cjk_fonts()
+    _register(str(fonts.regular), str(fonts.bold))
+    return fonts.family
+
+
+@lru_cache(maxsize=4)
+def _register(*paths: str) -> None:
     from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((n for n in _CJK_FACES if n in names),
-                next((n for n in sorted(names) if "CJK" in n or n.endswith(" SC")), None))
+    for path in paths:
+        font_manager.fontManager.addfont(path)
 
 
 def png_for(kind: str, series: Series, *, width_in: float = 6.3, height_in: float = 2.8, dpi: int = 150) -> bytes:
@@ -123,7 +145,7 @@ def png_for(kind: str, series: Series, *, width_in: float = 6.3, height_in: floa
     from matplotlib.figure import Figure
 
     font = cjk_font()
-    rc = {"font.family": [font, "sans-serif"] if font else ["sans-serif"], "axes.unicode_minus": False,
+    rc = {"font.family": [font], "axes.unicode_minus": False,
           "font.size": 8, "svg.hashsalt": "rectify"}
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(width_in, height_in if kind != "rate" else max(height_in, 0.3 * len(series.labels) + 1)),

@@ -11,7 +11,11 @@
 With the plan's `escalation.combine_causes`, steps 2 and 3 give a unit one notice
 per level for all the cases they act on that night (`cases.combined_notice`)
 instead of one per case (per cause); the cases, their links and audit records
-are the same either way.
+are the same either way. However many cases the night has, a unit's cases are
+acted on together: a chunk takes every matching case of the units it reaches
+(so it can be larger than CHUNK by one unit's cases), the careful pass goes unit
+by unit, and step 4 leaves the cases it opens at an automatic level to be
+issued as a set once it is done, not one by one.
 
 Steps 2–4 render one document per case, so they work in chunks of cases per
 transaction (never a task per case); each case is re-read under lock and its
@@ -130,8 +134,8 @@ def _unit_names(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str]]:
 
 def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channels: Iterable[str],
                where: Callable[[Ladder], list], act: Callable[[UnitOfWork, Ladder, object], str | None],
-               act_on_all: Callable[[UnitOfWork, Ladder, list], dict[int, str]] | None = None
-               ) -> list[LadderLine]:
+               act_on_all: Callable[[UnitOfWork, Ladder, list], dict[int, str]] | None = None,
+               defer_issue: bool = False) -> list[LadderLine]:
     """Apply `act` to every case matching `where`, CHUNK cases per unit of work.
 
     Acting moves a case out of `where`; only the cases left alone are
@@ -149,19 +153,24 @@ def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channel
         with unit_of_work(engine) as uow:
             conn = uow.conn
             ladder = _ladder(conn, campaign, calendar, channels)
-            q = (select(E).where(E.c.campaign_id == ladder.campaign_id, *where(ladder))
-                 .order_by(E.c.id).limit(CHUNK))
+            ladder.defer_issue = defer_issue
+            matching = [E.c.campaign_id == ladder.campaign_id, *where(ladder)]
             if seen:
-                q = q.where(E.c.id.not_in(seen))
+                matching.append(E.c.id.not_in(seen))
+            q = select(E).where(*matching).order_by(E.c.id).limit(CHUNK)
             if conn.dialect.name == "postgresql":  # a concurrent round takes other rows
                 q = q.with_for_update(skip_locked=True)
             rows = conn.execute(q).all()
             if not rows:
                 return lines
+            whole = ladder.policy.combine_causes and act_on_all is not None
+            if whole and len(rows) == CHUNK:
+                rows = _whole_units(conn, rows, matching)
             prefetch(uow, ladder.campaign_id, rows)
             names = {i: (u.code, u.name) for i, u in uow.units.items()}
             if careful:
-                done = [(row, _one(uow, ladder, row, act)) for row in rows]
+                done = _by_unit(uow, ladder, rows, act, act_on_all) if whole else \
+                    [(row, _one(uow, ladder, row, act)) for row in rows]
                 careful = False
             else:
                 try:
@@ -180,6 +189,35 @@ def _in_chunks(engine: Engine, campaign: str, calendar: WorkingCalendar, channel
                 lines.append(LadderLine(*names[row.unit_id], row.id, LEVEL_LABELS[Level(row.level)],
                                        action))
             uow.commit()
+
+
+def _whole_units(conn: Connection, rows: list, matching: list) -> list:
+    """`rows` with the other matching cases of their units: one unit's cases are
+    never split between two chunks (two transactions, two notices)."""
+    taken = {r.id for r in rows}
+    q = select(E).where(*matching, one_of(conn, E.c.unit_id, {r.unit_id for r in rows}),
+                        E.c.id.not_in(taken)).order_by(E.c.id)
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    return rows + conn.execute(q).all()
+
+
+def _by_unit(uow: UnitOfWork, ladder: Ladder, rows: list, act, act_on_all) -> list[tuple]:
+    """The careful pass with combined notices: each unit's cases as a set in a savepoint
+    of their own (a case another round took is left out by the set's state guard), and
+    case by case only for a unit whose set failed."""
+    units: dict[int, list] = {}
+    for row in rows:
+        units.setdefault(row.unit_id, []).append(row)
+    done: list[tuple] = []
+    for group in units.values():
+        try:
+            with uow.item():
+                acted = act_on_all(uow, ladder, group)
+            done += [(row, acted.get(row.id)) for row in group]
+        except (ConflictError, GuardRefused, InvalidTransition):
+            done += [(row, _one(uow, ladder, row, act)) for row in group]
+    return done
 
 
 def _one(uow: UnitOfWork, ladder: Ladder, row, act) -> str | None:
@@ -274,4 +312,16 @@ def escalate_unanswered(engine: Engine, campaign: str, *, now: datetime, calenda
                       data=CaseInput(reason="催办后逾期仍未回复整改情况"))
         return "escalated"
 
-    return _in_chunks(engine, campaign, calendar, channels, lambda ladder: [escalation_due_sql(now)], act)
+    combine = _combines(engine, campaign)
+    lines = _in_chunks(engine, campaign, calendar, channels, lambda ladder: [escalation_due_sql(now)], act,
+                       defer_issue=combine)
+    if combine and lines:  # the cases just opened at an automatic level: one notice per unit
+        lines += issue_automatic(engine, campaign, now=now, calendar=calendar, channels=channels)
+    return lines
+
+
+def _combines(engine: Engine, campaign: str) -> bool:
+    from services.campaigns.load import plan_of
+
+    with engine.connect() as conn:
+        return plan_of(conn, campaign_row(conn, campaign).id).escalation.combine_causes

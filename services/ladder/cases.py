@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Iterable
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select
@@ -21,6 +21,7 @@ from statemachine.lapses import CAUSES
 from statemachine import limits
 from statemachine.plan import EscalationPolicy, Plan
 from statemachine.time.calendar import TZ, WorkingCalendar, end_of_day, local_date
+from statemachine.time.period import AFTER_END_DAYS
 
 from services.core import audit
 from services.core.persisted import audit_record
@@ -63,6 +64,14 @@ class CaseInput:
     follow_up: str | None = None
     clue: str | None = None   # a named problem (挂牌督办 a unit *and* a problem)
     stage: str | None = None
+    # a 函询约谈 issued: when, where and who is to attend (the plan's defaults otherwise)
+    interview_at: datetime | None = None
+    interview_place: str | None = None
+    attendees: str | None = None
+
+    @property
+    def arranges_interview(self) -> bool:
+        return any(v is not None for v in (self.interview_at, self.interview_place, self.attendees))
 
     def __post_init__(self) -> None:
         limits.clean_fields(self, _INPUT_LIMITS)
@@ -80,7 +89,8 @@ _INPUT_LIMITS = {f: limits.COLUMNS[f"escalation_cases.{c}"] for f, c in (
     ("reason", "reason"), ("required_action", "required_action"), ("minutes", "interview_minutes"),
     ("response", "response"), ("attachment", "response_attachment"), ("note", "resolution_note"),
     ("decision_text", "decision_text"), ("grounds", "exemption_grounds"),
-    ("receiving_organ", "receiving_organ"), ("follow_up", "follow_up"))} \
+    ("receiving_organ", "receiving_organ"), ("follow_up", "follow_up"),
+    ("interview_place", "interview_place"), ("attendees", "interview_attendees"))} \
     | {"decision": limits.LABEL, "clue": limits.KEY, "stage": limits.KEY}
 
 
@@ -109,6 +119,10 @@ class CaseView:
     decision: str | None
     version: int
     lapses: int = 0
+    # a 函询约谈's arrangements as the supervisor gave them (None: the plan's defaults)
+    interview_at: datetime | None = None
+    interview_place: str | None = None
+    attendees: str | None = None
     notices: list[NoticeView] = field(default_factory=list)
     history: list[dict] = field(default_factory=list)
 
@@ -129,6 +143,9 @@ class Ladder:
     # the plan's notice template overrides as stored at load, read once per transaction;
     # never a folder: what a notice says must not depend on where a command runs
     templates: dict[str, str] = field(default_factory=dict)
+    # the nightly escalation leaves a case it opens at an automatic level proposed, and
+    # issues them all as a set afterwards (one notice per unit with combine_causes)
+    defer_issue: bool = False
 
     @property
     def policy(self) -> EscalationPolicy:
@@ -199,6 +216,7 @@ def step_values(ladder: Ladder, trigger: str, *, level: int, state: str, data: C
             values["receiving_organ"] = data.receiving_organ
         if data.required_action:
             values["required_action"] = data.required_action
+        values |= _arrangements(ladder, data, level=level, now=now)
     elif trigger == "record_interview":
         values.update(interview_at=now, interview_minutes=data.minutes,
                       response_due_at=end_of_day(data.report_due) if data.report_due else None,
@@ -222,6 +240,34 @@ def step_values(ladder: Ladder, trigger: str, *, level: int, state: str, data: C
     return values
 
 
+def _arrangements(ladder: Ladder, data: CaseInput, *, level: int, now: datetime) -> dict:
+    """The 约谈 a supervisor arranges on issuing a 函询约谈, checked: on a day of the
+    campaign (its follow-up included) and after the notice that announces it."""
+    if not data.arranges_interview:
+        return {}
+    if level != int(Level.interview):
+        raise InvalidInput(f"the interview's time, place and attendees belong to a "
+                           f"{LEVEL_LABELS[Level.interview]} (level {int(Level.interview)}), "
+                           f"not a {LEVEL_LABELS[Level(level)]}")
+    at = data.interview_at
+    if at is not None:
+        if at.tzinfo is None:  # a time without its offset is Beijing time, as every time a person types
+            at = at.replace(tzinfo=TZ)
+        period = ladder.plan.campaign.period
+        last = period.end + timedelta(days=AFTER_END_DAYS)
+        if not period.start <= local_date(at) <= last:
+            raise InvalidInput(f"interview time {_when(at)} is outside the campaign "
+                               f"({period.start} to {period.end}, follow-up until {last})")
+        if at <= now:
+            raise InvalidInput(f"interview time {_when(at)} is not after the notice's date ({_when(now)})")
+    return {"interview_scheduled_at": at, "interview_place": data.interview_place,
+            "interview_attendees": data.attendees}
+
+
+def _when(at: datetime) -> str:
+    return at.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+
+
 def step_detail(trigger: str, data: CaseInput, level: int, values: dict) -> dict | None:
     """The audit record's detail of a step."""
     if trigger == "chase":
@@ -243,7 +289,10 @@ def after_step(uow: UnitOfWork, ladder: Ladder, row, fresh, trigger: str, *, act
                 now=now, extra={"original_deadline": chinese_date(local_date(row.response_due_at))})
     elif trigger == "escalate":
         _open_next(uow, ladder, fresh, actor=actor, now=now, reason=data.reason,
-                   issue_now=actor is not None or next_level(row.level) in policy.auto_levels)
+                   issue_now=actor is not None or (next_level(row.level) in policy.auto_levels
+                                                   and not ladder.defer_issue),
+                   arrangements=CaseInput(interview_at=data.interview_at, interview_place=data.interview_place,
+                                          attendees=data.attendees))
 
 
 def _detail(data: CaseInput, level: int) -> dict | None:
@@ -253,7 +302,7 @@ def _detail(data: CaseInput, level: int) -> dict | None:
 
 
 def _open_next(uow: UnitOfWork, ladder: Ladder, parent, *, actor: Actor | None, now: datetime,
-               reason: str | None, issue_now: bool) -> int:
+               reason: str | None, issue_now: bool, arrangements: CaseInput = CaseInput()) -> int:
     level = next_level(parent.level)
     case_id = _insert_case(uow, ladder, unit_id=parent.unit_id, level=int(level), cause=parent.cause,
                            key=f"esc:{parent.id}", open_key=_open_key(parent.unit_id, parent.cause),
@@ -262,7 +311,10 @@ def _open_next(uow: UnitOfWork, ladder: Ladder, parent, *, actor: Actor | None, 
                            parent_id=parent.id, clue_id=parent.clue_id, stage_key=parent.stage_key)
     if issue_now and level != Level.transfer:  # a transfer names its organ: a person issues it
         row = uow.conn.execute(select(E).where(E.c.id == case_id)).one()
-        apply_trigger(uow, ladder, row, "issue", actor=actor, now=now)
+        apply_trigger(uow, ladder, row, "issue", actor=actor, now=now, data=arrangements)
+    elif arrangements.arranges_interview:
+        raise InvalidInput(f"the interview's time, place and attendees belong to a "
+                           f"{LEVEL_LABELS[Level.interview]}; this escalation opens a {LEVEL_LABELS[level]}")
     return case_id
 
 
@@ -399,11 +451,17 @@ def _issued(uow: UnitOfWork, case) -> tuple[str, str] | None:
 
 
 def _interview(ladder: Ladder, case, now: datetime) -> dict:
+    """The 约谈's time, place and attendees: the case's as the supervisor gave them, each
+    one not given from the plan's `documents:`."""
     docs = ladder.plan.documents
-    day = ladder.calendar.add_working_days(local_date(now), docs.interview_after_working_days)
-    return {"interview_at": datetime.combine(day, docs.interview_time, tzinfo=TZ),
-            "interview_place": docs.interview_place or f"{ladder.plan.campaign.issuing_unit}会议室",
-            "attendees": docs.attendees}
+    at = getattr(case, "interview_scheduled_at", None)
+    if at is None:
+        day = ladder.calendar.add_working_days(local_date(now), docs.interview_after_working_days)
+        at = datetime.combine(day, docs.interview_time, tzinfo=TZ)
+    return {"interview_at": at,
+            "interview_place": getattr(case, "interview_place", None) or docs.interview_place
+            or f"{ladder.plan.campaign.issuing_unit}会议室",
+            "attendees": getattr(case, "interview_attendees", None) or docs.attendees}
 
 
 def notice_context(uow: UnitOfWork, ladder: Ladder, case, kind: str, *, now: datetime,
@@ -541,7 +599,8 @@ def _row_view(r, **more) -> CaseView:
         issued_at=r.issued_at, response_due_at=r.response_due_at, chased_at=r.chased_at,
         chase_due_at=r.chase_due_at, responded_at=r.responded_at, resolved_at=r.resolved_at,
         parent_id=r.parent_id, clue=r.clue_number, stage=r.stage_key, decision=r.decision,
-        version=r.version, lapses=r.n_lapses or 0, **more)
+        version=r.version, lapses=r.n_lapses or 0, interview_at=r.interview_scheduled_at,
+        interview_place=r.interview_place, attendees=r.interview_attendees, **more)
 
 
 def _view(conn: Connection, case_id: int, *, full: bool = False) -> CaseView:

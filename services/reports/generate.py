@@ -38,8 +38,9 @@ __all__ = ["FORMATS", "DEFAULT_FORMATS", "Generated", "generate", "preflight", "
            "kind_of_duty", "is_provisional"]
 
 G = GeneratedReport.__table__
-FORMATS = ("md", "html", "xlsx", "docx")
-DEFAULT_FORMATS = FORMATS
+FORMATS = ("md", "html", "xlsx", "docx", "pdf")
+# the PDF (fpdf2 and the CJK fonts) when asked for: the nightly job makes the others
+DEFAULT_FORMATS = ("md", "html", "xlsx", "docx")
 LEDGER_TEMPLATE = "004"  # 整改工作台账: the one template that lists every kind of item
 
 
@@ -69,6 +70,10 @@ def _resolve(conn, campaign: str, *, kind: str, unit: str | None, period: str | 
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise InvalidInput(f"unknown format '{bad[0] if bad else ''}' (one or more of {', '.join(FORMATS)})")
+    if "pdf" in formats:  # no CJK fonts: refused in one line before anything is made
+        from notifications.documents.fonts import cjk_fonts
+
+        cjk_fonts()
     camp = campaign_row(conn, campaign)
     plan = plan_of(conn, camp.id)
     u = unit_by_code(conn, camp.id, unit or plan.root.code)
@@ -121,6 +126,10 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
         from notifications.documents.word import report_docx
 
         files["docx"] = _write(folder / f"{stem}.docx", report_docx(data))
+    if "pdf" in formats:
+        from notifications.documents.report_pdf import report_pdf
+
+        files["pdf"] = _write(folder / f"{stem}.pdf", report_pdf(data))
     digest = hashlib.sha256(md.encode()).hexdigest()
     with unit_of_work(engine) as uow:
         conn = uow.conn

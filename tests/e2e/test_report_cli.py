@@ -64,3 +64,8 @@ def test_duties_and_reports(cli, tmp_path):
         res = cli.fail(*args, "--as", "sup.city") if "--as" not in args else cli.fail(*args)
         assert message in res
     assert len(cli.ok("report", "list", "--json").json()) == 1
+    # as PDF (A4, fonts embedded): a format the recorded report lacks is made now
+    pdf = cli.ok("report", "generate", "monthly", "--period", "2023-04", "--out", tmp_path / "pdf", "--format", "pdf",
+                 "--as", "sup.city", "--now", "2023-04-27 11:00")
+    made = tmp_path / "pdf" / "smoke-2023" / "city" / "monthly-2023-04.pdf"
+    assert f"pdf: {made}" in pdf.stdout and made.read_bytes().startswith(b"%PDF")

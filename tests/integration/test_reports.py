@@ -176,6 +176,27 @@ def test_missing_files_are_made_again_and_another_folder_gets_a_copy(engine, cam
     assert more.created and set(more.files) == {"md", "docx"}  # a format never made: made now
 
 
+def test_a_report_as_pdf_carries_the_figures_of_its_markdown(engine, campaign, seed000, tmp_path):
+    import io
+
+    import pypdf
+
+    g = reports.generate(engine, campaign, kind="monthly", period="2023-06", out_dir=tmp_path,
+                         now=at("2023-07-05"), formats=("md", "pdf"), **SUP)
+    assert set(g.files) == {"md", "pdf"} and g.files["pdf"].endswith("monthly-2023-06.pdf")
+    reader = pypdf.PdfReader(io.BytesIO(open(g.files["pdf"], "rb").read()))
+    # pypdf reads fpdf2's two-byte ToUnicode entries of a CID font with a NUL before each
+    text = "".join(re.sub(r"[\s\x00]+", "", p.extract_text()) for p in reader.pages)
+    rows = [line for line in g.markdown.split("## 二、各单位整改情况")[1].split("## ")[0].splitlines()
+            if line.startswith("| ") and not line.startswith("| 单位")]
+    assert rows
+    for row in rows:  # each unit's row, figure by figure, as the Markdown and the database give it
+        assert "".join(c.strip() for c in row.strip("|").split("|")) in text, row
+    figures = re.search(r"共受理问题线索 (\d+) 件，已办结 (\d+) 件", g.markdown)
+    assert f"共受理问题线索{figures[1]}件，已办结{figures[2]}件" in text
+    assert float(reader.pages[0].mediabox.width) == pytest.approx(595.28, abs=0.5)
+
+
 def test_final_report_structure_typical_cases_and_accountability(engine, campaign, seed000, tmp_path):
     mark_typical(engine, campaign, seed000["a"][20], note="正面典型：取消罚没指标", now=at("2023-09-01"), **SUP)
     g = reports.generate(engine, campaign, kind="final", out_dir=tmp_path, now=at("2023-10-20"), **SUP)
@@ -221,7 +242,7 @@ def test_user_text_cannot_inject_html(engine, campaign, calendar, tmp_path):
     (dict(kind="weekly", period="last week"), InvalidInput, "is not a weekly period"),
     (dict(kind="stage", period="nope"), InvalidInput, "a stage report needs --period STAGE"),
     (dict(kind="final", period="2023"), InvalidInput, "period is 'final'"),
-    (dict(kind="final", formats=("pdf",)), InvalidInput, "unknown format 'pdf'"),
+    (dict(kind="final", formats=("odt",)), InvalidInput, "unknown format 'odt'"),
     (dict(kind="final", unit="county-b", actor="off.a"), PermissionDenied, "may not generate reports for 乙县"),
 ])
 def test_bad_requests_are_refused_and_write_nothing(engine, campaign, tmp_path, kwargs, error, message):

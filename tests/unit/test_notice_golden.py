@@ -17,11 +17,12 @@ import os
 import re
 from datetime import date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from notifications.documents.notices import render_notice
-from services.ladder.cases import fact_line
+from services.ladder.cases import Ladder, _interview, fact_line
 from services.notices.letterhead import common_fields, copies_to
 from statemachine.plan import Plan
 from statemachine.time.calendar import TZ
@@ -63,6 +64,13 @@ CASES = {
                                 "interview_at": datetime(2023, 5, 17, 9, 30, tzinfo=TZ),
                                 "interview_place": "示例市交通运输局三楼会议室",
                                 "attendees": "你单位主要负责同志、分管负责同志"}),
+    # a supervisor gave the time and place for this case (services/ladder/cases.py `_interview`);
+    # who attends is the plan's default, as it is for anything not given
+    "interview-arranged": ("interview", {"required_action": "对照约谈指出的问题逐项整改", **_interview(
+        Ladder(0, PLAN, None, ()), SimpleNamespace(interview_scheduled_at=datetime(2023, 5, 16, 14, 30, tzinfo=TZ),
+                                                   interview_place="示例市交通运输局五楼第二会议室",
+                                                   interview_attendees=None),
+        datetime(2023, 5, 12, 10, 0, tzinfo=TZ))}),
     "listed": ("listed", {"facts": [fact_line(PLAN, "rectify_overdue", "XS-2023-00012",
                                               datetime(2023, 5, 10, 23, 59, tzinfo=TZ), number="XS-2023-00012",
                                               summary="执法大队下达罚没指标，以罚代管")],

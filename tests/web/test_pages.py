@@ -391,3 +391,23 @@ def test_evidence_is_uploaded_from_the_clue_page_and_a_wrong_file_changes_nothin
     p = supervisor.get(f"/clues/{numbers['approve']}")
     supervisor.post(f"/clues/{numbers['approve']}/actions/approve", data={"csrf_token": csrf_of(p)})
     assert 'id="upload"' not in supervisor.get(f"/clues/{numbers['approve']}").text
+
+
+def test_confirming_a_proposed_interview_takes_its_time_place_and_attendees(site):
+    web, _ = site
+    E, N = EscalationCase.__table__, Notice.__table__
+    with web.engine.connect() as conn:
+        case_id = conn.execute(select(E.c.id).where(E.c.state == "proposed", E.c.level == 2)
+                               .order_by(E.c.id).limit(1)).scalar_one()
+    client = web.browser("sup.city")
+    page = client.get(f"/cases/{case_id}")
+    assert 'name="interview_at"' in page.text and 'name="attendees"' in page.text
+    form = {"csrf_token": csrf_of(page), "interview_at": "2023-05-08 14:30", "interview_place": "示例市交通运输局三楼会议室",
+            "attendees": "你单位局长、分管副局长"}
+    refused = client.post(f"/cases/{case_id}/actions/issue", data=form | {"interview_at": "2023-04-27 09:00"})
+    assert refused.status_code == 422 and case_states(web.engine)[case_id] == "proposed"
+    r = client.post(f"/cases/{case_id}/actions/issue", data=form)
+    assert r.status_code == 303 and case_states(web.engine)[case_id] == "issued"
+    with web.engine.connect() as conn:
+        text = conn.execute(select(N.c.text).where(N.c.case_id == case_id, N.c.kind == "interview")).scalar_one()
+    assert "请你单位局长、分管副局长于2023年5月8日14时30分到示例市交通运输局三楼会议室接受约谈" in text

@@ -123,6 +123,9 @@ class StepIn(StrictIn):
     grounds: LongText | None = Field(None, description="容错免责 grounds (decide)")
     receiving_organ: text(E.c.receiving_organ.type.length) | None = Field(None, description="level 5 (issue)")
     follow_up: LongText | None = Field(None, description="the organ's follow-up (conclude)")
+    interview_at: datetime | None = Field(None, description="约谈时间 with its offset (issue a 函询约谈, escalate to one)")
+    interview_place: text(E.c.interview_place.type.length) | None = Field(None, description="约谈地点 (likewise)")
+    attendees: text(E.c.interview_attendees.type.length) | None = Field(None, description="参加人员 (likewise)")
 
     def data(self) -> CaseInput:
         return CaseInput(**self.model_dump(exclude={"version", "ids"}))
@@ -190,6 +193,9 @@ class EscalateIn(StrictIn):
     stage: text(64) | None = Field(None, description="a stage the measure is about")
     required_action: LongText | None = Field(None, description="整改要求 (default per level)")
     receiving_organ: text(E.c.receiving_organ.type.length) | None = Field(None, description="level 5")
+    interview_at: datetime | None = Field(None, description="约谈时间 with its offset (level 2; default: the plan's)")
+    interview_place: text(E.c.interview_place.type.length) | None = Field(None, description="约谈地点 (level 2)")
+    attendees: text(E.c.interview_attendees.type.length) | None = Field(None, description="参加人员 (level 2)")
 
 
 @router.post("/units/{code}/escalate", status_code=201, response_model=CaseDetail, tags=["cases"],
@@ -198,6 +204,8 @@ def escalate(body: EscalateIn, response: Response, code: UnitCode, c: Ctx = Depe
     v = escalate_unit(c.engine, c.campaign, code, body.level, actor=c.username, now=c.now,
                       calendar=c.runtime.calendar, channels=c.runtime.channel_names,
                       data=CaseInput(reason=body.reason, clue=body.clue, stage=body.stage,
-                                     required_action=body.required_action, receiving_organ=body.receiving_organ))
+                                     required_action=body.required_action, receiving_organ=body.receiving_organ,
+                                     interview_at=body.interview_at, interview_place=body.interview_place,
+                                     attendees=body.attendees))
     response.headers["Location"] = f"/api/v1/cases/{v.id}"
     return _detail(c, v.id, response)

@@ -28,7 +28,8 @@ Kind = Literal[tuple(KINDS)]  # type: ignore[valid-type]
 Format = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
 MEDIA = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         "pdf": "application/pdf"}
 
 
 class ReportOut(BaseModel):

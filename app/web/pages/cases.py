@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse
 from services.accounts.accounts import Identity
 from services.core.actions import case_actions
 from services.ladder.cases import CaseInput, fire
+from statemachine.time.clock import parse_instant
 from services.work.mywork import deadline_colours
 from services.work.reading import readable_case
 
@@ -50,11 +51,16 @@ def case_act(request: Request, case_id: int, trigger: str, who: Identity = Depen
              grounds: Optional[str] = Form(None, max_length=TEXT_MAX),
              receiving_organ: Optional[str] = Form(None, max_length=200),
              follow_up: Optional[str] = Form(None, max_length=TEXT_MAX),
+             interview_at: Optional[str] = Form(None, max_length=40),
+             interview_place: Optional[str] = Form(None, max_length=200),
+             attendees: Optional[str] = Form(None, max_length=200),
              version: Optional[str] = Form(None, max_length=12)):
     data = CaseInput(reason=text(reason), required_action=text(required_action), minutes=text(minutes),
                      report_due=day(report_due, "报送期限"), response=text(response), attachment=text(attachment),
                      note=text(note), decision=text(decision), decision_text=text(decision_text),
-                     grounds=text(grounds), receiving_organ=text(receiving_organ), follow_up=text(follow_up))
+                     grounds=text(grounds), receiving_organ=text(receiving_organ), follow_up=text(follow_up),
+                     interview_at=parse_instant(text(interview_at), name="约谈时间") if text(interview_at) else None,
+                     interview_place=text(interview_place), attendees=text(attendees))
     rt = runtime(request)
     fire(engine(request), who.campaign, case_id, trigger, actor=who.actor.username, now=domain_now(request),
          calendar=rt.calendar, channels=rt.channel_names, data=data,

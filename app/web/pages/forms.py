@@ -53,6 +53,10 @@ OPTIONAL: dict[tuple[str, str], tuple[Field, ...]] = {
     ("case", "resolve"): (Field("note", "核实情况", "textarea", required=False),),
     ("case", "respond"): (Field("attachment", "附件（文件名或文号）", required=False),),
 }
+# a 函询约谈's arrangements, where one is issued: confirming it, or escalating a 通报批评 to it
+INTERVIEW_FIELDS = (Field("interview_at", "约谈时间（YYYY-MM-DD HH:MM，不填则按方案）", required=False),
+                    Field("interview_place", "约谈地点（不填则按方案）", required=False),
+                    Field("attendees", "参加人员（不填则按方案）", required=False))
 # a check's outcome, recorded by one form (services/lookback/checks.py `record_check`)
 CHECK_FIELDS = (Field("method", "核查方式", "select", required=False, options=tuple(METHODS.items())),
                 Field("findings", "核查情况", "textarea", required=False),
@@ -74,6 +78,8 @@ def fields_for(kind: str, action: Action, *, level: int | None = None) -> list[F
             continue
         out.extend(NEEDS.get(need, ()))
     out.extend(OPTIONAL.get((kind, action.trigger), ()))
+    if kind == "case" and (action.trigger, level) in (("issue", 2), ("escalate", 1)):
+        out.extend(INTERVIEW_FIELDS)
     return out
 
 

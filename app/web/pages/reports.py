@@ -24,7 +24,8 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 MEDIA = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         "pdf": "application/pdf"}
 
 
 @router.get("/reports")

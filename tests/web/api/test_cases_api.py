@@ -89,3 +89,19 @@ def test_the_case_list_filters_by_state_and_level(api):
     assert c.get("/api/v1/cases", params={"level": 0}).status_code == 422
     assert c.get("/api/v1/cases/2147483648").status_code == 422
     assert c.get("/api/v1/cases/2147483647").status_code == 404
+
+
+def test_a_supervisor_gives_the_interviews_time_place_and_attendees(api):
+    sup = api.client("sup.p1")
+    before = api.head()
+    past = sup.post("/api/v1/units/county-a/escalate", json={
+        "level": 2, "reason": "连续两周未报送工作周报", "interview_at": "2023-05-19T09:30:00+08:00"})
+    assert past.status_code == 422 and "is not after the notice's date" in past.json()["detail"]
+    assert api.head() == before  # nothing written, no number taken
+    r = sup.post("/api/v1/units/county-a/escalate", json={
+        "level": 2, "reason": "连续两周未报送工作周报", "interview_at": "2023-05-25T15:00:00",
+        "interview_place": "示例市交通运输局二楼会议室", "attendees": "你单位局长、分管副局长"})
+    assert r.status_code == 201, r.text
+    notice = r.json()["notices"][0]
+    text = sup.get(f"/api/v1/notices/{notice['id']}/download", params={"format": "txt"}).text
+    assert "请你单位局长、分管副局长于2023年5月25日15时00分到示例市交通运输局二楼会议室接受约谈" in text, text

@@ -1,0 +1,30 @@
+"""escalation_cases: the 约谈's time, place and attendees a supervisor gives on issuing it
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-11-30 09:45:00
+
+NULL means the plan's `documents:` defaults apply (what every case had before).
+"""
+import sqlalchemy as sa
+from alembic import op
+
+from models.types import UTCDateTime
+
+revision = '0012'
+down_revision = '0011'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column('escalation_cases', sa.Column('interview_scheduled_at', UTCDateTime(), nullable=True))
+    op.add_column('escalation_cases', sa.Column('interview_place', sa.String(length=200), nullable=True))
+    op.add_column('escalation_cases', sa.Column('interview_attendees', sa.String(length=200), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('escalation_cases', schema=None) as batch_op:
+        batch_op.drop_column('interview_attendees')
+        batch_op.drop_column('interview_place')
+        batch_op.drop_column('interview_scheduled_at')
