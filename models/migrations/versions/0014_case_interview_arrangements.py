@@ -1,7 +1,7 @@
 """escalation_cases: the 约谈's time, place and attendees a supervisor gives on issuing it
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-30 09:45:00
 
 NULL means the plan's `documents:` defaults apply (what every case had before).
@@ -11,8 +11,8 @@ from alembic import op
 
 from models.types import UTCDateTime
 
-revision = '0012'
-down_revision = '0011'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
