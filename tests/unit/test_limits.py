@@ -18,6 +18,7 @@ from statemachine.errors import InvalidInput, TextRefused
 
 # columns Rectify writes itself: what they are made of, and the longest that can be
 MADE = {
+    "campaign_schedulers.method": 16, "campaign_schedulers.detail": 200,  # ours: a method name, host:pid and pool
     "campaigns.timezone": 64, "campaigns.plan_json": None,
     "stages.deliverables_json": None, "units.level": 20, "units.stage_key": L.KEY.chars,
     "units.liaison_json": None, "units.leader_json": None,
