@@ -98,8 +98,8 @@ def show(ctx: typer.Context, number: str = typer.Argument(..., help="The clue's 
         if value:
             out.say(f"  {label}: {value}")
     out.table(["#", "时间", "操作人", "操作", "原状态", "新状态", "理由"],
-              [(h["seq"], out.local(h["at"]), h["actor"], trigger_label("clue", h["trigger"]),
-                state_label("clue", h["from_state"]), state_label("clue", h["to_state"]), h["reason"])
+              [(h["seq"], out.local(h["at"]), h["actor"], trigger_label(h["entity"], h["trigger"]),
+                state_label(h["entity"], h["from_state"]), state_label(h["entity"], h["to_state"]), h["reason"])
                for h in v.history], title="办理记录")
 
 

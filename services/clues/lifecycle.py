@@ -1,13 +1,13 @@
 """Use cases on problems and clues (问题线索): add, import, transition, read."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
+from sqlalchemy import Engine, and_, bindparam, func, insert, or_, select, update
 
-from models.tables import Campaign, Clue, Unit, User
+from models.tables import Campaign, Clue, ExtensionRequest, Unit, User
 from statemachine.charts.clue import CLUE_CHART, DEADLINE_TRIGGERS, ITEM_KINDS, ClueState, kind_for_channel, \
     overdue
 from statemachine.time.deadlines import DeadlineLimit, deadline_limit
@@ -297,10 +297,11 @@ def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, 
     _known_trigger(trigger)
     with unit_of_work(db) as uow:
         row, unit, who = _load_with_unit(uow.conn, campaign, number, actor or "")
+        data = with_plan_facts(uow.conn, row.campaign_id, trigger, data)
         ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
                            row_owner=row.owner, limit=_limit(uow.conn, row.campaign_id, trigger, data, now, calendar),
                            as_of=now, row_deadline=row.deadline, row_deadline_at=row.deadline_at,
-                           row_received=local_date(row.received_at))
+                           row_received=local_date(row.received_at), row_extensions=row.extension_count)
         fired = fire_one(uow, CLUES, row, trigger, actor=who, now=now, campaign_id=row.campaign_id,
                          ctx=ctx, data=data, unit=unit, label=f"clue {number}",
                          expected_version=expected_version, reason=data.reason,
@@ -309,9 +310,16 @@ def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, 
         return _view_of(fired.row._mapping, unit.name)
 
 
+def with_plan_facts(conn, campaign_id: int, trigger: str, data: ClueInput) -> ClueInput:
+    """`data` with what the plan says about `trigger`: an extension's limit on how many."""
+    if trigger != "extend":
+        return data
+    return replace(data, max_extensions=plan_of(conn, campaign_id).clues.max_extensions)
+
+
 def _detail(trigger: str, data: ClueInput) -> dict | None:
     d = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
-         for k, v in vars(data).items() if v is not None and k != "reason"}
+         for k, v in vars(data).items() if v is not None and k not in ("reason", "max_extensions")}
     return d or None
 
 
@@ -344,6 +352,7 @@ def bulk_transition(db: Db, campaign: str, trigger: str, *, actor: str, now: dat
             scope.append(T.c.unit_id == unit_by_code(conn, camp.id, unit).id)
         if state:
             scope.append(T.c.state == CLUE_CHART.coerce(state).value)
+        data = with_plan_facts(conn, camp.id, trigger, data)
         ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=None, row_owner=None,
                            limit=_limit(conn, camp.id, trigger, data, now, calendar), as_of=now)
         moved = fire_set(uow, CLUES, trigger, actor=who, now=now, campaign_id=camp.id, where=scope,
@@ -374,9 +383,20 @@ def _view_of(row: dict, unit_name: str, history: list[dict] | None = None) -> Cl
         reopen_count=row["reopen_count"], history=history or [])
 
 
+def clue_history(conn, clue_id: int) -> list[dict]:
+    """Every audited step of a clue in order: its own, its clock's (挂账, entity clue_clock)
+    and its 延期 requests' (entity extension, one record per request step)."""
+    A = audit.A
+    requests = select(ExtensionRequest.__table__.c.id).where(ExtensionRequest.__table__.c.clue_id == clue_id)
+    rows = conn.execute(select(A).where(or_(
+        and_(A.c.entity.in_(["clue", "clue_clock"]), A.c.entity_id == clue_id),
+        and_(A.c.entity == "extension", A.c.entity_id.in_(requests)))).order_by(A.c.seq)).mappings().all()
+    return [dict(r) for r in rows]
+
+
 def _view(conn, row, *, with_history: bool = False) -> ClueView:
     return _view_of(row._mapping, unit_by_id(conn, row.unit_id).name,
-                    audit.history(conn, entity="clue", entity_id=row.id) if with_history else None)
+                    clue_history(conn, row.id) if with_history else None)
 
 
 def get_clue(engine: Engine, campaign: str, number: str, *, seen_by: Actor | None = None) -> ClueView:

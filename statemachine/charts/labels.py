@@ -16,7 +16,9 @@ from statemachine.errors import InvalidInput
 from statemachine.lapses import CAUSES, Cause
 from statemachine.limits import shown
 
+from .clock import LABELS as CLOCK_LABELS, TRIGGER_LABELS as CLOCK_TRIGGER_LABELS
 from .clue import LABELS as CLUE_LABELS, TRIGGER_LABELS as CLUE_TRIGGER_LABELS
+from .extension import LABELS as EXTENSION_LABELS, TRIGGER_LABELS as EXTENSION_TRIGGER_LABELS
 from .ladder import CASE_LABELS
 from .lookback import CHECK_LABELS, ROUND_LABELS
 
@@ -34,6 +36,9 @@ TRIGGER_LABELS: dict[str, dict[str, str]] = {
     "check": {"confirm": "整改到位", "find_relapse": "问题反弹", "find_faked": "弄虚作假", "revise": "更正",
               "miss": "未核查", "cancel": "取消"},
     "duty": {"submit": "报送"},
+    # a clue's history also shows its 延期 requests and its clock (挂账): the audit's entities
+    "extension": dict(EXTENSION_TRIGGER_LABELS),
+    "clue_clock": dict(CLOCK_TRIGGER_LABELS),
 }
 
 STATE_LABELS: dict[str, Mapping[str, str]] = {
@@ -41,6 +46,8 @@ STATE_LABELS: dict[str, Mapping[str, str]] = {
     "case": {s.value: v for s, v in CASE_LABELS.items()},
     "round": {s.value: v for s, v in ROUND_LABELS.items()},
     "check": {s.value: v for s, v in CHECK_LABELS.items()},
+    "extension": {s.value: v for s, v in EXTENSION_LABELS.items()},
+    "clue_clock": {s.value: v for s, v in CLOCK_LABELS.items()},
 }
 
 
