@@ -7,9 +7,10 @@ denominator is zero (nothing to sign for, no callback made) says nothing about t
 unit: it is left out and the weights of the rates that apply are scaled up to the
 same 100, so a fact the system does not hold yet (or a unit had no occasion for)
 neither rewards nor punishes. Scores are exact fractions rounded half up to two
-places; the order is by score, then fewer lapses, fewer escalations, then the
-unit's code, so it is total and the same whatever order the counts come in.
-Equal scores share a rank (1, 2, 2, 4).
+places; the order puts the units assessed (at least one rate applied) before
+those with nothing to assess, then by score, fewer lapses, fewer escalations,
+then the unit's code, so it is total and the same whatever order the counts come
+in. Equal scores (of units alike assessed or not) share a rank (1, 2, 2, 4).
 
 The weights and deductions are the plan's `ranking:` section (statemachine/plan.py);
 the shipped plans carry defaults from common practice in provincial 12345 work-order
@@ -134,12 +135,13 @@ def rank(counts: Iterable[UnitCounts], rules: RankingRules) -> list[RankedRow]:
     codes = [c.unit for _, c in scored]
     if len(codes) != len(set(codes)):
         raise ValueError("a unit is counted twice")
-    scored.sort(key=lambda sc: (-sc[0], sc[1].lapses, sc[1].escalations, sc[1].unit))
+    # an idle unit's 100 less deductions says nothing of its work: it never heads the table
+    scored.sort(key=lambda sc: (not rates_of(sc[1]), -sc[0], sc[1].lapses, sc[1].escalations, sc[1].unit))
     out: list[RankedRow] = []
     for i, (s, c) in enumerate(scored):
-        r = out[-1].rank if out and out[-1].score == s else i + 1
         rates = rates_of(c)
-        out.append(RankedRow(r, c.unit, c.name, s, bool(rates), c, rates))
+        same = out and out[-1].score == s and out[-1].assessed == bool(rates)
+        out.append(RankedRow(out[-1].rank if same else i + 1, c.unit, c.name, s, bool(rates), c, rates))
     return out
 
 

@@ -46,4 +46,4 @@ def parse_period(text: str) -> Period:
     elif m := re.fullmatch(r"(\d{4})", t):
         y = int(m[1])
         return Period(f"{y:04d}", date(y, 1, 1), date(y + 1, 1, 1))
-    raise InvalidInput(f"--period: {shown(text)} is not a month (2023-05), a quarter (2023-Q2) or a year (2023)")
+    raise InvalidInput(f"period {shown(text)} is not a month (2023-05), a quarter (2023-Q2) or a year (2023)")

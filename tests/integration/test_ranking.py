@@ -53,6 +53,11 @@ def _fire(engine, campaign, calendar, n, trigger, when, **data):
 
 @pytest.fixture
 def april(engine, campaign, calendar):
+    return seed_april(engine, campaign, calendar)
+
+
+def seed_april(engine, campaign, calendar):
+    """The module's scenario, through the use cases and the nightly sweep."""
     a1 = _clue(engine, campaign, calendar, "county-a", date(2023, 4, 20))
     a2 = _clue(engine, campaign, calendar, "county-a", date(2023, 4, 10))
     a3 = _clue(engine, campaign, calendar, "county-a", date(2023, 4, 12))
@@ -128,7 +133,10 @@ def test_the_ranking_is_recomputed_by_hand_from_the_ledger_rows(engine, april):
         {u: {k: n[k] for k in keys} for u, n in hand.items()}
     assert all(getattr(c, k) == 0 for c in got.values() for k in PENDING_FACTS)  # not wired yet
     t = ranking(engine, april, "2023-04")
-    expected = sorted(hand, key=lambda u: (-_score(hand[u]), hand[u]["lapses"], hand[u]["escalations"], u))
+    # the assessed (a rate applied: something in hand or closed) first, then by score
+    expected = sorted(hand, key=lambda u: (not (hand[u]["in_hand"] or hand[u]["closed"]), -_score(hand[u]),
+                                           hand[u]["lapses"], hand[u]["escalations"], u))
+    assert expected[-1] == "town-c1"
     assert [(r.unit, r.score) for r in t.rows] == [(u, _score(hand[u])) for u in expected]
     assert t.rows[[r.unit for r in t.rows].index("town-c1")].assessed is False
     # with three units (one not assessed) the lists take one each: the better and the worse county
