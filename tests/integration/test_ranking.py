@@ -162,3 +162,21 @@ def test_a_unit_reads_its_own_row_and_rank_a_root_supervisor_reads_all(engine, a
     assert [r.unit for r in own.rows] == ["county-b"] and not own.red and not own.black and own.ranked == 3
     assert own.rows[0].rank == next(r.rank for r in whole.rows if r.unit == "county-b")
     assert sorted(r.unit for r in ranking(engine, april, "2023-04", seen_by=sup_a).rows) == ["county-a", "town-c1"]
+
+
+def test_the_monthly_report_carries_the_ranking_with_its_lists(engine, april):
+    from notifications.documents.reports import render_markdown
+    from services.reports.contents import gather
+
+    t = ranking(engine, april, "2023-04")
+    data = gather(engine, april, None, "monthly", "2023-04", now=at("2023-05-05"))
+    assert [(r["rank"], r["name"], r["score"]) for r in data.ranking["rows"]] == \
+        [(r.rank, r.name, str(r.score)) for r in t.rows]
+    assert [r["name"] for r in data.ranking["red"]] == ["乙县"] and [r["name"] for r in data.ranking["black"]] == ["甲县"]
+    md = render_markdown(data)
+    assert f"红榜 乙县（{t.rows[0].score}）" in md and "甲县交通运输执法大队（无可考核事项）" in md
+    # a county's report ranks its own subtree, without the campaign's lists
+    county = gather(engine, april, "county-a", "monthly", "2023-04", now=at("2023-05-05")).ranking
+    assert [r["name"] for r in county["rows"]] == ["甲县", "甲县交通运输执法大队"] and not county["red"]
+    # a weekly report has none
+    assert gather(engine, april, None, "weekly", "2023-04-30", now=at("2023-05-05")).ranking == {}
