@@ -1,14 +1,14 @@
 """The period a ranking covers: a month (2023-05), a quarter (2023-Q2) or a year (2023),
-from its first Beijing midnight to the next period's (half-open)."""
+as days: from its first day up to the first day after it (half-open). Its instants are
+Beijing midnights (services/ranking/counts.py `bounds`)."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 
 from statemachine.errors import InvalidInput
 from statemachine.limits import shown
-from statemachine.time.clock import TZ
 
 __all__ = ["Period", "parse_period"]
 
@@ -18,15 +18,6 @@ class Period:
     label: str       # as given, normalised: 2023-05, 2023-Q2, 2023
     first: date      # its first day
     after: date      # the first day after it
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first, time.min, TZ)
-
-    @property
-    def end(self) -> datetime:
-        """The first instant after the period (the bound is exclusive)."""
-        return datetime.combine(self.after, time.min, TZ)
 
 
 def _month(y: int, m: int) -> date:

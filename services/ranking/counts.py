@@ -16,13 +16,16 @@ their tables are being built; `_PENDING` below is the one place the lead wires t
 """
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from sqlalchemy import and_, case, func, literal, select
 
 from models.tables import AuditRecord, Clue, EscalationCase, Lapse, Unit
 from statemachine.ranking import PENDING_FACTS, UnitCounts
 from statemachine.ranking_period import Period
+from statemachine.time.clock import TZ
 
-__all__ = ["unit_counts", "counts_statement"]
+__all__ = ["unit_counts", "counts_statement", "bounds"]
 
 T, L, E, A, U = (Clue.__table__, Lapse.__table__, EscalationCase.__table__, AuditRecord.__table__,
                  Unit.__table__)
@@ -38,8 +41,13 @@ def _n(cond):
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
+def bounds(period: Period) -> tuple[datetime, datetime]:
+    """The period's first instant and the first instant after it: Beijing midnights."""
+    return datetime.combine(period.first, time.min, TZ), datetime.combine(period.after, time.min, TZ)
+
+
 def counts_statement(campaign_id: int, period: Period):
-    start, end = period.start, period.end
+    start, end = bounds(period)
     closed = and_(T.c.resolution.in_(DONE), T.c.closed_at >= start, T.c.closed_at < end)
     # the unit's part done: its last 申请销号 (or the 查无实据 finding), not the supervisor's answer
     done = (select(A.c.entity_id, func.max(A.c.at).label("done_at"))

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from models.tables import AuditRecord, Clue, EscalationCase, Lapse, Unit
 from services.clues import lifecycle as clues
-from services.ranking.counts import unit_counts
+from services.ranking.counts import bounds, unit_counts
 from services.ranking.table import as_dict, ranking
 from services.campaigns.load import campaign_id
 from statemachine.ranking import PENDING_FACTS
@@ -80,7 +80,7 @@ def seed_april(engine, campaign, calendar):
 
 def _by_hand(engine, campaign, period):
     """The counts, from every row of the ledger, with plain Python."""
-    start, end = period.start, period.end
+    start, end = bounds(period)
     cid = campaign_id(engine, campaign)
     with engine.connect() as conn:
         units = {r.id: r.code for r in conn.execute(select(U).where(U.c.campaign_id == cid, U.c.parent_id.is_not(None)))}

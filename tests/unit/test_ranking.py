@@ -9,6 +9,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from services.ranking.counts import bounds
 from statemachine.errors import InvalidInput
 from statemachine.ranking import (PENDING_FACTS, Deductions, RankingRules, UnitCounts, Weights, rank, rates_of,
                                   red_and_black, score_of)
@@ -124,7 +125,9 @@ def test_a_unit_counted_twice_or_a_negative_count_is_refused():
 def test_periods(text, label, first, after):
     p = parse_period(text)
     assert (p.label, p.first.isoformat(), p.after.isoformat()) == (label, first, after)
-    assert p.start.utcoffset().total_seconds() == 8 * 3600  # Beijing midnight
+    start, end = bounds(p)
+    assert (start.date(), end.date()) == (p.first, p.after)
+    assert start.utcoffset().total_seconds() == 8 * 3600 and start.hour == 0  # Beijing midnight
 
 
 @pytest.mark.parametrize("text", ["2023-13", "2023-00", "2023-Q5", "May 2023", "", "2023-05-01"])
@@ -132,3 +135,27 @@ def test_a_bad_period_is_refused_in_one_line(text):
     with pytest.raises(InvalidInput, match="is not a month") as e:
         parse_period(text)
     assert "\n" not in str(e.value)
+
+
+def _plan_with(ranking: dict):
+    import yaml
+
+    from statemachine.plan import Plan
+    from tests.conftest import SMALL_PLAN
+
+    data = yaml.safe_load(SMALL_PLAN.read_text(encoding="utf-8"))
+    return Plan.model_validate(data | {"ranking": ranking})
+
+
+def test_the_plans_ranking_section_gives_the_rules_and_refuses_nonsense():
+    from pydantic import ValidationError
+
+    rules = _plan_with({"weights": {"satisfaction": 0}, "deductions": {"lapse": "0.5"}, "list_size": 5}).ranking.rules()
+    assert rules.weights.satisfaction == 0 and rules.weights.close_on_time == 40
+    assert rules.deductions.lapse == Decimal("0.5") and rules.list_size == 5
+    assert _plan_with({}).ranking.rules() == RULES  # the defaults are the pure rules' own
+    for bad in ({"weights": {k: 0 for k in ("sign_on_time", "close_on_time", "satisfaction", "no_redo",
+                                             "no_extension")}},
+                {"deductions": {"lapse": -1}}, {"list_size": 0}, {"weights": {"speed": 5}}):
+        with pytest.raises(ValidationError):
+            _plan_with(bad)
