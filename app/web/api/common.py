@@ -202,7 +202,6 @@ def actions_out(actions: list[Action]) -> list[ActionOut]:
 
 class HistoryOut(BaseModel):
     seq: int
-    entity: str | None = Field(None, description="whose step: the item's own, or (a clue's) extension, clue_clock")
     at: datetime
     actor: str
     trigger: str
@@ -223,7 +222,7 @@ def history_out(records: list[dict]) -> list[HistoryOut]:
                 detail = json.loads(detail)
             except ValueError:
                 pass
-        out.append(HistoryOut(seq=h["seq"], entity=h.get("entity"), at=h["at"], actor=h["actor"], trigger=h["trigger"],
+        out.append(HistoryOut(seq=h["seq"], at=h["at"], actor=h["actor"], trigger=h["trigger"],
                               from_state=h["from_state"], to_state=h["to_state"], reason=h["reason"],
                               detail=detail))
     return out

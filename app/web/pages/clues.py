@@ -16,7 +16,8 @@ from starlette.responses import RedirectResponse
 from services.accounts.accounts import Identity
 from services.campaigns.load import plan_of
 from services.clues.lifecycle import ClueInput, list_clues, transition
-from services.core.actions import clue_actions
+from services.core.actions import APPROVE_EXTENSION, REFUSE_EXTENSION, REQUEST_EXTENSION, TIME_TRIGGERS, \
+    ClueItem, allowed_actions, clue_actions
 from services.core.directory import campaign_row
 from services.core.input_files import size_text
 from services.core.refs import MAX_INT
@@ -77,9 +78,10 @@ def clue_page(request: Request, number: str, who: Identity = Depends(signed_in),
     view, unit = readable_clue(eng, who.campaign, number, who.actor)
     with eng.connect() as conn:
         plan = plan_of(conn, campaign_row(conn, who.campaign).id)
-    actions = [(a, fields_for("clue", a)) for a in clue_actions(who.actor, state=view.state, unit=unit,
-                                                                  owner=view.owner, deadline_at=view.deadline_at,
-                                                                  now=now)]
+    with eng.connect() as conn:  # the chart's steps, 延期 and the clock (services/core/actions.py)
+        actions = [(a, fields_for("clue", a))
+                   for a in allowed_actions(conn, who.campaign, who.actor, ClueItem(number), now=now,
+                                            max_extensions=plan.clues.max_extensions)]
     aspects = {a.key: a.name for a in plan.aspects}
     files = list_evidence(eng, who.campaign, owner_kind="clue", ref=number, actor=who.actor.username)
     # whoever sees a clue may attach to it while it is open (services/evidence/files.py)
@@ -120,10 +122,37 @@ def clue_act(request: Request, number: str, trigger: str, who: Identity = Depend
              stage_result: Optional[str] = Form(None, max_length=TEXT_MAX),
              long_term_measure: Optional[str] = Form(None, max_length=TEXT_MAX),
              result_form: Optional[str] = Form(None, max_length=200),
+             until: Optional[str] = Form(None, max_length=40),
              version: Optional[str] = Form(None, max_length=12)):
+    if trigger in TIME_TRIGGERS:
+        _time_step(request, who, number, trigger, reason=text(reason), until=day(until, "延期至"))
+        return RedirectResponse(f"/clues/{quote(number)}?done={quote(trigger)}", status_code=303)
     data = ClueInput(reason=text(reason), measures=text(measures), deadline=day(deadline, "完成时限"),
                      owner=text(owner), evidence=text(evidence), stage_result=text(stage_result),
                      long_term_measure=text(long_term_measure), result_form=text(result_form))
     transition(engine(request), who.campaign, number, trigger, actor=who.actor.username, now=domain_now(request),
                data=data, expected_version=whole_number(version, "version"))
     return RedirectResponse(f"/clues/{quote(number)}?done={quote(trigger)}", status_code=303)
+
+
+def _time_step(request: Request, who: Identity, number: str, trigger: str, *, reason: str | None,
+               until) -> None:
+    """延期 asked for or decided, the clock stopped or started: the CLI's use cases."""
+    from services.clues import extensions, suspension
+
+    eng, now, cal = engine(request), domain_now(request), runtime(request).calendar
+    me = who.actor.username
+    if trigger == REQUEST_EXTENSION:
+        if until is None:
+            raise InvalidInput("申请延期至 (until) is required")
+        extensions.request_extension(eng, who.campaign, number, until=until, reason=reason, actor=me, now=now,
+                                     calendar=cal)
+    elif trigger == APPROVE_EXTENSION:
+        extensions.approve_extension(eng, who.campaign, number, actor=me, now=now, until=until, note=reason,
+                                     calendar=cal)
+    elif trigger == REFUSE_EXTENSION:
+        extensions.refuse_extension(eng, who.campaign, number, actor=me, now=now, reason=reason)
+    elif trigger == "suspend":
+        suspension.suspend(eng, who.campaign, number, reason=reason, actor=me, now=now)
+    else:
+        suspension.resume(eng, who.campaign, number, actor=me, now=now, reason=reason, calendar=cal)
