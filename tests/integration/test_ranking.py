@@ -83,7 +83,8 @@ def _by_hand(engine, campaign, period):
     start, end = bounds(period)
     cid = campaign_id(engine, campaign)
     with engine.connect() as conn:
-        units = {r.id: r.code for r in conn.execute(select(U).where(U.c.campaign_id == cid, U.c.parent_id.is_not(None)))}
+        units = {r.id: r.code for r in conn.execute(select(U).where(U.c.campaign_id == cid,
+                                                                    U.c.parent_id.is_not(None)))}
         rows = conn.execute(select(T).where(T.c.campaign_id == cid)).all()
         audit = conn.execute(select(A).where(A.c.campaign_id == cid, A.c.entity == "clue")).all()
         lapses = conn.execute(select(L).where(L.c.campaign_id == cid)).all()
@@ -172,7 +173,8 @@ def test_the_monthly_report_carries_the_ranking_with_its_lists(engine, april):
     data = gather(engine, april, None, "monthly", "2023-04", now=at("2023-05-05"))
     assert [(r["rank"], r["name"], r["score"]) for r in data.ranking["rows"]] == \
         [(r.rank, r.name, str(r.score)) for r in t.rows]
-    assert [r["name"] for r in data.ranking["red"]] == ["乙县"] and [r["name"] for r in data.ranking["black"]] == ["甲县"]
+    assert [r["name"] for r in data.ranking["red"]] == ["乙县"]
+    assert [r["name"] for r in data.ranking["black"]] == ["甲县"]
     md = render_markdown(data)
     assert f"红榜 乙县（{t.rows[0].score}）" in md and "甲县交通运输执法大队（无可考核事项）" in md
     # a county's report ranks its own subtree, without the campaign's lists

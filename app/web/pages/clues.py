@@ -17,7 +17,7 @@ from services.accounts.accounts import Identity
 from services.campaigns.load import plan_of
 from services.clues.lifecycle import ClueInput, list_clues, transition
 from services.core.actions import APPROVE_EXTENSION, REFUSE_EXTENSION, REQUEST_EXTENSION, TIME_TRIGGERS, \
-    ClueItem, allowed_actions, clue_actions
+    ClueItem, allowed_actions
 from services.core.directory import campaign_row
 from services.core.input_files import size_text
 from services.core.refs import MAX_INT
