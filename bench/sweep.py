@@ -5,7 +5,12 @@
 Without --db a throwaway PostgreSQL cluster is started (bench/pg.py); a
 `sqlite:///…` URL works too. The 忻州 plan (seed 003) is loaded and N clues
 are generated server-side, 10 % of them overdue (5 % unverified past their
-verification due, 5 % rectifying past their deadline). Then, in one run:
+verification due, 5 % rectifying past their deadline), and 10 % suspended or
+extended (issue 16): 5 % with their clock suspended (挂账; among them 1 % that
+would be verify-overdue and 1 % rectify-overdue, which no sweep may lapse), 4 %
+extended (延期; 1 % of them past deadlines moved beyond the sweep's instant)
+and 1 % rectify-overdue with an extension request waiting (held).
+Then, in one run:
 
 - floor: one hand-written `INSERT … SELECT … ON CONFLICT DO NOTHING` making
   the same lapse rows the sweep makes (best of two, around the sweep);
@@ -32,6 +37,12 @@ from bench.flowruns import bench_home, task_runs  # noqa: E402
 from bench.pg import database_url  # noqa: E402
 
 AS_OF = "2023-06-15T09:00:00+08:00"
+# of g % 100 (the g % 20 = 1 ones are rectifying past their deadline, g % 20 = 6 rectifying in time):
+EXTENDED_PAST = "21"           # 延期 granted before the old deadline: now due after AS_OF
+EXTENDED_RUNNING = "6, 26, 46"  # 延期 granted, due after AS_OF anyway
+WAITING = "41"                 # past the deadline while a timely request waits: no lapse yet
+# so 61 and 81 stay rectify-overdue (2 %), and 20, 40, 60, 80 verify-overdue (4 %)
+# g % 100 < 5: the clock suspended (挂账), whatever the state
 PAST, FUTURE = "2023-05-01T12:00:00+08:00", "2023-09-01T12:00:00+08:00"
 
 FLOOR_SQL = """
@@ -143,8 +154,9 @@ def _series(dialect: str) -> str:
 
 
 def generate_clues(engine, cid: int, unit_ids: list[int], aspect: str, n: int) -> None:
-    """N clues in one statement; g % 20 decides state and whether it is overdue."""
-    from sqlalchemy import bindparam, text
+    """N clues in one statement; g % 20 decides state and whether it is overdue, g % 100
+    the clock (挂账) and 延期 (see the module); then the waiting requests in one more."""
+    from sqlalchemy import Date, bindparam, text
 
     from models.types import UTCDateTime
 
@@ -153,21 +165,35 @@ def generate_clues(engine, cid: int, unit_ids: list[int], aspect: str, n: int) -
     sql = f"""
     INSERT INTO clues (campaign_id, number, kind, channel, aspect_key, summary, unit_id, owner,
                        state, received_at, verify_due_at, measures, deadline, deadline_at,
-                       resolution, closed_at, reopen_count, updated_at, updated_by, version)
+                       resolution, closed_at, reopen_count, updated_at, updated_by, version,
+                       clock, extension_count)
     SELECT :cid, 'BX-' || g, 'clue', '12345', :aspect, 'benchmark clue', {pick}, '测试员',
            CASE WHEN g % 20 = 0 THEN 'received' WHEN g % 20 = 1 THEN 'rectifying'
                 WHEN g % 20 < 5 THEN 'verifying' WHEN g % 20 < 10 THEN 'rectifying'
                 ELSE 'closed' END,
            :past, CASE WHEN g % 20 = 0 THEN :past ELSE :future END, 'measures',
-           NULL, CASE WHEN g % 20 = 1 THEN :past ELSE :future END,
+           NULL, CASE WHEN g % 20 = 1 AND g % 100 NOT IN ({EXTENDED_PAST}) THEN :past ELSE :future END,
            CASE WHEN g % 20 >= 10 THEN 'approved' END, CASE WHEN g % 20 >= 10 THEN :past END,
-           0, :past, 'bench', 1
+           0, :past, 'bench', 1,
+           CASE WHEN g % 100 < 5 THEN 'suspended' ELSE 'running' END,
+           CASE WHEN g % 100 IN ({EXTENDED_PAST}, {EXTENDED_RUNNING}) THEN 1 ELSE 0 END
       FROM ({_series(engine.dialect.name)}) AS series"""
+    waiting = f"""
+    INSERT INTO extension_requests (campaign_id, clue_id, unit_id, state, reason, asked, previous,
+                                    requested_by, requested_at, updated_at, updated_by, version)
+    SELECT c.campaign_id, c.id, c.unit_id, 'requested', 'benchmark 延期', :asked, :previous,
+           'bench', :past, :past, 'bench', 1
+      FROM clues c
+     WHERE c.campaign_id = :cid AND c.state = 'rectifying'
+       AND CAST(substr(c.number, 4) AS INTEGER) % 100 IN ({WAITING})"""
     ts = UTCDateTime()
     stmt = text(sql).bindparams(bindparam("past", type_=ts), bindparam("future", type_=ts))
+    asks = text(waiting).bindparams(bindparam("past", type_=ts), bindparam("asked", type_=Date()),
+                                    bindparam("previous", type_=Date()))
+    past, future = datetime.fromisoformat(PAST), datetime.fromisoformat(FUTURE)
     with engine.begin() as conn:
-        conn.execute(stmt, dict(cid=cid, aspect=aspect, n=n, past=datetime.fromisoformat(PAST),
-                                future=datetime.fromisoformat(FUTURE)))
+        conn.execute(stmt, dict(cid=cid, aspect=aspect, n=n, past=past, future=future))
+        conn.execute(asks, dict(cid=cid, past=past, asked=future.date(), previous=past.date()))
         conn.exec_driver_sql(f"UPDATE campaigns SET clue_seq = {n} WHERE id = {cid}")
     with engine.begin() as conn:  # committed: an ANALYZE rolled back leaves no statistics
         conn.exec_driver_sql("ANALYZE")
@@ -239,6 +265,14 @@ def main() -> None:
         generate_clues(engine, cid, unit_ids, plan.aspects[0].key, args.clues)
         print(f"generated {args.clues:,} clues over {len(unit_ids)} units "
               f"on {engine.dialect.name} in {time.perf_counter() - t0:.1f}s", flush=True)
+        with engine.connect() as conn:
+            held = conn.execute(text(
+                "SELECT sum(CASE WHEN clock = 'suspended' THEN 1 ELSE 0 END), "
+                "sum(CASE WHEN extension_count > 0 THEN 1 ELSE 0 END), "
+                "(SELECT count(*) FROM extension_requests WHERE campaign_id = :c AND state = 'requested') "
+                "FROM clues WHERE campaign_id = :c"), dict(c=cid)).one()
+        print(f"suspended {held[0]:,}, extended {held[1]:,}, waiting on a request {held[2]:,} "
+              f"({sum(held) / args.clues:.0%} of the items)", flush=True)
 
         from app.flow_runner import quiet_flows
         from flows.deadline_sweep import deadline_sweep

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -19,13 +20,15 @@ from .email_address import check_email
 from .errors import PlanReferenceError
 from .lapses import CAUSES, LADDER_CAUSES, Cause
 from .cron import check_cron
+from . import ranking as scoring
 from .warning import BLUE_WITHIN_DAYS, YELLOW_WITHIN_DAYS
 
 __all__ = ["Plan", "PlanReferenceError", "CampaignInfo", "Aspect", "UnitSpec", "Person", "StageSpec",
            "Deliverable", "ReportingDuty", "Schedule", "ClueRules", "LEVELS", "CHANNELS",
            "CHANNEL_ALIASES", "channel_of",
            "EscalationPolicy", "EscalationRule", "WarningColours", "LAPSE_CAUSES", "FAKED_LEVEL", "Period", "KEY",
-           "text_field", "Key", "Name", "Label", "Text", "Documents", "default_organ"]
+           "text_field", "Key", "Name", "Label", "Text", "Documents", "default_organ",
+           "RankingRules", "RankingWeights", "RankingDeductions"]
 
 LEVELS = ("central", "province", "prefecture", "county", "department", "team")
 # 线索来源 (docs/domain.md §5.1)
@@ -346,6 +349,44 @@ class Documents(_Strict):
     attendees: Label = Field("你单位主要负责同志、分管负责同志", description="约谈对象")
 
 
+class RankingWeights(_Strict):
+    """考核排名: how the 100 points are shared among the rates (statemachine/ranking.py);
+    a rate with nothing to measure drops out and the others are scaled up."""
+
+    sign_on_time: int = Field(10, ge=0, le=100, description="签收及时率")
+    close_on_time: int = Field(40, ge=0, le=100, description="按时办结率")
+    satisfaction: int = Field(30, ge=0, le=100, description="满意率 (满意 + 基本满意)")
+    no_redo: int = Field(10, ge=0, le=100, description="1 − 重办率")
+    no_extension: int = Field(10, ge=0, le=100, description="1 − 延期率")
+
+
+class RankingDeductions(_Strict):
+    lapse: Decimal = Field(Decimal(2), ge=0, le=100, description="per lapse (逾期)")
+    escalation: Decimal = Field(Decimal(3), ge=0, le=100, description="per escalation case issued (督办)")
+    refused_return: Decimal = Field(Decimal(1), ge=0, le=100, description="per 退单 refused")
+
+
+class RankingRules(_Strict):
+    # defaults: the shape common in provincial 12345 work-order assessment (rates weighted to
+    # 100 points, fixed deductions); set your province's values
+    weights: RankingWeights = RankingWeights()
+    deductions: RankingDeductions = RankingDeductions()
+    floor: Decimal = Field(Decimal(0), ge=0, le=100, description="a score never falls below this")
+    list_size: int = Field(3, ge=1, le=50, description="红榜 / 黑榜: the best and the worst N")
+
+    @model_validator(mode="after")
+    def _some_weight(self):
+        if not any(self.weights.model_dump().values()):
+            raise ValueError("at least one ranking weight must be above 0")
+        return self
+
+    def rules(self):
+        """The pure rules (statemachine/ranking.py)."""
+        return scoring.RankingRules(weights=scoring.Weights(**self.weights.model_dump()),
+                                    deductions=scoring.Deductions(**self.deductions.model_dump()),
+                                    floor=self.floor, list_size=self.list_size)
+
+
 class Plan(_Strict):
     campaign: CampaignInfo
     aspects: list[Aspect] = Field(min_length=1)
@@ -356,6 +397,7 @@ class Plan(_Strict):
     clues: ClueRules = ClueRules()
     escalation: EscalationPolicy = EscalationPolicy()
     documents: Documents = Documents()
+    ranking: RankingRules = RankingRules()
 
     @model_validator(mode="after")
     def _references(self):

@@ -24,7 +24,8 @@ from statemachine.errors import RectifyError
 
 __all__ = ["app", "main"]
 
-from . import calendar, campaigns, clues, deploy, duties, ladder, ledgers, reports, ops, outbox, lookback, web, evidence  # noqa: E402,F401  (commands register on `app`)
+from . import (calendar, campaigns, clues, deploy, duties, ladder, ledgers, reports, ops, outbox, lookback, web,  # noqa: E402,F401,I001
+               evidence, ranking)  # (commands register on `app`)
 from .root import GLOBAL_OPTIONS, app  # noqa: E402
 
 

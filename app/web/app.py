@@ -18,12 +18,12 @@ from services.core.runtime import Runtime
 
 from . import errors, openapi
 from .api import docs as api_docs, evidence, me, tokens
-from .api import audit, campaigns, cases, clues, duties, ledgers, notices, reports, rounds, units
+from .api import audit, campaigns, cases, clues, duties, ledgers, notices, ranking, reports, rounds, units
 from .auth import Clock, WebAuth, csrf_guard, wall_clock, web_secret
 from .headers import SecurityHeaders
 from .pages import account, home
 from .pages import audit as audit_pages, cases as case_pages, clues as clue_pages, dashboard, \
-    lookback as round_pages, notices as notice_pages, reports as report_pages, work
+    lookback as round_pages, notices as notice_pages, ranking as ranking_pages, reports as report_pages, work
 from .uploads import UploadLimit
 
 __all__ = ["create_app", "ROUTERS", "OPENAPI_URL"]
@@ -36,7 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (me.router, tokens.router, api_docs.router, acc
                                   duties.router, rounds.router, reports.router, ledgers.router, audit.router,
                                   work.router, dashboard.router, clue_pages.router,
                                   case_pages.router, notice_pages.router, round_pages.router, report_pages.router,
-                                  audit_pages.router)
+                                  audit_pages.router, ranking.router, ranking_pages.router)
 
 
 def _version() -> str:

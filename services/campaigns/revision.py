@@ -31,13 +31,14 @@ from typing import Mapping
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from models.tables import Campaign, Clue, PlanVersion, Stage, Unit, User
+from models.tables import Campaign, Clue, ClueSuspension, PlanVersion, Stage, Unit, User
 from statemachine.charts.clue import OPEN_STATES, VERIFY_PENDING
 from statemachine.charts.unit_stage import COMPLETED, stage_deadline
 from statemachine.errors import ConflictError, PlanError
 from statemachine.limits import DOC_NUMBER, REFERENCE, clean_text
 from statemachine.plan import Plan
-from statemachine.time.calendar import WorkingCalendar, due_end_of_day_after_working_days
+from statemachine.time.calendar import WorkingCalendar, end_of_day, local_date
+from statemachine.time.deadlines import Pause, moved_deadline
 
 from services.core.directory import SYSTEM, campaign_row
 from services.core.persisted import audit_record
@@ -48,6 +49,7 @@ __all__ = ["Revision", "check_revision", "revise_plan", "WITHDRAWN", "EXAMPLES"]
 
 C, S, U, US, T, PV = (Campaign.__table__, Stage.__table__, Unit.__table__, User.__table__, Clue.__table__,
                       PlanVersion.__table__)
+CS = ClueSuspension.__table__
 
 WITHDRAWN = "withdrawn"  # a unit that left the campaign: its stage_key, never a stage's key
 EXAMPLES = 5  # examples shown per kind of change
@@ -212,11 +214,15 @@ def _diff(conn, camp, old: Plan, new: Plan, *, source: str, doc_number: str,
         rev.relocated.append((c, r.stage_key, list(new_stages)[after] if after < len(new_stages) else COMPLETED))
     if old.clues.verify_within_working_days != new.clues.verify_within_working_days:
         days = new.clues.verify_within_working_days
-        for cl in conn.execute(select(T.c.id, T.c.number, T.c.received_at, T.c.assigned_at, T.c.verify_due_at).where(
-                T.c.campaign_id == camp.id, T.c.state.in_([s.value for s in VERIFY_PENDING]))
-                .order_by(T.c.number)):
-            # counted from its assignment: a reassigned (改派) item's clock restarted there
-            moved = due_end_of_day_after_working_days(calendar, cl.assigned_at or cl.received_at, days)
+        pending = T.c.campaign_id == camp.id, T.c.state.in_([s.value for s in VERIFY_PENDING])
+        pauses = _ended_pauses(conn, pending)
+        for cl in conn.execute(select(T.c.id, T.c.number, T.c.received_at, T.c.assigned_at, T.c.verify_due_at)
+                               .where(*pending).order_by(T.c.number)):
+            # the new budget from its assignment (a reassigned (改派) item's clock restarted there),
+            # moved on by the spells its clock stood (挂账); a spell still standing moves it when it
+            # is resumed (services/clues/suspension.py)
+            budget = calendar.add_working_days(local_date(cl.assigned_at or cl.received_at), days)
+            moved = end_of_day(moved_deadline(calendar, due=budget, pauses=pauses.get(cl.id, ())))
             if moved != cl.verify_due_at:
                 rev.clue_deadlines.append((cl.id, cl.number, cl.verify_due_at, moved))
     leaving_ids = [rows[c].id for c in rev.units_leaving]
@@ -228,6 +234,15 @@ def _diff(conn, camp, old: Plan, new: Plan, *, source: str, doc_number: str,
             raise _refuse(source, rev.campaign, f"unit '{still.code}' leaves with open items "
                                                 f"(e.g. {still.number}): reassign or close them first")
     return rev
+
+
+def _ended_pauses(conn, where) -> dict[int, tuple[Pause, ...]]:
+    """Each clue's ended suspensions (挂账), one query for the campaign."""
+    out: dict[int, list[Pause]] = {}
+    for sp in conn.execute(select(CS.c.clue_id, CS.c.started_at, CS.c.ended_at).join(T, T.c.id == CS.c.clue_id)
+                           .where(*where, CS.c.ended_at.is_not(None)).order_by(CS.c.clue_id, CS.c.started_at)):
+        out.setdefault(sp.clue_id, []).append(Pause(local_date(sp.started_at), local_date(sp.ended_at)))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def check_revision(engine: Engine, plan: Plan, *, source: str, calendar: WorkingCalendar,

@@ -35,6 +35,8 @@ class ClueInput:
     stage_result: str | None = None
     long_term_measure: str | None = None
     result_form: str | None = None
+    # not the actor's: the plan's clues.max_extensions, set by the use case for `extend`
+    max_extensions: int | None = None
 
     def __post_init__(self) -> None:
         clean_fields(self, _INPUT_LIMITS)
@@ -42,13 +44,15 @@ class ClueInput:
     def context(self, *, actor: str, actor_unit: int, owner_unit: int | None,
                 row_owner: str | None, limit: DeadlineLimit | None = None, as_of: datetime | None = None,
                 row_deadline: date | None = None, row_deadline_at: datetime | None = None,
-                row_received: date | None = None, signing: str = "signed") -> ClueContext:
+                row_received: date | None = None, signing: str = "signed",
+                row_extensions: int | None = None) -> ClueContext:
         return ClueContext(actor=actor, actor_unit=actor_unit, owner_unit=owner_unit,
                            owner=self.owner or row_owner, measures=self.measures,
                            deadline=self.deadline, reason=self.reason, evidence=self.evidence,
                            stage_result=self.stage_result, long_term_measure=self.long_term_measure,
                            limit=limit, as_of=as_of, row_deadline=row_deadline, row_deadline_at=row_deadline_at,
-                           row_received=row_received, signing=signing)
+                           row_received=row_received, signing=signing, row_extensions=row_extensions,
+                           max_extensions=self.max_extensions)
 
 
 # each text an actor supplies, held to the column it is written to (statemachine/limits.py)
@@ -100,6 +104,13 @@ def _extends_in_time_sql(data: ClueInput, source, now: datetime) -> ColumnElemen
                 T.c.deadline < data.deadline)
 
 
+def _extensions_left_sql(data: ClueInput, source, now: datetime) -> ColumnElement[bool]:
+    # statemachine.time.deadlines.extensions_left_refusal; without the plan's count, no row
+    if data is None or data.max_extensions is None:
+        return literal(False)
+    return T.c.extension_count < data.max_extensions
+
+
 def _after_receipt_sql(data: ClueInput, source, now: datetime) -> ColumnElement[bool]:
     # statemachine.time.deadlines.receipt_refusal: received on or before the deadline's (Beijing) day
     if data is None or data.deadline is None:
@@ -111,7 +122,7 @@ CLUES = PersistedChart(
     chart=CLUE_CHART, table=T, entity="clue",
     writes=lambda trigger, data, now, actor: effects(trigger, data or ClueInput(), now=now, actor=actor),
     row_sql={"has_owner": _has_owner_sql, "extends_in_time": _extends_in_time_sql,
-             "deadline_after_receipt": _after_receipt_sql})
+             "deadline_after_receipt": _after_receipt_sql, "extensions_left": _extensions_left_sql})
 
 
 # -- statemachine.charts.clue.overdue_cause as WHERE clauses (tests/integration/test_rule_sql_agrees.py) --

@@ -20,7 +20,7 @@ from services.core.directory import actor as lookup_actor, campaign_row, require
 from services.core.persisted import PersistedChart, audit_record, fire_one
 from services.core.uow import Db, unit_of_work
 from .chart import CLUES, ClueInput
-from .lifecycle import deadline_limit_on
+from .lifecycle import deadline_limit_on, with_plan_facts
 
 __all__ = ["ExtensionView", "request_extension", "approve_extension", "refuse_extension", "EXTENSIONS"]
 
@@ -124,18 +124,14 @@ def _decide(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now
                                  "granted": granted.isoformat() if granted else None})
         deadline = row.deadline
         if trigger == "approve":
-            limit = plan_of(conn, camp.id).clues.max_extensions
-            if row.extension_count >= limit:
-                raise GuardRefused(entity=f"clue {number}", trigger="approve", guard="may_extend",
-                                   reason=f"the plan allows {limit} extension(s) per item and it has had "
-                                          f"{row.extension_count}")
-            # asked in time: judged at the instant it was asked, whenever the level above answers
-            data = ClueInput(reason=req.reason, deadline=granted)
+            # asked in time: judged at the instant it was asked, whenever the level above answers;
+            # how many: the clue's own extend guard (extensions_left), as for a direct extend
+            data = with_plan_facts(conn, camp.id, "extend", ClueInput(reason=req.reason, deadline=granted))
             ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
                                row_owner=row.owner,
                                limit=deadline_limit_on(conn, camp.id, local_date(now), calendar),
                                as_of=req.requested_at, row_deadline=row.deadline, row_deadline_at=row.deadline_at,
-                               row_received=local_date(row.received_at))
+                               row_received=local_date(row.received_at), row_extensions=row.extension_count)
             moved = fire_one(uow, CLUES, row, "extend", actor=who, now=now, campaign_id=camp.id, ctx=ctx,
                              data=data, unit=unit, label=f"clue {number}", reason=req.reason,
                              detail={"deadline": granted.isoformat(), "request": req.id})

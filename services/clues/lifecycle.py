@@ -1,7 +1,7 @@
 """Use cases on problems and clues (问题线索): add, import, transition, read."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Iterable, Sequence
 
@@ -308,10 +308,12 @@ def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, 
     _known_trigger(trigger)
     with unit_of_work(db) as uow:
         row, unit, who = _load_with_unit(uow.conn, campaign, number, actor or "")
+        data = with_plan_facts(uow.conn, row.campaign_id, trigger, data)
         ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
                            row_owner=row.owner, limit=_limit(uow.conn, row.campaign_id, trigger, data, now, calendar),
                            as_of=now, row_deadline=row.deadline, row_deadline_at=row.deadline_at,
-                           row_received=local_date(row.received_at), signing=row.signing)
+                           row_received=local_date(row.received_at), signing=row.signing,
+                           row_extensions=row.extension_count)
         fired = fire_one(uow, CLUES, row, trigger, actor=who, now=now, campaign_id=row.campaign_id,
                          ctx=ctx, data=data, unit=unit, label=f"clue {number}",
                          expected_version=expected_version, reason=data.reason,
@@ -320,9 +322,16 @@ def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, 
         return _view_of(fired.row._mapping, unit.name)
 
 
+def with_plan_facts(conn, campaign_id: int, trigger: str, data: ClueInput) -> ClueInput:
+    """`data` with what the plan says about `trigger`: an extension's limit on how many."""
+    if trigger != "extend":
+        return data
+    return replace(data, max_extensions=plan_of(conn, campaign_id).clues.max_extensions)
+
+
 def _detail(trigger: str, data: ClueInput) -> dict | None:
     d = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
-         for k, v in vars(data).items() if v is not None and k != "reason"}
+         for k, v in vars(data).items() if v is not None and k not in ("reason", "max_extensions")}
     return d or None
 
 
@@ -355,6 +364,7 @@ def bulk_transition(db: Db, campaign: str, trigger: str, *, actor: str, now: dat
             scope.append(T.c.unit_id == unit_by_code(conn, camp.id, unit).id)
         if state:
             scope.append(T.c.state == CLUE_CHART.coerce(state).value)
+        data = with_plan_facts(conn, camp.id, trigger, data)
         ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=None, row_owner=None,
                            limit=_limit(conn, camp.id, trigger, data, now, calendar), as_of=now)
         moved = fire_set(uow, CLUES, trigger, actor=who, now=now, campaign_id=camp.id, where=scope,

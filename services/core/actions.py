@@ -38,11 +38,13 @@ from typing import Any, Iterable, Mapping
 
 from sqlalchemy import Connection, and_, select
 
-from models.tables import (Campaign, Clue, ClueReturn, DeliverableRecord, EscalationCase, InspectionCheck, InspectionRound,
-                           InspectionTeam, ReportSubmission, Stage, Unit)
+from models.tables import (Campaign, Clue, ClueReturn, DeliverableRecord, EscalationCase, ExtensionRequest,
+                           InspectionCheck, InspectionRound, InspectionTeam, ReportSubmission, Stage, Unit)
 from statemachine.authority import Relation, Who, permits
+from statemachine.charts.clock import CLOCK_CHART, ClockContext
 from statemachine.plan import ClueRules
 from statemachine.charts.clue import CLUE_CHART, ClueContext
+from statemachine.charts.extension import EXTENSION_CHART, request_refusal
 from statemachine.charts.labels import TRIGGER_LABELS
 from statemachine.charts.ladder import CASE_CHART, CaseContext
 from statemachine.charts.returns import RETURN_CHART, ReturnContext, return_refusal
@@ -57,7 +59,8 @@ from statemachine.time.spans import return_span, span_end
 from .directory import Actor, UnitRef, campaign_row, unit_by_code, unit_by_id
 from .refs import as_id
 
-__all__ = ["Action", "ClueItem", "CaseItem", "StageItem", "RoundItem", "CheckItem", "DutyItem", "Item",
+__all__ = ["clue_time_actions", "TIME_TRIGGERS", "REQUEST_EXTENSION", "APPROVE_EXTENSION", "REFUSE_EXTENSION",
+           "Action", "ClueItem", "CaseItem", "StageItem", "RoundItem", "CheckItem", "DutyItem", "Item",
            "allowed_actions", "offered", "clue_actions", "case_actions", "stage_actions", "round_actions",
            "check_actions", "duty_actions", "TRIGGER_LABELS", "PERSON_CHECK_TRIGGERS", "RECORDING_ROUND_STATE",
            "SUBMIT", "Returning", "returning_of", "RETURN_ACTIONS"]
@@ -171,7 +174,8 @@ RETURN_ACTIONS = {"reassign": "reassign", "refuse": "refuse_return"}
 def clue_actions(actor: Actor, *, state: str, unit: UnitRef, owner: str | None = None,
                  deadline: date | None = None, deadline_at: datetime | None = None,
                  now: datetime | None = None, signing: str = "signed",
-                 returning: Returning | None = None) -> list[Action]:
+                 returning: Returning | None = None, extensions: int | None = None,
+                 max_extensions: int | None = None) -> list[Action]:
     """`deadline`, `deadline_at`: the clue's running deadline (its day, and the instant it ends:
     either gives the other); `now`: the domain's instant (an extension is asked for before the
     deadline passes), by default the runtime's clock; `signing`: its 签收 state; `returning`:
@@ -182,7 +186,8 @@ def clue_actions(actor: Actor, *, state: str, unit: UnitRef, owner: str | None =
         deadline_at = end_of_day(deadline)
     now = _now(now)
     rel = actor.relation_to(unit)
-    ctx = ClueContext(owner=owner, row_deadline=deadline, row_deadline_at=deadline_at, as_of=now, signing=signing)
+    ctx = ClueContext(owner=owner, row_deadline=deadline, row_deadline_at=deadline_at, as_of=now, signing=signing,
+                      row_extensions=extensions, max_extensions=max_extensions)
     out = offered(CLUE_CHART, state, rel, ctx=ctx, kind="clue")
     out += offered(SIGNING_CHART, signing, rel, ctx=SigningContext(clue_state=state), kind="signing")
     if returning is None:
@@ -193,6 +198,38 @@ def clue_actions(actor: Actor, *, state: str, unit: UnitRef, owner: str | None =
     elif permits(Who.member, rel) and return_refusal(clue_state=state, as_of=now, return_until=returning.until,
                                                      waiting=False) is None:
         out.append(Action("return", TRIGGER_LABELS["return"]["return"], Who.member.value, ("has_reason",)))
+    return out
+
+
+# -- a clue's time: 延期 asked for and decided, its clock stopped and started ---------------------
+# not triggers of the clue chart: the extension chart (a request's decision) and the clock
+# chart, offered on the clue's page under their own names
+REQUEST_EXTENSION, APPROVE_EXTENSION, REFUSE_EXTENSION = "request_extension", "approve_extension", "refuse_extension"
+CLOCK_TRIGGERS = tuple(CLOCK_CHART.triggers)
+TIME_TRIGGERS = (REQUEST_EXTENSION, APPROVE_EXTENSION, REFUSE_EXTENSION, *CLOCK_TRIGGERS)
+
+
+def clue_time_actions(actor: Actor, *, state: str, unit: UnitRef, clock: str, deadline: date | None,
+                      deadline_at: datetime | None, waiting: bool, extensions: int, max_extensions: int,
+                      now: datetime | None = None) -> list[Action]:
+    """The unit (or a supervisor above, on its behalf) asks for 延期 while its deadline runs
+    and the plan allows one more (`request_refusal`); the level above decides a waiting
+    request (the extension chart's `by`); a supervisor above stops and starts the clock."""
+    relation = actor.relation_to(unit)
+    labels = TRIGGER_LABELS["extension"]
+    out: list[Action] = []
+    if waiting:
+        for trigger, step in ((APPROVE_EXTENSION, "approve"), (REFUSE_EXTENSION, "refuse")):
+            t = next(t for t in EXTENSION_CHART.transitions if t.trigger == step)
+            if permits(t.by, relation):
+                needs = tuple(g.name for g in t.guards if g.name == "has_reason")
+                out.append(Action(trigger, labels[step], t.by.value, needs))
+    elif permits(Who.unit, relation) and request_refusal(
+            clue_state=state, current=deadline or (local_date(deadline_at) if deadline_at else None),
+            current_due=deadline_at or (end_of_day(deadline) if deadline else None), asked=date.max,
+            as_of=_now(now), granted_before=extensions, max_extensions=max_extensions) is None:
+        out.append(Action(REQUEST_EXTENSION, labels[REQUEST_EXTENSION], Who.unit.value, ("has_until", "has_reason")))
+    out += offered(CLOCK_CHART, clock, relation, ctx=ClockContext(clue_state=state), kind="clue_clock")
     return out
 
 
@@ -244,22 +281,38 @@ C, T, U, E, RD, TM, CK, RS, S, D = (
     Campaign.__table__, Clue.__table__, Unit.__table__, EscalationCase.__table__, InspectionRound.__table__,
     InspectionTeam.__table__, InspectionCheck.__table__, ReportSubmission.__table__, Stage.__table__,
     DeliverableRecord.__table__)
+ER = ExtensionRequest.__table__
+
+
+def _max_extensions(conn: Connection, campaign_id: int) -> int:
+    # the plan's clues.max_extensions as stored (services/campaigns/load.py writes every default)
+    plan = json.loads(conn.execute(select(C.c.plan_json).where(C.c.id == campaign_id)).scalar_one())
+    return int(plan["clues"]["max_extensions"])
 
 
 def allowed_actions(conn: Connection, campaign: str, actor: Actor, item: Item, *,
-                    now: datetime | None = None) -> list[Action]:
+                    now: datetime | None = None, max_extensions: int | None = None) -> list[Action]:
     """What `actor` may do to `item` (of campaign `campaign`, a code) at `now` (default: the
-    runtime's clock); NotFound when there is no such item."""
+    runtime's clock); NotFound when there is no such item. `max_extensions`: the plan's, when
+    the caller has read the plan already (else read here)."""
     cid = campaign_row(conn, campaign).id
     if isinstance(item, ClueItem):
         row = conn.execute(select(T.c.id, T.c.state, T.c.owner, T.c.unit_id, T.c.deadline, T.c.deadline_at,
-                                  T.c.signing, T.c.assigned_at, T.c.received_at)
+                                  T.c.signing, T.c.assigned_at, T.c.received_at, T.c.clock, T.c.extension_count)
                            .where(T.c.campaign_id == cid, T.c.number == item.number)).first()
         if row is None:
             raise NotFound(f"unknown clue '{item.number}'")
-        return clue_actions(actor, state=row.state, unit=unit_by_id(conn, row.unit_id), owner=row.owner,
-                            deadline=row.deadline, deadline_at=row.deadline_at, now=now, signing=row.signing,
-                            returning=returning_of(conn, cid, row))
+        unit = unit_by_id(conn, row.unit_id)
+        limit = max_extensions if max_extensions is not None else _max_extensions(conn, cid)
+        waiting = conn.execute(select(ER.c.id).where(ER.c.clue_id == row.id, ER.c.state == "requested")
+                               ).first() is not None
+        return [*clue_actions(actor, state=row.state, unit=unit, owner=row.owner, deadline=row.deadline,
+                              deadline_at=row.deadline_at, now=now, signing=row.signing,
+                              returning=returning_of(conn, cid, row), extensions=row.extension_count,
+                              max_extensions=limit),
+                *clue_time_actions(actor, state=row.state, unit=unit, clock=row.clock, deadline=row.deadline,
+                                   deadline_at=row.deadline_at, waiting=waiting, extensions=row.extension_count,
+                                   max_extensions=limit, now=now)]
     if isinstance(item, CaseItem):
         row = conn.execute(select(E.c.state, E.c.level, E.c.chased_at, E.c.unit_id)
                            .where(E.c.campaign_id == cid, E.c.id == item.id)).first()

@@ -30,6 +30,8 @@ from services.campaigns.load import plan_of
 from services.core.audit import read_head
 from services.core.directory import campaign_row, unit_by_code
 from services.clues.chart import due_soon_sql, overdue_sql
+from services.ranking.table import ranking_of
+from statemachine.ranking_period import Period
 from services.ladder.cases import CAUSE_LABELS
 from .duties import owes
 from .counting import bucket_sums, figures_of
@@ -146,6 +148,8 @@ class ReportData:
     dated: date | None = None          # 成文日期: the day the figures are as of
     # read before its period ended: marked 临时 and made again once it has (generate.py)
     provisional: bool = False
+    # 考核排名 of the monthly and final reports (services/ranking): period, rows, red, black
+    ranking: dict = field(default_factory=dict)
 
 
 def _counts(as_of: datetime, start: datetime, end: datetime, blue_within_days: int):
@@ -235,6 +239,7 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
             .where(T.c.campaign_id == camp.id, T.c.unit_id.in_(scope_ids)).group_by(T.c.aspect_key))}
         burn = _burn_down(conn, camp.id, scope_ids, span, as_of, kind, plan)
         check = read_head(conn, camp.id).check_code
+        ranked = _ranking(conn, camp.id, kind, span, root, lead=root.code == plan.root.code)
         typical_marked = conn.execute(
             select(T.c.number, T.c.summary, T.c.measures, T.c.evidence, T.c.state, T.c.typical_note,
                    T.c.aspect_key, T.c.reopen_count, T.c.stage_result, T.c.progress, T.c.resolution,
@@ -368,11 +373,31 @@ def gather(engine, campaign: str, unit: str | None, kind: str, period: str | Non
                       done=int(aspects[a.key].done or 0) if a.key in aspects else 0) for a in plan.aspects],
         typical=typical, typical_required=required, accountability=accountability, exemptions=exemptions,
         transfers=transfers, ledger=ledger, ledger_total=ledger_total, charts=charts, check_code=check,
+        ranking=ranked,
         title=report_title(organ=root.name, plan_title=camp.title, kind=kind, lead=parent_name is None,
                            stage=span.label if kind == "stage" else None),
         addressee=report_addressee(parent=parent_name, issuing_unit=camp.issuing_unit, organ=root.name),
         signer=root.name, dated=as_of.astimezone(TZ).date(),
         provisional=kind != "final" and now < end_of_day(span.end))
+
+
+RANKED_KINDS = ("monthly", "final")
+
+
+def _ranking(conn, campaign_id: int, kind: str, span: Span, root, *, lead: bool) -> dict:
+    """The units of the report's subtree as the campaign's ranking orders them; the 红榜 /
+    黑榜 in the lead unit's report only (they rank the whole campaign)."""
+    if kind not in RANKED_KINDS:
+        return {}
+    period = Period(span.period if kind == "monthly" else "final", span.start, span.end + timedelta(days=1))
+    t = ranking_of(conn, campaign_id, period)
+    inside = {r.code for r in conn.execute(select(U.c.code).where(U.c.campaign_id == campaign_id,
+                                                                  U.c.path.startswith(root.path)))}
+    row = lambda r: dict(rank=r.rank, name=r.name, score=str(r.score), assessed=r.assessed,  # noqa: E731
+                         closed=r.counts.closed, closed_on_time=r.counts.closed_on_time,
+                         extended=r.counts.extended, lapses=r.counts.lapses, escalations=r.counts.escalations)
+    return dict(period=span.label, rows=[row(r) for r in t.rows if r.unit in inside],
+                red=[row(r) for r in t.red] if lead else [], black=[row(r) for r in t.black] if lead else [])
 
 
 _FILE = re.compile(r"\.[A-Za-z0-9]{2,5}$|^[^，。；\s]*[\\/][^，。；\s]*$")  # 报告.pdf, 甲县/照片

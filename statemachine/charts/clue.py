@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from statemachine.authority import Who
-from statemachine.time.deadlines import DeadlineLimit, deadline_refusal, extension_refusal, receipt_refusal
+from statemachine.time.deadlines import (DeadlineLimit, deadline_refusal, extension_refusal, extensions_left_refusal,
+                                         receipt_refusal)
 from .table import Chart, Guard, Transition, required
 
 __all__ = ["ClueState", "ClueContext", "CLUE_CHART", "OPEN_STATES", "LABELS", "TRIGGER_LABELS", "DEADLINE_TRIGGERS",
@@ -94,6 +95,8 @@ class ClueContext:
     # 签收 (statemachine/charts/signing.py): 'unsigned' until the unit signs for it; a str,
     # never None, so nothing a person supplies stands in for it (services/core/actions.py)
     signing: str = "signed"
+    row_extensions: int | None = None  # extensions the item has had (clues.extension_count)
+    max_extensions: int | None = None  # the plan's clues.max_extensions (the use case reads it)
 
 
 
@@ -125,6 +128,14 @@ def _extends(ctx: ClueContext) -> str | None:
                              as_of=ctx.as_of)
 
 
+def _extensions_left(ctx: ClueContext) -> str | None:
+    # unknown counts (a page offering actions from a list row) refuse nothing; the use
+    # cases always give both (services/clues/lifecycle.py, services/clues/extensions.py)
+    if ctx.row_extensions is None or ctx.max_extensions is None:
+        return None
+    return extensions_left_refusal(granted_before=ctx.row_extensions, max_extensions=ctx.max_extensions)
+
+
 def _after_receipt(ctx: ClueContext) -> str | None:
     if ctx.deadline is None:
         return None  # has_deadline says so
@@ -146,6 +157,8 @@ DEADLINE_WITHIN_LIMIT = Guard("deadline_within_limit", _within_limit(False))
 EXTENSION_WITHIN_LIMIT = Guard("extension_within_limit", _within_limit(True))
 # 延期: asked for before the deadline passes, to a later day (the row's deadline)
 EXTENDS_IN_TIME = Guard("extends_in_time", _extends, row_dependent=True)
+# the plan's clues.max_extensions, counted alike for a direct extend and an approved request
+EXTENSIONS_LEFT = Guard("extensions_left", _extensions_left, row_dependent=True)
 # never before the item was received (a deadline of 2022 on a clue of 2023)
 DEADLINE_AFTER_RECEIPT = Guard("deadline_after_receipt", _after_receipt, row_dependent=True)
 
@@ -169,8 +182,8 @@ CLUE_CHART: Chart[ClueState] = Chart(
                                                            DEADLINE_AFTER_RECEIPT), by=Who.supervisor),
         # 延期: granted by the level above, never by the unit itself (docs/domain.md §5.7)
         Transition("extend", (S.rectifying,), S.rectifying,
-                   (HAS_REASON, HAS_DEADLINE, EXTENSION_WITHIN_LIMIT, DEADLINE_AFTER_RECEIPT, EXTENDS_IN_TIME),
-                   by=Who.supervisor),
+                   (HAS_REASON, HAS_DEADLINE, EXTENSION_WITHIN_LIMIT, DEADLINE_AFTER_RECEIPT, EXTENDS_IN_TIME,
+                    EXTENSIONS_LEFT), by=Who.supervisor),
     ],
 )
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from statemachine.authority import Who
+from statemachine.time.deadlines import extensions_left_refusal
 from .table import Chart, Guard, Transition, required
 
 __all__ = ["ExtensionState", "ExtensionContext", "EXTENSION_CHART", "LABELS", "TRIGGER_LABELS",
@@ -54,9 +55,7 @@ def request_refusal(*, clue_state: str, current: date | None, current_due: datet
                 f"and an overdue item stays overdue")
     if asked <= current:
         return f"the date asked for ({asked}) is not later than the current deadline ({current})"
-    if granted_before >= max_extensions:
-        return f"the plan allows {max_extensions} extension(s) per item and it has had {granted_before}"
-    return None
+    return extensions_left_refusal(granted_before=granted_before, max_extensions=max_extensions)
 
 
 def grant_refusal(ctx: ExtensionContext) -> str | None:

@@ -16,11 +16,11 @@ from statemachine.errors import InvalidInput
 from statemachine.lapses import CAUSES, Cause
 from statemachine.limits import shown
 
+from .clock import LABELS as CLOCK_LABELS, TRIGGER_LABELS as CLOCK_TRIGGER_LABELS
 from .clue import LABELS as CLUE_LABELS, TRIGGER_LABELS as CLUE_TRIGGER_LABELS
+from .extension import LABELS as EXTENSION_LABELS, TRIGGER_LABELS as EXTENSION_TRIGGER_LABELS
 from .ladder import CASE_LABELS
 from .lookback import CHECK_LABELS, ROUND_LABELS
-from .clock import LABELS as CLOCK_LABELS, TRIGGER_LABELS as CLOCK_TRIGGER_LABELS
-from .extension import LABELS as EXTENSION_LABELS, TRIGGER_LABELS as EXTENSION_TRIGGER_LABELS
 from .returns import LABELS as RETURN_LABELS, TRIGGER_LABELS as RETURN_TRIGGER_LABELS
 from .signing import LABELS as SIGNING_LABELS, TRIGGER_LABELS as SIGNING_TRIGGER_LABELS
 
@@ -45,6 +45,8 @@ TRIGGER_LABELS: dict[str, dict[str, str]] = {
     "signing": SIGNING_TRIGGER_LABELS,
     "return": RETURN_TRIGGER_LABELS,
 }
+# the audit names the clock's records by their entity (clue_clock); the charts' kind is `clock`
+TRIGGER_LABELS["clue_clock"] = TRIGGER_LABELS["clock"]
 
 STATE_LABELS: dict[str, Mapping[str, str]] = {
     "clue": {s.value: v for s, v in CLUE_LABELS.items()},
@@ -56,6 +58,7 @@ STATE_LABELS: dict[str, Mapping[str, str]] = {
     "signing": {s.value: v for s, v in SIGNING_LABELS.items()},
     "return": {s.value: v for s, v in RETURN_LABELS.items()},
 }
+STATE_LABELS["clue_clock"] = STATE_LABELS["clock"]
 
 
 def state_label(entity: str, state: str | None) -> str:

@@ -22,8 +22,8 @@ from datetime import date, datetime, timedelta
 from .calendar import WorkingCalendar, due_end_of_day_after_working_days
 from .spans import WorkingSpan, span_end
 
-__all__ = ["DeadlineLimit", "deadline_limit", "deadline_refusal", "extension_refusal", "receipt_refusal",
-           "EXTENSION_HINT", "Pause", "resumed", "suspended_working_days", "moved_deadline",
+__all__ = ["DeadlineLimit", "deadline_limit", "deadline_refusal", "extension_refusal", "extensions_left_refusal",
+           "receipt_refusal", "EXTENSION_HINT", "Pause", "resumed", "suspended_working_days", "moved_deadline",
            "AssignmentClock", "assignment_clock"]
 
 EXTENSION_HINT = ("a later deadline is an extension (延期): asked for before the deadline passes, "
@@ -52,6 +52,15 @@ def deadline_refusal(deadline: date, limit: DeadlineLimit, *, extending: bool = 
         then = ("a further extension may be granted nearer the time" if extending else EXTENSION_HINT)
         return (f"the deadline {deadline} is beyond the plan's limit of {limit.working_days} working days "
                 f"(at most {limit.latest}); {then}")
+    return None
+
+
+def extensions_left_refusal(*, granted_before: int, max_extensions: int) -> str | None:
+    """Why an item already extended `granted_before` times may have no more under a plan
+    allowing `max_extensions` (clues.max_extensions), or None. The one count: a request
+    (statemachine/charts/extension.py) and the clue's `extend` (direct or approved) hold it."""
+    if granted_before >= max_extensions:
+        return f"the plan allows {max_extensions} extension(s) per item and it has had {granted_before}"
     return None
 
 

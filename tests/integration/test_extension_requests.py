@@ -141,3 +141,37 @@ def test_a_request_on_a_clue_not_being_rectified_is_refused(engine, campaign, ca
     with pytest.raises(GuardRefused, match="rectifying"):
         ext.request_extension(engine, campaign, n, until=date(2023, 5, 15), reason="汛期", actor="off.a",
                               now=at("2023-04-20"), calendar=calendar)
+
+
+@pytest.mark.parametrize("first", ["request", "direct"])
+def test_a_direct_extend_counts_against_the_plan_limit_like_an_approved_request(engine, campaign, calendar, first):
+    from services.clues import lifecycle as clues
+
+    n = _substantiated(engine, campaign, calendar)
+    if first == "request":
+        ext.request_extension(engine, campaign, n, until=date(2023, 5, 15), reason="汛期", actor="off.a",
+                              now=at("2023-04-20"), calendar=calendar)
+        ext.approve_extension(engine, campaign, n, actor="sup.city", now=at("2023-04-21"), calendar=calendar)
+    else:
+        clues.transition(engine, campaign, n, "extend", actor="sup.city", now=at("2023-04-21"),
+                         data=clues.ClueInput(reason="汛期", deadline=date(2023, 5, 15)), calendar=calendar)
+    # the small plan allows one: a second, by either path, is refused and moves nothing
+    with pytest.raises(GuardRefused, match="allows 1 extension"):
+        clues.transition(engine, campaign, n, "extend", actor="sup.city", now=at("2023-05-08"),
+                         data=clues.ClueInput(reason="再延", deadline=date(2023, 5, 30)), calendar=calendar)
+    with pytest.raises(GuardRefused, match="allows 1 extension"):
+        ext.request_extension(engine, campaign, n, until=date(2023, 5, 30), reason="再延", actor="off.a",
+                              now=at("2023-05-08"), calendar=calendar)
+    r = clues.bulk_transition(engine, campaign, "extend", actor="sup.city", now=at("2023-05-08"), numbers=[n],
+                              data=clues.ClueInput(reason="再延", deadline=date(2023, 5, 30)), calendar=calendar)
+    assert (r.moved, r.skipped) == ([], 1)
+    assert _deadline(engine, n) == date(2023, 5, 15)
+
+
+def test_a_direct_extend_within_the_limit_moves_the_deadline_in_bulk_too(engine, campaign, calendar):
+    from services.clues import lifecycle as clues
+
+    n = _substantiated(engine, campaign, calendar)
+    r = clues.bulk_transition(engine, campaign, "extend", actor="sup.city", now=at("2023-04-21"), numbers=[n],
+                              data=clues.ClueInput(reason="汛期", deadline=date(2023, 5, 15)), calendar=calendar)
+    assert [m[0] for m in r.moved] == [n] and _deadline(engine, n) == date(2023, 5, 15)

@@ -17,17 +17,23 @@ from typing import Any, Callable
 import pytest
 from sqlalchemy import insert, select
 
-from models.tables import (Clue, DeliverableRecord, EscalationCase, InspectionCheck, InspectionRound, Unit,
-                           User)
+from types import SimpleNamespace
+
+from models.tables import (Clue, DeliverableRecord, EscalationCase, ExtensionRequest, InspectionCheck,
+                           InspectionRound, Unit, User)
 from services.campaigns.load import campaign_id, stages_of
 from services.campaigns.units import stages_chart
 from services.clues.chart import CLUES, ClueInput
+from services.clues.extensions import EXTENSIONS
+from services.clues.suspension import CLOCKS
 from services.core.directory import SYSTEM, actor as lookup_actor, unit_by_code
 from services.core.persisted import PersistedChart, fire_one, fire_set
 from services.core.uow import UnitOfWork, unit_of_work
 from services.ladder.cases import CASES, CaseInput
 from services.lookback.charts import CHECKS, ROUNDS
 from statemachine.authority import Who
+from statemachine.charts.clock import ClockContext
+from statemachine.charts.extension import ExtensionContext
 from statemachine.charts.lookback import CheckContext, RoundContext
 from statemachine.charts.unit_stage import StageContext
 from statemachine.time.deadlines import DeadlineLimit
@@ -111,15 +117,30 @@ def _agree(uow: UnitOfWork, h: Harness, state, trigger: str, actor, full: bool) 
 _seq = itertools.count(1)
 
 
-def _clue(uow, state, full):
+def _clue(uow, state, full, *, clock: str = "running"):
     n = next(_seq)
     return uow.conn.execute(insert(Clue.__table__).values(
         campaign_id=uow.cid, number=f"T-{n:05d}", kind="clue", channel="12345", aspect_key="profit",
-        summary="罚款不开票", unit_id=uow.county_a.id, state=state.value, received_at=at("2023-05-01"),
+        summary="罚款不开票", unit_id=uow.county_a.id, state=state.value, clock=clock,
+        received_at=at("2023-05-01"),
         verify_due_at=at("2023-05-15"), owner="赵书涵" if full else None, reopen_count=0, reject_count=0,
         deadline=ROW_DEADLINE if full else None, deadline_at=end_of_day(ROW_DEADLINE) if full else None,
         updated_at=at("2023-05-01"), updated_by="off.a", version=3)
         .returning(Clue.id)).scalar_one()
+
+
+def _clock(uow, state, full):
+    # the clock's state is a clue's `clock`; without full facts the clue is closed (no clock runs)
+    clue_state = CLUES.chart.coerce("rectifying" if full else "closed")
+    return _clue(uow, clue_state, True, clock=state.value)
+
+
+def _extension(uow, state, full):
+    clue_id = _clue(uow, CLUES.chart.coerce("rectifying"), True)
+    return uow.conn.execute(insert(ExtensionRequest.__table__).values(
+        campaign_id=uow.cid, clue_id=clue_id, unit_id=uow.county_a.id, state=state.value, reason="汛期施工受阻",
+        asked=date(2023, 6, 30), previous=ROW_DEADLINE, requested_by="off.a", requested_at=at("2023-05-10"),
+        updated_at=at("2023-05-10"), updated_by="off.a", version=1).returning(ExtensionRequest.id)).scalar_one()
 
 
 def _case(level):
@@ -166,7 +187,10 @@ def _check(uow, state, full):
 
 
 FULL_CLUE = ClueInput(reason="核实", measures="退还罚款", deadline=date(2023, 6, 30), owner="赵书涵",
-                      evidence="整改报告.pdf", stage_result="已整改过半", long_term_measure="建立长效机制")
+                      evidence="整改报告.pdf", stage_result="已整改过半", long_term_measure="建立长效机制",
+                      max_extensions=1)
+# a decision on an extension request: an earlier date than asked, with a note
+FULL_DECISION = SimpleNamespace(granted=date(2023, 6, 20), reason="同意延期")
 FULL_CASE = CaseInput(reason="r", minutes="约谈记录", report_due=date(2023, 6, 1), response="整改报告",
                       note="核实", decision="exempt", grounds="三个区分开来", receiving_organ="市纪委监委",
                       follow_up="立案")
@@ -180,8 +204,20 @@ def harnesses(uow: UnitOfWork, level: int = 3) -> dict[str, Harness]:
                             actor=actor.username if actor else SYSTEM, actor_unit=actor and actor.unit.id,
                             owner_unit=row and row.unit_id, row_owner=row and row.owner, limit=LIMIT, as_of=NOW,
                             row_deadline=row and row.deadline, row_deadline_at=row and row.deadline_at,
-                            row_received=row and local_date(row.received_at)),
+                            row_received=row and local_date(row.received_at),
+                            row_extensions=row and row.extension_count),
                         lambda full: FULL_CLUE if full else ClueInput(), county_a),
+        "clock": Harness(CLOCKS, _clock,
+                         lambda row, actor, full: ClockContext(reason="等待司法裁判" if full else None,
+                                                               clue_state=row and row.state),
+                         lambda full: None, county_a),
+        "extension": Harness(EXTENSIONS, _extension,
+                             lambda row, actor, full: ExtensionContext(
+                                 reason=FULL_DECISION.reason, asked=row and row.asked,
+                                 granted=FULL_DECISION.granted, current=ROW_DEADLINE) if full
+                             else ExtensionContext(asked=row and row.asked, current=ROW_DEADLINE),
+                             lambda full: FULL_DECISION if full else SimpleNamespace(granted=None, reason=None),
+                             county_a),
         "case": Harness(CASES, _case(level),
                         lambda row, actor, full: (FULL_CASE if full else CaseInput()).context(
                             level, chased=bool(row is not None and row.chased_at is not None)),
@@ -230,7 +266,7 @@ def uow(engine, campaign):
         yield u  # never committed
 
 
-CHARTS = ["clue", "case", "unit-stage", "round", "check"]
+CHARTS = ["clue", "case", "unit-stage", "round", "check", "clock", "extension"]
 
 
 def _natural_actor(uow, who: Who):

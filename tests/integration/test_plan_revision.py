@@ -270,3 +270,30 @@ def test_verification_deadlines_from_the_plan_budget_are_recomputed(
     with engine.connect() as conn:
         due = dict(conn.execute(select(Clue.__table__.c.number, Clue.__table__.c.verify_due_at)).all())
     assert due == {n: due_end_of_day_after_working_days(CAL, at("2023-04-03"), 5) for n in numbers}
+
+
+def test_a_recomputed_verification_deadline_keeps_the_days_its_clock_stood(engine, campaign):
+    from services.clues import lifecycle as clues, suspension
+    from statemachine.time.deadlines import Pause, moved_deadline
+
+    new = [clues.NewClue(channel="12345", aspect="profit", unit="county-a", summary=s)
+           for s in ("设卡乱罚款", "违规收费", "趸船占道")]
+    parked, standing, plain = clues.add_clues(engine, campaign, new, actor="sup.city", now=at("2023-04-03"),
+                                              calendar=CAL)
+    suspension.suspend(engine, campaign, parked, reason="等待司法裁判", actor="sup.city", now=at("2023-04-04"))
+    suspension.resume(engine, campaign, parked, actor="sup.city", now=at("2023-04-11"), calendar=CAL)
+    suspension.suspend(engine, campaign, standing, reason="季节性施工", actor="sup.city", now=at("2023-04-10"))
+    revise(engine, revised(lambda d: d["clues"].update(verify_within_working_days=5)), "2023-04-12")
+    with engine.connect() as conn:
+        due = dict(conn.execute(select(Clue.__table__.c.number, Clue.__table__.c.verify_due_at)).all())
+    budget = CAL.add_working_days(at("2023-04-03").date(), 5)
+    # 04-04 … 04-10 stood: four working days (04-05 is 清明); a standing spell moves it when resumed
+    assert due[parked] == end_of_day(moved_deadline(CAL, due=budget, pauses=(Pause(at("2023-04-04").date(),
+                                                                                  at("2023-04-11").date()),)))
+    assert due[parked] == end_of_day(CAL.add_working_days(budget, 4))
+    assert due[standing] == due[plain] == end_of_day(budget)
+    suspension.resume(engine, campaign, standing, actor="sup.city", now=at("2023-04-12"), calendar=CAL)
+    with engine.connect() as conn:
+        after = conn.execute(select(Clue.__table__.c.verify_due_at).where(Clue.__table__.c.number == standing)
+                             ).scalar_one()
+    assert after == end_of_day(CAL.add_working_days(budget, 2))  # 4-10 and 4-11 stood

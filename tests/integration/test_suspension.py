@@ -63,3 +63,22 @@ def test_a_closed_item_has_no_clock_to_stop(engine, campaign, calendar):
                      data=clues.ClueInput(reason="查无实据"))
     with pytest.raises(GuardRefused, match="running clock"):
         suspension.suspend(engine, campaign, n, reason="诉讼", actor="sup.city", now=at("2023-03-23"))
+
+
+def test_a_clues_history_shows_its_extension_requests_and_its_clock(engine, campaign, calendar):
+    from services.clues import extensions as ext
+    from services.clues.lifecycle import get_clue
+
+    n = _substantiated(engine, campaign, calendar)
+    other = _substantiated(engine, campaign, calendar)  # its steps never show in n's history
+    ext.request_extension(engine, campaign, other, until=date(2023, 5, 15), reason="另案", actor="off.a",
+                          now=at("2023-04-03"), calendar=calendar)
+    suspension.suspend(engine, campaign, n, reason="诉讼未决", actor="sup.city", now=at("2023-04-03"))
+    suspension.resume(engine, campaign, n, actor="sup.city", now=at("2023-04-10"), calendar=calendar)
+    ext.request_extension(engine, campaign, n, until=date(2023, 5, 20), reason="汛期", actor="off.a",
+                          now=at("2023-04-20"), calendar=calendar)
+    ext.approve_extension(engine, campaign, n, actor="sup.city", now=at("2023-04-21"), calendar=calendar)
+    steps = [(h["entity"], h["trigger"]) for h in get_clue(engine, campaign, n).history]
+    assert steps[-5:] == [("clue_clock", "suspend"), ("clue_clock", "resume"), ("extension", "request_extension"),
+                          ("extension", "approve"), ("clue", "extend")]
+    assert ("extension", "request_extension") not in steps[:-5]

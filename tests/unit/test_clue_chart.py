@@ -50,7 +50,7 @@ EXPECTED_GUARDS = {
     "transfer": {"has_reason"},
     "reopen": {"has_reason", "has_deadline", "deadline_within_limit", "deadline_after_receipt"},
     "extend": {"has_reason", "has_deadline", "extension_within_limit", "deadline_after_receipt",
-               "extends_in_time"},
+               "extends_in_time", "extensions_left"},
 }
 GUARD_INPUT = {
     "has_measures": "measures", "has_deadline": "deadline", "has_owner": "owner",

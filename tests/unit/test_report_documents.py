@@ -43,6 +43,10 @@ def _data(kind: str, *, provisional: bool = False) -> ReportData:
     total = units[0].figures + units[1].figures
     issued = datetime(2023, 5, 16, 9, 30, tzinfo=TZ)
     labels = ("3-17", "3-24", "3-31", "4-07")
+    ranked = [dict(rank=1, name="宁武县交通运输局", score="86.50", assessed=True, closed=9, closed_on_time=8, extended=1,
+                   lapses=0, escalations=0),
+              dict(rank=2, name="静乐县交通运输局", score="41.20", assessed=True, closed=3, closed_on_time=1, extended=2,
+                   lapses=3, escalations=2)]
     return ReportData(
         campaign=dict(code="xinzhou-2023", title="全市交通运输执法领域突出问题专项整治工作实施方案",
                       doc_number="忻交发〔2023〕56号", issuing_unit="忻州市交通运输局"),
@@ -84,7 +88,8 @@ def _data(kind: str, *, provisional: bool = False) -> ReportData:
                 "weekly": Series("每周逾期与督办", labels, (("新增逾期", (0, 0, 1, 2)), ("督办措施", (0, 0, 0, 1))))},
         check_code="128-1A2B3C4D", title=f"忻州市交通运输局关于全市交通运输执法领域突出问题专项整治工作情况的"
                                          f"{'月报' if kind == 'monthly' else '总结报告'}",
-        addressee="山西省交通运输厅", signer="忻州市交通运输局", dated=as_of.date(), provisional=provisional)
+        addressee="山西省交通运输厅", signer="忻州市交通运输局", dated=as_of.date(), provisional=provisional,
+        ranking=dict(period=span.label, rows=ranked, red=ranked[:1], black=ranked[1:]))
 
 
 def _sections(md: str) -> list[str]:

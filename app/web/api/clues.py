@@ -1,6 +1,7 @@
 """`/api/v1/clues`: problems and clues (问题线索): list, read with history and the
-actions one may take, add, import a CSV, fire a trigger on one or many
-(`rectify clue add|import|list|show|transition|bulk`)."""
+actions one may take, add, import a CSV, fire a trigger on one or many, ask for and
+decide 延期, stop and start the clock (`rectify clue add|import|list|show|transition|bulk|
+request-extension|approve-extension|refuse-extension|suspend|resume`)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -35,6 +36,10 @@ State = Literal[tuple(s.value for s in ClueState)]  # type: ignore[valid-type]
 Kind = Literal[tuple(ITEM_KINDS)]  # type: ignore[valid-type]
 
 
+class ClueStepOut(HistoryOut):
+    entity: str = Field(description="whose step: clue, extension (a 延期 request) or clue_clock (挂账)")
+
+
 class ClueOut(BaseModel):
     number: str
     state: str
@@ -65,7 +70,7 @@ class ClueDetail(ClueOut):
     resolution: str | None
     reason: str | None
     reopen_count: int
-    history: list[HistoryOut]
+    history: list[ClueStepOut]
     actions: list[ActionOut] = Field(description="what the signed-in person may do to it now")
 
 
@@ -87,7 +92,9 @@ def _detail(c: Ctx, number: str, response: Response) -> ClueDetail:
     etag(response, v.version)
     return ClueDetail(**ClueOut.of(v, c.now).model_dump(), measures=v.measures, evidence=v.evidence,
                       resolution=v.resolution, reason=v.reason, reopen_count=v.reopen_count,
-                      history=history_out(v.history), actions=actions_out(actions))
+                      history=[ClueStepOut(**h.model_dump(), entity=r["entity"])
+                               for h, r in zip(history_out(v.history), v.history)],
+                      actions=actions_out(actions))
 
 
 @router.get("/{number}", response_model=ClueDetail,
@@ -198,3 +205,61 @@ def fire_many(trigger: Trigger, body: ManyIn, c: Ctx = Depends(ctx)) -> ManyOut:
     return ManyOut(trigger=r.trigger, moved=[MovedOut(number=n, from_state=a, to_state=b) for n, a, b in r.moved],
                    skipped=r.skipped)
 
+
+
+# -- 延期 asked for and decided, 挂账 (`rectify clue request-extension|approve-extension|
+# refuse-extension|suspend|resume`): the same use cases, audited there --------------------------
+class ExtensionIn(StrictIn):
+    until: date = Field(description="the deadline asked for")
+    reason: LongText | None = Field(None, description="why (required)")
+
+
+class DecisionIn(StrictIn):
+    until: date | None = Field(None, description="approve: an earlier date than asked (default: as asked)")
+    reason: LongText | None = Field(None, description="refuse: why (required); approve: a note")
+
+
+class ClockIn(StrictIn):
+    reason: LongText | None = Field(None, description="suspend: why (required); resume: a note")
+
+
+@router.post("/{number}/extension", response_model=ClueDetail,
+             summary="Ask for 延期 before the deadline (the unit, or a supervisor above on its behalf)")
+def request_extension(response: Response, number: Number, body: ExtensionIn, c: Ctx = Depends(ctx)) -> ClueDetail:
+    from services.clues.extensions import request_extension as ask
+
+    ask(c.engine, c.campaign, number, until=body.until, reason=body.reason, actor=c.username, now=c.now,
+        calendar=c.runtime.calendar)
+    return _detail(c, number, response)
+
+
+@router.post("/{number}/extension/{decision}", response_model=ClueDetail,
+             summary="Approve or refuse the waiting 延期 request (the level above)")
+def decide_extension(response: Response, number: Number, decision: Literal["approve", "refuse"],
+                     body: DecisionIn | None = None, c: Ctx = Depends(ctx)) -> ClueDetail:
+    from services.clues.extensions import approve_extension, refuse_extension
+
+    body = body or DecisionIn()
+    if decision == "approve":
+        approve_extension(c.engine, c.campaign, number, actor=c.username, now=c.now, until=body.until,
+                          note=body.reason, calendar=c.runtime.calendar)
+    else:
+        if body.until is not None:
+            raise InvalidInput("until: a refusal grants no date")
+        refuse_extension(c.engine, c.campaign, number, actor=c.username, now=c.now, reason=body.reason)
+    return _detail(c, number, response)
+
+
+@router.post("/{number}/clock/{step}", response_model=ClueDetail,
+             summary="挂账: stop (suspend) or start (resume) a clue's clock (a supervisor above its unit)")
+def clock(response: Response, number: Number, step: Literal["suspend", "resume"], body: ClockIn | None = None,
+          c: Ctx = Depends(ctx)) -> ClueDetail:
+    from services.clues.suspension import resume, suspend
+
+    body = body or ClockIn()
+    if step == "suspend":
+        suspend(c.engine, c.campaign, number, reason=body.reason, actor=c.username, now=c.now)
+    else:
+        resume(c.engine, c.campaign, number, actor=c.username, now=c.now, reason=body.reason,
+               calendar=c.runtime.calendar)
+    return _detail(c, number, response)

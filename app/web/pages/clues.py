@@ -17,7 +17,8 @@ from services.accounts.accounts import Identity
 from services.campaigns.load import plan_of
 from services.clues.lifecycle import ClueInput, list_clues, transition
 from services.clues.returns import STEPS as ASSIGNMENT_STEPS, step as assignment_step
-from services.core.actions import ClueItem, allowed_actions
+from services.core.actions import APPROVE_EXTENSION, REFUSE_EXTENSION, REQUEST_EXTENSION, TIME_TRIGGERS, \
+    ClueItem, allowed_actions
 from services.core.directory import campaign_row
 from services.core.input_files import size_text
 from services.core.refs import MAX_INT
@@ -78,9 +79,10 @@ def clue_page(request: Request, number: str, who: Identity = Depends(signed_in),
     view, unit = readable_clue(eng, who.campaign, number, who.actor)
     with eng.connect() as conn:
         plan = plan_of(conn, campaign_row(conn, who.campaign).id)
-    with eng.connect() as conn:  # the chart's steps, 签收 and 退单 (services/core/actions.py)
-        offered = allowed_actions(conn, who.campaign, who.actor, ClueItem(number), now=now)
-    actions = [(a, fields_for("clue", a)) for a in offered]
+    with eng.connect() as conn:  # the chart's steps, 签收, 退单, 延期 and the clock (services/core/actions.py)
+        actions = [(a, fields_for("clue", a))
+                   for a in allowed_actions(conn, who.campaign, who.actor, ClueItem(number), now=now,
+                                            max_extensions=plan.clues.max_extensions)]
     aspects = {a.key: a.name for a in plan.aspects}
     files = list_evidence(eng, who.campaign, owner_kind="clue", ref=number, actor=who.actor.username)
     # whoever sees a clue may attach to it while it is open (services/evidence/files.py)
@@ -121,11 +123,15 @@ def clue_act(request: Request, number: str, trigger: str, who: Identity = Depend
              stage_result: Optional[str] = Form(None, max_length=TEXT_MAX),
              long_term_measure: Optional[str] = Form(None, max_length=TEXT_MAX),
              result_form: Optional[str] = Form(None, max_length=200),
+             until: Optional[str] = Form(None, max_length=40),
              version: Optional[str] = Form(None, max_length=12),
              to: Optional[str] = Form(None, max_length=100)):
     if trigger in ASSIGNMENT_STEPS:  # 签收, 退单, 改派 (services/clues/returns.py)
         assignment_step(engine(request), who.campaign, number, trigger, actor=who.actor.username,
                         now=domain_now(request), reason=text(reason), to=text(to))
+        return RedirectResponse(f"/clues/{quote(number)}?done={quote(trigger)}", status_code=303)
+    if trigger in TIME_TRIGGERS:
+        _time_step(request, who, number, trigger, reason=text(reason), until=day(until, "延期至"))
         return RedirectResponse(f"/clues/{quote(number)}?done={quote(trigger)}", status_code=303)
     data = ClueInput(reason=text(reason), measures=text(measures), deadline=day(deadline, "完成时限"),
                      owner=text(owner), evidence=text(evidence), stage_result=text(stage_result),
@@ -133,3 +139,26 @@ def clue_act(request: Request, number: str, trigger: str, who: Identity = Depend
     transition(engine(request), who.campaign, number, trigger, actor=who.actor.username, now=domain_now(request),
                data=data, expected_version=whole_number(version, "version"))
     return RedirectResponse(f"/clues/{quote(number)}?done={quote(trigger)}", status_code=303)
+
+
+def _time_step(request: Request, who: Identity, number: str, trigger: str, *, reason: str | None,
+               until) -> None:
+    """延期 asked for or decided, the clock stopped or started: the CLI's use cases."""
+    from services.clues import extensions, suspension
+
+    eng, now, cal = engine(request), domain_now(request), runtime(request).calendar
+    me = who.actor.username
+    if trigger == REQUEST_EXTENSION:
+        if until is None:
+            raise InvalidInput("申请延期至 (until) is required")
+        extensions.request_extension(eng, who.campaign, number, until=until, reason=reason, actor=me, now=now,
+                                     calendar=cal)
+    elif trigger == APPROVE_EXTENSION:
+        extensions.approve_extension(eng, who.campaign, number, actor=me, now=now, until=until, note=reason,
+                                     calendar=cal)
+    elif trigger == REFUSE_EXTENSION:
+        extensions.refuse_extension(eng, who.campaign, number, actor=me, now=now, reason=reason)
+    elif trigger == "suspend":
+        suspension.suspend(eng, who.campaign, number, reason=reason, actor=me, now=now)
+    else:
+        suspension.resume(eng, who.campaign, number, actor=me, now=now, reason=reason, calendar=cal)

@@ -34,6 +34,7 @@ NEEDS: dict[str, tuple[Field, ...]] = {
     "has_owner": (Field("owner", "责任人"),),
     "has_reason": (Field("reason", "理由", "textarea"),),
     "has_target": (Field("to", "改派至单位（代码或名称）"),),
+    "has_until": (Field("until", "申请延期至", "date"),),
     "has_evidence": (Field("evidence", "可验证成果（材料名称、文号或说明）", "textarea"),),
     "has_stage_result": (Field("stage_result", "阶段性成效", "textarea"),),
     "has_long_term_measure": (Field("long_term_measure", "长期举措", "textarea"),),
@@ -49,6 +50,9 @@ NEEDS: dict[str, tuple[Field, ...]] = {
 # fields a step takes without a guard asking for them
 OPTIONAL: dict[tuple[str, str], tuple[Field, ...]] = {
     ("clue", "substantiate"): (Field("result_form", "成果形式", required=False),),
+    ("clue", "approve_extension"): (Field("until", "批准延期至（不填则按申请）", "date", required=False),
+                                    Field("reason", "意见", "textarea", required=False)),
+    ("clue", "resume"): (Field("reason", "说明", "textarea", required=False),),
     ("case", "issue"): (Field("required_action", "整改要求（不填则按措施默认）", "textarea", required=False),),
     ("case", "resolve"): (Field("note", "核实情况", "textarea", required=False),),
     ("case", "respond"): (Field("attachment", "附件（文件名或文号）", required=False),),
