@@ -11,6 +11,7 @@ own), and the artifacts an operator opens are readable: the repeat's say
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -21,10 +22,11 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 
 from models.db import make_engine
-from models.tables import EscalationCase, Lapse, Notice, OutboxMessage, SweepRun
+from models.tables import Document, EscalationCase, GeneratedReport, Lapse, Notice, OutboxMessage, SweepRun
 from services.campaigns.load import load_plan
 from services.campaigns.plans import read_plan
 
@@ -145,15 +147,24 @@ def _rows(url: str) -> dict:
                 "cases": sorted(conn.execute(select(EscalationCase.key)).scalars()),
                 "notices": sorted(conn.execute(select(Notice.key, Notice.doc_number)).all()),
                 "messages": sorted(conn.execute(select(OutboxMessage.key, OutboxMessage.state)).all()),
+                "reports": sorted(conn.execute(select(GeneratedReport.kind, GeneratedReport.period,
+                                                      GeneratedReport.files_json)).all()),
+                "documents": sorted(conn.execute(select(Document.name)).scalars()),
             }
     finally:
         engine.dispose()
 
 
-def _loaded(pg_template) -> str:
+def _loaded(pg_template, tmp_path: Path) -> str:
+    """The small plan with the lead's weekly roll-up (due Thursdays): a night on a worker makes reports."""
+    data = yaml.safe_load(SMALL_PLAN.read_text(encoding="utf-8"))
+    data["reporting"] = [{"key": "weekly", "name": "周报", "start": "2023-04-01", "until": "2023-05-31",
+                          "owed_by": "lead", "schedule": {"kind": "weekly", "weekday": "thu", "at": "12:00"}}]
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     url = fresh_pg_url(pg_template)
     engine = make_engine(url)
-    load_plan(engine, read_plan(SMALL_PLAN), source=str(SMALL_PLAN), now=at("2023-03-15"))
+    load_plan(engine, read_plan(path), source=str(path), now=at("2023-03-15"))
     engine.dispose()
     return url
 
@@ -168,7 +179,7 @@ def test_two_workers_run_the_nights_once_each_and_say_which_run_did_a_night(pg_t
     prefect_db = f"prefect_{os.getpid()}_{_free_port()}"
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {prefect_db}")
-    app_url = _loaded(pg_template)
+    app_url = _loaded(pg_template, tmp_path)
 
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
@@ -219,8 +230,11 @@ def test_two_workers_run_the_nights_once_each_and_say_which_run_did_a_night(pg_t
             sweep_art = next(a for a in firsts if a.key == "sweep-smoke-2023")
             assert "new lapses" in sweep_art.description and "already done" not in sweep_art.description
             assert not any("already-done" in r.name for r in others)
+            report_artifacts = [a for a in firsts if (a.key or "").startswith("report-")]
             for r in others:  # a different night is nobody's repeat: its artifacts take the keys
-                assert "sweep-smoke-2023" in {a.key for a in _artifacts(r.id, 3)}
+                arts = _artifacts(r.id, 3)
+                assert "sweep-smoke-2023" in {a.key for a in arts}
+                report_artifacts += [a for a in arts if (a.key or "").startswith("report-")]
 
         # exactly once: each lapse counted by one run, and the same rows as the nights one by one
         engine = make_engine(app_url)
@@ -236,8 +250,18 @@ def test_two_workers_run_the_nights_once_each_and_say_which_run_did_a_night(pg_t
         assert got["notices"] and got["messages"] and got["cases"]
         assert len({n[1] for n in got["notices"]}) == len(got["notices"])  # no 文号 twice
         assert all(state == "sent" for _, state in got["messages"])
+        # the reports the workers made are in the database, named by the store; no worker
+        # wrote a file of its own (RECTIFY_REPORTS_DIR unset), and the artifact names the store
+        assert got["reports"] and got["documents"] == sorted(
+            f"reports/smoke-2023/city/weekly-{period}.{f}" for _, period, _ in got["reports"]
+            for f in ("docx", "html", "md", "xlsx"))
+        assert all(json.loads(files)["md"] == f"document:reports/smoke-2023/city/weekly-{period}.md"
+                   for _, period, files in got["reports"])
+        assert not list(tmp_path.glob("home*/reports"))
+        assert any(f"in the database as docx document:reports/smoke-2023/city/weekly-" in a.description
+                   and str(tmp_path) not in a.description for a in report_artifacts)
 
-        reference = _loaded(pg_template)
+        reference = _loaded(pg_template, tmp_path)
         from flows.enforce import daily_enforcement
 
         with temporary_settings(updates={PREFECT_API_URL: api}), \
