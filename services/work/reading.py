@@ -162,4 +162,4 @@ def report_file(engine: Engine, campaign: str, who: Actor, *, unit: str, kind: s
         raise NotFound(f"the {kind} report for {period} has no {fmt} file "
                        f"(it has {', '.join(sorted(found['files']))})")
     with engine.connect() as conn:
-        return store.read(engine, campaign_row(conn, campaign).id, found["files"][fmt])
+        return store.read(conn, campaign_row(conn, campaign).id, found["files"][fmt])

@@ -99,5 +99,5 @@ def download(kind: Kind, format: Format, unit: UnitCode, period: Annotated[str, 
     if ref is None:
         raise NotFound(f"the {kind} report of {u.name} for {period} has no {format} (regenerate it with force)")
     with c.engine.connect() as conn:  # from the store every host reads (services/reports/store.py)
-        content = store.read(c.engine, campaign_row(conn, c.campaign).id, ref)
+        content = store.read(conn, campaign_row(conn, c.campaign).id, ref)
     return attachment(content, filename=f"{u.code}-{kind}-{period}.{format}", media_type=MEDIA[format])
