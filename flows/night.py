@@ -20,7 +20,7 @@ from services.ladder.sweep import EarlierRun
 __all__ = ["Repeat", "mark", "repeat", "key", "note", "SUFFIX", "current_flow_run_id"]
 
 SUFFIX = "already-done"
-_repeats: dict[str, "Repeat"] = {}  # flow run id → the night's first run; one entry per repeat run
+_repeats: dict[str, Repeat] = {}  # flow run id → the night's first run; one entry per repeat run
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def current_flow_run_id() -> str | None:
 
     try:
         return str(get_run_context().flow_run.id)
-    except Exception:  # in a task the run context is the task's; outside a run there is none
+    except Exception:  # noqa: BLE001 - in a task the run context is the task's; outside a run there is none
         from prefect.runtime import flow_run
 
         return flow_run.id or None

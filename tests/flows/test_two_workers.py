@@ -258,7 +258,7 @@ def test_two_workers_run_the_nights_once_each_and_say_which_run_did_a_night(pg_t
         assert all(json.loads(files)["md"] == f"document:reports/smoke-2023/city/weekly-{period}.md"
                    for _, period, files in got["reports"])
         assert not list(tmp_path.glob("home*/reports"))
-        assert any(f"in the database as docx document:reports/smoke-2023/city/weekly-" in a.description
+        assert any("in the database as docx document:reports/smoke-2023/city/weekly-" in a.description
                    and str(tmp_path) not in a.description for a in report_artifacts)
 
         reference = _loaded(pg_template, tmp_path)

@@ -5,6 +5,7 @@ copies from the store; a report recorded before the store is read from its path.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -54,7 +55,7 @@ def test_a_report_made_without_a_folder_is_in_the_database_and_nowhere_else(engi
     assert again.files == {f: str(tmp_path / "out" / "smoke-2023" / "city" / f"monthly-2023-04.{f}")
                            for f in ("md", "docx")}
     assert again.stored == {f: refs[f] for f in ("md", "docx")}
-    assert open(again.files["docx"], "rb").read() == docs[f"{NAME}.docx"]
+    assert Path(again.files["docx"]).read_bytes() == docs[f"{NAME}.docx"]
     assert _documents(engine) == docs
 
 
