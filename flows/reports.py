@@ -20,7 +20,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from services.reports import generate as reports
 
-from . import deps
+from . import deps, night
 from .deadline_sweep import _as_of, current_flow_run_id, run_name
 from .steps import Steps
 
@@ -55,9 +55,10 @@ def report_task(campaign: str, kind: str, unit: str | None, period: str | None, 
         text = g.markdown if len(g.markdown) <= MAX_ARTIFACT_CHARS else \
             g.markdown[:MAX_ARTIFACT_CHARS] + "\n\n…（全文见报告文件）"
         create_markdown_artifact(
-            key=artifact_key(campaign, g.unit, kind, g.period), markdown=text,
+            # a night's repeat that made it in a race publishes under no key, like its others
+            key=night.key(artifact_key(campaign, g.unit, kind, g.period)), markdown=text,
             # the store's names, the same on every host: never the path on this worker's disk
-            description=f"{g.unit_name} {reports.KINDS[kind]} {g.period}: in the database as " + ", ".join(
+            description=night.note() + f"{g.unit_name} {reports.KINDS[kind]} {g.period}: in the database as " + ", ".join(
                 f"{k} {v}" for k, v in sorted(g.stored.items())))
     return g
 

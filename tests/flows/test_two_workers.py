@@ -225,7 +225,7 @@ def test_two_workers_run_the_nights_once_each_and_say_which_run_did_a_night(pg_t
             assert repeat.name == f"enforce-smoke-2023-20230408-0005-already-done-by-{str(first.id)[:8]}"
             firsts, repeats = _artifacts(first.id, 3), _artifacts(repeat.id, 3)
             assert {"sweep-smoke-2023", "escalation-smoke-2023"} <= {a.key for a in firsts}
-            assert repeats and {a.key for a in repeats} == {None}
+            assert repeats and {a.key for a in repeats} == {None}, [(a.key, a.description[:100]) for a in repeats]
             assert all(a.description.startswith(f"**already done by run {first.id}") for a in repeats)
             sweep_art = next(a for a in firsts if a.key == "sweep-smoke-2023")
             assert "new lapses" in sweep_art.description and "already done" not in sweep_art.description
