@@ -12,7 +12,6 @@ from datetime import datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
-from prefect.context import get_run_context
 
 from services.campaigns.load import campaign_id as lookup_campaign
 from services.notices.reminders import remind_unsigned
@@ -22,7 +21,8 @@ from statemachine.lapses import CAUSES
 from statemachine.time.clock import instant
 from statemachine.errors import InvalidInput
 
-from . import deps
+from . import deps, night
+from .night import current_flow_run_id
 
 __all__ = ["deadline_sweep", "sweep_now", "SweepResult"]
 
@@ -62,15 +62,6 @@ def _as_of(as_of: object) -> datetime:
 
         as_of = flow_run.scheduled_start_time  # a pendulum DateTime, or now outside a run
     return instant(as_of, name="as_of")
-
-
-def current_flow_run_id() -> str | None:
-    try:
-        return str(get_run_context().flow_run.id)
-    except Exception:  # in a task the run context is the task's; outside a run there is none
-        from prefect.runtime import flow_run
-
-        return flow_run.id or None
 
 
 def run_name(prefix: str, *keys: str):
@@ -114,19 +105,21 @@ def sweep_now(campaign: str, as_of: datetime) -> SweepResult:
         result.new_lapses[step] = find_lapses(step, cid, as_of, run_key, params)
     sweep.finish_run(engine, run_key=run_key, new_lapses=result.total)
     remind_unsigned(engine, campaign_id=cid, run_key=run_key, now=as_of)  # 签收 reminders to the liaisons
+    # asked after the steps: by then a racing run's row is long committed
+    night.mark(sweep.earlier_run(engine, campaign_id=cid, as_of=as_of, run_key=run_key))
     lines = sweep.run_summary(engine, campaign_id=cid, run_key=run_key)
     get_run_logger().info("sweep of %s as of %s: %d new lapses in %d units (%s)", campaign, as_of.isoformat(),
                           result.total, len({ln.unit for ln in lines}),
                           ", ".join(f"{KIND_LABELS.get(k, k)} {v}" for k, v in result.new_lapses.items()))
     create_table_artifact(
-        key=artifact_key(campaign),
+        key=night.key(artifact_key(campaign)),
         # the largest rows first, and not all of them: an artifact travels in an
         # event, and Prefect drops events over ~1.5 MB (a province has thousands of units)
         table=[{"unit": ln.unit, "单位": ln.unit_name, "kind": ln.kind,
                 "类型": KIND_LABELS.get(ln.kind, ln.kind), "new_lapses": ln.new}
                for ln in sorted(lines, key=lambda ln: -ln.new)[:ARTIFACT_ROWS]]
         or [{"unit": "—", "单位": "—", "kind": "—", "类型": "无新增逾期", "new_lapses": 0}],
-        description=(f"Deadline sweep of **{campaign}** as of {as_of.isoformat()}: "
+        description=(night.note() + f"Deadline sweep of **{campaign}** as of {as_of.isoformat()}: "
                      f"{result.total} new lapses "
                      + ", ".join(f"{KIND_LABELS[k]} {v}" for k, v in result.new_lapses.items())
                      + (f" (the {ARTIFACT_ROWS} largest of {len(lines)} rows shown)"

@@ -24,7 +24,7 @@ from services.notices import outbox
 from services.notices.undelivered import undelivered
 from statemachine.errors import RunFailed
 
-from . import deps
+from . import deps, night
 from .deadline_sweep import ARTIFACT_ROWS, _as_of, _when, artifact_key as sweep_key
 
 __all__ = ["deliver_outbox", "deliver_now", "DeliveryResult", "ARTIFACT_KEY", "artifact_key", "trouble"]
@@ -85,11 +85,11 @@ def deliver_now(as_of: datetime, batch: int = 100, campaign: str | None = None) 
     get_run_logger().info("delivery as of %s: %d batches, sent %d, to retry %d, dead %d, given back %d",
                           as_of.isoformat(), result.batches, total.sent, total.failed, total.dead, total.released)
     create_table_artifact(
-        key=artifact_key(campaign),
+        key=night.key(artifact_key(campaign)),
         table=[{"message": ln.id, "key": ln.key, "channel": ln.channel, "to": ln.recipient,
                 "outcome": ln.outcome, "error": ln.error} for ln in rows]
         or [{"message": "—", "key": "—", "channel": "—", "to": "—", "outcome": "nothing due", "error": ""}],
-        description=(f"Outbox delivery as of {as_of.isoformat()}: sent {total.sent}, to retry "
+        description=(night.note() + f"Outbox delivery as of {as_of.isoformat()}: sent {total.sent}, to retry "
                      f"{total.failed}, dead {total.dead}"
                      + (f", given back {total.released}" if total.released else "")
                      + (f" (the first {ARTIFACT_ROWS} of {len(total.lines)} rows shown)"

@@ -17,7 +17,7 @@ from notifications.delivery.channels import Channel
 from services.core.runtime import Runtime, current, from_environment
 from statemachine.time.calendar import WorkingCalendar
 
-__all__ = ["ready", "engine", "calendar", "channels", "reports_dir", "witness", "transient"]
+__all__ = ["ready", "engine", "calendar", "channels", "reports_dir", "report_copies", "witness", "transient"]
 
 
 _checked: WeakSet[Runtime] = WeakSet()
@@ -81,6 +81,20 @@ def channels() -> Mapping[str, Channel]:
 
 def reports_dir() -> Path:
     return current().reports_dir
+
+
+def report_copies() -> Path | None:
+    """The folder a run also writes its reports' files to; the reports themselves
+    are in the database (services/reports/store.py). RECTIFY_REPORTS_DIR when set
+    (a shared folder, say); else a run in this process (the command line) uses its
+    reports folder, and a deployment's run on a worker writes none: a worker's own
+    disk is where nobody else can read them (issue 17)."""
+    rt = current()
+    if rt.settings.reports_dir is not None:
+        return rt.reports_dir
+    from prefect.runtime import deployment
+
+    return None if deployment.id else rt.reports_dir
 
 
 def witness() -> tuple[str, str]:

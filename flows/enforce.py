@@ -21,7 +21,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from statemachine.time.calendar import TZ, coverage_warning
 
-from . import deps
+from . import deps, night
 from .deadline_sweep import SweepResult, _as_of, artifact_key, run_name, sweep_now
 from .ladder import LadderResult, escalate_now, publish_waiting
 from .reports import ReportsResult, reports_now
@@ -98,9 +98,9 @@ def warn_if_calendar_ends(campaign: str, as_of: datetime) -> str | None:
     if warning:
         get_run_logger().warning(warning)
         create_markdown_artifact(
-            key=artifact_key(campaign).replace("sweep-", "calendar-", 1),
+            key=night.key(artifact_key(campaign).replace("sweep-", "calendar-", 1)),
             markdown=f"**工作日历 working-day calendar**: {warning}.\n\n"
                      "The override file's format, with a whole year's 放假 and 调休 days: "
                      "deploy/calendar-overrides.example.yaml.",
-            description=warning)
+            description=night.note() + warning)
     return warning

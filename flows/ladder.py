@@ -19,7 +19,7 @@ from services.campaigns.load import campaign_id as lookup_campaign
 from services.ladder import automatic as steps
 from services.ladder.board import case_rows, waiting
 
-from . import deps
+from . import deps, night
 from .deadline_sweep import ARTIFACT_ROWS, _as_of, artifact_key, run_name
 from .steps import Steps
 
@@ -87,11 +87,11 @@ def escalate_now(campaign: str, as_of: datetime) -> LadderResult:
     get_run_logger().info("escalation pass of %s as of %s: %d cases acted on: %s", campaign, as_of.isoformat(),
                           len(rows), done)
     create_table_artifact(
-        key=artifact_key_of(campaign),
+        key=night.key(artifact_key_of(campaign)),
         table=[r.as_row() for r in rows[:ARTIFACT_ROWS]]
         or [{"案件": "—", "单位": "—", "问题": "—", "措施": "—", "文号": "—", "回复时限": "—", "状态": "—",
              "本次": "无新动作", "原案件": "—"}],
-        description=(f"Escalation pass of **{campaign}** as of {as_of.isoformat()}: {len(rows)} cases, "
+        description=(night.note() + f"Escalation pass of **{campaign}** as of {as_of.isoformat()}: {len(rows)} cases, "
                      f"one row each: {done}"
                      + (f" (first {ARTIFACT_ROWS} shown)" if len(rows) > ARTIFACT_ROWS else "")),
     )
@@ -109,11 +109,11 @@ def publish_waiting(campaign: str, as_of: datetime) -> int:
         + (f"; {red} past their deadline" if red else "")
     get_run_logger().info("waiting for a person in %s as of %s: %s", campaign, as_of.isoformat(), summary)
     create_table_artifact(
-        key=artifact_key(campaign).replace("sweep-", "waiting-", 1),
+        key=night.key(artifact_key(campaign).replace("sweep-", "waiting-", 1)),
         table=[r.as_row() for r in rows[:ARTIFACT_ROWS]]
         or [{"待办": "—", "编号": "—", "单位": "—", "事项": "无待办", "等待天数": 0, "自": "—", "时限": "—",
              "预警": "—"}],
-        description=(f"Waiting for a person in **{campaign}** as of {as_of.isoformat()}: {summary}"
+        description=(night.note() + f"Waiting for a person in **{campaign}** as of {as_of.isoformat()}: {summary}"
                      + (f" (the {ARTIFACT_ROWS} longest waiting of {len(rows)} shown)"
                         if len(rows) > ARTIFACT_ROWS else "")))
     return len(rows)

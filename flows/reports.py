@@ -20,7 +20,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from services.reports import generate as reports
 
-from . import deps
+from . import deps, night
 from .deadline_sweep import _as_of, current_flow_run_id, run_name
 from .steps import Steps
 
@@ -49,15 +49,17 @@ def artifact_key(campaign: str, unit: str, kind: str, period: str) -> str:
 def report_task(campaign: str, kind: str, unit: str | None, period: str | None, as_of: datetime,
                 actor: str | None, force: bool, formats: tuple[str, ...]) -> reports.Generated:
     g = reports.generate(deps.engine(), campaign, kind=kind, unit=unit, period=period, formats=formats,
-                         out_dir=deps.reports_dir(), actor=actor, now=as_of, force=force,
+                         out_dir=deps.report_copies(), actor=actor, now=as_of, force=force,
                          flow_run_id=current_flow_run_id())
     if g.created:
         text = g.markdown if len(g.markdown) <= MAX_ARTIFACT_CHARS else \
             g.markdown[:MAX_ARTIFACT_CHARS] + "\n\n…（全文见报告文件）"
         create_markdown_artifact(
-            key=artifact_key(campaign, g.unit, kind, g.period), markdown=text,
-            description=f"{g.unit_name} {reports.KINDS[kind]} {g.period}: " + ", ".join(
-                f"{k} {v}" for k, v in sorted(g.files.items())))
+            # a night's repeat that made it in a race publishes under no key, like its others
+            key=night.key(artifact_key(campaign, g.unit, kind, g.period)), markdown=text,
+            # the store's names, the same on every host: never the path on this worker's disk
+            description=night.note() + f"{g.unit_name} {reports.KINDS[kind]} {g.period}: in the database as " + ", ".join(
+                f"{k} {v}" for k, v in sorted(g.stored.items())))
     return g
 
 

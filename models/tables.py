@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -17,7 +17,7 @@ __all__ = ["Base", "Campaign", "Stage", "Unit", "User", "DeliverableRecord", "Cl
            "Lapse", "AuditRecord", "AuditHead", "JobFiring", "CampaignScheduler", "SweepRun", "EscalationCase",
            "CaseLapse", "DocCounter", "Notice", "OutboxMessage", "InspectionRound", "InspectionTeam",
            "RoundUnit", "InspectionCheck", "ReportSubmission", "GeneratedReport", "Credential",
-           "SignInLink", "WebSession", "AccessToken", "EvidenceFile", "PlanVersion", "ClueReturn"]
+           "SignInLink", "WebSession", "AccessToken", "EvidenceFile", "PlanVersion", "ClueReturn", "Document"]
 
 
 class Base(DeclarativeBase):
@@ -317,13 +317,16 @@ class CampaignScheduler(Base):
 
 
 class SweepRun(Base):
+    """One sweep of a campaign: the night it is about (`as_of`) and when it ran
+    (`ran_at`); two rows of one night are two runs of it (a retry, or two workers)."""
+
     __tablename__ = "sweep_runs"
     __table_args__ = (Index("ix_sweeps_campaign", "campaign_id", "as_of"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     run_key: Mapped[str] = mapped_column(String(64), unique=True)
-    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)      # the instant the run is about (the night)
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime)     # when it ran: the wall clock at its start
     new_lapses: Mapped[int] = mapped_column(Integer, default=0)
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
 
@@ -583,9 +586,27 @@ class GeneratedReport(Base):
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     generated_by: Mapped[str] = mapped_column(String(64))
-    files_json: Mapped[str] = mapped_column(Text)  # format -> path
+    files_json: Mapped[str] = mapped_column(Text)  # format -> "document:<name>" (before 0013: a path)
     digest: Mapped[str] = mapped_column(String(64))
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Document(Base):
+    """A file the batch makes (a report in one format), kept in the database: the one
+    store every worker and the web app already share, written in the same transaction
+    as the record that names it (services/reports/store.py). `name` is where it is in
+    the store (`reports/<campaign>/<unit>/<kind>-<period>.<format>`), never a host's path."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("campaign_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # -- the web's sign-in (services/accounts/): an account is one of the plan's people --------

@@ -121,6 +121,8 @@ class Settings(BaseModel):
     webhook_url: str = Field("", repr=False)  # robot URLs carry their token in the query
     webhook_style: str = "generic"  # one of notifications.delivery.channels.WEBHOOK_STYLES
     file_drop: Path | None = None
+    # copies of the reports' files (a run on a worker writes none unless this is set): the
+    # reports themselves are in the database, which every host and the web app read
     reports_dir: Path | None = None
     # the web app (app/web/); the sign-in layer's limits (services/accounts/)
     web_host: str = "127.0.0.1"

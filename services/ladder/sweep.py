@@ -10,7 +10,7 @@ second scheduler or a retry a no-op (docs/architecture.md decision 4).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import (Connection, Engine, String, and_, cast, exists, func, insert, literal, or_, select,
                         union_all, update)
@@ -29,7 +29,7 @@ from services.clues.chart import rectify_overdue_sql, verify_overdue_sql
 from services.clues.signing import sign_for_overdue_sql
 
 __all__ = ["STEPS", "run_step", "start_run", "begin_run", "finish_run", "run_summary", "SweepLine",
-           "SweepParams", "parameters"]
+           "SweepParams", "parameters", "EarlierRun", "earlier_run"]
 
 U, S, T, L, R = Unit.__table__, Stage.__table__, Clue.__table__, Lapse.__table__, SweepRun.__table__
 RD, TM, CK = InspectionRound.__table__, InspectionTeam.__table__, InspectionCheck.__table__
@@ -234,20 +234,43 @@ def run_step(engine: Engine, step: str, *, campaign_id: int, as_of: datetime, ru
 
 
 def start_run(engine: Engine, *, campaign_id: int, as_of: datetime, run_key: str,
-              calendar: WorkingCalendar, flow_run_id: str | None = None) -> SweepParams:
+              calendar: WorkingCalendar, flow_run_id: str | None = None,
+              ran_at: datetime | None = None) -> SweepParams:
     """Everything that can refuse (a year no calendar covers, a broken plan) is
-    computed first; only then is the run recorded, so a refused sweep leaves no row."""
+    computed first; only then is the run recorded, so a refused sweep leaves no row.
+    `ran_at`: when it ran (default the wall clock), never the night it is about."""
     params = parameters(engine, campaign_id, as_of, calendar)
-    begin_run(engine, campaign_id=campaign_id, as_of=as_of, run_key=run_key, now=as_of,
-              flow_run_id=flow_run_id)
+    begin_run(engine, campaign_id=campaign_id, as_of=as_of, run_key=run_key,
+              ran_at=ran_at or datetime.now(timezone.utc), flow_run_id=flow_run_id)
     return params
 
 
-def begin_run(engine: Engine, *, campaign_id: int, as_of: datetime, run_key: str, now: datetime,
+def begin_run(engine: Engine, *, campaign_id: int, as_of: datetime, run_key: str, ran_at: datetime,
               flow_run_id: str | None = None) -> None:
     with transaction(engine) as conn:
         conn.execute(insert(R).values(campaign_id=campaign_id, run_key=run_key, as_of=as_of,
-                                      started_at=now, new_lapses=0, flow_run_id=flow_run_id))
+                                      ran_at=ran_at, new_lapses=0, flow_run_id=flow_run_id))
+
+
+@dataclass(frozen=True)
+class EarlierRun:
+    """The first run recorded for a night another run of it is now doing."""
+
+    run_key: str
+    flow_run_id: str | None
+    ran_at: datetime
+    new_lapses: int
+
+
+def earlier_run(engine: Engine, *, campaign_id: int, as_of: datetime, run_key: str) -> EarlierRun | None:
+    """The night's first run when `run_key` is not it (recorded before, by id: the
+    order the database committed them in, whatever the workers' clocks say), else None."""
+    with engine.connect() as conn:
+        mine = select(R.c.id).where(R.c.run_key == run_key).scalar_subquery()
+        row = conn.execute(select(R.c.run_key, R.c.flow_run_id, R.c.ran_at, R.c.new_lapses)
+                           .where(R.c.campaign_id == campaign_id, R.c.as_of == as_of, R.c.id < mine)
+                           .order_by(R.c.id).limit(1)).first()
+    return EarlierRun(row.run_key, row.flow_run_id, row.ran_at, row.new_lapses) if row else None
 
 
 def finish_run(engine: Engine, *, run_key: str, new_lapses: int) -> None:

@@ -5,16 +5,17 @@ A second request for the same report returns the recorded one unchanged
 (scheduled runs repeat; two schedulers may fire); `force` regenerates it
 with the figures as they are now. Two exceptions make it anew by themselves:
 a report read before its period ended (临时) once the period is over, and one
-whose files are gone or lack a format asked for. Whatever happens, the files
-end up in the folder asked for: a recorded report made elsewhere is copied there.
+that lacks a format asked for (or whose files, recorded before the store, are
+gone). The files are kept in the database (services/reports/store.py), written
+with the record: every host and the web app read them there. A folder asked for
+(`out_dir`: the command line's --out or reports folder) gets copies as well.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from models.tables import GeneratedReport
 from statemachine.reports.duties import report_kind_of
-from statemachine.errors import InvalidInput, Misconfigured
+from statemachine.errors import InvalidInput, Misconfigured, NotFound
 from statemachine.reports.duties import all_occurrences
 from statemachine.time.calendar import TZ, end_of_day
 
@@ -32,6 +33,7 @@ from services.core.uow import unit_of_work
 from services.campaigns.load import plan_of
 from services.core.directory import SYSTEM, actor as lookup_actor, campaign_row, require_acts_for, \
     unit_by_code
+from . import store
 from .contents import KINDS, gather, resolve_period
 
 __all__ = ["FORMATS", "DEFAULT_FORMATS", "Generated", "generate", "preflight", "list_generated", "due_reports",
@@ -56,6 +58,7 @@ class Generated:
     markdown: str
     as_of: datetime
     provisional: bool = False  # read before its period ended (临时)
+    stored: dict[str, str] = field(default_factory=dict)  # format → its reference in the store
 
 
 def _slug(text: str) -> str:
@@ -94,47 +97,56 @@ def preflight(engine: Engine, campaign: str, **request) -> None:
 
 
 def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = None, period: str | None = None,
-             formats: tuple[str, ...] = DEFAULT_FORMATS, out_dir: Path, actor: str | None, now: datetime,
-             force: bool = False, flow_run_id: str | None = None) -> Generated:
-    """`actor`: the person asking, or None for the nightly job (recorded as SYSTEM)."""
+             formats: tuple[str, ...] = DEFAULT_FORMATS, out_dir: Path | None = None, actor: str | None,
+             now: datetime, force: bool = False, flow_run_id: str | None = None) -> Generated:
+    """`actor`: the person asking, or None for the nightly job (recorded as SYSTEM).
+    `out_dir`: a folder that gets copies, whose paths `files` then gives; None (a
+    worker's run): `files` gives the store's references only."""
     with engine.connect() as conn:
         camp, u, span = _resolve(conn, campaign, kind=kind, unit=unit, period=period, formats=formats,
                                  actor=actor, now=now)
         done = conn.execute(select(G).where(G.c.campaign_id == camp.id, G.c.unit_id == u.id,
                                             G.c.kind == kind, G.c.period == span.period)).first()
-    folder = Path(out_dir) / _slug(campaign) / _slug(u.code)
+        stale = done is not None and (force or _stale(conn, camp.id, done, kind, span, formats, now))
     stem = f"{kind}-{_slug(span.period)}"
-    if done is not None and not force and not _stale(done, kind, span, formats, now):
-        files = _deliver(json.loads(done.files_json), formats, folder, stem)
-        md_path = files.get("md") or json.loads(done.files_json).get("md")
-        text = Path(md_path).read_text(encoding="utf-8") if md_path and Path(md_path).exists() else ""
+    where = f"reports/{_slug(campaign)}/{_slug(u.code)}/{stem}"
+    folder = Path(out_dir) / _slug(campaign) / _slug(u.code) if out_dir is not None else None
+    if done is not None and not stale:
+        refs = json.loads(done.files_json)
+        contents = {f: store.read(engine, camp.id, refs[f]) for f in formats}
+        files = _copies(contents, folder, stem) if folder is not None else {f: refs[f] for f in formats}
+        text = contents["md"].decode("utf-8") if "md" in contents else \
+            _text_or_empty(engine, camp.id, refs.get("md"))
         return Generated(u.code, u.name, kind, span.period, files, done.digest, False, text, done.as_of,
-                         is_provisional(kind, span, done.as_of))
+                         is_provisional(kind, span, done.as_of), {f: refs[f] for f in formats})
     data = gather(engine, campaign, u.code, kind, span.period, now=now)
     from notifications.documents.reports import render_html, render_markdown
 
     md = render_markdown(data)
-    _mkdir(folder)
-    files: dict[str, str] = {}
+    contents: dict[str, bytes] = {}
     if "md" in formats:
-        files["md"] = _write(folder / f"{stem}.md", md)
+        contents["md"] = md.encode("utf-8")
     if "html" in formats:
-        files["html"] = _write(folder / f"{stem}.html", render_html(data))
+        contents["html"] = render_html(data).encode("utf-8")
     if "xlsx" in formats:
-        files["xlsx"] = _write(folder / f"{stem}.xlsx", _workbook(data, engine, campaign, u.code))
+        contents["xlsx"] = _workbook(data, engine, campaign, u.code)
     if "docx" in formats:
         from notifications.documents.word import report_docx
 
-        files["docx"] = _write(folder / f"{stem}.docx", report_docx(data))
+        contents["docx"] = report_docx(data)
     if "pdf" in formats:
         from notifications.documents.report_pdf import report_pdf
 
-        files["pdf"] = _write(folder / f"{stem}.pdf", report_pdf(data))
+        contents["pdf"] = report_pdf(data)
     digest = hashlib.sha256(md.encode()).hexdigest()
+    if folder is not None:  # a folder that cannot be made refuses before anything is recorded
+        _mkdir(folder)
     with unit_of_work(engine) as uow:
         conn = uow.conn
         by = SYSTEM if actor is None else actor
-        values = dict(as_of=data.as_of, generated_at=now, generated_by=by, files_json=json.dumps(files),
+        refs = {f: store.put(conn, campaign_id=camp.id, name=f"{where}.{f}", content=c, fmt=f, now=now)
+                for f, c in contents.items()}
+        values = dict(as_of=data.as_of, generated_at=now, generated_by=by, files_json=json.dumps(refs),
                       digest=digest, flow_run_id=flow_run_id)
         if done is None:
             rid = conn.execute(insert(G).values(campaign_id=camp.id, unit_id=u.id, kind=kind,
@@ -145,37 +157,34 @@ def generate(engine: Engine, campaign: str, *, kind: str, unit: str | None = Non
         uow.audit(camp.id, [audit_record(
             at=now, actor=by, unit_id=u.id, entity="report", entity_id=rid, from_state=None,
             to_state="generated", trigger="generate_report",
-            detail={"kind": kind, "period": span.period, "digest": digest, "files": sorted(files)})])
+            detail={"kind": kind, "period": span.period, "digest": digest, "files": sorted(refs)})])
         uow.commit()
-    return Generated(u.code, u.name, kind, span.period, files, digest, True, md, data.as_of, data.provisional)
+    # copies after the commit: one that cannot be written never loses the stored report
+    files = _copies(contents, folder, stem) if folder is not None else refs
+    return Generated(u.code, u.name, kind, span.period, files, digest, True, md, data.as_of, data.provisional,
+                     refs)
 
 
-def _stale(done, kind: str, span, formats: tuple[str, ...], now: datetime) -> bool:
+def _text_or_empty(engine: Engine, campaign_id: int, ref: str | None) -> str:
+    try:
+        return store.read(engine, campaign_id, ref).decode("utf-8") if ref else ""
+    except NotFound:
+        return ""
+
+
+def _stale(conn, campaign_id: int, done, kind: str, span, formats: tuple[str, ...], now: datetime) -> bool:
     """The recorded report must be made anew: it was provisional and its period has
-    ended, or a file asked for is missing (never made in that format, or deleted)."""
+    ended, or a format asked for is missing (never made, or a pre-store file deleted)."""
     if is_provisional(kind, span, done.as_of) and now >= end_of_day(span.end):
         return True
     files = json.loads(done.files_json)
-    return any(f not in files or not Path(files[f]).is_file() for f in formats)
+    return any(f not in files or not store.present(conn, campaign_id, files[f]) for f in formats)
 
 
-def _deliver(files: dict[str, str], formats: tuple[str, ...], folder: Path, stem: str) -> dict[str, str]:
-    """The recorded files of the formats asked for, copied into `folder` when they were
-    written elsewhere (an earlier --out, or the reports folder): `--out` always gets them."""
-    out: dict[str, str] = {}
-    for f in formats:
-        src = Path(files[f])
-        dst = folder / f"{stem}.{f}"
-        if src.resolve() != dst.resolve():
-            _mkdir(folder)
-            tmp = dst.with_suffix(dst.suffix + ".tmp")
-            try:
-                shutil.copyfile(src, tmp)
-                tmp.replace(dst)
-            except OSError as e:
-                raise _unwritable(dst, e) from None
-        out[f] = str(dst)
-    return out
+def _copies(contents: dict[str, bytes], folder: Path, stem: str) -> dict[str, str]:
+    """The files of the formats asked for written into `folder`: `--out` always gets them."""
+    _mkdir(folder)
+    return {f: _write(folder / f"{stem}.{f}", c) for f, c in contents.items()}
 
 
 def _mkdir(folder: Path) -> None:

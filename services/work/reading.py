@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import Engine, select
 
@@ -150,10 +149,11 @@ def readable_reports(engine: Engine, campaign: str, unit: str, who: Actor) -> tu
 
 
 def report_file(engine: Engine, campaign: str, who: Actor, *, unit: str, kind: str, period: str,
-                fmt: str) -> Path:
-    """Where a generated report's file of format `fmt` is, if `who` sees its unit. The
-    path is the one recorded when it was written (services/reports/generate.py), never
-    one a request names."""
+                fmt: str) -> bytes:
+    """A generated report's file of format `fmt`, if `who` sees its unit: from the
+    store the record names (services/reports/store.py), never from a path a request names."""
+    from services.reports import store
+
     _, reports = readable_reports(engine, campaign, unit, who)
     found = next((r for r in reports if r["kind"] == kind and r["period"] == period), None)
     if found is None:
@@ -161,8 +161,5 @@ def report_file(engine: Engine, campaign: str, who: Actor, *, unit: str, kind: s
     if fmt not in found["files"]:
         raise NotFound(f"the {kind} report for {period} has no {fmt} file "
                        f"(it has {', '.join(sorted(found['files']))})")
-    path = Path(found["files"][fmt])
-    if not path.is_file():
-        raise NotFound(f"the {fmt} file of the {kind} report for {period} is gone from the reports folder: "
-                       f"regenerate it")
-    return path
+    with engine.connect() as conn:
+        return store.read(conn, campaign_row(conn, campaign).id, found["files"][fmt])

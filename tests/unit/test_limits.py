@@ -66,6 +66,8 @@ MADE = {
     "generated_reports.kind": 20, "generated_reports.period": L.PERIOD.chars,
     "generated_reports.generated_by": L.KEY.chars, "generated_reports.files_json": None,
     "generated_reports.digest": 64, "generated_reports.flow_run_id": 64,
+    # the output store: reports/<campaign>/<unit>/<kind>-<period>.<format>, a media type, a digest
+    "documents.name": 300, "documents.media_type": 100, "documents.sha256": 64,
     # a campaign's notice overrides, checked at load (notifications/documents/overrides.py)
     "campaigns.notice_templates_json": None,
     # sign-in: digests of keys handed out once, an Argon2 hash, the token's first characters

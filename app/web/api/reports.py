@@ -6,19 +6,18 @@ the request, as the CLI's flow run does, without a Prefect flow run."""
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
-from starlette.responses import FileResponse
 
 from services.core.directory import campaign_row, unit_by_code
 from services.core.visibility import require_sees
+from services.reports import store
 from services.reports.generate import DEFAULT_FORMATS, FORMATS, KINDS, generate, list_generated
 from statemachine.errors import NotFound
 
-from .common import API_DEPENDENCIES, Ctx, StrictIn, ctx, text
+from .common import API_DEPENDENCIES, Ctx, StrictIn, attachment, ctx, text
 from .units import UnitCode
 
 __all__ = ["router"]
@@ -97,9 +96,9 @@ def download(kind: Kind, format: Format, unit: UnitCode, period: Annotated[str, 
                   if r["kind"] == kind and r["period"] == period), None)
     if found is None:
         raise NotFound(f"no {kind} report of {u.name} for {period} (generate it first)")
-    path = found["files"].get(format)
-    if path is None:
+    ref = found["files"].get(format)
+    if ref is None:
         raise NotFound(f"the {kind} report of {u.name} for {period} has no {format} (regenerate it with force)")
-    if not FilePath(path).is_file():
-        raise NotFound(f"the {format} file of that report is no longer on the server (regenerate it with force)")
-    return FileResponse(path, media_type=MEDIA[format], filename=f"{u.code}-{kind}-{period}.{format}")
+    with c.engine.connect() as conn:  # from the store every host reads (services/reports/store.py)
+        content = store.read(conn, campaign_row(conn, c.campaign).id, ref)
+    return attachment(content, filename=f"{u.code}-{kind}-{period}.{format}", media_type=MEDIA[format])

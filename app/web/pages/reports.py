@@ -7,13 +7,14 @@ from typing import List, Optional
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
-from starlette.responses import FileResponse, RedirectResponse
+from starlette.responses import RedirectResponse
 
 from services.accounts.accounts import Identity
 from services.reports.contents import KINDS
 from services.reports.generate import FORMATS, generate
 from services.work.reading import readable_reports, report_file, units_within
 
+from ..api.common import attachment
 from ..auth import signed_in
 from ..deps import domain_now, engine, runtime
 from ..templating import render
@@ -52,8 +53,8 @@ def reports_generate(request: Request, who: Identity = Depends(signed_in), kind:
 @router.get("/reports/file")
 def reports_file(request: Request, unit: str, kind: str, period: str, format: str,
                  who: Identity = Depends(signed_in)):
-    path = report_file(engine(request), who.campaign, who.actor, unit=unit, kind=kind, period=period, fmt=format)
+    content = report_file(engine(request), who.campaign, who.actor, unit=unit, kind=kind, period=period,
+                          fmt=format)
     # a download, never a page of this site: the report's HTML keeps its own styles away from it
-    return FileResponse(path, media_type=MEDIA.get(format, "application/octet-stream"),
-                        filename=f"{who.campaign}-{unit}-{kind}-{period}.{format}",
-                        content_disposition_type="attachment")
+    return attachment(content, filename=f"{who.campaign}-{unit}-{kind}-{period}.{format}",
+                      media_type=MEDIA.get(format, "application/octet-stream"))
