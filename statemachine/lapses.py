@@ -18,6 +18,9 @@ supervisor's own measure: a case without a lapse.
     faked                 a check found the result faked (弄虚作假)          4 追责问责
     check_overdue         a look-back check not made by the round's       — (not on
                           deadline (the inspectors' lapse)                    the ladder)
+    callback_overdue      a reporter not called back (回访) in time after   — (not on
+                          销号 (the supervising level's lapse; the         the ladder)
+                          ranking counts it)
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ class Cause(str, enum.Enum):
     repeated_reject = "repeated_reject"
     faked = "faked"
     check_overdue = "check_overdue"
+    callback_overdue = "callback_overdue"
     manual = "manual"
 
 
@@ -57,6 +61,7 @@ CAUSES: dict[Cause, CauseInfo] = {
     Cause.repeated_reject: CauseInfo("整改成效经审核多次未通过、销号被退回", "销号屡被退回", 2),
     Cause.faked: CauseInfo("弄虚作假", "弄虚作假", 4),
     Cause.check_overdue: CauseInfo("督察核查未按期完成", "督察核查逾期", None),
+    Cause.callback_overdue: CauseInfo("未按期回访反映人", "回访逾期", None),
     Cause.manual: CauseInfo("督办事项", "督办事项", None),
 }
 

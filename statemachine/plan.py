@@ -238,6 +238,9 @@ class ClueRules(_Strict):
     # 延期 granted per item (statemachine/charts/extension.py): 12345 work-order practice
     # grants one extension per order as a rule; a plan may allow more, or none (0)
     max_extensions: int = Field(1, ge=0, le=10)
+    # 回访 after 销号 (statemachine/charts/callback.py): within 3 working days is common in
+    # provincial 12345 rules; set your province's value
+    callback_within_working_days: int = Field(3, ge=1, le=30)
 
 
 # What a lapse is about; each kind the sweep records is a cause on the ladder.

@@ -71,14 +71,16 @@ def effects(trigger: str, data: ClueInput, *, now: datetime, actor: str) -> dict
         v["evidence"] = data.evidence
     elif trigger == "defer":
         v.update(stage_result=data.stage_result, long_term_measure=data.long_term_measure)
-    elif trigger in ("dismiss", "approve", "transfer"):
+    elif trigger in ("dismiss", "approve", "transfer", "merge"):
         v.update(resolution={"dismiss": "dismissed", "approve": "approved",
-                             "transfer": "transferred"}[trigger], closed_at=now)
+                             "transfer": "transferred", "merge": "merged"}[trigger], closed_at=now)
     elif trigger == "reject":
         v["reject_count"] = T.c.reject_count + 1
-    elif trigger == "reopen":
+    elif trigger in ("reopen", "redo"):
+        # a reopened item owes no callback until it is closed again (statemachine/charts/callback.py)
         v.update(deadline=data.deadline, deadline_at=end_of_day(data.deadline), resolution=None,
-                 closed_at=None, evidence=None, reopen_count=T.c.reopen_count + 1)
+                 closed_at=None, evidence=None, reopen_count=T.c.reopen_count + 1, callback="none",
+                 callback_due_at=None)
     elif trigger == "extend":
         v.update(deadline=data.deadline, deadline_at=end_of_day(data.deadline),
                  extension_count=T.c.extension_count + 1)

@@ -154,15 +154,17 @@ def offered(chart: Chart, state: Any, relation: Relation, *, ctx: Any, kind: str
 # -- from facts already read (one row of a list) -------------------------------------------------
 def clue_actions(actor: Actor, *, state: str, unit: UnitRef, owner: str | None = None,
                  deadline: date | None = None, deadline_at: datetime | None = None,
-                 now: datetime | None = None) -> list[Action]:
+                 now: datetime | None = None, callback: str = "none") -> list[Action]:
     """`deadline`, `deadline_at`: the clue's running deadline (its day, and the instant it ends:
     either gives the other); `now`: the domain's instant (an extension is asked for before the
-    deadline passes), by default the runtime's clock."""
+    deadline passes), by default the runtime's clock; `callback`: the row's 回访 state (重办
+    follows one that found the unit at fault)."""
     if deadline is None and deadline_at is not None:
         deadline = local_date(deadline_at)
     elif deadline_at is None and deadline is not None:
         deadline_at = end_of_day(deadline)
-    ctx = ClueContext(owner=owner, row_deadline=deadline, row_deadline_at=deadline_at, as_of=_now(now))
+    ctx = ClueContext(owner=owner, row_deadline=deadline, row_deadline_at=deadline_at, as_of=_now(now),
+                      row_callback=callback)
     return offered(CLUE_CHART, state, actor.relation_to(unit), ctx=ctx, kind="clue")
 
 
@@ -221,12 +223,12 @@ def allowed_actions(conn: Connection, campaign: str, actor: Actor, item: Item, *
     runtime's clock); NotFound when there is no such item."""
     cid = campaign_row(conn, campaign).id
     if isinstance(item, ClueItem):
-        row = conn.execute(select(T.c.state, T.c.owner, T.c.unit_id, T.c.deadline, T.c.deadline_at)
+        row = conn.execute(select(T.c.state, T.c.owner, T.c.unit_id, T.c.deadline, T.c.deadline_at, T.c.callback)
                            .where(T.c.campaign_id == cid, T.c.number == item.number)).first()
         if row is None:
             raise NotFound(f"unknown clue '{item.number}'")
         return clue_actions(actor, state=row.state, unit=unit_by_id(conn, row.unit_id), owner=row.owner,
-                            deadline=row.deadline, deadline_at=row.deadline_at, now=now)
+                            deadline=row.deadline, deadline_at=row.deadline_at, now=now, callback=row.callback)
     if isinstance(item, CaseItem):
         row = conn.execute(select(E.c.state, E.c.level, E.c.chased_at, E.c.unit_id)
                            .where(E.c.campaign_id == cid, E.c.id == item.id)).first()
