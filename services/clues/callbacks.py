@@ -135,8 +135,9 @@ def redo(db: Db, campaign: str, number: str, *, reason: str | None, actor: str, 
         data = ClueInput(reason=reason, deadline=deadline or limit.latest)
         ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
                            row_owner=row.owner, limit=limit, as_of=now, row_deadline=row.deadline,
-                           row_deadline_at=row.deadline_at, row_received=local_date(row.received_at))
-        ctx.redo_callback, ctx.row_callback = cb, row.callback
+                           row_deadline_at=row.deadline_at, row_received=local_date(row.received_at),
+                           row_callback=row.callback)
+        ctx.redo_callback = cb
         fired = fire_one(uow, CLUES, row, "redo", actor=who, now=now, campaign_id=camp.id, ctx=ctx, data=data,
                          unit=unit_by_id(conn, row.unit_id), label=f"clue {number}", what="send clues back (重办)",
                          reason=data.reason, detail={"deadline": data.deadline.isoformat(), "callback": cb})

@@ -42,13 +42,13 @@ class ClueInput:
     def context(self, *, actor: str, actor_unit: int, owner_unit: int | None,
                 row_owner: str | None, limit: DeadlineLimit | None = None, as_of: datetime | None = None,
                 row_deadline: date | None = None, row_deadline_at: datetime | None = None,
-                row_received: date | None = None) -> ClueContext:
+                row_received: date | None = None, row_callback: str | None = None) -> ClueContext:
         return ClueContext(actor=actor, actor_unit=actor_unit, owner_unit=owner_unit,
                            owner=self.owner or row_owner, measures=self.measures,
                            deadline=self.deadline, reason=self.reason, evidence=self.evidence,
                            stage_result=self.stage_result, long_term_measure=self.long_term_measure,
                            limit=limit, as_of=as_of, row_deadline=row_deadline, row_deadline_at=row_deadline_at,
-                           row_received=row_received)
+                           row_received=row_received, row_callback=row_callback)
 
 
 # each text an actor supplies, held to the column it is written to (statemachine/limits.py)

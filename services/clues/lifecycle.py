@@ -295,7 +295,7 @@ def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, 
         ctx = data.context(actor=who.username, actor_unit=who.unit.id, owner_unit=row.unit_id,
                            row_owner=row.owner, limit=_limit(uow.conn, row.campaign_id, trigger, data, now, calendar),
                            as_of=now, row_deadline=row.deadline, row_deadline_at=row.deadline_at,
-                           row_received=local_date(row.received_at))
+                           row_received=local_date(row.received_at), row_callback=row.callback)
         fired = fire_one(uow, CLUES, row, trigger, actor=who, now=now, campaign_id=row.campaign_id,
                          ctx=ctx, data=data, unit=unit, label=f"clue {number}",
                          expected_version=expected_version, reason=data.reason,

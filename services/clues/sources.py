@@ -57,7 +57,8 @@ def sources_of(conn, clue_id: int) -> list[SourceView]:
     dup = T.alias("dup")
     rows = conn.execute(select(CS, dup.c.number.label("dup_number"))
                         .outerjoin(dup, dup.c.id == CS.c.merged_from_id)
-                        .where(CS.c.clue_id == clue_id).order_by(CS.c.received_at, CS.c.id)).all()
+                        .where(CS.c.clue_id == clue_id)  # its own first, then the merged ones
+                        .order_by(CS.c.merged_from_id.is_not(None), CS.c.received_at, CS.c.id)).all()
     return [SourceView(r.channel, r.source_ref, r.reporter_name, masked_phone(r.reporter_phone),
                        r.received_at, r.dup_number) for r in rows]
 

@@ -115,7 +115,7 @@ HAS_STAGE_RESULT = Guard("has_stage_result", required("stage_result", "the stage
 HAS_MERGE_TARGET = Guard("has_merge_target", required(
     "merge_into", "the item to merge into (rectify clue merge DUP --into KEEP)"))
 HAS_REDO_CALLBACK = Guard("has_redo_callback", required(
-    "redo_callback", "a callback that found the unit at fault (rectify clue redo)"))
+    "redo_callback", "the callback that found the unit at fault, which 'rectify clue redo' gives,"))
 
 
 def _unit_at_fault(ctx: ClueContext) -> str | None:
@@ -191,8 +191,8 @@ CLUE_CHART: Chart[ClueState] = Chart(
         Transition("merge", OPEN_STATES, S.merged, (HAS_REASON, HAS_MERGE_TARGET), by=Who.supervisor),
         # 重办: back to rectifying with a new deadline after a callback found the unit at fault
         Transition("redo", (S.closed,), S.rectifying,
-                   (HAS_REASON, HAS_REDO_CALLBACK, HAS_DEADLINE, DEADLINE_WITHIN_LIMIT, DEADLINE_AFTER_RECEIPT,
-                    CALLBACK_AT_FAULT), by=Who.supervisor),
+                   (CALLBACK_AT_FAULT, HAS_REASON, HAS_REDO_CALLBACK, HAS_DEADLINE, DEADLINE_WITHIN_LIMIT,
+                    DEADLINE_AFTER_RECEIPT), by=Who.supervisor),
     ],
 )
 
