@@ -88,7 +88,7 @@ def call_back(db: Db, campaign: str, number: str, *, result: str, actor: str, no
     """Record the callback owed on `number`: the result (key or name, 满意 …), a note, and for
     不满意 whether the unit is at fault."""
     result = key_of(result, RESULTS, what="result", option="--result")
-    note = clean_text(note, COLUMNS["clues.reason"], what="--note")
+    note = clean_text(note, COLUMNS["clue_callbacks.note"], what="--note")
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
