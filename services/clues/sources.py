@@ -50,7 +50,7 @@ def source_rows(rows: Sequence[dict], ids: Sequence[int]) -> list[dict]:
     """The first source of each new item, from the item's own row."""
     return [dict(campaign_id=r["campaign_id"], clue_id=i, channel=r["channel"], source_ref=r["source_ref"],
                  reporter_name=r["reporter_name"], reporter_phone=r["reporter_phone"],
-                 received_at=r["received_at"]) for r, i in zip(rows, ids)]
+                 received_at=r["received_at"]) for r, i in zip(rows, ids, strict=True)]
 
 
 def sources_of(conn, clue_id: int) -> list[SourceView]:
