@@ -15,7 +15,10 @@ from starlette.responses import RedirectResponse
 
 from services.accounts.accounts import Identity
 from services.campaigns.load import plan_of
+from services.clues.callbacks import redo
 from services.clues.lifecycle import ClueInput, list_clues, transition
+from services.clues.merging import merge
+from services.clues.record import item_record
 from services.core.actions import clue_actions
 from services.core.directory import campaign_row
 from services.core.input_files import size_text
@@ -77,9 +80,10 @@ def clue_page(request: Request, number: str, who: Identity = Depends(signed_in),
     view, unit = readable_clue(eng, who.campaign, number, who.actor)
     with eng.connect() as conn:
         plan = plan_of(conn, campaign_row(conn, who.campaign).id)
+    callback = item_record(eng, who.campaign, number).callback  # 重办 follows a callback at fault
     actions = [(a, fields_for("clue", a)) for a in clue_actions(who.actor, state=view.state, unit=unit,
                                                                   owner=view.owner, deadline_at=view.deadline_at,
-                                                                  now=now)]
+                                                                  now=now, callback=callback)]
     aspects = {a.key: a.name for a in plan.aspects}
     files = list_evidence(eng, who.campaign, owner_kind="clue", ref=number, actor=who.actor.username)
     # whoever sees a clue may attach to it while it is open (services/evidence/files.py)
@@ -120,7 +124,17 @@ def clue_act(request: Request, number: str, trigger: str, who: Identity = Depend
              stage_result: Optional[str] = Form(None, max_length=TEXT_MAX),
              long_term_measure: Optional[str] = Form(None, max_length=TEXT_MAX),
              result_form: Optional[str] = Form(None, max_length=200),
+             into: Optional[str] = Form(None, max_length=40),
              version: Optional[str] = Form(None, max_length=12)):
+    # 合并 and 重办 have use cases of their own: they move the sources, mark the callback
+    if trigger == "merge":
+        merge(engine(request), who.campaign, number, into=text(into) or "", reason=text(reason),
+              actor=who.actor.username, now=domain_now(request))
+        return RedirectResponse(f"/clues/{quote(number)}?done=merge", status_code=303)
+    if trigger == "redo":
+        redo(engine(request), who.campaign, number, reason=text(reason), deadline=day(deadline, "完成时限"),
+             actor=who.actor.username, now=domain_now(request))
+        return RedirectResponse(f"/clues/{quote(number)}?done=redo", status_code=303)
     data = ClueInput(reason=text(reason), measures=text(measures), deadline=day(deadline, "完成时限"),
                      owner=text(owner), evidence=text(evidence), stage_result=text(stage_result),
                      long_term_measure=text(long_term_measure), result_form=text(result_form))
