@@ -73,6 +73,12 @@ SELECT :cid, COALESCE(t.unit_id, r.organiser_unit_id), NULL, 'check_overdue',
   LEFT JOIN inspection_teams t ON t.id = k.team_id
  WHERE r.campaign_id = :cid AND r.state = 'open' AND r.deadline_at < :as_of AND k.state = 'pending'
  GROUP BY r.id, r.code, r.deadline_at, r.organiser_unit_id, t.id, t.code, t.unit_id
+UNION ALL
+SELECT c.campaign_id, COALESCE(u.parent_id, c.unit_id), c.id, 'callback_overdue',
+       'callback:' || CAST(c.id AS VARCHAR) || ':' || CAST(c.reopen_count AS VARCHAR),
+       c.number, c.callback_due_at, :as_of, 'floor'
+  FROM clues c JOIN units u ON u.id = c.unit_id
+ WHERE c.campaign_id = :cid AND c.state = 'closed' AND c.callback = 'owed' AND c.callback_due_at < :as_of
 {reports}ON CONFLICT (campaign_id, key) DO NOTHING
 """
 # an ongoing stage whose deliverables were owed by now (statemachine/charts/unit_stage.stage_lapse);
