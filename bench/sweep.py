@@ -95,6 +95,12 @@ SELECT c.campaign_id, c.unit_id, c.id, 'sign_for_overdue',
             AND c.state IN ('received', 'verifying', 'rectifying', 'rectified', 'long_term')
             AND NOT EXISTS (SELECT 1 FROM clue_returns r WHERE r.clue_id = c.id AND r.state = 'requested'
                                AND r.requested_at <= c.sign_due_at)))
+UNION ALL
+SELECT c.campaign_id, COALESCE(u.parent_id, c.unit_id), c.id, 'callback_overdue',
+       'callback:' || CAST(c.id AS VARCHAR) || ':' || CAST(c.reopen_count AS VARCHAR),
+       c.number, c.callback_due_at, :as_of, 'floor'
+  FROM clues c JOIN units u ON u.id = c.unit_id
+ WHERE c.campaign_id = :cid AND c.state = 'closed' AND c.callback = 'owed' AND c.callback_due_at < :as_of
 {reports}ON CONFLICT (campaign_id, key) DO NOTHING
 """
 # an ongoing stage whose deliverables were owed by now (statemachine/charts/unit_stage.stage_lapse);

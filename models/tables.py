@@ -17,7 +17,8 @@ __all__ = ["Base", "Campaign", "Stage", "Unit", "User", "DeliverableRecord", "Cl
            "Lapse", "AuditRecord", "AuditHead", "JobFiring", "CampaignScheduler", "SweepRun", "EscalationCase",
            "CaseLapse", "DocCounter", "Notice", "OutboxMessage", "InspectionRound", "InspectionTeam",
            "RoundUnit", "InspectionCheck", "ReportSubmission", "GeneratedReport", "Credential",
-           "SignInLink", "WebSession", "AccessToken", "EvidenceFile", "PlanVersion", "ClueReturn", "Document"]
+           "SignInLink", "WebSession", "AccessToken", "EvidenceFile", "PlanVersion", "ClueReturn", "Document",
+           "ClueSource", "ClueCallback"]
 
 
 class Base(DeclarativeBase):
@@ -128,8 +129,6 @@ class Clue(Base):
     __tablename__ = "clues"
     __table_args__ = (
         UniqueConstraint("campaign_id", "number"),
-        # a work order imported twice is one clue (migration 0009)
-        Index("uq_clues_source_ref", "campaign_id", "source_ref", unique=True),
         Index("ix_clues_rectify_due", "campaign_id", "state", "deadline_at"),
         Index("ix_clues_verify_due", "campaign_id", "state", "verify_due_at"),
         Index("ix_clues_unit_state", "unit_id", "state"),
@@ -144,6 +143,7 @@ class Clue(Base):
     root_cause: Mapped[str | None] = mapped_column(Text)  # 原因剖析
     reporter_name: Mapped[str | None] = mapped_column(String(100))
     reporter_phone: Mapped[str | None] = mapped_column(String(50))
+    # the first source's 工单号 and reporter; every source, with its own, is in clue_sources
     source_ref: Mapped[str | None] = mapped_column(String(100))  # 工单号 in the system it came from
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))  # 责任单位
     owner: Mapped[str | None] = mapped_column(String(100))        # 责任人/联系人
@@ -177,9 +177,58 @@ class Clue(Base):
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signed_by: Mapped[str | None] = mapped_column(String(64))
     assign_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # 合并: the item this one was merged into (a plain id: SQLite adds no foreign key in place)
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
+    # 回访: none | owed | made | at_fault (statemachine/charts/callback.py), owed by when
+    callback: Mapped[str] = mapped_column(String(12), default="none", server_default="none")
+    callback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ClueSource(Base):
+    """One way a matter reached the campaign (a 12345 work order, a letter …): an item keeps
+    every one, merged duplicates' too, so each reporter gets feedback (services/clues/sources.py)."""
+
+    __tablename__ = "clue_sources"
+    __table_args__ = (
+        # a work order imported twice is one source: its number is unique per channel
+        Index("uq_clue_sources_ref", "campaign_id", "channel", "source_ref", unique=True),
+        Index("ix_clue_sources_clue", "clue_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(40))
+    source_ref: Mapped[str | None] = mapped_column(String(100))  # 工单号
+    reporter_name: Mapped[str | None] = mapped_column(String(100))
+    reporter_phone: Mapped[str | None] = mapped_column(String(50))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    merged_from_id: Mapped[int | None] = mapped_column(Integer)  # the duplicate it came with (合并)
+
+
+class ClueCallback(Base):
+    """回访: a reporter called back after 办结 (statemachine/charts/callback.py); the ranking
+    counts these rows (result, on time, unit at fault, 重办)."""
+
+    __tablename__ = "clue_callbacks"
+    __table_args__ = (Index("ix_clue_callbacks_clue", "clue_id"),
+                      Index("ix_clue_callbacks_unit", "campaign_id", "unit_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))        # the item's unit (责任单位)
+    owed_by_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))  # the level that calls back
+    result: Mapped[str] = mapped_column(String(20))  # satisfied | basically_satisfied | dissatisfied | unreachable
+    note: Mapped[str | None] = mapped_column(Text)
+    unit_at_fault: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    on_time: Mapped[bool] = mapped_column(Boolean, default=True)
+    redo: Mapped[bool] = mapped_column(Boolean, default=False)
+    redo_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ExtensionRequest(Base):

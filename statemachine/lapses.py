@@ -20,6 +20,9 @@ supervisor's own measure: a case without a lapse.
                           deadline (the inspectors' lapse)                    the ladder)
     sign_for_overdue      an item not signed for (签收) within the plan's    — (not on
                           clues.sign_for (the unit's liaison is reminded)     the ladder)
+    callback_overdue      a reporter not called back (回访) in time after   — (not on
+                          销号 (the supervising level's lapse; the         the ladder)
+                          ranking counts it)
 """
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ class Cause(str, enum.Enum):
     faked = "faked"
     check_overdue = "check_overdue"
     sign_for_overdue = "sign_for_overdue"
+    callback_overdue = "callback_overdue"
     manual = "manual"
 
 
@@ -62,6 +66,7 @@ CAUSES: dict[Cause, CauseInfo] = {
     Cause.check_overdue: CauseInfo("督察核查未按期完成", "督察核查逾期", None),
     # a reminder to the liaison and a count in the units' ranking, not a measure of the ladder
     Cause.sign_for_overdue: CauseInfo("问题线索未按时签收", "超时签收", None),
+    Cause.callback_overdue: CauseInfo("未按期回访反映人", "回访逾期", None),
     Cause.manual: CauseInfo("督办事项", "督办事项", None),
 }
 

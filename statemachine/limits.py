@@ -77,6 +77,8 @@ COLUMNS: Mapping[str, Limit] = {
     "clues.typical_note": TEXT, "clues.reason": TEXT, "clues.source_ref": SOURCE_REF,
     "extension_requests.reason": TEXT, "extension_requests.decision": TEXT, "clue_suspensions.reason": TEXT,
     "clue_returns.reason": TEXT, "clue_returns.decision": TEXT,
+    "clue_sources.source_ref": SOURCE_REF, "clue_sources.reporter_name": NAME,
+    "clue_sources.reporter_phone": PHONE, "clue_callbacks.note": TEXT,
     "plan_versions.doc_number": DOC_NUMBER, "plan_versions.plan_file": REFERENCE,
     "escalation_cases.reason": TEXT, "escalation_cases.required_action": TEXT,
     "escalation_cases.response": TEXT, "escalation_cases.response_attachment": REFERENCE,

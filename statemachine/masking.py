@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["masked_url", "mask_secrets"]
+__all__ = ["masked_url", "mask_secrets", "masked_phone"]
 
 # a URL inside a text: a scheme, ://, then anything up to white space (a password may
 # hold a quote); the punctuation that ends it stays the text's ("…/send: HTTP 500")
@@ -59,3 +59,14 @@ def mask_secrets(text: str) -> str:
     when it has a `user:password@`."""
     masked = _URL_IN_TEXT.sub(lambda m: masked_url(m.group()), text)
     return _BARE_URL_IN_TEXT.sub(lambda m: masked_url(m.group()), masked)
+
+
+def masked_phone(phone: str | None) -> str | None:
+    """A reporter's telephone as logs and pages show it: the first three and the last four
+    digits of a long number (138****5678), the last two of a short one; the rest starred.
+    Only the outbox message that reaches the hotline platform carries it whole."""
+    if phone is None:
+        return None
+    digits = [i for i, ch in enumerate(phone) if ch.isdigit()]
+    keep = set(digits[:3] + digits[-4:]) if len(digits) >= 8 else set(digits[-2:])
+    return "".join(ch if i in keep or not ch.isdigit() else "*" for i, ch in enumerate(phone))

@@ -251,6 +251,9 @@ class ClueRules(_Strict):
     sign_for: str | None = Field(None, pattern=SPAN_PATTERN)
     # 退单: a unit returns an item that is not its own within this span of its assignment
     return_window: str = Field("2 working days", pattern=SPAN_PATTERN)
+    # 回访 after 销号 (statemachine/charts/callback.py): within 3 working days is common in
+    # provincial 12345 rules; set your province's value
+    callback_within_working_days: int = Field(3, ge=1, le=30)
 
 
 # What a lapse is about; each kind the sweep records is a cause on the ladder.

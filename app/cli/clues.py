@@ -97,6 +97,7 @@ def show(ctx: typer.Context, number: str = typer.Argument(..., help="The clue's 
     for label, value in (("整改措施", v.measures), ("可验证成果", v.evidence), ("理由", v.reason)):
         if value:
             out.say(f"  {label}: {value}")
+    _show_record(c, number)
     out.table(["#", "时间", "操作人", "操作", "原状态", "新状态", "理由"],
               [(h["seq"], out.local(h["at"]), h["actor"], trigger_label(_kind(h), h["trigger"]),
                 state_label(_kind(h), h["from_state"]), state_label(_kind(h), h["to_state"]), h["reason"])
@@ -108,6 +109,26 @@ def _kind(record: dict) -> str:
     from services.clues.history import ENTITY_KINDS
 
     return ENTITY_KINDS.get(record["entity"], "clue")
+def _show_record(c: AppContext, number: str) -> None:
+    """Sources (合并), the item merged into, callbacks (回访): phone numbers masked."""
+    from services.clues.record import item_record
+    from statemachine.charts.callback import LABELS as CALLBACK_LABELS, RESULTS, CallbackState
+
+    r = item_record(c.db(), c.campaign(None), number)
+    if r.merged_into:
+        out.say(f"  已合并至 {r.merged_into}")
+    if r.callback != "none":
+        due = f"（时限 {out.local(r.callback_due_at)}）" if r.callback == "owed" else ""
+        out.say(f"  回访: {CALLBACK_LABELS[CallbackState(r.callback)]}{due}")
+    if len(r.sources) > 1 or any(s.source_ref or s.reporter_name or s.reporter_phone for s in r.sources):
+        out.table(["来源", "工单号", "反映人", "联系电话", "受理时间", "并自"],
+                  [(s.channel, s.source_ref or "—", s.reporter_name or "—", s.reporter_phone or "—",
+                    out.local(s.received_at), s.merged_from or "—") for s in r.sources], title="来源")
+    if r.callbacks:
+        out.table(["时间", "回访人", "结果", "责任单位有过错", "按时", "重办", "说明"],
+                  [(out.local(b.at), b.by, RESULTS[b.result], "是" if b.unit_at_fault else "否",
+                    "是" if b.on_time else "否", "是" if b.redo else "否", b.note or "") for b in r.callbacks],
+                  title="回访记录")
 
 
 @clue_app.command("list")
@@ -339,3 +360,54 @@ def refuse_return(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Optiona
         v = refuse(uow, c.campaign(None), number, reason=reason, actor=c.user(actor), now=c.acting_now(),
                    calendar=c.calendar)
     out.say(f"{v.number}: return refused; it stays with {v.unit}")
+# -- 合并, 回访, 重办 ------------------------------------------------------------------------
+@clue_app.command("merge")
+def merge(ctx: typer.Context, number: str = typer.Argument(..., help="The duplicate (DUP), e.g. XS-2023-00002."),
+          into: str = typer.Option(..., "--into", help="The item kept (KEEP): it takes every source of DUP."),
+          reason: Optional[str] = typer.Option(None, "--reason", help="Why they are one matter (kept in the audit)."),
+          actor: Optional[str] = AS_USER):
+    """合并: merge a duplicate into the item kept (a supervisor above both items' units)."""
+    from services.clues.merging import merge as merge_items
+
+    c: AppContext = ctx.obj
+    with c.work() as uow:
+        v = merge_items(uow, c.campaign(None), number, into=into, reason=reason, actor=c.user(actor),
+                        now=c.acting_now(), calendar=c.calendar)
+    told = f"; {len(v.told)} reporter(s) told the outcome ({', '.join(v.told)})" if v.told else ""
+    out.say(f"{v.number} → {_label(v.state)}, merged into {v.into}: {v.sources_moved} source(s) moved{told}")
+
+
+@clue_app.command("callback")
+def callback(ctx: typer.Context, number: str = CLUE_NUMBER,
+             result: str = typer.Option(..., "--result", help="满意 | 基本满意 | 不满意 | 未联系上 (or its key)."),
+             note: Optional[str] = typer.Option(None, "--note", help="What the reporter said."),
+             unit_at_fault: bool = typer.Option(False, "--unit-at-fault",
+                                                help="不满意 through the unit's fault: 重办 may follow."),
+             actor: Optional[str] = AS_USER):
+    """回访: record the callback of a closed item's reporters (the supervising level)."""
+    from services.clues.callbacks import call_back
+    from statemachine.charts.callback import RESULTS
+
+    c: AppContext = ctx.obj
+    with c.work() as uow:
+        v = call_back(uow, c.campaign(None), number, result=result, note=note, unit_at_fault=unit_at_fault,
+                      actor=c.user(actor), now=c.acting_now())
+    late = "" if v.on_time else f" (late: due {out.local(v.due_at)})"
+    fault = ", the unit at fault: 重办 may follow" if v.unit_at_fault else ""
+    out.say(f"{v.number}: callback recorded, {RESULTS[v.result]}{fault}{late}")
+
+
+@clue_app.command("redo")
+def redo(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Optional[str] = REASON,
+         deadline: Optional[str] = typer.Option(None, "--deadline",
+                                                help="The new deadline, YYYY-MM-DD (default: the plan's limit)."),
+         actor: Optional[str] = AS_USER):
+    """重办: send an item back to rectifying after a callback found the unit at fault."""
+    from services.clues.callbacks import redo as send_back
+
+    c: AppContext = ctx.obj
+    day = _date(deadline, "--deadline")
+    with c.work() as uow:
+        v = send_back(uow, c.campaign(None), number, reason=reason, deadline=day, actor=c.user(actor),
+                      now=c.acting_now(), calendar=c.calendar)
+    out.say(f"{v.number} → {_label(v.state)}, deadline {v.deadline}")

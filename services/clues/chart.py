@@ -45,14 +45,14 @@ class ClueInput:
                 row_owner: str | None, limit: DeadlineLimit | None = None, as_of: datetime | None = None,
                 row_deadline: date | None = None, row_deadline_at: datetime | None = None,
                 row_received: date | None = None, signing: str = "signed",
-                row_extensions: int | None = None) -> ClueContext:
+                row_extensions: int | None = None, row_callback: str | None = None) -> ClueContext:
         return ClueContext(actor=actor, actor_unit=actor_unit, owner_unit=owner_unit,
                            owner=self.owner or row_owner, measures=self.measures,
                            deadline=self.deadline, reason=self.reason, evidence=self.evidence,
                            stage_result=self.stage_result, long_term_measure=self.long_term_measure,
                            limit=limit, as_of=as_of, row_deadline=row_deadline, row_deadline_at=row_deadline_at,
                            row_received=row_received, signing=signing, row_extensions=row_extensions,
-                           max_extensions=self.max_extensions)
+                           max_extensions=self.max_extensions, row_callback=row_callback)
 
 
 # each text an actor supplies, held to the column it is written to (statemachine/limits.py)
@@ -75,14 +75,16 @@ def effects(trigger: str, data: ClueInput, *, now: datetime, actor: str) -> dict
         v["evidence"] = data.evidence
     elif trigger == "defer":
         v.update(stage_result=data.stage_result, long_term_measure=data.long_term_measure)
-    elif trigger in ("dismiss", "approve", "transfer"):
+    elif trigger in ("dismiss", "approve", "transfer", "merge"):
         v.update(resolution={"dismiss": "dismissed", "approve": "approved",
-                             "transfer": "transferred"}[trigger], closed_at=now)
+                             "transfer": "transferred", "merge": "merged"}[trigger], closed_at=now)
     elif trigger == "reject":
         v["reject_count"] = T.c.reject_count + 1
-    elif trigger == "reopen":
+    elif trigger in ("reopen", "redo"):
+        # a reopened item owes no callback until it is closed again (statemachine/charts/callback.py)
         v.update(deadline=data.deadline, deadline_at=end_of_day(data.deadline), resolution=None,
-                 closed_at=None, evidence=None, reopen_count=T.c.reopen_count + 1)
+                 closed_at=None, evidence=None, reopen_count=T.c.reopen_count + 1, callback="none",
+                 callback_due_at=None)
     elif trigger == "extend":
         v.update(deadline=data.deadline, deadline_at=end_of_day(data.deadline),
                  extension_count=T.c.extension_count + 1)

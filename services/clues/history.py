@@ -11,7 +11,7 @@ __all__ = ["clue_history", "ENTITY_KINDS"]
 A, ER, CR = AuditRecord.__table__, ExtensionRequest.__table__, ClueReturn.__table__
 # an audit entity → the vocabulary its triggers and states are named in (statemachine/charts/labels.py)
 ENTITY_KINDS = {"clue": "clue", "clue_clock": "clock", "clue_signing": "signing", "extension": "extension",
-                "clue_return": "return"}
+                "clue_return": "return", "clue_callback": "clue_callback"}
 
 
 def clue_history(conn: Connection, clue_id: int) -> list[dict]:

@@ -3,8 +3,9 @@
 Every bad cell is named at once, one line each (row, column, why), under one
 line saying how many there are; nothing is written while any is left. A work
 order's number (工单号, `source_ref`) makes importing the same file again add
-nothing twice: a row whose 工单号 the campaign already holds is left out and
-counted, and the database holds the 工单号 unique per campaign (migration 0009).
+nothing twice: a row whose 工单号 the campaign already holds for that channel (an
+item's source, merged duplicates' too: services/clues/sources.py) is left out and
+counted, and the database holds the 工单号 unique per channel (migration 0012).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Iterator
 
 from statemachine.errors import InvalidInput, PermissionDenied
 from statemachine.limits import shown
+from statemachine.plan import channel_of
 from statemachine.time.calendar import TZ, WorkingCalendar
 
 from services.core.directory import campaign_row
@@ -130,7 +132,7 @@ def _read(path: str | Path, problems: list[RowProblem]) -> list[NewClue]:
         raise InvalidInput(f"{path}: missing column(s) {', '.join(missing)} "
                            f"(header must name {', '.join(REQUIRED)})")
     items: list[NewClue] = []
-    first_row: dict[str, int] = {}  # 工单号 → the row that gave it first
+    first_row: dict[tuple[str, str], int] = {}  # (channel, 工单号) → the row that gave it first
     for n, row in rows:
         if not any(cell.strip() for cell in row):
             continue
@@ -149,10 +151,11 @@ def _read(path: str | Path, problems: list[RowProblem]) -> list[NewClue]:
                 bad.append("received_at")
         ref = get("source_ref") or None
         if ref is not None:
-            if ref in first_row:
-                problems.append(RowProblem(n, "source_ref", f"工单号 {shown(ref)} is row {first_row[ref]}'s too"))
+            key = (channel_of(get("channel")) or get("channel"), ref)  # a number is unique per channel
+            if key in first_row:
+                problems.append(RowProblem(n, "source_ref", f"工单号 {shown(ref)} is row {first_row[key]}'s too"))
                 bad.append("source_ref")
-            first_row.setdefault(ref, n)
+            first_row.setdefault(key, n)
         if bad:  # the row's other cells are still checked against the campaign
             items.append(NewClue(channel=get("channel"), aspect=get("aspect"), summary=get("summary") or "-",
                                  unit=get("unit"), row=n, kind=get("kind") or None, source_ref=None,
@@ -183,7 +186,7 @@ def read_clue_csv(path: str | Path) -> list[NewClue]:
 @dataclass(frozen=True)
 class ImportResult:
     numbers: list[str]              # the clues added
-    already: list[tuple[int, str]]  # (row, number): rows whose 工单号 the campaign holds already
+    already: list[tuple[int, str]]  # (row, number): rows whose 工单号 (per channel) the campaign holds already
 
     def __str__(self) -> str:
         n, k = len(self.numbers), len(self.already)
@@ -200,9 +203,10 @@ def import_clue_csv(db: Db, campaign: str, path: str | Path, *, actor: str, now:
     items = _read(path, problems)
     with unit_of_work(db) as uow:
         camp = campaign_row(uow.conn, campaign)
-        held = known_refs(uow.conn, camp.id, [i.source_ref for i in items if i.source_ref])
-        already = [(i.row, held[i.source_ref]) for i in items if i.source_ref in held]
-        new = [i for i in items if i.source_ref not in held]
+        key = lambda i: (channel_of(i.channel), i.source_ref)  # noqa: E731
+        held = known_refs(uow.conn, camp.id, [key(i) for i in items if i.source_ref and channel_of(i.channel)])
+        already = [(i.row, held[key(i)]) for i in items if i.source_ref and key(i) in held]
+        new = [i for i in items if not (i.source_ref and key(i) in held)]
         numbers = _add(uow, campaign, new, actor=actor, now=now, calendar=calendar, problems=problems) \
             if new else []
         if problems:

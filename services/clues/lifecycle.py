@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 
 from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 
-from models.tables import Campaign, Clue, Unit, User
+from models.tables import Campaign, Clue, ClueSource, Unit, User
 from statemachine.charts.clue import CLUE_CHART, DEADLINE_TRIGGERS, ITEM_KINDS, ClueState, kind_for_channel, \
     overdue
 from statemachine.time.deadlines import DeadlineLimit, assignment_clock, deadline_limit
@@ -26,6 +26,8 @@ from services.core.uow import Db, unit_of_work
 from services.core.visibility import require_sees, seen
 from .chart import CLUES, ClueInput, overdue_sql
 from .history import clue_history
+from .closing import after_closing
+from .sources import known_refs as _source_refs, source_rows
 
 __all__ = ["NewClue", "ClueInput", "add_clues", "RowProblem", "known_refs", "transition", "bulk_transition",
            "BulkResult", "get_clue", "list_clues", "ClueView", "deadline_limit_on", "aspect_keys",
@@ -110,7 +112,8 @@ def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datet
     units: dict[str, object] = {}
     rows = []
     collected: list[RowProblem] = []
-    refs = _known_refs(conn, camp.id, [i.source_ref for i in items if i.source_ref])
+    refs = _source_refs(conn, camp.id, [(channel_of(i.channel), i.source_ref) for i in items
+                                        if i.source_ref and channel_of(i.channel)])
     for i, item in enumerate(items, start=1):
         where = f"row {item.row or i}" if len(items) > 1 or item.row else "clue"
         found = _problems(conn, camp, plan, who, item, aspect_key, units, refs)
@@ -146,6 +149,7 @@ def _add(uow, campaign: str, items: Sequence[NewClue], *, actor: str, now: datet
         row["number"] = f"{plan.clues.number_prefix}-{year}-{n:05d}"
     ids = conn.execute(insert(T).returning(T.c.id, T.c.number, T.c.unit_id,
                                            sort_by_parameter_order=True), rows).all()
+    conn.execute(insert(ClueSource.__table__), source_rows(rows, [r.id for r in ids]))
     uow.audit(camp.id, (audit_record(
         at=now, actor=who.username, unit_id=r.unit_id, entity="clue", entity_id=r.id,
         from_state=None, to_state=ClueState.received.value, trigger="receive",
@@ -167,19 +171,10 @@ class RowProblem:
         return f"row {self.row}, {self.column}: {self.why}"
 
 
-def known_refs(conn, campaign_id: int, refs: Sequence[str]) -> dict[str, str]:
-    """source_ref → the number of the clue already imported under it."""
-    return _known_refs(conn, campaign_id, refs)
-
-
-def _known_refs(conn, campaign_id: int, refs: Sequence[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    refs = sorted(set(refs))
-    for start in range(0, len(refs), 500):  # bounded IN lists
-        chunk = refs[start:start + 500]
-        found.update(conn.execute(select(T.c.source_ref, T.c.number).where(
-            T.c.campaign_id == campaign_id, T.c.source_ref.in_(chunk))).tuples().all())
-    return found
+def known_refs(conn, campaign_id: int, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(channel, source_ref) → the number of the item already holding that work order
+    (services/clues/sources.py: a 工单号 is unique per channel)."""
+    return _source_refs(conn, campaign_id, pairs)
 
 
 def _problems(conn, camp, plan, who, item: NewClue, aspect_key, units, refs) -> list[tuple[str, str, bool]]:
@@ -202,9 +197,9 @@ def _problems(conn, camp, plan, who, item: NewClue, aspect_key, units, refs) -> 
         why = text_problem(item.source_ref, COLUMNS["clues.source_ref"])
         if why:
             out.append(("source_ref", why, False))
-        elif item.source_ref in refs:
-            out.append(("source_ref", f"工单号 {shown(item.source_ref)} is clue {refs[item.source_ref]} already",
-                        False))
+        elif (channel_of(item.channel), item.source_ref) in refs:
+            out.append(("source_ref", f"工单号 {shown(item.source_ref)} is clue "
+                                      f"{refs[(channel_of(item.channel), item.source_ref)]} already", False))
     if item.unit not in units:
         try:
             units[item.unit] = unit_by_code(conn, camp.id, item.unit)
@@ -313,11 +308,13 @@ def transition(db: Db, campaign: str, number: str, trigger: str, *, actor: str, 
                            row_owner=row.owner, limit=_limit(uow.conn, row.campaign_id, trigger, data, now, calendar),
                            as_of=now, row_deadline=row.deadline, row_deadline_at=row.deadline_at,
                            row_received=local_date(row.received_at), signing=row.signing,
-                           row_extensions=row.extension_count)
+                           row_extensions=row.extension_count, row_callback=row.callback)
         fired = fire_one(uow, CLUES, row, trigger, actor=who, now=now, campaign_id=row.campaign_id,
                          ctx=ctx, data=data, unit=unit, label=f"clue {number}",
                          expected_version=expected_version, reason=data.reason,
                          detail=_detail(trigger, data))
+        after_closing(uow.conn, campaign_id=row.campaign_id, trigger=trigger, clue_ids=[row.id], now=now,
+                      calendar=calendar)
         uow.commit()
         return _view_of(fired.row._mapping, unit.name)
 
@@ -370,6 +367,8 @@ def bulk_transition(db: Db, campaign: str, trigger: str, *, actor: str, now: dat
         moved = fire_set(uow, CLUES, trigger, actor=who, now=now, campaign_id=camp.id, where=scope,
                          ctx=ctx, data=data, returning=(T.c.number,), reason=data.reason,
                          detail=_detail(trigger, data))
+        after_closing(conn, campaign_id=camp.id, trigger=trigger, clue_ids=[m.id for m in moved], now=now,
+                      calendar=calendar)
         # clues named by number count as skipped when the actor may not touch them; an
         # unnamed request counts only what the actor could reach
         counted = list(scope)

@@ -175,11 +175,12 @@ def clue_actions(actor: Actor, *, state: str, unit: UnitRef, owner: str | None =
                  deadline: date | None = None, deadline_at: datetime | None = None,
                  now: datetime | None = None, signing: str = "signed",
                  returning: Returning | None = None, extensions: int | None = None,
-                 max_extensions: int | None = None) -> list[Action]:
+                 max_extensions: int | None = None, callback: str = "none") -> list[Action]:
     """`deadline`, `deadline_at`: the clue's running deadline (its day, and the instant it ends:
     either gives the other); `now`: the domain's instant (an extension is asked for before the
     deadline passes), by default the runtime's clock; `signing`: its 签收 state; `returning`:
-    its 退单 facts (without them no return, 改派 or refusal is offered)."""
+    its 退单 facts (without them no return, 改派 or refusal is offered); `callback`: the row's
+    回访 state (重办 follows one that found the unit at fault)."""
     if deadline is None and deadline_at is not None:
         deadline = local_date(deadline_at)
     elif deadline_at is None and deadline is not None:
@@ -187,7 +188,7 @@ def clue_actions(actor: Actor, *, state: str, unit: UnitRef, owner: str | None =
     now = _now(now)
     rel = actor.relation_to(unit)
     ctx = ClueContext(owner=owner, row_deadline=deadline, row_deadline_at=deadline_at, as_of=now, signing=signing,
-                      row_extensions=extensions, max_extensions=max_extensions)
+                      row_extensions=extensions, max_extensions=max_extensions, row_callback=callback)
     out = offered(CLUE_CHART, state, rel, ctx=ctx, kind="clue")
     out += offered(SIGNING_CHART, signing, rel, ctx=SigningContext(clue_state=state), kind="signing")
     if returning is None:
@@ -298,7 +299,8 @@ def allowed_actions(conn: Connection, campaign: str, actor: Actor, item: Item, *
     cid = campaign_row(conn, campaign).id
     if isinstance(item, ClueItem):
         row = conn.execute(select(T.c.id, T.c.state, T.c.owner, T.c.unit_id, T.c.deadline, T.c.deadline_at,
-                                  T.c.signing, T.c.assigned_at, T.c.received_at, T.c.clock, T.c.extension_count)
+                                  T.c.signing, T.c.assigned_at, T.c.received_at, T.c.clock, T.c.extension_count,
+                                  T.c.callback)
                            .where(T.c.campaign_id == cid, T.c.number == item.number)).first()
         if row is None:
             raise NotFound(f"unknown clue '{item.number}'")
@@ -309,7 +311,7 @@ def allowed_actions(conn: Connection, campaign: str, actor: Actor, item: Item, *
         return [*clue_actions(actor, state=row.state, unit=unit, owner=row.owner, deadline=row.deadline,
                               deadline_at=row.deadline_at, now=now, signing=row.signing,
                               returning=returning_of(conn, cid, row), extensions=row.extension_count,
-                              max_extensions=limit),
+                              max_extensions=limit, callback=row.callback),
                 *clue_time_actions(actor, state=row.state, unit=unit, clock=row.clock, deadline=row.deadline,
                                    deadline_at=row.deadline_at, waiting=waiting, extensions=row.extension_count,
                                    max_extensions=limit, now=now)]

@@ -3,7 +3,8 @@
 Each step is one INSERT … SELECT … ON CONFLICT DO NOTHING over the whole
 campaign: the natural key of a lapse (`stage:<unit>:<stage>`,
 `deliverables:<unit>:<stage>`, `verify:<clue>`, `rectify:<clue>:<reopen count>`,
-`rejects:<clue>`, `sign:<clue>:<reassignments>`, `idle:<unit>:<last activity>`, `checks:<round>:<team>`,
+`rejects:<clue>`, `sign:<clue>:<reassignments>`, `callback:<clue>:<reopen count>`, `idle:<unit>:<last activity>`,
+`checks:<round>:<team>`,
 `report:<unit>:<duty>:<period>`) makes a second run at the same instant, a
 second scheduler or a retry a no-op (docs/architecture.md decision 4).
 """
@@ -25,6 +26,7 @@ from models.tables import (Clue, DeliverableRecord, ExtensionRequest, Inspection
 from statemachine.charts.unit_stage import DELIVERABLES_OVERDUE, STAGE_DEADLINE, stage_deadline
 from statemachine.reports.duties import all_occurrences
 
+from services.clues.callbacks import callback_overdue_sql
 from services.clues.chart import rectify_overdue_sql, verify_overdue_sql
 from services.clues.signing import sign_for_overdue_sql
 
@@ -206,6 +208,17 @@ def _no_rows():
                    literal(None), literal(None), literal(None)).where(literal(False)))
 
 
+def _callback_lapses(campaign_id: int, as_of: datetime, run_key: str, p: SweepParams):
+    """A callback (回访) still owed after its due instant: a lapse of the level above the item's
+    unit, which owes it (services/clues/callbacks.owing_unit); once per close of the item."""
+    return (select(T.c.campaign_id, func.coalesce(U.c.parent_id, T.c.unit_id), T.c.id,
+                   literal("callback_overdue"),
+                   literal("callback:") + cast(T.c.id, String) + literal(":") + cast(T.c.reopen_count, String),
+                   T.c.number, T.c.callback_due_at, literal(as_of, L.c.detected_at.type), literal(run_key))
+            .join(U, U.c.id == T.c.unit_id)
+            .where(T.c.campaign_id == campaign_id, callback_overdue_sql(as_of)))
+
+
 STEPS = {
     "stage_deadline": _stage_lapses,
     "verify_overdue": _verify_lapses,
@@ -215,6 +228,7 @@ STEPS = {
     "check_overdue": _check_lapses,
     "missed_report": _report_lapses,
     "sign_for_overdue": _sign_lapses,
+    "callback_overdue": _callback_lapses,
 }
 
 

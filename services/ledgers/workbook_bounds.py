@@ -17,7 +17,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from posixpath import dirname, join, normpath
+from posixpath import join, normpath
 from xml.parsers import expat
 
 from statemachine.errors import InvalidInput

@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, and_, case, func, not_
 
 from models.tables import Clue
 from statemachine.charts.clue import ItemKind
-from statemachine.reports.counting import BUCKETS, CONCLUDED, DONE, ONGOING, Figures
+from statemachine.reports.counting import BUCKETS, CONCLUDED, DONE, MERGED, ONGOING, Figures
 
 __all__ = ["bucket_sums", "figures_of", "Figures"]
 
@@ -24,11 +24,11 @@ def _buckets() -> dict[str, ColumnElement[bool]]:
     return {
         "concluded": and_(is_clue, _in(CONCLUDED)),
         "ongoing": and_(is_clue, _in(ONGOING)),
-        "in_progress": and_(is_clue, not_(_in(DONE))),
+        "in_progress": and_(is_clue, not_(_in(DONE + MERGED))),
         "self_rectified": and_(is_self, _in(DONE)),
-        "self_open": and_(is_self, not_(_in(DONE))),
+        "self_open": and_(is_self, not_(_in(DONE + MERGED))),
         "carried_done": and_(is_carried, _in(DONE)),
-        "carried_open": and_(is_carried, not_(_in(DONE))),
+        "carried_open": and_(is_carried, not_(_in(DONE + MERGED))),
     }
 
 

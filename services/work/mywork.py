@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, and_, case, func, select
 
 from models.tables import Clue, EscalationCase, InspectionCheck, InspectionRound, InspectionTeam, Unit
 from statemachine.charts.clue import CLUE_CHART, RECTIFY_PENDING, VERIFY_PENDING, ClueState
-from statemachine.charts.ladder import AWAITING, CASE_CHART, LEVEL_LABELS, CaseState, Level
+from statemachine.charts.ladder import CASE_CHART, LEVEL_LABELS, CaseState, Level
 from statemachine.charts.lookback import CheckState, RoundState
 from statemachine.authority import Who
 from statemachine.plan import Plan, WarningColours

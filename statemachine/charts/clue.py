@@ -5,6 +5,11 @@
                        rectifying ─defer─▶ long_term ─submit_evidence─▶ rectified
                        rectifying ─extend (延期)─▶ rectifying
     any open state ─transfer─▶ transferred            closed ─reopen─▶ rectifying
+    any open state ─merge (合并)─▶ merged              closed ─redo (重办)─▶ rectifying
+
+`merged` is final: the item's sources went to the item it was merged into
+(services/clues/merging.py); `redo` follows a callback (回访) that found the
+unit at fault (statemachine/charts/callback.py), never the generic transition.
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ class ClueState(str, enum.Enum):
     long_term = "long_term"
     closed = "closed"
     transferred = "transferred"
+    merged = "merged"  # 已合并: a duplicate, its sources moved to the item kept
 
 
 class ItemKind(str, enum.Enum):
@@ -58,12 +64,13 @@ LABELS = {
     ClueState.long_term: "持续推进",
     ClueState.closed: "办结/销号",
     ClueState.transferred: "移交纪检监察",
+    ClueState.merged: "已合并",
 }
 
 TRIGGER_LABELS = {
     "verify": "核查", "substantiate": "查实", "dismiss": "查无实据", "submit_evidence": "申请销号",
     "approve": "销号", "reject": "退回整改", "defer": "转持续推进", "transfer": "移交纪检监察",
-    "reopen": "重新整改(回头看)", "extend": "延期",
+    "reopen": "重新整改(回头看)", "extend": "延期", "merge": "合并", "redo": "重办",
 }
 
 OPEN_STATES = (
@@ -97,6 +104,11 @@ class ClueContext:
     signing: str = "signed"
     row_extensions: int | None = None  # extensions the item has had (clues.extension_count)
     max_extensions: int | None = None  # the plan's clues.max_extensions (the use case reads it)
+    # given only by the use cases of 合并 and 重办 (services/clues/merging.py, callbacks.py):
+    # the item kept, and the callback that found the unit at fault
+    merge_into: str | None = None
+    redo_callback: int | None = None
+    row_callback: str | None = None  # the row's callback state (statemachine/charts/callback.py)
 
 
 
@@ -106,6 +118,21 @@ HAS_OWNER = Guard("has_owner", required("owner", "a responsible person (--owner)
 HAS_REASON = Guard("has_reason", required("reason", "a reason (--reason)"))
 HAS_EVIDENCE = Guard("has_evidence", required("evidence", "verifiable evidence (--evidence)"))
 HAS_STAGE_RESULT = Guard("has_stage_result", required("stage_result", "the stage result (--stage-result)"))
+HAS_MERGE_TARGET = Guard("has_merge_target", required(
+    "merge_into", "the item to merge into (rectify clue merge DUP --into KEEP)"))
+HAS_REDO_CALLBACK = Guard("has_redo_callback", required(
+    "redo_callback", "the callback that found the unit at fault, which 'rectify clue redo' gives,"))
+
+
+def _unit_at_fault(ctx: ClueContext) -> str | None:
+    if ctx.row_callback != "at_fault":
+        return "重办 follows a callback (回访) that found the unit at fault (不满意 --unit-at-fault)"
+    return None
+
+
+# the row's callback column says 不满意 with the unit at fault, not yet sent back
+CALLBACK_AT_FAULT = Guard("callback_at_fault", _unit_at_fault, row_dependent=True,
+                          row_in=("callback", frozenset({"at_fault"})))
 HAS_LONG_TERM = Guard("has_long_term_measure", required("long_term_measure", "a long-term measure (--long-term)"))
 
 
@@ -166,7 +193,7 @@ S = ClueState
 CLUE_CHART: Chart[ClueState] = Chart(
     name="clue",
     states=ClueState,
-    final=frozenset({S.transferred}),
+    final=frozenset({S.transferred, S.merged}),
     transitions=[
         Transition("verify", (S.received,), S.verifying, (SIGNED_FOR,)),
         Transition("substantiate", (S.verifying,), S.rectifying,
@@ -184,6 +211,12 @@ CLUE_CHART: Chart[ClueState] = Chart(
         Transition("extend", (S.rectifying,), S.rectifying,
                    (HAS_REASON, HAS_DEADLINE, EXTENSION_WITHIN_LIMIT, DEADLINE_AFTER_RECEIPT, EXTENDS_IN_TIME,
                     EXTENSIONS_LEFT), by=Who.supervisor),
+        # 合并: a supervisor above both items' units; a closed or transferred item stays as it is
+        Transition("merge", OPEN_STATES, S.merged, (HAS_REASON, HAS_MERGE_TARGET), by=Who.supervisor),
+        # 重办: back to rectifying with a new deadline after a callback found the unit at fault
+        Transition("redo", (S.closed,), S.rectifying,
+                   (CALLBACK_AT_FAULT, HAS_REASON, HAS_REDO_CALLBACK, HAS_DEADLINE, DEADLINE_WITHIN_LIMIT,
+                    DEADLINE_AFTER_RECEIPT), by=Who.supervisor),
     ],
 )
 

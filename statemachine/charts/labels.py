@@ -16,6 +16,7 @@ from statemachine.errors import InvalidInput
 from statemachine.lapses import CAUSES, Cause
 from statemachine.limits import shown
 
+from .callback import LABELS as CALLBACK_LABELS, TRIGGER_LABELS as CALLBACK_TRIGGER_LABELS
 from .clock import LABELS as CLOCK_LABELS, TRIGGER_LABELS as CLOCK_TRIGGER_LABELS
 from .clue import LABELS as CLUE_LABELS, TRIGGER_LABELS as CLUE_TRIGGER_LABELS
 from .extension import LABELS as EXTENSION_LABELS, TRIGGER_LABELS as EXTENSION_TRIGGER_LABELS
@@ -29,8 +30,9 @@ __all__ = ["TRIGGER_LABELS", "STATE_LABELS", "state_label", "trigger_label", "ca
 # each chart's triggers by name, and the audit's own steps (a clue's receipt, a case's proposal)
 TRIGGER_LABELS: dict[str, dict[str, str]] = {
     # a clue's own audit records of 改派 and a refused 退单 (services/clues/returns.py) too
-    "clue": {"receive": "受理", **CLUE_TRIGGER_LABELS, "sign": "签收", "return": "退单", "reassign": "改派",
-             "refuse_return": "退单驳回"},
+    "clue": {"receive": "受理", "merged_in": "并入重复件", **CLUE_TRIGGER_LABELS, "sign": "签收", "return": "退单",
+             "reassign": "改派", "refuse_return": "退单驳回"},
+    "clue_callback": dict(CALLBACK_TRIGGER_LABELS),
     "case": {"propose": "拟督办", "issue": "确认下发", "withdraw": "撤回", "acknowledge": "签收",
              "record_interview": "记录约谈", "respond": "报送整改报告", "return_response": "退回重报",
              "resolve": "核实办结", "delist": "摘牌", "decide": "作出处理决定", "conclude": "办结移交事项",
@@ -50,6 +52,7 @@ TRIGGER_LABELS["clue_clock"] = TRIGGER_LABELS["clock"]
 
 STATE_LABELS: dict[str, Mapping[str, str]] = {
     "clue": {s.value: v for s, v in CLUE_LABELS.items()},
+    "clue_callback": {s.value: v for s, v in CALLBACK_LABELS.items()},
     "case": {s.value: v for s, v in CASE_LABELS.items()},
     "round": {s.value: v for s, v in ROUND_LABELS.items()},
     "check": {s.value: v for s, v in CHECK_LABELS.items()},

@@ -9,8 +9,9 @@ rate is (已办结 + 持续推进中 + 已整改) / (问题线索 + 自查自纠
 2022 list) are counted apart — their own "N 件，已完成 M 件" after the
 sentence when there are any — and are neither in the numerator nor the
 denominator of the rate: the seeds report their completion separately and
-give no rate for them. The SQL form of `bucket` is services/reports/counting.py; a
-test proves the two agree.
+give no rate for them. A merged duplicate (已合并) is in no bucket: its matter is
+counted once, as the item it was merged into. The SQL form of `bucket` is
+services/reports/counting.py; a test proves the two agree.
 """
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ from dataclasses import dataclass, fields
 
 from statemachine.charts.clue import ClueState, ItemKind
 
-__all__ = ["CONCLUDED", "ONGOING", "DONE", "BUCKETS", "bucket", "Figures"]
+__all__ = ["CONCLUDED", "ONGOING", "DONE", "MERGED", "BUCKETS", "bucket", "Figures"]
 
 CONCLUDED = (ClueState.closed, ClueState.transferred)  # 已办结: 销号, 查无实据, 移交
 ONGOING = (ClueState.long_term,)                        # 持续推进中
 DONE = CONCLUDED + ONGOING                              # 已整改 / 已完成, for the other kinds
+MERGED = (ClueState.merged,)                            # 已合并: counted as the item kept
 
 # bucket → the Figures field it adds to
 BUCKETS = ("concluded", "ongoing", "in_progress", "self_rectified", "self_open", "carried_done",
@@ -30,7 +32,10 @@ BUCKETS = ("concluded", "ongoing", "in_progress", "self_rectified", "self_open",
 
 
 def bucket(kind: str, state: str) -> str:
+    """The bucket of an item; 'merged' (in no figure) for a merged duplicate."""
     s = ClueState(state)
+    if s in MERGED:
+        return "merged"
     if kind == ItemKind.self_inspection:
         return "self_rectified" if s in DONE else "self_open"
     if kind == ItemKind.carried_over:

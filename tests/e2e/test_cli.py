@@ -62,7 +62,7 @@ SWEEP_LINE = re.compile(r"sweep (?P<code>\S+) as of (?P<as_of>[\d-]+ [\d:]+): (?
                         r"\(stage_deadline (?P<stage>\d+), verify_overdue (?P<verify>\d+), "
                         r"rectify_overdue (?P<rectify>\d+), repeated_reject (?P<rejects>\d+), "
                         r"no_progress (?P<idle>\d+), check_overdue (?P<checks>\d+), "
-                        r"missed_report (?P<reports>\d+)\)")
+                        r"missed_report (?P<reports>\d+), callback_overdue (?P<callbacks>\d+)\)")
 
 
 # -- the session ------------------------------------------------------------------
@@ -163,7 +163,7 @@ def test_supervisor_session_end_to_end(blank_db_url, tmp_path, prefect_api):
     # -- the lifecycle of n1 with --as, and every kind of refusal
     cli.env["RECTIFY_NOW"] = "2023-04-10"
     msg = cli.fail("clue", "transition", n1, "approve", "--as", "sup.city")
-    assert "'approve'" in msg and "state 'received'" in msg and "allowed: transfer, verify" in msg
+    assert "'approve'" in msg and "state 'received'" in msg and "allowed: merge, transfer, verify" in msg
     assert "→ 核查中 (version 2)" in cli.ok("clue", "transition", n1, "verify", "--as", "off.a").stdout
     sub = ("clue", "transition", n1, "substantiate", "--deadline", "2023-04-30", "--owner", "张科长")
     refusals = cli.parallel(

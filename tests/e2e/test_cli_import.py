@@ -23,7 +23,8 @@ def test_every_bad_cell_is_named_at_once_and_nothing_is_written(cli: Cli, db_url
                 "GD-002,12399,profit,罚款指标,county-a,2023-04-01\n"          # unknown channel
                 "GD-003,12345,no-such,违规电子眼,county-x,2023-04-01\n"       # unknown aspect and unit
                 "GD-004,12345,profit,,county-a,2023-02-30\n"                  # empty summary, no such day
-                "GD-001,信访,profit,重复工单,county-b,2023-04-02\n")          # 工单号 given twice
+                "GD-001,12345,profit,重复工单,county-b,2023-04-02\n"         # 工单号 given twice
+                "GD-001,信访,profit,另一渠道的工单,county-b,2023-04-02\n")    # the same number by another channel
     before = snapshot(db_url)
     r = cli.run("clue", "import", bad, "--as", "sup.city", "--now", "2023-04-06")
     assert r.returncode == 1 and "Traceback" not in r.stderr and r.stdout == "", str(r)

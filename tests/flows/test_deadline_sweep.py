@@ -63,13 +63,15 @@ def test_the_sweep_flow_records_lapses_once_and_reports_them(flow_env, engine, c
     # county-a and town-c1 missed 动员部署 (due 04-07); both clues passed 10 working days
     assert first.new_lapses == {"stage_deadline": 2, "verify_overdue": 2, "rectify_overdue": 0,
                                 "repeated_reject": 0, "no_progress": 0, "check_overdue": 0, "missed_report": 0,
-                                "sign_for_overdue": 0}  # the small plan asks for no 签收
+                                "sign_for_overdue": 0,  # the small plan asks for no 签收
+                                "callback_overdue": 0}
     run = _flow_run(first.run_key)
     assert run.name == "sweep-smoke-2023-20230408-0005"
     assert run.state.is_completed()
     assert sorted(t.name for t in _task_runs(first.run_key)) == \
-        ["find-check_overdue", "find-missed_report", "find-no_progress", "find-rectify_overdue", "find-repeated_reject",
-         "find-sign_for_overdue", "find-stage_deadline", "find-verify_overdue"]
+        ["find-callback_overdue", "find-check_overdue", "find-missed_report", "find-no_progress",
+         "find-rectify_overdue", "find-repeated_reject", "find-sign_for_overdue", "find-stage_deadline",
+         "find-verify_overdue"]
 
     again = deadline_sweep(campaign=campaign, as_of=at("2023-04-08 00:05"))
     assert again.total == 0 and again.run_key != first.run_key

@@ -17,11 +17,13 @@ from datetime import date
 import pytest
 from sqlalchemy import insert, select, update
 
-from models.tables import (Clue, DeliverableRecord, EscalationCase, InspectionCheck, InspectionRound,
+from models.tables import (Clue, ClueCallback, DeliverableRecord, EscalationCase, InspectionCheck, InspectionRound,
                            InspectionTeam, Unit, User)
 from services.campaigns.load import campaign_id, stages_of
 from services.campaigns.units import advance
+from services.clues.callbacks import redo
 from services.clues.lifecycle import ClueInput, transition
+from services.clues.merging import merge
 from services.core.actions import (CaseItem, CheckItem, ClueItem, DutyItem, RoundItem, StageItem,
                                    allowed_actions)
 from services.core.directory import actor as lookup_actor, unit_by_code
@@ -104,6 +106,36 @@ def _clue(uow, state: str, deadline: date | None = None) -> str:
     return number
 
 
+def _fire_clue(uow, number: str, trigger: str, name: str):
+    """A trigger through the use case that fires it: 合并 and 重办 have their own (they move the
+    sources, mark the callback), the rest the generic transition."""
+    if trigger == "merge":
+        return merge(uow, uow.campaign, number, into=_clue(uow, "received"), reason="同一事项", actor=name, now=NOW)
+    if trigger == "redo":
+        return redo(uow, uow.campaign, number, reason="群众不满意", actor=name, now=NOW)
+    return transition(uow, uow.campaign, number, trigger, actor=name, now=NOW, data=FULL_CLUE)
+
+
+@pytest.mark.parametrize("callback", ["owed", "at_fault"])
+def test_redo_is_offered_exactly_when_it_fires(uow, callback):
+    seen = {True: 0, False: 0}
+    for name in ACTORS:
+        def case():
+            number = _clue(uow, "closed")
+            uow.conn.execute(update(Clue.__table__).where(Clue.number == number).values(callback=callback))
+            clue_id = uow.conn.execute(select(Clue.id).where(Clue.number == number)).scalar_one()
+            if callback == "at_fault":
+                uow.conn.execute(insert(ClueCallback.__table__).values(
+                    campaign_id=uow.cid, clue_id=clue_id, unit_id=uow.county_a.id, owed_by_unit_id=uow.county_a.id,
+                    result="dissatisfied", unit_at_fault=True, at=NOW, by="sup.city", on_time=True, redo=False))
+            offered = "redo" in _offered(uow, uow.campaign, name, ClueItem(number))
+            moved = _moves(uow, lambda: _fire_clue(uow, number, "redo", name))
+            assert offered == moved, f"clue closed (callback {callback}) --redo--> by {name}"
+            seen[moved] += 1
+        _in_savepoint(uow, case)
+    assert seen[callback == "at_fault"]
+
+
 @pytest.mark.parametrize("deadline", list(DEADLINES))
 def test_a_clue_action_is_offered_exactly_when_it_fires(uow, deadline):
     seen = {True: 0, False: 0}
@@ -111,8 +143,7 @@ def test_a_clue_action_is_offered_exactly_when_it_fires(uow, deadline):
         def case():
             number = _clue(uow, state.value, DEADLINES[deadline])
             offered = trigger in _offered(uow, uow.campaign, name, ClueItem(number))
-            moved = _moves(uow, lambda: transition(uow, uow.campaign, number, trigger, actor=name, now=NOW,
-                                                   data=FULL_CLUE))
+            moved = _moves(uow, lambda: _fire_clue(uow, number, trigger, name))
             assert offered == moved, (f"clue {state.value} (deadline {deadline}) --{trigger}--> by {name}: "
                                       f"offered {offered}, moved {moved}")
             seen[moved] += 1

@@ -34,6 +34,9 @@ EXPECTED = {
                                                 S.rectified, S.long_term)},
     (S.closed, "reopen"): S.rectifying,
     (S.rectifying, "extend"): S.rectifying,  # 延期 (docs/domain.md §5.7)
+    # 合并 (issue 16): any open item may be a duplicate; 重办 after a callback found the unit at fault
+    **{(s, "merge"): S.merged for s in (S.received, S.verifying, S.rectifying, S.rectified, S.long_term)},
+    (S.closed, "redo"): S.rectifying,
 }
 TRIGGERS = sorted({t for _, t in EXPECTED})
 
@@ -51,11 +54,15 @@ EXPECTED_GUARDS = {
     "reopen": {"has_reason", "has_deadline", "deadline_within_limit", "deadline_after_receipt"},
     "extend": {"has_reason", "has_deadline", "extension_within_limit", "deadline_after_receipt",
                "extends_in_time", "extensions_left"},
+    "merge": {"has_reason", "has_merge_target"},
+    "redo": {"callback_at_fault", "has_reason", "has_redo_callback", "has_deadline", "deadline_within_limit",
+             "deadline_after_receipt"},
 }
 GUARD_INPUT = {
     "has_measures": "measures", "has_deadline": "deadline", "has_owner": "owner",
     "has_reason": "reason", "has_evidence": "evidence", "has_stage_result": "stage_result",
-    "has_long_term_measure": "long_term_measure",
+    "has_long_term_measure": "long_term_measure", "has_merge_target": "merge_into",
+    "has_redo_callback": "redo_callback",
 }
 
 FULL = ClueContext(actor="sup.city", actor_unit=1, owner_unit=2, owner="赵书涵", measures="退还罚款",
@@ -65,7 +72,8 @@ FULL = ClueContext(actor="sup.city", actor_unit=1, owner_unit=2, owner="赵书�
                    limit=DeadlineLimit(date(2023, 4, 20), date(2023, 6, 2), 30),
                    as_of=datetime(2023, 4, 20, 10, 0, tzinfo=TZ),
                    row_deadline=date(2023, 4, 25), row_deadline_at=end_of_day(date(2023, 4, 25)),
-                   row_received=date(2023, 4, 3))
+                   row_received=date(2023, 4, 3), merge_into="XS-2023-00002", redo_callback=7,
+                   row_callback="at_fault")
 
 ALL_PAIRS = [(s, t) for s in ClueState for t in TRIGGERS]
 
@@ -104,7 +112,7 @@ def test_each_trigger_carries_the_guards_the_domain_asks_for(trigger):
 def test_only_a_supervisor_above_the_owner_approves_rejects_transfers_reopens_or_extends():
     # 销号 is never granted by the unit that did the work (docs/domain.md §5.4): the chart says who;
     # 延期 is granted by the level above (§5.7)
-    assert SUPERVISOR_TRIGGERS == {"approve", "reject", "transfer", "reopen", "extend"}
+    assert SUPERVISOR_TRIGGERS == {"approve", "reject", "transfer", "reopen", "extend", "merge", "redo"}
     assert {CLUE_CHART.who(t) for t in set(TRIGGERS) - SUPERVISOR_TRIGGERS} == {Who.unit}
 
 
@@ -147,6 +155,19 @@ def test_an_unknown_state_is_refused():
 def test_transferred_is_final():
     assert CLUE_CHART.allowed(S.transferred) == []
     assert S.transferred in CLUE_CHART.final
+
+
+def test_merged_is_final():
+    assert CLUE_CHART.allowed(S.merged) == []
+    assert S.merged in CLUE_CHART.final
+
+
+@pytest.mark.parametrize("callback", [None, "none", "owed", "made"])
+def test_redo_follows_only_a_callback_that_found_the_unit_at_fault(callback):
+    subject = Subject(state=S.closed, ctx=replace(FULL, row_callback=callback), entity="XS-2023-00001")
+    with pytest.raises(GuardRefused) as e:
+        CLUE_CHART.fire(subject, "redo")
+    assert e.value.guard == "callback_at_fault" and subject.state == S.closed
 
 
 # -- guards ----------------------------------------------------------------------

@@ -31,6 +31,7 @@ MADE = {
     "extension_requests.updated_by": L.KEY.chars, "clue_suspensions.started_by": L.KEY.chars,
     "clue_suspensions.ended_by": L.KEY.chars, "clues.signing": 12, "clues.signed_by": L.KEY.chars,
     "clue_returns.state": 12, "clue_returns.requested_by": L.KEY.chars, "clue_returns.updated_by": L.KEY.chars,
+    "clues.callback": 12, "clue_callbacks.result": 20, "clue_callbacks.by": L.KEY.chars, "clue_sources.channel": 40,
     "plan_versions.sha256": 64, "plan_versions.plan_json": None,
     "plan_versions.loaded_by": L.KEY.chars,
     "lapses.kind": 30, "lapses.key": 120, "lapses.subject": 120, "lapses.run_key": 64,

@@ -162,7 +162,7 @@ def test_only_the_steps_the_person_may_take_are_shown(site):
     liaison, supervisor = web.browser("off.a"), web.browser("sup.city")
     assert action_forms(liaison.get(f"/clues/{numbers['approve']}").text) == []  # not their own 销号
     assert sorted(action_forms(supervisor.get(f"/clues/{numbers['approve']}").text)) == \
-        ["approve", "reject", "transfer"]
+        ["approve", "merge", "reject", "transfer"]
     # the unit may ask for 延期 while its deadline runs (issue 16)
     assert sorted(action_forms(liaison.get(f"/clues/{numbers['rectify']}").text)) == \
         ["defer", "request_extension", "submit_evidence"]
@@ -170,6 +170,21 @@ def test_only_the_steps_the_person_may_take_are_shown(site):
     # county B's clue is not county A's to see
     r = liaison.get(f"/clues/{numbers['overdue_b']}")
     assert r.status_code == 403 and "may not see clue" in text_of(r.text)
+
+
+def test_a_supervisor_merges_a_duplicate_from_its_page(site):
+    web, numbers = site
+    dup, keep = numbers["verify"], numbers["rectify"]
+    supervisor = web.browser("sup.city")
+    page = supervisor.get(f"/clues/{dup}")
+    assert 'name="into"' in page.text  # the form asks for the item kept
+    refused = supervisor.post(f"/clues/{dup}/actions/merge", data={"csrf_token": csrf_of(page), "reason": "同一事项",
+                                                                  "into": dup})
+    assert refused.status_code == 422 and "cannot be merged into itself" in text_of(refused.text)
+    r = supervisor.post(f"/clues/{dup}/actions/merge", data={"csrf_token": csrf_of(page), "reason": "同一事项",
+                                                            "into": keep})
+    assert r.status_code == 303 and get_clue(web.engine, web.campaign, dup).state == "merged"
+    assert action_forms(supervisor.get(f"/clues/{dup}").text) == []  # merged is final
 
 
 def test_a_clues_page_shows_its_deadline_colour_from_the_plan_it_read_once(site):

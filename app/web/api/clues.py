@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 
 from models.tables import Clue
 from services.clues.importing import read_clue_csv
+from services.clues.callbacks import redo
+from services.clues.merging import merge
 from services.clues.lifecycle import ClueInput, ClueView, NewClue, add_clues, bulk_transition, get_clue, \
     list_clues, transition
 from services.clues.returns import STEPS as ASSIGNMENT_STEPS, step as assignment_step
@@ -158,6 +160,7 @@ class StepIn(StrictIn):
 
 class OneStepIn(StepIn):
     version: Version | None = None
+    into: text(T.c.number.type.length, min_length=1) | None = Field(None, description="合并: the item kept (merge)")
 
 
 @router.post("/{number}/actions/{trigger}", response_model=ClueDetail,
@@ -171,8 +174,16 @@ def fire(request: Request, response: Response, number: Number, trigger: Step, bo
                         to=body.to, calendar=c.runtime.calendar)
         return _detail(c, number, response)
     with precondition(from_header):
-        transition(c.engine, c.campaign, number, trigger, actor=c.username, now=c.now, data=body.data(),
-                   expected_version=version, calendar=c.runtime.calendar)
+        # 合并 and 重办 have use cases of their own: they move the sources, mark the callback
+        if trigger == "merge":
+            merge(c.engine, c.campaign, number, into=body.into or "", reason=body.reason, actor=c.username,
+                  now=c.now, calendar=c.runtime.calendar)
+        elif trigger == "redo":
+            redo(c.engine, c.campaign, number, reason=body.reason, deadline=body.deadline, actor=c.username,
+                 now=c.now, calendar=c.runtime.calendar)
+        else:
+            transition(c.engine, c.campaign, number, trigger, actor=c.username, now=c.now, data=body.data(),
+                       expected_version=version, calendar=c.runtime.calendar)
     return _detail(c, number, response)
 
 

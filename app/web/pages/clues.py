@@ -15,7 +15,9 @@ from starlette.responses import RedirectResponse
 
 from services.accounts.accounts import Identity
 from services.campaigns.load import plan_of
+from services.clues.callbacks import redo
 from services.clues.lifecycle import ClueInput, list_clues, transition
+from services.clues.merging import merge
 from services.clues.returns import STEPS as ASSIGNMENT_STEPS, step as assignment_step
 from services.core.actions import APPROVE_EXTENSION, REFUSE_EXTENSION, REQUEST_EXTENSION, TIME_TRIGGERS, \
     ClueItem, allowed_actions
@@ -124,6 +126,7 @@ def clue_act(request: Request, number: str, trigger: str, who: Identity = Depend
              long_term_measure: Optional[str] = Form(None, max_length=TEXT_MAX),
              result_form: Optional[str] = Form(None, max_length=200),
              until: Optional[str] = Form(None, max_length=40),
+             into: Optional[str] = Form(None, max_length=40),
              version: Optional[str] = Form(None, max_length=12),
              to: Optional[str] = Form(None, max_length=100)):
     if trigger in ASSIGNMENT_STEPS:  # 签收, 退单, 改派 (services/clues/returns.py)
@@ -133,6 +136,15 @@ def clue_act(request: Request, number: str, trigger: str, who: Identity = Depend
     if trigger in TIME_TRIGGERS:
         _time_step(request, who, number, trigger, reason=text(reason), until=day(until, "延期至"))
         return RedirectResponse(f"/clues/{quote(number)}?done={quote(trigger)}", status_code=303)
+    # 合并 and 重办 have use cases of their own: they move the sources, mark the callback
+    if trigger == "merge":
+        merge(engine(request), who.campaign, number, into=text(into) or "", reason=text(reason),
+              actor=who.actor.username, now=domain_now(request))
+        return RedirectResponse(f"/clues/{quote(number)}?done=merge", status_code=303)
+    if trigger == "redo":
+        redo(engine(request), who.campaign, number, reason=text(reason), deadline=day(deadline, "完成时限"),
+             actor=who.actor.username, now=domain_now(request))
+        return RedirectResponse(f"/clues/{quote(number)}?done=redo", status_code=303)
     data = ClueInput(reason=text(reason), measures=text(measures), deadline=day(deadline, "完成时限"),
                      owner=text(owner), evidence=text(evidence), stage_result=text(stage_result),
                      long_term_measure=text(long_term_measure), result_form=text(result_form))

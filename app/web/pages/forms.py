@@ -38,6 +38,7 @@ NEEDS: dict[str, tuple[Field, ...]] = {
     "has_evidence": (Field("evidence", "可验证成果（材料名称、文号或说明）", "textarea"),),
     "has_stage_result": (Field("stage_result", "阶段性成效", "textarea"),),
     "has_long_term_measure": (Field("long_term_measure", "长期举措", "textarea"),),
+    "has_merge_target": (Field("into", "并入的事项编号（保留的事项）"),),
     "has_response": (Field("response", "整改报告", "textarea"),),
     "has_minutes": (Field("minutes", "约谈记录", "textarea"),),
     "has_report_due": (Field("report_due", "书面整改报告报送期限", "date"),),

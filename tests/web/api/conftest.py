@@ -20,10 +20,10 @@ from typing import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from models.db import make_engine
-from models.tables import AuditHead, EscalationCase, Notice, User
+from models.tables import AuditHead, Clue, ClueCallback, EscalationCase, Notice, User
 from services.accounts.accounts import Limits
 from services.accounts.links import disable, invite
 from services.accounts.tokens import create_token
@@ -52,7 +52,7 @@ DISABLED = "sup.gone"
 CLUE_SOURCES = {"verify": "received", "transfer": "received", "substantiate": "verifying", "dismiss": "verifying",
                 "submit_evidence": "rectifying", "defer": "rectifying", "approve": "rectified",
                 "reject": "rectified", "reopen": "closed", "extend": "rectifying", "read": "received",
-                "bulk": "rectified",
+                "bulk": "rectified", "merge": "received", "redo": "closed",
                 "closed-1": "closed", "closed-2": "closed"}  # closed ones: items a round re-checks
 _WALK = ("verify", "substantiate", "submit_evidence", "approve")
 # when each step was taken: the deadline set on substantiating (2023-06-15) still runs at NOW
@@ -95,6 +95,14 @@ def _clues(engine, calendar) -> dict[str, str]:
         for trigger, day in list(zip(_WALK, _WALKED_ON))[:_REACHED[CLUE_SOURCES[key]]]:
             transition(engine, CAMPAIGN, number, trigger, actor="sup.p1" if trigger == "approve" else "off.a",
                        now=at(day), data=full, calendar=calendar)
+    # 重办 follows a callback (回访) that found the unit at fault
+    with engine.begin() as conn:
+        T = Clue.__table__
+        row = conn.execute(select(T.c.id, T.c.campaign_id, T.c.unit_id).where(T.c.number == out["redo"])).one()
+        conn.execute(update(T).where(T.c.id == row.id).values(callback="at_fault"))
+        conn.execute(insert(ClueCallback.__table__).values(
+            campaign_id=row.campaign_id, clue_id=row.id, unit_id=row.unit_id, owed_by_unit_id=row.unit_id,
+            result="dissatisfied", unit_at_fault=True, at=at("2023-05-18"), by="sup.p1", on_time=True, redo=False))
     return out
 
 

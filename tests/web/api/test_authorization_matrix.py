@@ -102,7 +102,8 @@ class Act:
 def _clue_steps():
     for trigger in CLUE_CHART.triggers:
         yield Act(f"clue {trigger}", "POST", lambda s, t=trigger: f"/api/v1/clues/{s.clues[t]}/actions/{t}",
-                  lambda w, t=trigger: w.on_unit(CLUE_CHART.who(t)), json=lambda s: FULL_CLUE)
+                  lambda w, t=trigger: w.on_unit(CLUE_CHART.who(t)),
+                  json=lambda s: FULL_CLUE | {"into": s.clues["read"]})  # 合并: into an item of the same unit
 
 
 def _case_steps():

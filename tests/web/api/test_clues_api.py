@@ -20,7 +20,7 @@ def test_a_clue_reads_with_its_history_and_the_actions_its_reader_may_take(api):
     assert unit.json()["history"][2]["detail"]["measures"] == FULL_CLUE["measures"]
     assert unit.json()["actions"] == []  # its own unit approves nothing
     offered = {a["trigger"]: a for a in above.json()["actions"]}
-    assert set(offered) == {"approve", "reject", "transfer"}
+    assert set(offered) == {"approve", "reject", "transfer", "merge"}
     assert offered["approve"]["label"] == "销号" and offered["reject"]["needs"] == ["has_reason"]
     assert unit.headers["etag"] == f'"{unit.json()["version"]}"'
 
@@ -93,7 +93,7 @@ def test_the_list_is_paginated_filtered_and_only_what_one_sees(api):
     assert len(numbers + rest) == len(set(numbers + rest)) == len(api.seeded.clues)
     closed = c.get("/api/v1/clues", params={"state": "closed"}).json()["items"]
     assert {x["number"] for x in closed} == {n for k, n in api.seeded.clues.items()
-                                            if k in ("reopen", "closed-1", "closed-2")}
+                                            if k in ("reopen", "redo", "closed-1", "closed-2")}
     assert c.get("/api/v1/clues", params={"limit": 201}).status_code == 422
     assert c.get("/api/v1/clues", params={"state": "lost"}).status_code == 422
     assert api.client("off.b").get("/api/v1/clues").json()["items"] == []  # a sibling's are not theirs

@@ -102,10 +102,10 @@ def test_a_planned_round_opens_and_its_units_are_given_to_teams(api):
     sup = api.client("sup.p1")
     r = sup.post("/api/v1/rounds/r-open/open")
     assert r.status_code == 200, r.text
-    assert r.json()["state"] == "open" and r.json()["selected"] == 3
+    assert r.json()["state"] == "open" and r.json()["selected"] == 4  # the closed items: reopen, redo, closed-1, closed-2
     assert r.json()["teams"][0]["units"][0]["code"] == "county-a"
     moved = sup.post("/api/v1/rounds/r-assign/assign", json={"unit": "county-a", "team": "t2"})
-    assert moved.status_code == 200 and moved.json()["moved"] == 3
+    assert moved.status_code == 200 and moved.json()["moved"] == 4  # county-a's four closed items
     assert {x["team"] for x in sup.get("/api/v1/rounds/r-assign/checks").json()["items"]} == {"t2"}
     new = sup.post("/api/v1/rounds", json={"code": "r-new", "title": "实地督察", "scope": "county-a",
                                            "deadline": "2023-09-30", "kind": "field_inspection"})
