@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Iterable, Mapping
 
-__all__ = ["UnitCounts", "PENDING_FACTS", "Weights", "Deductions", "RankingRules", "RankedRow", "Rates",
+__all__ = ["UnitCounts", "WORK_ORDER_FACTS", "Weights", "Deductions", "RankingRules", "RankedRow", "Rates",
            "rates_of", "score_of", "rank", "red_and_black"]
 
 
@@ -39,7 +39,7 @@ class UnitCounts:
     extended: int = 0    # 延期 granted in the period
     lapses: int = 0      # lapses recorded against it in the period
     escalations: int = 0  # escalation cases (督办) issued to it in the period
-    # -- facts of 签收, 退单 and 回访/重办 (issue 16 items 1, 2, 6): PENDING_FACTS ---------------
+    # -- facts of 签收, 退单 and 回访/重办 (issue 16 items 1, 2, 6): WORK_ORDER_FACTS ---------------
     assigned: int = 0    # items to be signed for in the period
     signed_on_time: int = 0
     returns_refused: int = 0
@@ -54,9 +54,9 @@ class UnitCounts:
                 raise ValueError(f"{f.name} is negative ({v})")
 
 
-# The counts whose tables are being built (签收, 退单, 回访): zero until the lead wires them
-# in services/ranking/counts.py; their rates then have no denominator and drop out.
-PENDING_FACTS = ("assigned", "signed_on_time", "returns_refused", "callbacks", "satisfied", "redone")
+# The counts of 签收, 退单 and 回访/重办 (services/ranking/counts.py reads them); a plan that asks
+# for no signing, or a period with no callbacks, has no denominator: the rate drops out.
+WORK_ORDER_FACTS = ("assigned", "signed_on_time", "returns_refused", "callbacks", "satisfied", "redone")
 
 
 @dataclass(frozen=True)

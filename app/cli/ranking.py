@@ -20,10 +20,11 @@ def ranking(ctx: typer.Context,
     t = read(c.db(), c.campaign(None), period)
     if as_json:
         return out.emit_json(as_dict(t))
-    out.table(["名次", "单位", "得分", "按时办结", "延期", "逾期", "督办", "说明"],
-              [(r.rank, r.name, str(r.score), f"{r.counts.closed_on_time}/{r.counts.closed}", r.counts.extended,
+    out.table(["名次", "单位", "得分", "按时签收", "按时办结", "延期", "退单驳回", "满意/回访", "重办", "逾期", "督办", "说明"],
+              [(r.rank, r.name, str(r.score), f"{r.counts.signed_on_time}/{r.counts.assigned}",
+                f"{r.counts.closed_on_time}/{r.counts.closed}", r.counts.extended, r.counts.returns_refused,
+                f"{r.counts.satisfied}/{r.counts.callbacks}", r.counts.redone,
                 r.counts.lapses, r.counts.escalations, "" if r.assessed else "无可考核事项")
                for r in t.rows], title=f"考核排名 {t.period.label}")
     out.say("红榜: " + ("、".join(f"{r.name}({r.score})" for r in t.red) or "—"))
     out.say("黑榜: " + ("、".join(f"{r.name}({r.score})" for r in t.black) or "—"))
-    out.say("not yet counted (zero until their records exist): " + ", ".join(t.pending))

@@ -11,17 +11,18 @@ What each count is, over the half-open period [start, end):
     extended        延期 granted in the period (the clue's audited `extend`, direct or approved)
     lapses          lapses whose missed deadline fell in the period
     escalations     escalation cases (督办) issued to the unit in the period
-The 签收, 退单 and 回访 counts (statemachine/ranking.PENDING_FACTS) are not read yet:
-their tables are being built; `_PENDING` below is the one place the lead wires them.
+签收 from the clues' signing columns (the item's present unit: a reassigned item is the new
+unit's to sign), 退单 refused from `clue_returns`, 回访 and 重办 from `clue_callbacks`.
 """
 from __future__ import annotations
 
 from datetime import datetime, time
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, select
 
-from models.tables import AuditRecord, Clue, EscalationCase, Lapse, Unit
-from statemachine.ranking import PENDING_FACTS, UnitCounts
+from models.tables import AuditRecord, Clue, ClueCallback, ClueReturn, EscalationCase, Lapse, Unit
+from statemachine.charts.callback import DISSATISFIED
+from statemachine.ranking import UnitCounts
 from statemachine.ranking_period import Period
 from statemachine.time.clock import TZ
 
@@ -29,13 +30,11 @@ __all__ = ["unit_counts", "counts_statement", "bounds"]
 
 T, L, E, A, U = (Clue.__table__, Lapse.__table__, EscalationCase.__table__, AuditRecord.__table__,
                  Unit.__table__)
+R, B = ClueReturn.__table__, ClueCallback.__table__
+UNREACHED = "unreachable"  # 未联系上: a callback made, but no satisfaction to count
 DONE = ("approved", "dismissed")  # 办结; a transfer (移交) is not the unit's work done
 DONE_BY_UNIT = ("submit_evidence", "dismiss")  # when the unit finished its part (the clue chart's triggers)
 WITHDRAWN = "withdrawn"           # services/campaigns/revision.py: a unit that left the campaign
-
-# the counts of facts not held yet (签收, 退单, 回访/重办): zero until wired at merge
-_PENDING = {name: literal(0) for name in PENDING_FACTS}
-
 
 def _n(cond):
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
@@ -71,15 +70,34 @@ def counts_statement(campaign_id: int, period: Period):
                 .where(A.c.campaign_id == campaign_id, A.c.entity == "clue", A.c.trigger == "extend",
                        A.c.at >= start, A.c.at < end)
                 .group_by(A.c.unit_id).subquery("x"))
+    # 签收: the items whose signing fell due in the period, and those signed by then
+    signing = (select(T.c.unit_id, func.count().label("assigned"),
+                      _n(and_(T.c.signed_at.is_not(None), T.c.signed_at <= T.c.sign_due_at)).label("signed_on_time"))
+               .where(T.c.campaign_id == campaign_id, T.c.sign_due_at >= start, T.c.sign_due_at < end)
+               .group_by(T.c.unit_id).subquery("s"))
+    refused = (select(R.c.unit_id, func.count().label("returns_refused"))
+               .where(R.c.campaign_id == campaign_id, R.c.state == "refused", R.c.decided_at >= start,
+                      R.c.decided_at < end)
+               .group_by(R.c.unit_id).subquery("r"))
+    # 回访 that reached the reporter, of the unit's items, in the period; 重办 sent back from them
+    reached = and_(B.c.campaign_id == campaign_id, B.c.at >= start, B.c.at < end, B.c.result != UNREACHED)
+    called = (select(B.c.unit_id, func.count().label("callbacks"),
+                     _n(B.c.result != DISSATISFIED).label("satisfied"), _n(B.c.redo.is_(True)).label("redone"))
+              .where(reached).group_by(B.c.unit_id).subquery("b"))
     z = lambda col: func.coalesce(col, 0)  # noqa: E731
     return (select(U.c.code, U.c.name, z(clues.c.in_hand).label("in_hand"), z(clues.c.closed).label("closed"),
                    z(clues.c.closed_on_time).label("closed_on_time"), z(extended.c.extended).label("extended"),
                    z(lapses.c.lapses).label("lapses"), z(cases.c.escalations).label("escalations"),
-                   *(v.label(k) for k, v in _PENDING.items()))
+                   z(signing.c.assigned).label("assigned"), z(signing.c.signed_on_time).label("signed_on_time"),
+                   z(refused.c.returns_refused).label("returns_refused"), z(called.c.callbacks).label("callbacks"),
+                   z(called.c.satisfied).label("satisfied"), z(called.c.redone).label("redone"))
             .select_from(U.outerjoin(clues, clues.c.unit_id == U.c.id)
                          .outerjoin(lapses, lapses.c.unit_id == U.c.id)
                          .outerjoin(cases, cases.c.unit_id == U.c.id)
-                         .outerjoin(extended, extended.c.unit_id == U.c.id))
+                         .outerjoin(extended, extended.c.unit_id == U.c.id)
+                         .outerjoin(signing, signing.c.unit_id == U.c.id)
+                         .outerjoin(refused, refused.c.unit_id == U.c.id)
+                         .outerjoin(called, called.c.unit_id == U.c.id))
             .where(U.c.campaign_id == campaign_id, U.c.participates.is_(True),
                    func.coalesce(U.c.stage_key, "") != WITHDRAWN)
             .order_by(U.c.code))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from models.tables import Unit
-from statemachine.ranking import PENDING_FACTS, RankedRow, rank, red_and_black
+from statemachine.ranking import WORK_ORDER_FACTS, RankedRow, rank, red_and_black
 from statemachine.ranking_period import Period, parse_period
 
 from services.campaigns.load import plan_of
@@ -30,7 +30,6 @@ class Ranking:
     black: list[RankedRow]    # 黑榜, worst first
     ranked: int               # how many units were ranked in all
     whole: bool               # the reader sees every row
-    pending: tuple[str, ...] = PENDING_FACTS  # counts not read from the ledger yet (zero)
 
 
 def ranking_of(conn, campaign_id: int, period: Period, *, seen_by: Actor | None = None) -> Ranking:
@@ -65,5 +64,5 @@ def row_dict(r: RankedRow) -> dict:
 
 def as_dict(t: Ranking) -> dict:
     return {"period": t.period.label, "from": t.period.first.isoformat(), "until": t.period.after.isoformat(),
-            "ranked": t.ranked, "pending_facts": list(t.pending), "rows": [row_dict(r) for r in t.rows],
+            "ranked": t.ranked, "rows": [row_dict(r) for r in t.rows],
             "red": [r.unit for r in t.red], "black": [r.unit for r in t.black]}

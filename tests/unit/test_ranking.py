@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from services.ranking.counts import bounds
 from statemachine.errors import InvalidInput
-from statemachine.ranking import (PENDING_FACTS, Deductions, RankingRules, UnitCounts, Weights, rank, rates_of,
+from statemachine.ranking import (WORK_ORDER_FACTS, Deductions, RankingRules, UnitCounts, Weights, rank, rates_of,
                                   red_and_black, score_of)
 from statemachine.ranking_period import parse_period
 
@@ -83,9 +83,9 @@ def test_a_score_by_hand():
     assert score_of(c, RULES) == Decimal("78.00") - 2 * 2 - 3
 
 
-def test_facts_not_held_yet_neither_reward_nor_punish():
+def test_facts_a_period_does_not_have_neither_reward_nor_punish():
     c = UnitCounts(unit="county-a", in_hand=10, closed=4, closed_on_time=3, extended=1)
-    assert all(getattr(c, f) == 0 for f in PENDING_FACTS)
+    assert all(getattr(c, f) == 0 for f in WORK_ORDER_FACTS)
     # a plan weighting only the facts held scores the same unit the same
     only_held = RankingRules(weights=Weights(sign_on_time=0, close_on_time=40, satisfaction=0, no_redo=0,
                                              no_extension=10))

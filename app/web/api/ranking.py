@@ -30,7 +30,6 @@ class RankingOut(BaseModel):
     from_: str = Field(alias="from", description="its first day")
     until: str = Field(description="the first day after it")
     ranked: int = Field(description="how many units were ranked in all")
-    pending_facts: list[str] = Field(description="counts not read from the ledger yet (zero)")
     rows: list[RankedOut]
     red: list[str] = Field(description="红榜: the best N units' codes")
     black: list[str] = Field(description="黑榜: the worst N units' codes, worst first")
