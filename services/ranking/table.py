@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from models.tables import Unit
-from statemachine.ranking import WORK_ORDER_FACTS, RankedRow, rank, red_and_black
+from statemachine.ranking import RankedRow, rank, red_and_black
 from statemachine.ranking_period import Period, parse_period
 
 from services.campaigns.load import plan_of
