@@ -61,9 +61,18 @@ def installed(**settings) -> Iterator[Runtime]:
 
 
 # -- what makes the suite fast on two cores ----------------------------------------
-# Longest first: xdist hands the first quarter of the items out round-robin and the
-# rest on demand, so a 60 s scenario collected last would run alone at the end.
+# Longest first, handed out a few at a time: xdist (--dist load) otherwise gives each
+# worker a quarter of the items up front and later chunks of up to half of what is
+# left, so a 60 s scenario collected last runs alone at the end, or one worker gets
+# every slow item while the other idles. Longest-first, each worker taking the next
+# few when it is free, ends both workers within a short test of each other.
 _FIRST = ("tests/e2e/", "tests/flows/", "tests/fuzz/", "tests/web/", "tests/browser/", "tests/integration/")
+_CHUNK = 8  # items a worker is sent at once; --maxschedchunk on the command line wins
+
+
+def pytest_configure(config):
+    if getattr(config.option, "maxschedchunk", _CHUNK) is None:
+        config.option.maxschedchunk = _CHUNK
 
 
 def _rank(item) -> tuple[int, int]:
@@ -74,25 +83,6 @@ def _rank(item) -> tuple[int, int]:
 
 def pytest_collection_modifyitems(config, items):
     items.sort(key=_rank)  # stable: the same order on every worker, file order within a rank
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _compiled_once(tmp_path_factory):
-    """The `rectify` subprocesses of the tests (hundreds) compile the project's modules
-    once into a cache the run's workers share, instead of each process compiling them
-    again (CI sets PYTHONDONTWRITEBYTECODE, which keeps the tree clean; the cache lies
-    in pytest's temporary directory, which pytest prunes)."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    saved = {k: os.environ.get(k) for k in ("PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE")}
-    os.environ["PYTHONPYCACHEPREFIX"] = str(shared / "pycache")
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    yield
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
 
 
 @pytest.fixture(scope="session", autouse=True)
