@@ -4,15 +4,14 @@ until --now says which day it belongs to, and a deadline before the item's
 receipt is refused. Refusals write nothing."""
 from __future__ import annotations
 
-from .conftest import SMALL_PLAN, Cli
+from .conftest import Cli
 from .test_cli_usage import snapshot
 
 ADD = ("clue", "add", "--unit", "county-a", "--channel", "12345", "--aspect", "profit", "--as", "sup.city")
 
 
-def test_a_change_on_the_real_clock_outside_the_period_needs_an_explicit_now(cli: Cli, db_url: str):
-    # the small plan runs 2023-03-15 – 2023-10-31; the real clock is years later
-    cli.ok("load", SMALL_PLAN, "--now", "2023-03-15")
+def test_a_change_on_the_real_clock_outside_the_period_needs_an_explicit_now(cli: Cli, db_url: str, campaign):
+    # the small plan (loaded: `campaign`) runs 2023-03-15 – 2023-10-31; the real clock is years later
     n = cli.ok(*ADD, "--summary", "设卡乱罚款", "--now", "2023-04-03").stdout.strip()
     before = snapshot(db_url)
     refused = [
@@ -37,8 +36,7 @@ def test_a_change_on_the_real_clock_outside_the_period_needs_an_explicit_now(cli
         == "XS-2023-00002"
 
 
-def test_a_deadline_before_the_receipt_is_refused(cli: Cli, db_url: str):
-    cli.ok("load", SMALL_PLAN, "--now", "2023-03-15")
+def test_a_deadline_before_the_receipt_is_refused(cli: Cli, db_url: str, campaign):
     n = cli.ok(*ADD, "--summary", "设卡乱罚款", "--now", "2023-04-03").stdout.strip()
     cli.ok("clue", "transition", n, "verify", "--as", "off.a", "--now", "2023-04-04")
     before = snapshot(db_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .conftest import SMALL_PLAN, Cli
+from .conftest import Cli
 from .test_cli_usage import snapshot
 
 HEADER = "工单号,来源,问题方面,问题表现,责任单位,受理时间\n"
@@ -16,8 +16,7 @@ def _file(tmp_path: Path, name: str, body: str) -> Path:
     return p
 
 
-def test_every_bad_cell_is_named_at_once_and_nothing_is_written(cli: Cli, db_url: str, tmp_path: Path):
-    cli.ok("load", SMALL_PLAN, "--now", "2023-03-15")
+def test_every_bad_cell_is_named_at_once_and_nothing_is_written(cli: Cli, db_url: str, campaign, tmp_path: Path):
     bad = _file(tmp_path, "five-bad.csv",
                 "GD-001,12345,profit,设卡乱罚款,county-a,2023-04-01\n"
                 "GD-002,12399,profit,罚款指标,county-a,2023-04-01\n"          # unknown channel
@@ -41,8 +40,7 @@ def test_every_bad_cell_is_named_at_once_and_nothing_is_written(cli: Cli, db_url
     assert snapshot(db_url) == before
 
 
-def test_importing_the_same_work_orders_again_adds_nothing(cli: Cli, tmp_path: Path):
-    cli.ok("load", SMALL_PLAN, "--now", "2023-03-15")
+def test_importing_the_same_work_orders_again_adds_nothing(cli: Cli, campaign, tmp_path: Path):
     first = _file(tmp_path, "first.csv",
                   "GD-001,12345,profit,设卡乱罚款,county-a,2023-04-01\n"
                   "GD-002,信访,profit,辅警违规查车,county-b,2023-04-02\n"   # the short name of 信访投诉

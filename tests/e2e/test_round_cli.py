@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import SMALL_PLAN, Cli, clean_env
+from .conftest import Cli, clean_env
 
 pytestmark = pytest.mark.slow
 
@@ -25,10 +25,9 @@ teams:
 
 
 @pytest.fixture
-def round_cli(db_url, tmp_path, prefect_api) -> Cli:
+def round_cli(db_url, campaign, tmp_path, prefect_api) -> Cli:
     cli = Cli(clean_env(db_url, tmp_path, PREFECT_API_URL=prefect_api,
                         RECTIFY_FILE_DROP=str(tmp_path / "drop")), tmp_path)
-    cli.ok("load", SMALL_PLAN, "--now", "2023-03-15")
     rows = ["unit,channel,aspect,summary"] + [f"{u},12345,profit,{u} 反映问题 {i}"
                                               for u, n in (("county-a", 4), ("county-b", 2)) for i in range(n)]
     (tmp_path / "clues.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")

@@ -98,9 +98,8 @@ COMMANDS = [
 
 
 @pytest.mark.slow
-def test_no_command_accepts_a_reserved_identity(db_url, tmp_path):
+def test_no_command_accepts_a_reserved_identity(db_url, campaign, tmp_path):
     cli = Cli(clean_env(db_url, tmp_path), tmp_path)
-    cli.ok("load", SMALL_PLAN, "--now", "2023-03-15")
     engine = make_engine(db_url)
     before = _counts(engine)
     for args in COMMANDS:

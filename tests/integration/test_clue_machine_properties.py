@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from models.db import make_engine
 from models.tables import AuditRecord, Clue
-from services.campaigns.load import campaign_id, load_plan
+from services.campaigns.load import campaign_id
 from services.campaigns.plans import read_plan
 from services.clues import lifecycle as clues
 from services.core.audit import verify
@@ -122,10 +122,8 @@ class ClueMachine(RuleBasedStateMachine):
         ClueMachine.examples = getattr(ClueMachine, "examples", 0) + 1
         path = self.workdir / f"example-{ClueMachine.examples}.db"
         shutil.copy(self.template, path)
-        self.engine = make_engine(f"sqlite:///{path}")
-        plan = read_plan(SMALL_PLAN)
-        load_plan(self.engine, plan, source=str(SMALL_PLAN), now=at("2023-03-15"))
-        self.code = plan.campaign.code
+        self.engine = make_engine(f"sqlite:///{path}")  # the small plan is loaded in the template
+        self.code = read_plan(SMALL_PLAN).campaign.code
         self.cid = campaign_id(self.engine, self.code)
         items = [clues.NewClue(channel="自查自纠" if kind == "self_inspection" else "12345",
                                aspect="profit", summary="问题", unit=unit) for unit, kind in CLUES]
@@ -260,8 +258,8 @@ class ClueMachine(RuleBasedStateMachine):
         assert f.self_rectified == sum(s in concluded | {ClueState.long_term} for s in self_states)
 
 
-def test_random_walks_agree_with_the_chart(sqlite_template, tmp_path):
-    ClueMachine.template, ClueMachine.workdir = sqlite_template, tmp_path
+def test_random_walks_agree_with_the_chart(sqlite_campaign_template, tmp_path):
+    ClueMachine.template, ClueMachine.workdir = sqlite_campaign_template, tmp_path
     run_state_machine_as_test(ClueMachine, settings=settings(
         max_examples=25, stateful_step_count=30, deadline=None, derandomize=False,
         suppress_health_check=[HealthCheck.too_slow]))
@@ -272,9 +270,9 @@ def test_random_walks_agree_with_the_chart(sqlite_template, tmp_path):
     (["verify", "dismiss", "reopen", "submit_evidence", "approve", "reopen"], "rectifying"),
     (["verify", "substantiate", "extend", "submit_evidence"], "rectified"),
 ])
-def test_a_long_walk_keeps_version_and_audit_in_step(sqlite_template, tmp_path, path, expected):
+def test_a_long_walk_keeps_version_and_audit_in_step(sqlite_campaign_template, tmp_path, path, expected):
     # a fixed walk through the machine, so the invariants are checked on a known long path too
-    ClueMachine.template, ClueMachine.workdir = sqlite_template, tmp_path
+    ClueMachine.template, ClueMachine.workdir = sqlite_campaign_template, tmp_path
     machine = ClueMachine()
     machine.start()
     try:

@@ -132,6 +132,7 @@ def running_web(db_url: str, tmp_path, *, routers=(), **settings) -> Iterator[We
 
 
 @pytest.fixture
-def web(db_url, tmp_path) -> Iterator[Web]:
+def web(db_url, campaign, tmp_path) -> Iterator[Web]:
+    # `campaign`: db_url is then a clone of the template the small plan was loaded into
     with running_web(db_url, tmp_path) as w:
         yield w

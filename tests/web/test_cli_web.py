@@ -10,17 +10,17 @@ import httpx
 import pytest
 
 from ..conftest import _free_port
-from ..e2e.conftest import RECTIFY, SMALL_PLAN, Cli, assert_one_line_error, clean_env
+from ..e2e.conftest import RECTIFY, Cli, assert_one_line_error, clean_env
 from .conftest import PASSWORD, SECRET, csrf_of
 
 LINK = re.compile(r"^(http\S+/set-password\?token=\S+)$", re.MULTILINE)
 
 
 @pytest.fixture
-def operator(db_url, tmp_path) -> Cli:
-    cli = Cli(clean_env(db_url, tmp_path, RECTIFY_PUBLIC_URL="https://rectify.example.test/"), tmp_path)
-    cli.ok("load", SMALL_PLAN, "--now", "2023-03-15")
-    return cli
+def operator(db_url, campaign, tmp_path) -> Cli:
+    # campaign: the small plan as `rectify load SMALL_PLAN --now 2023-03-15` loads it, from the
+    # session's template (the load command itself is driven in tests/e2e/test_cli.py)
+    return Cli(clean_env(db_url, tmp_path, RECTIFY_PUBLIC_URL="https://rectify.example.test/"), tmp_path)
 
 
 def test_web_refuses_to_start_without_a_secret_key(operator):

@@ -25,8 +25,8 @@ MiB = 2**20
 
 
 @pytest.fixture
-def ev(db_url, tmp_path):
-    """The app with evidence files of at most 1 MiB."""
+def ev(db_url, campaign, tmp_path):
+    """The app with evidence files of at most 1 MiB (db_url: a clone of the loaded template)."""
     with running_web(db_url, tmp_path, evidence_max_mb=1) as w:
         yield w
 
