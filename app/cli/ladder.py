@@ -39,7 +39,7 @@ def _state(state: str) -> str:
 
 def _say_case(c: AppContext, v) -> None:
     notice = f"; notice {v.notices[-1].doc_number}" if getattr(v, "notices", None) else ""
-    due = f"; due {out.local(v.due_at, '%Y-%m-%d')} {c.warning(v.due_at)}" if v.due_at else ""
+    due = f"; due {out.local(v.due_at, '%Y-%m-%d')} {c.warning(v.due_at)}".rstrip() if v.due_at else ""
     out.say(f"case {v.id} · {v.measure} · {v.unit_name} → {_state(v.state)} (version {v.version})"
             f"{due}{notice}")
 

@@ -4,7 +4,8 @@ real console script on a fresh SQLite database (the embedded default), each one 
 and no traceback.
 
 A line's leading `NAME=value` assignments are its environment, as in a shell; `a && b`
-runs both. The files a reader brings along (a CSV of clues, a scanned PDF, a Word report)
+runs both; `export` lines are not applied (they name the reader's own database, secret
+key or Prefect server: the commands run on the test's). The files a reader brings along (a CSV of clues, a scanned PDF, a Word report)
 are made before the run, in the folder the commands run in, next to a link to the
 repository's deploy/ folder. The flow commands use the session's Prefect API (as the other
 e2e tests do), not an ephemeral one each. The lines that start a server and run until
@@ -42,7 +43,7 @@ def readme_commands(text: str) -> list[tuple[str, dict[str, str], list[str]]]:
             words = shlex.split(line, comments=True)
             if not words:
                 continue
-            shown = shlex.join(words)
+            shown = " ".join(words)
             pieces: list[list[str]] = [[]]
             for w in words:
                 if w == "&&":
@@ -63,7 +64,7 @@ def test_the_parser_reads_lines_as_a_shell_would():
     text = ("```bash\nrectify a \"b c\"   # a comment\nX=1 rectify d && rectify e\nexport Y=2\n```\n"
             "```yaml\nrectify not-this\n```\n")
     assert readme_commands(text) == [
-        ("rectify a 'b c'", {}, ["a", "b c"]),
+        ("rectify a b c", {}, ["a", "b c"]),
         ("X=1 rectify d && rectify e", {"X": "1"}, ["d"]),
         ("X=1 rectify d && rectify e", {}, ["e"]),
     ]
