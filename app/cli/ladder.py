@@ -6,7 +6,13 @@ from typing import Optional
 
 import typer
 
-from statemachine.charts.labels import STATE_LABELS, cause_label, key_of, state_label, trigger_label
+from statemachine.charts.labels import (
+    STATE_LABELS,
+    cause_label,
+    key_of,
+    state_label,
+    trigger_label,
+)
 from statemachine.charts.ladder import LEVEL_LABELS, Level
 from statemachine.errors import InvalidInput
 

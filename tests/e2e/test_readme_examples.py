@@ -30,7 +30,7 @@ UNTIL_STOPPED = {
     "RECTIFY_SERVE_WEB=1 rectify serve",
 }
 
-_BLOCK = re.compile(r"^```bash\n(.*?)^```", re.S | re.M)
+_BLOCK = re.compile(r"^```bash\n(.*?)^```", re.DOTALL | re.MULTILINE)
 _ASSIGN = re.compile(r"^[A-Z_][A-Z0-9_]*=")
 
 
