@@ -22,6 +22,8 @@ import pytest
 
 from .conftest import ROOT, Cli, clean_env
 
+pytestmark = pytest.mark.slow
+
 README = ROOT / "README.md"
 
 UNTIL_STOPPED = {
