@@ -25,7 +25,7 @@ def warn_if_calendar_ends(c: AppContext) -> None:
 
 
 @app.command()
-def calendar(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
+def calendar(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="JSON for programs (keys, times in Asia/Shanghai).")):
     """Which years the working-day calendar (工作日历) covers, from where, and until when."""
     c: AppContext = ctx.obj
     cov = c.calendar.coverage()

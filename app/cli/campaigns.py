@@ -119,7 +119,7 @@ def _warn_of_collisions(source: str, plan) -> None:
 
 
 @app.command()
-def campaigns(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
+def campaigns(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="JSON for programs (keys, times in Asia/Shanghai).")):
     """List loaded campaigns."""
     from dataclasses import asdict
 
@@ -134,8 +134,10 @@ def campaigns(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"))
 
 
 @app.command()
-def show(ctx: typer.Context, campaign: Optional[str] = typer.Argument(None),
-         as_json: bool = typer.Option(False, "--json")):
+def show(ctx: typer.Context,
+         campaign: Optional[str] = typer.Argument(None, help="The campaign's code (default: --campaign, "
+                                                   "RECTIFY_CAMPAIGN, or the only one loaded)."),
+         as_json: bool = typer.Option(False, "--json", help="The plan as JSON, for programs.")):
     """Show a campaign: document, stages with deadlines and deliverables, duties."""
     from services.campaigns.load import plan_of, stages_of
     from services.core.directory import campaign_row
@@ -170,7 +172,7 @@ def _schedule(s) -> str:
 
 
 @app.command()
-def units(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
+def units(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="JSON for programs (keys, times in Asia/Shanghai).")):
     """List units with their stage and lapses."""
     from dataclasses import asdict
 
@@ -202,7 +204,7 @@ def users(ctx: typer.Context):
 
 
 @unit_app.command("deliver")
-def deliver(ctx: typer.Context, unit: str, key: str = typer.Argument(..., help="Deliverable key."),
+def deliver(ctx: typer.Context, unit: str = typer.Argument(..., help="The unit (code or name)."), key: str = typer.Argument(..., help="Deliverable key."),
             attachment: str = typer.Option(..., "--attachment", help="Reference to the document."),
             stage: Optional[str] = typer.Option(None, "--stage", help="Default: the unit's stage."),
             actor: Optional[str] = AS_USER):
@@ -216,7 +218,7 @@ def deliver(ctx: typer.Context, unit: str, key: str = typer.Argument(..., help="
 
 
 @unit_app.command("advance")
-def advance(ctx: typer.Context, unit: str, actor: Optional[str] = AS_USER,
+def advance(ctx: typer.Context, unit: str = typer.Argument(..., help="The unit (code or name)."), actor: Optional[str] = AS_USER,
             version: Optional[int] = version_option("Refuse if the unit changed.")):
     """Advance a unit to its next stage (refused while deliverables are missing)."""
     from services.campaigns.units import advance as do_advance
@@ -224,11 +226,11 @@ def advance(ctx: typer.Context, unit: str, actor: Optional[str] = AS_USER,
     c: AppContext = ctx.obj
     dest = do_advance(c.db(), c.campaign(None), unit, actor=c.user(actor), now=c.acting_now(),
                       expected_version=version)
-    out.say(f"{unit} → {dest}")
+    out.say(f"{unit} → {c.stage_name(dest)}")
 
 
 @unit_app.command("show")
-def unit_show(ctx: typer.Context, unit: str):
+def unit_show(ctx: typer.Context, unit: str = typer.Argument(..., help="The unit (code or name).")):
     """A unit's stage, what it has delivered and what is still missing."""
     from services.campaigns.load import stages_of
     from services.core.directory import campaign_row, unit_by_code

@@ -179,6 +179,14 @@ class AppContext:
     def _aspects(self) -> dict[str, str]:
         return {a.key: a.name for a in self._plan.aspects}
 
+    def stage_name(self, key: str | None) -> str:
+        """A stage's name in the campaign's plan (自查自纠); an unknown key as given."""
+        from statemachine.charts.unit_stage import COMPLETED
+
+        if not key:
+            return "—"
+        return ({s.key: s.name for s in self._plan.stages} | {COMPLETED: "已完成"}).get(key, key)
+
     @cached_property
     def _plan(self):
         from services.campaigns.load import plan_of

@@ -21,7 +21,7 @@ def owed(ctx: typer.Context,
          status: Optional[str] = typer.Option(None, "--status",
                                               help="missing | late | submitted | due_soon | upcoming"),
          late: bool = typer.Option(False, "--late", help="Only what is missing or came late."),
-         as_json: bool = typer.Option(False, "--json")):
+         as_json: bool = typer.Option(False, "--json", help="JSON for programs (keys, times in Asia/Shanghai).")):
     """Every report due so far and the next of each duty, with its status."""
     from services.reports.duties import owed as owed_lines
 
@@ -48,7 +48,7 @@ def submit(ctx: typer.Context,
            period: Optional[str] = typer.Option(
                None, "--period", help="2023-04-20 (weekly/once), 2023-05 (monthly), a stage key; "
                                       "default: the one just missed, else the next due."),
-           note: Optional[str] = typer.Option(None, "--note"),
+           note: Optional[str] = typer.Option(None, "--note", help="A note kept with the submission."),
            actor: Optional[str] = AS_USER):
     """Record a unit's report for one period; late if after its due time."""
     from services.reports.duties import submit as submit_report

@@ -44,13 +44,14 @@ def _attach(ctx: typer.Context, kind: str, ref: str, file: Path, actor: Optional
 
 
 @clue_app.command("attach")
-def clue_attach(ctx: typer.Context, number: str, file: Path = FILE, actor: Optional[str] = AS_USER):
+def clue_attach(ctx: typer.Context,
+                number: str = typer.Argument(..., help="The clue's number, e.g. XZ-2023-00001."), file: Path = FILE, actor: Optional[str] = AS_USER):
     """Attach an evidence file (可验证成果) to a clue; its SHA-256 goes into the audit chain."""
     _attach(ctx, "clue", number, file, actor)
 
 
 @case_app.command("attach")
-def case_attach(ctx: typer.Context, case_id: int = id_argument(metavar="CASE"), file: Path = FILE,
+def case_attach(ctx: typer.Context, case_id: int = id_argument(metavar="CASE", help="The case's number (see 'rectify case list')."), file: Path = FILE,
                 actor: Optional[str] = AS_USER):
     """Attach a file to a 督办 case (the unit's rectification report, interview minutes …)."""
     _attach(ctx, "case", str(case_id), file, actor)
@@ -74,7 +75,7 @@ def duty_attach(ctx: typer.Context, file: Path = FILE,
 def list_(ctx: typer.Context,
           kind: str = typer.Argument(..., metavar="KIND", help="clue | case | submission"),
           ref: str = typer.Argument(..., metavar="REF", help="The clue's number, the case's or submission's id."),
-          actor: Optional[str] = AS_USER, as_json: bool = typer.Option(False, "--json")):
+          actor: Optional[str] = AS_USER, as_json: bool = typer.Option(False, "--json", help="JSON for programs (keys, times in Asia/Shanghai).")):
     """An item's evidence files (for its unit and the supervisors above it)."""
     from services.evidence.files import list_evidence
 
@@ -90,7 +91,7 @@ def list_(ctx: typer.Context,
 
 
 @evidence_app.command("get")
-def get(ctx: typer.Context, evidence_id: int = id_argument(metavar="ID"),
+def get(ctx: typer.Context, evidence_id: int = id_argument(metavar="ID", help="The file's id (see 'rectify evidence list')."),
         to: Path = typer.Option(..., "--out", help="Write the file here (a new file)."),
         actor: Optional[str] = AS_USER):
     """Write one evidence file out, after checking it against its SHA-256."""

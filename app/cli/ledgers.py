@@ -38,7 +38,7 @@ def export(ctx: typer.Context,
 
 
 @ledger_app.command("import")
-def import_(ctx: typer.Context, file: str,
+def import_(ctx: typer.Context, file: str = typer.Argument(..., help="The filled-in ledger (.xlsx, as `ledger export` wrote it)."),
             template: Optional[str] = typer.Option(None, "--template",
                                                    help=TEMPLATE_HELP + " (default: recognised from the sheet)"),
             check: bool = typer.Option(False, "--check",

@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from statemachine.charts.lookback import CHECK_LABELS, METHODS, OUTCOMES, ROUND_KINDS, ROUND_LABELS, \
-    CheckState, RoundState
+from statemachine.charts.labels import STATE_LABELS, key_of, state_label
+from statemachine.charts.lookback import METHODS, OUTCOMES, ROUND_KINDS
 from statemachine.errors import InvalidInput
 
 from . import output as out
@@ -22,6 +22,9 @@ round_app = typer.Typer(no_args_is_help=True,
                         help="Look-back rounds (回头看) and field inspections (实地督察).")
 app.add_typer(round_app, name="round")
 
+ROUND_CODE = typer.Argument(..., help="The round's code (its file's `code`, e.g. lb-2023-08).")
+JSON_HELP = "JSON for programs (keys, times in Asia/Shanghai)."
+
 
 def _read_spec(file: str):
     from services.campaigns.plans import parse_yaml_model, read_yaml_file
@@ -33,7 +36,7 @@ def _read_spec(file: str):
 
 
 def _say_round(v) -> None:
-    out.say(f"round {v.code} · {ROUND_KINDS[v.kind]} · {v.title} → {v.state} {ROUND_LABELS[RoundState(v.state)]}"
+    out.say(f"round {v.code} · {ROUND_KINDS[v.kind]} · {v.title} → {state_label('round', v.state)}"
             f" (version {v.version})")
     out.say(f"  scope {v.scope_name} ({v.scope}) · deadline {v.deadline}"
             + (f" · visits {v.visit_from} – {v.visit_to}" if v.visit_from else "")
@@ -41,12 +44,12 @@ def _say_round(v) -> None:
     if v.digest:
         out.say(f"  drawn {v.selected} of {v.candidates} closed items · digest {v.digest[:16]}")
     if v.checks:
-        out.say("  checks: " + ", ".join(f"{k} {CHECK_LABELS[CheckState(k)]} {n}"
+        out.say("  checks: " + ", ".join(f"{state_label('check', k)} {n}"
                                          for k, n in sorted(v.checks.items())))
 
 
 @round_app.command("plan")
-def plan(ctx: typer.Context, file: str, actor: Optional[str] = AS_USER):
+def plan(ctx: typer.Context, file: str = typer.Argument(..., help="The round file (YAML)."), actor: Optional[str] = AS_USER):
     """Record a round from a YAML file (scope, selection and seed, teams, deadline); opens nothing."""
     from services.lookback.rounds import plan_round
 
@@ -86,7 +89,7 @@ def open_(ctx: typer.Context, round_: str = typer.Argument(..., metavar="ROUND",
 
 
 @round_app.command("list")
-def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
+def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """All rounds of the campaign."""
     from services.lookback.rounds import list_rounds
 
@@ -95,12 +98,12 @@ def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
     if as_json:
         return out.emit_json([asdict(r) for r in rows])
     out.table(["code", "kind", "title", "state", "scope", "deadline", "selected"],
-              [(r.code, ROUND_KINDS[r.kind], r.title, f"{r.state} {ROUND_LABELS[RoundState(r.state)]}",
+              [(r.code, ROUND_KINDS[r.kind], r.title, state_label("round", r.state),
                 r.scope_name, r.deadline, r.selected) for r in rows])
 
 
 @round_app.command("show")
-def show(ctx: typer.Context, code: str, as_json: bool = typer.Option(False, "--json")):
+def show(ctx: typer.Context, code: str = ROUND_CODE, as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """A round: its rule, seed, teams and their units, and its checks by state."""
     from services.lookback.rounds import get_round
 
@@ -116,25 +119,31 @@ def show(ctx: typer.Context, code: str, as_json: bool = typer.Option(False, "--j
 
 
 @round_app.command("checks")
-def checks(ctx: typer.Context, code: str, unit: Optional[str] = typer.Option(None, "--unit"),
-           team: Optional[str] = typer.Option(None, "--team"),
-           state: Optional[str] = typer.Option(None, "--state"),
-           limit: int = limit_option(200), as_json: bool = typer.Option(False, "--json")):
+def checks(ctx: typer.Context, code: str = ROUND_CODE,
+           unit: Optional[str] = typer.Option(None, "--unit", help="The checks of this unit (code or name)."),
+           team: Optional[str] = typer.Option(None, "--team", help="The checks of this team (督察组, its code)."),
+           state: Optional[str] = typer.Option(None, "--state", help="A state: key or name (pending, 待核查)."),
+           limit: int = limit_option(200, help="At most this many checks."),
+           as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """The round's checks (of a unit, a team, in a state)."""
     from services.lookback.checks import list_checks
 
     c: AppContext = ctx.obj
+    if state:
+        state = key_of(state, STATE_LABELS["check"], what="state", option="--state")
     rows = list_checks(c.db(), c.campaign(None), code, unit=unit, team=team, state=state, limit=limit)
     if as_json:
         return out.emit_json([asdict(r) for r in rows])
-    out.table(["check", "item", "unit", "team", "state", "method", "inspector", "on", "findings"],
-              [(r.id, r.number, r.unit_name, r.team, f"{r.state} {CHECK_LABELS[CheckState(r.state)]}",
+    out.table(["check", "事项", "单位", "督察组", "状态", "核查方式", "核查人", "核查日期", "发现问题"],
+              [(r.id, r.number, r.unit_name, r.team, state_label("check", r.state),
                 METHODS.get(r.method or "", None), r.inspector, r.checked_on, (r.findings or "")[:40])
                for r in rows])
 
 
 @round_app.command("assign")
-def assign(ctx: typer.Context, code: str, unit: str, team: str,
+def assign(ctx: typer.Context, code: str = ROUND_CODE,
+           unit: str = typer.Argument(..., help="The unit (code or name) whose checks move."),
+           team: str = typer.Argument(..., help="The team (督察组) they go to, by its code."),
            visit: Optional[str] = typer.Option(None, "--visit", help="Visit day YYYY-MM-DD."),
            actor: Optional[str] = AS_USER):
     """Give a unit, and its pending checks, to another team (回避 is enforced)."""
@@ -147,8 +156,8 @@ def assign(ctx: typer.Context, code: str, unit: str, team: str,
 
 
 @round_app.command("record")
-def record(ctx: typer.Context, code: str, item: str = typer.Argument(..., help="Item number or check id."),
-           outcome: str = typer.Argument(..., help=" | ".join(OUTCOMES)),
+def record(ctx: typer.Context, code: str = ROUND_CODE, item: str = typer.Argument(..., help="Item number or check id."),
+           outcome: str = typer.Argument(..., help=" | ".join(f"{k} {STATE_LABELS['check'][k]}" for k in OUTCOMES)),
            method: Optional[str] = typer.Option(None, "--method",
                                                 help=" | ".join(f"{k} {v}" for k, v in METHODS.items())),
            findings: Optional[str] = typer.Option(None, "--findings", help="What the check found."),
@@ -162,28 +171,32 @@ def record(ctx: typer.Context, code: str, item: str = typer.Argument(..., help="
     from services.lookback.checks import CheckInput, record_check
 
     c: AppContext = ctx.obj
+    # by its name (问题反弹) too; anything else the use case refuses, naming the outcomes
+    outcome = next((k for k in OUTCOMES if STATE_LABELS["check"][k] == outcome), outcome)
     v = record_check(c.db(), c.campaign(None), code, item, outcome, actor=c.user(actor), now=c.acting_now(),
                      calendar=c.calendar, expected_version=version,
                      data=CheckInput(method=method, inspector=inspector, findings=findings,
                                      checked_on=_date(on, "--on"), attachment=attachment,
                                      deadline=_date(deadline, "--deadline")))
-    out.say(f"check {v.id} of {v.number} ({v.unit_name}) → {v.state} {CHECK_LABELS[CheckState(v.state)]}"
+    out.say(f"check {v.id} of {v.number} ({v.unit_name}) → {state_label('check', v.state)}"
             + (f"; reopened with deadline {v.new_deadline} when the round closes" if v.new_deadline else ""))
 
 
 @round_app.command("revise")
-def revise(ctx: typer.Context, code: str, item: str, reason: str = typer.Option(..., "--reason"),
+def revise(ctx: typer.Context, code: str = ROUND_CODE,
+           item: str = typer.Argument(..., help="Item number or check id."),
+           reason: str = typer.Option(..., "--reason", help="Why the check is taken back (kept in the audit)."),
            actor: Optional[str] = AS_USER):
     """Take a recorded check back to pending (a supervisor, while the round is open)."""
     from services.lookback.checks import revise_check
 
     c: AppContext = ctx.obj
     v = revise_check(c.db(), c.campaign(None), code, item, actor=c.user(actor), now=c.acting_now(), reason=reason)
-    out.say(f"check {v.id} of {v.number} → {v.state} {CHECK_LABELS[CheckState(v.state)]}")
+    out.say(f"check {v.id} of {v.number} → {state_label('check', v.state)}")
 
 
 @round_app.command("close")
-def close(ctx: typer.Context, code: str, actor: Optional[str] = AS_USER):
+def close(ctx: typer.Context, code: str = ROUND_CODE, actor: Optional[str] = AS_USER):
     """Close a round (the close-round flow): unchecked items are missed, relapsed and faked
     items are reopened, faked results go up the ladder (追责问责), the tally is kept."""
     from services.lookback.rounds import preflight
@@ -206,7 +219,8 @@ def close(ctx: typer.Context, code: str, actor: Optional[str] = AS_USER):
 
 
 @round_app.command("cancel")
-def cancel(ctx: typer.Context, code: str, reason: str = typer.Option(..., "--reason"),
+def cancel(ctx: typer.Context, code: str = ROUND_CODE,
+           reason: str = typer.Option(..., "--reason", help="Why the round is called off (kept in the audit)."),
            actor: Optional[str] = AS_USER):
     """Call off a planned or open round; nothing it found is acted on."""
     from services.lookback.rounds import cancel_round
@@ -220,7 +234,7 @@ def _rate(x) -> str:
 
 
 @round_app.command("report")
-def report(ctx: typer.Context, code: str, as_json: bool = typer.Option(False, "--json")):
+def report(ctx: typer.Context, code: str = ROUND_CODE, as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """What the round found: per unit and per aspect, relapse rates, teams, reopened items."""
     from services.lookback.findings import OUTCOME_COLUMNS, round_report
 
@@ -229,7 +243,7 @@ def report(ctx: typer.Context, code: str, as_json: bool = typer.Option(False, "-
     if as_json:
         return out.emit_json(asdict(r))
     t = r.tally
-    out.say(f"round {r.code} · {ROUND_KINDS[r.kind]} · {r.title} · {r.state}"
+    out.say(f"round {r.code} · {ROUND_KINDS[r.kind]} · {r.title} · {state_label('round', r.state)}"
             + (f" · final tally of {out.local(r.as_of)}" if r.final else f" · as of {out.local(r.as_of)}"))
     cols = list(OUTCOME_COLUMNS) + ["relapse rate"]
 
@@ -243,12 +257,12 @@ def report(ctx: typer.Context, code: str, as_json: bool = typer.Option(False, "-
                   [(*row, ln["overdue"]) for row, ln in zip(rows(t["teams"]), t["teams"])], title="by team")
     if t["reopened"]:
         out.table(["item", "unit", "found", "new deadline", "item now", "findings"],
-                  [(x["number"], x["unit"], CHECK_LABELS[CheckState(x["outcome"])], x["deadline"],
-                    x["item_state"], (x["findings"] or "")[:40]) for x in t["reopened"]], title="reopened items")
+                  [(x["number"], x["unit"], state_label("check", x["outcome"]), x["deadline"],
+                    state_label("clue", x["item_state"]), (x["findings"] or "")[:40]) for x in t["reopened"]], title="reopened items")
 
 
 @round_app.command("verify")
-def verify(ctx: typer.Context, code: str):
+def verify(ctx: typer.Context, code: str = ROUND_CODE):
     """Re-draw the sample from the recorded seed and show it matches the checks (not hand-picked)."""
     from services.lookback.findings import verify_sample
 

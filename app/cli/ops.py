@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from statemachine.charts.labels import cause_label, state_label, trigger_label
+
 from . import output as out
 from .calendar import warn_if_calendar_ends
 from .context import AppContext
@@ -38,6 +40,13 @@ def _for_flows(ctx: typer.Context) -> tuple[AppContext, str]:
     return c, code
 
 
+def _acts(actions: dict[str, int]) -> str:
+    """What an escalation pass did, by the ladder board's names (已下发通知 2, 已催办 1)."""
+    from services.ladder.board import ACTION_LABELS
+
+    return ", ".join(f"{ACTION_LABELS.get(k, k)} {v}" for k, v in actions.items())
+
+
 @app.command()
 def sweep(ctx: typer.Context):
     """Run the deadline sweep flow now (as of --now): record missed deadlines once."""
@@ -45,7 +54,7 @@ def sweep(ctx: typer.Context):
     from app.flow_runner import run_sweep
 
     r = run_sweep(code, c.now)
-    parts = ", ".join(f"{k} {v}" for k, v in r.new_lapses.items())
+    parts = ", ".join(f"{cause_label(k)} {v}" for k, v in r.new_lapses.items())
     out.say(f"sweep {code} as of {out.local(r.as_of)}: {r.total} new lapses ({parts})")
 
 
@@ -60,8 +69,8 @@ def enforce(ctx: typer.Context,
     # one that issued none still hears it, once it is done
     r = run_enforcement(code, c.now, deliver=not no_delivery)
     warn_if_no_channel(c)
-    parts = ", ".join(f"{k} {v}" for k, v in r.sweep.new_lapses.items() if v)
-    acts = ", ".join(f"{k} {v}" for k, v in r.escalation.actions.items())
+    parts = ", ".join(f"{cause_label(k)} {v}" for k, v in r.sweep.new_lapses.items() if v)
+    acts = _acts(r.escalation.actions)
     out.say(f"enforce {code} as of {out.local(r.sweep.as_of)}: {r.sweep.total} new lapses"
             + (f" ({parts})" if parts else "") + f"; cases: {acts or 'nothing to do'}"
             + ("" if no_delivery else f"; messages sent {r.delivered}, failed {r.failed}"))
@@ -74,7 +83,7 @@ def escalation_pass(ctx: typer.Context):
     from app.flow_runner import run_escalation
 
     r = run_escalation(code, c.now)
-    acts = ", ".join(f"{k} {v}" for k, v in r.actions.items())
+    acts = _acts(r.actions)
     out.say(f"escalation pass {code} as of {out.local(r.as_of)}: {acts or 'nothing to do'}")
 
 
@@ -87,7 +96,8 @@ def escalation_round(ctx: typer.Context):
 
 
 @app.command()
-def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
+def status(ctx: typer.Context,
+           as_json: bool = typer.Option(False, "--json", help="JSON for programs (keys, times in Asia/Shanghai).")):
     """Where the campaign stands: per unit stage, clues, overdue, lapses; the rate."""
     from services.campaigns.load import campaign_id
     from services.notices.undelivered import undelivered
@@ -102,7 +112,7 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")):
                              | {"delivery": left.as_dict() | {"problem": left.sentence() or None}})
     out.say(f"{s.title} ({s.campaign}) as of {out.local(s.as_of)}; last sweep "
             f"{out.local(s.last_sweep) if s.last_sweep else 'never'}")
-    out.table(["unit", "name", "stage", "open", "closed", "overdue", "lapses", "rate"],
+    out.table(["unit", "单位", "阶段", "open", "closed", "overdue", "lapses", "rate"],
               [(u.code, u.name, u.stage, u.open, u.closed, u.overdue, u.lapses,
                 "—" if u.figures.rate is None else f"{u.figures.rate * 100:.1f}%") for u in s.units])
     out.say(s.figures.sentence())
@@ -175,7 +185,7 @@ def audit_head_(ctx: typer.Context,
 
 
 @audit_app.command("log")
-def audit_log(ctx: typer.Context, limit: int = limit_option(50)):
+def audit_log(ctx: typer.Context, limit: int = limit_option(50, help="At most this many records, the latest.")):
     """The latest audit records."""
     from sqlalchemy import select
 
@@ -188,9 +198,14 @@ def audit_log(ctx: typer.Context, limit: int = limit_option(50)):
     with c.engine.connect() as conn:
         rows = conn.execute(select(A).where(A.c.campaign_id == cid).order_by(A.c.seq.desc())
                             .limit(limit)).all()
-    out.table(["#", "at", "actor", "entity", "trigger", "from", "to", "reason"],
-              [(r.seq, out.local(r.at), r.actor, f"{r.entity}:{r.entity_id}", r.trigger,
-                r.from_state, r.to_state, r.reason) for r in reversed(rows)])
+    def state(entity: str, value: str | None) -> str:  # a unit's "state" is its stage
+        return c.stage_name(value) if entity == "unit" else state_label(entity, value)
+
+    out.table(["#", "时间", "操作人", "对象", "操作", "原状态", "新状态", "理由"],
+              [(r.seq, out.local(r.at), r.actor, f"{r.entity}:{r.entity_id}",
+                trigger_label("stage" if r.entity == "unit" else r.entity, r.trigger),
+                state(r.entity, r.from_state), state(r.entity, r.to_state), r.reason)
+               for r in reversed(rows)])
 
 
 @app.command()

@@ -18,7 +18,8 @@ app.add_typer(outbox_app, name="outbox")
 
 @outbox_app.command("list")
 def list_(ctx: typer.Context, state: Optional[str] = typer.Option(None, "--state", help="pending | sent | dead"),
-          limit: int = limit_option(100), as_json: bool = typer.Option(False, "--json")):
+          limit: int = limit_option(100, help="At most this many messages, the latest."),
+          as_json: bool = typer.Option(False, "--json", help="JSON for programs (keys, times in Asia/Shanghai).")):
     """The newest messages first."""
     from dataclasses import asdict
 
@@ -36,7 +37,7 @@ def list_(ctx: typer.Context, state: Optional[str] = typer.Option(None, "--state
 
 
 @outbox_app.command("show")
-def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="ID|KEY"),
+def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="ID|KEY", help="The message's id or key (see 'rectify outbox list')."),
          html: bool = typer.Option(False, "--html", help="The HTML body instead of the text.")):
     """One message (by id or key): its headers and body."""
     from notifications.delivery.channels import message_id
@@ -61,7 +62,7 @@ def show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="ID|KEY"),
 
 
 @outbox_app.command("retry")
-def retry(ctx: typer.Context, ref: Optional[str] = typer.Argument(None, metavar="[ID|KEY]"),
+def retry(ctx: typer.Context, ref: Optional[str] = typer.Argument(None, metavar="[ID|KEY]", help="The message's id or key (or --dead)."),
           dead: bool = typer.Option(False, "--dead", help="Every dead message.")):
     """Send a dead (or waiting) message again at the next delivery."""
     from services.notices.outbox import retry as retry_one, retry_dead

@@ -61,8 +61,8 @@ def generate(ctx: typer.Context,
 
 
 @report_app.command("list")
-def list_(ctx: typer.Context, unit: Optional[str] = typer.Option(None, "--unit"),
-          as_json: bool = typer.Option(False, "--json")):
+def list_(ctx: typer.Context, unit: Optional[str] = typer.Option(None, "--unit", help="Only this unit's reports (code or name)."),
+          as_json: bool = typer.Option(False, "--json", help="JSON for programs (keys, times in Asia/Shanghai).")):
     """Reports generated so far."""
     from services.reports.generate import list_generated
 

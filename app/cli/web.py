@@ -59,6 +59,9 @@ def _admin(c: AppContext) -> tuple[str, dict]:
     return c.user(None) or OPERATOR, {"via": "cli", "os_user": os_user}
 
 
+USERNAME = typer.Argument(..., help="The person's username in the plan (e.g. off.yuanping).")
+
+
 def _wall_now() -> datetime:
     # links expire by the wall clock the web app checks them with, whatever --now says
     return datetime.now(timezone.utc)
@@ -80,19 +83,19 @@ def _issue(ctx: typer.Context, username: str, purpose: str) -> None:
 
 
 @user_app.command("invite")
-def user_invite(ctx: typer.Context, username: str, actor: Optional[str] = AS_USER):
+def user_invite(ctx: typer.Context, username: str = USERNAME, actor: Optional[str] = AS_USER):
     """A one-time link for USER to set their first password."""
     _issue(ctx, username, "invite")
 
 
 @user_app.command("reset")
-def user_reset(ctx: typer.Context, username: str, actor: Optional[str] = AS_USER):
+def user_reset(ctx: typer.Context, username: str = USERNAME, actor: Optional[str] = AS_USER):
     """A one-time link for USER to set a new password (unlocks the account when used)."""
     _issue(ctx, username, "reset")
 
 
 @user_app.command("disable")
-def user_disable(ctx: typer.Context, username: str, actor: Optional[str] = AS_USER):
+def user_disable(ctx: typer.Context, username: str = USERNAME, actor: Optional[str] = AS_USER):
     """USER can no longer sign in: sessions end, tokens and links are void."""
     from services.accounts.links import disable
 
@@ -104,7 +107,7 @@ def user_disable(ctx: typer.Context, username: str, actor: Optional[str] = AS_US
 
 
 @user_app.command("enable")
-def user_enable(ctx: typer.Context, username: str, actor: Optional[str] = AS_USER):
+def user_enable(ctx: typer.Context, username: str = USERNAME, actor: Optional[str] = AS_USER):
     """USER may sign in again with their password (if they have one; else invite)."""
     from services.accounts.links import enable
 

@@ -37,7 +37,7 @@ TRIGGER_LABELS: dict[str, dict[str, str]] = {
              "record_interview": "记录约谈", "respond": "报送整改报告", "return_response": "退回重报",
              "resolve": "核实办结", "delist": "摘牌", "decide": "作出处理决定", "conclude": "办结移交事项",
              "escalate": "升级督办", "chase": "催办"},
-    "stage": {"advance": "进入下一阶段"},
+    "stage": {"advance": "进入下一阶段", "enroll": "纳入整治"},
     "round": {"open": "启动", "begin_close": "结束核查", "close": "结束", "cancel": "取消"},
     "check": {"confirm": "整改到位", "find_relapse": "问题反弹", "find_faked": "弄虚作假", "revise": "更正",
               "miss": "未核查", "cancel": "取消"},

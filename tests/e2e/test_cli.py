@@ -58,11 +58,12 @@ def tamper_audit_row(url: str, campaign: str, seq: int) -> None:
         engine.dispose()
 
 
+# the causes by their Chinese names (issue 15: no English keys in what people read)
 SWEEP_LINE = re.compile(r"sweep (?P<code>\S+) as of (?P<as_of>[\d-]+ [\d:]+): (?P<total>\d+) new lapses "
-                        r"\(stage_deadline (?P<stage>\d+), verify_overdue (?P<verify>\d+), "
-                        r"rectify_overdue (?P<rectify>\d+), repeated_reject (?P<rejects>\d+), "
-                        r"no_progress (?P<idle>\d+), check_overdue (?P<checks>\d+), "
-                        r"missed_report (?P<reports>\d+), callback_overdue (?P<callbacks>\d+)\)")
+                        r"\(阶段逾期 (?P<stage>\d+), 核查超时 (?P<verify>\d+), "
+                        r"整改逾期 (?P<rectify>\d+), 销号屡被退回 (?P<rejects>\d+), "
+                        r"长期无进展\(躺平\) (?P<idle>\d+), 督察核查逾期 (?P<checks>\d+), "
+                        r"报送逾期 (?P<reports>\d+), 超时签收 (?P<signs>\d+), 回访逾期 (?P<callbacks>\d+)\)")
 
 
 # -- the session ------------------------------------------------------------------
@@ -212,7 +213,7 @@ def test_supervisor_session_end_to_end(blank_db_url, tmp_path, prefect_api):
     assert "may not advance the stage" in msg
     assert "recorded impl_plan" in cli.ok("unit", "deliver", "county-a", "impl_plan",
                                           "--attachment", "甲县实施方案.pdf", "--as", "off.a").stdout
-    assert "county-a → self_check" in cli.ok("unit", "advance", "county-a", "--as", "off.a").stdout
+    assert "county-a → 自查自纠" in cli.ok("unit", "advance", "county-a", "--as", "off.a").stdout
 
     # -- status, before any sweep
     cli.env["RECTIFY_NOW"] = "2023-04-25"

@@ -33,7 +33,7 @@ def ladder_cli(db_url, tmp_path, prefect_api, smtp_server) -> tuple[Cli, list]:
 def test_a_missed_deadline_gives_one_notice_mailed_once(ladder_cli, tmp_path):
     cli, received = ladder_cli
     r = cli.ok("enforce", "--now", "2023-04-08 00:05", timeout=180)
-    assert "2 new lapses" in r.stdout and "issued 2" in r.stdout and "messages sent 4" in r.stdout, str(r)
+    assert "2 new lapses" in r.stdout and "已下发通知 2" in r.stdout and "messages sent 4" in r.stdout, str(r)
     # county-b's liaison and leader by e-mail; both units by the file drop
     assert sorted(m["To"] for m in received) == ["leader.b@example.org", "liaison.b@example.org"]
     assert all(m["Subject"].startswith("关于对乙县交通运输局的通报批评") for m in received)
@@ -45,6 +45,10 @@ def test_a_missed_deadline_gives_one_notice_mailed_once(ladder_cli, tmp_path):
     notices = cli.json("notice", "list")
     assert [(n["doc_number"], n["kind"], n["addressee"]) for n in notices] == [
         ("整治督〔2023〕1号", "criticism", "乙县"), ("整治督〔2023〕2号", "criticism", "甲县交通运输执法大队")]
+    # 主送 as each notice prints it: the county's organ, the team's own name
+    assert [n["organ"] for n in notices] == ["乙县交通运输局", "甲县交通运输执法大队"]
+    listed = cli.ok("notice", "list").stdout
+    assert "乙县交通运输局" in listed and "主送" in listed, listed
     text = cli.ok("notice", "show", "整治督〔2023〕1号").stdout
     assert "乙县交通运输局：" in text and "决定对你单位予以通报批评" in text and "2023年4月21日前" in text
     assert "<h1>关于对乙县交通运输局的通报批评</h1>" in cli.ok("notice", "show", "1", "--html").stdout
@@ -70,6 +74,15 @@ def test_supervisors_and_units_work_a_case_to_its_end(ladder_cli):
     [case] = [c for c in cli.json("case", "list") if c["unit"] == "county-b"]
     assert (case["measure"], case["state"], case["cause"]) == ("通报批评", "issued", "stage_deadline")
     cid = str(case["id"])
+    # people read Chinese names; the keys above are for programs (--json), and --state takes either
+    for state in ("issued", "已下发"):
+        shown = cli.ok("case", "list", "--state", state).stdout
+        assert "通报批评" in shown and "已下发" in shown and "阶段逾期" in shown, shown
+        assert not {"issued", "stage_deadline", "criticism"} & set(shown.split()), shown
+    shown = cli.ok("case", "show", cid).stdout
+    assert "→ 已下发" in shown and "督办事由 阶段逾期" in shown and "拟督办" in shown and "确认下发" in shown, shown
+    assert not {"issued", "propose", "issue", "stage_deadline"} & set(shown.replace("；", " ").split()), shown
+    assert "unknown state '办结'" in cli.fail("case", "list", "--state", "办结")
     # refusals: one line, nothing changed
     assert "their own unit" in cli.fail("case", "escalate", cid, "--reason", "r", "--as", "off.b",
                                         "--now", "2023-04-10")
@@ -84,7 +97,7 @@ def test_supervisors_and_units_work_a_case_to_its_end(ladder_cli):
     cli.ok("case", "respond", cid, "--text", "已补报实施方案", "--attachment", "乙县/实施方案.pdf",
            "--as", "off.b", "--now", "2023-04-12")
     out = cli.ok("case", "resolve", cid, "--note", "经审核属实", "--as", "sup.city", "--now", "2023-04-13").stdout
-    assert "resolved" in out
+    assert "→ 已办结" in out
     shown = cli.json("case", "show", cid)
     assert [h["trigger"] for h in shown["history"]] == ["propose", "issue", "acknowledge", "respond", "resolve"]
     # a listed supervision by hand, later de-listed, with its 摘牌通知
@@ -103,7 +116,7 @@ def test_the_escalation_pass_alone_and_its_old_name(ladder_cli):
     cli, _ = ladder_cli
     cli.ok("sweep", "--now", "2023-04-08 00:05", timeout=180)
     r = cli.ok("escalation-pass", "--now", "2023-04-08 00:05", timeout=180)
-    assert r.stdout.startswith("escalation pass ") and "issued 2" in r.stdout and r.stderr == "", str(r)
+    assert r.stdout.startswith("escalation pass ") and "已下发通知 2" in r.stdout and r.stderr == "", str(r)
     # the old name still works for the crontabs that use it, says so once, acts once
     r = cli.ok("escalation-round", "--now", "2023-04-08 00:05", timeout=180)
     assert "nothing to do" in r.stdout, str(r)

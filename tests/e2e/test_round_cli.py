@@ -62,7 +62,7 @@ def test_a_round_from_file_to_report(round_cli, tmp_path):
 
     r = cli.ok("round", "record", "lb-2023", a_items[0]["number"], "relapsed", "--method", "四不两直",
                "--findings", "执法站点再次出现乱罚款", "--as", who[a_items[0]["team"]], "--now", "2023-09-04")
-    assert "relapsed 问题反弹" in r.stdout and "reopened with deadline" in r.stdout
+    assert "→ 问题反弹" in r.stdout and "reopened with deadline" in r.stdout
     cli.ok("round", "record", "lb-2023", a_items[1]["number"], "faked", "--method", "案卷审查",
            "--findings", "整改台账系事后补写", "--as", who[a_items[1]["team"]], "--now", "2023-09-04")
     cli.ok("round", "record", "lb-2023", b_item["number"], "confirmed", "--method", "随机抽查",

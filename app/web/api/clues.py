@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, Up
 from pydantic import BaseModel, Field
 
 from models.tables import Clue
-from services.clues.importing import read_clue_csv
 from services.clues.callbacks import redo
+from services.clues.importing import import_clue_csv
 from services.clues.merging import merge
 from services.clues.lifecycle import ClueInput, ClueView, NewClue, add_clues, bulk_transition, get_clue, \
     list_clues, transition
@@ -21,7 +21,7 @@ from services.core.actions import ClueItem, allowed_actions
 from services.core.input_files import MAX_CSV_BYTES
 from statemachine.errors import InvalidInput
 from statemachine.charts.clue import CLUE_CHART, ITEM_KINDS, LABELS, ClueState
-from statemachine.plan import CHANNELS
+from statemachine.plan import CHANNEL_ALIASES, CHANNELS
 
 from .common import (API_DEPENDENCIES, ActionOut, Ctx, HistoryOut, LongText, Page, Paging, StrictIn, Version,
                      actions_out, ctx, etag, expected, history_out, page_of, paging, precondition, text, upload)
@@ -107,7 +107,10 @@ def clue(response: Response, number: Number, c: Ctx = Depends(ctx)) -> ClueDetai
 
 class NewClueIn(StrictIn):
     unit: text(100, min_length=1) = Field(description="责任单位: a unit's code or name")
-    channel: Literal[tuple(CHANNELS)] = Field(description="线索来源")  # type: ignore[valid-type]
+    # a source's short name too (信访 for 信访投诉), as the CLI and the CSV import take it;
+    # what is stored is always the full name (services/clues/lifecycle.py channel_of)
+    channel: Literal[tuple(CHANNELS) + tuple(CHANNEL_ALIASES)] = Field(  # type: ignore[valid-type]
+        description="线索来源: its name or a short name (信访 = 信访投诉)")
     aspect: text(100, min_length=1) = Field(description="问题方面: key or name")
     summary: LongText = Field(min_length=1, description="问题表现")
     reporter_name: text(T.c.reporter_name.type.length) | None = None
@@ -118,6 +121,7 @@ class NewClueIn(StrictIn):
 
 class AddedOut(BaseModel):
     numbers: list[str]
+    already: list[str] = Field([], description="clues whose 工单号 a row repeats: that row was left out")
 
 
 @router.post("", status_code=201, response_model=ClueDetail, summary="Register one clue")
@@ -133,10 +137,10 @@ def add(body: NewClueIn, response: Response, c: Ctx = Depends(ctx)) -> ClueDetai
 @router.post("/import", status_code=201, response_model=AddedOut,
              summary="Import clues from a CSV file (channel, aspect, summary, unit, …): all rows or none")
 def import_csv(file: UploadFile = File(description="the CSV, UTF-8 or GB18030"), c: Ctx = Depends(ctx)) -> AddedOut:
+    # the CLI's import: every bad cell named at once, a 工单号 imported before left out
     with upload(file, name="clues.csv", max_bytes=MAX_CSV_BYTES, what="clue CSV") as path:
-        items = read_clue_csv(path)
-    numbers = add_clues(c.engine, c.campaign, items, actor=c.username, now=c.now, calendar=c.runtime.calendar)
-    return AddedOut(numbers=numbers)
+        r = import_clue_csv(c.engine, c.campaign, path, actor=c.username, now=c.now, calendar=c.runtime.calendar)
+    return AddedOut(numbers=r.numbers, already=[number for _, number in r.already])
 
 
 class StepIn(StrictIn):

@@ -128,6 +128,36 @@ def test_a_csv_imports_all_rows_or_none_and_its_errors_name_the_row(api):
         assert conn.execute(select(func.count()).select_from(Clue)).scalar_one() == count
 
 
+def test_a_clue_takes_a_sources_short_name_as_the_cli_does(api):
+    c = api.client("off.a")
+    r = c.post("/api/v1/clues", json={"unit": "county-a", "channel": "信访", "aspect": "rough",
+                                      "summary": "执法人员态度生硬"})
+    assert r.status_code == 201, r.text
+    assert r.json()["channel"] == "信访投诉"  # stored by its full name
+    bad = c.post("/api/v1/clues", json={"unit": "county-a", "channel": "来信", "aspect": "rough", "summary": "x"})
+    assert bad.status_code == 422, bad.text
+
+
+def test_the_web_import_is_the_clis_every_bad_cell_named_and_a_work_order_taken_once(api):
+    c = api.client("off.a")
+    rows = "工单号,channel,aspect,summary,unit\nGD-0001,12345,profit,乱罚款,county-a\nGD-0002,信访,rough,态度粗暴,county-a\n"
+    first = c.post("/api/v1/clues/import", files={"file": ("clues.csv", rows.encode(), "text/csv")})
+    assert first.status_code == 201 and len(first.json()["numbers"]) == 2, first.text
+    again = c.post("/api/v1/clues/import", files={"file": ("clues.csv", rows.encode(), "text/csv")})
+    assert again.status_code == 201, again.text
+    assert again.json() == {"numbers": [], "already": first.json()["numbers"]}
+    with api.engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(Clue)).scalar_one()
+    bad = "工单号,channel,aspect,summary,unit\nGD-0003,来信,profit,乱罚款,county-a\nGD-0004,12345,profit,,county-a\n"
+    r = c.post("/api/v1/clues/import", files={"file": ("clues.csv", bad.encode(), "text/csv")})
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert detail.startswith("clues.csv: 2 errors, nothing imported") and "row 2, channel" in detail \
+        and "row 3, summary: empty" in detail, detail
+    with api.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Clue)).scalar_one() == count
+
+
 def test_many_clues_move_at_once_and_the_ineligible_are_skipped(api):
     c = api.client("sup.p1")
     numbers = [api.seeded.clues["bulk"], api.seeded.clues["approve"], api.seeded.clues["read"]]
