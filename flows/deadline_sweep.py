@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 
 from services.campaigns.load import campaign_id as lookup_campaign
-from services.notices.reminders import remind_unsigned
+from services.clues.reminders import remind_unsigned
 from services.ladder import sweep
 
 from statemachine.lapses import CAUSES

@@ -16,8 +16,8 @@ from models.tables import Clue, ClueCallback, Unit
 from statemachine.charts.callback import CALLBACK_CHART, DISSATISFIED, OWED, RESULTS, CallbackContext
 from statemachine.charts.labels import key_of
 from statemachine.authority import refusal
-from statemachine.errors import GuardRefused, NotFound, PermissionDenied
-from statemachine.limits import COLUMNS, clean_text, shown
+from statemachine.errors import GuardRefused, PermissionDenied
+from statemachine.limits import COLUMNS, clean_text
 from statemachine.time.calendar import WorkingCalendar, local_date
 
 from services.core.directory import actor as lookup_actor, campaign_row, unit_by_id
@@ -25,6 +25,7 @@ from services.core.persisted import PersistedChart, fire_one
 from services.core.uow import Db, unit_of_work
 from .chart import CLUES, ClueInput
 from .lifecycle import deadline_limit_on
+from .rows import clue_row as _clue
 
 __all__ = ["CALLBACKS", "CallbackView", "RedoView", "call_back", "redo", "callbacks_of", "owing_unit",
            "callback_overdue_sql"]
@@ -66,12 +67,6 @@ def owing_unit(conn, unit_id: int) -> int:
     parent = conn.execute(select(U.c.parent_id).where(U.c.id == unit_id)).scalar_one()
     return parent if parent is not None else unit_id
 
-
-def _clue(conn, campaign_id: int, number: str):
-    row = conn.execute(select(T).where(T.c.campaign_id == campaign_id, T.c.number == number)).first()
-    if row is None:
-        raise NotFound(f"unknown clue {shown(number)} (see 'rectify clue list')")
-    return row
 
 
 def _not_owed(row) -> str | None:

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from models.tables import Clue, ExtensionRequest
 from statemachine.charts.extension import EXTENSION_CHART, ExtensionContext, ExtensionState, request_refusal
 from statemachine.errors import GuardRefused, InvalidInput, NotFound
-from statemachine.limits import COLUMNS, clean_text, shown
+from statemachine.limits import COLUMNS, clean_text
 from statemachine.time.calendar import WorkingCalendar, local_date
 from statemachine.time.deadlines import deadline_refusal
 
@@ -21,6 +21,7 @@ from services.core.persisted import PersistedChart, audit_record, fire_one
 from services.core.uow import Db, unit_of_work
 from .chart import CLUES, ClueInput
 from .lifecycle import deadline_limit_on, with_plan_facts
+from .rows import clue_row as _clue
 
 __all__ = ["ExtensionView", "request_extension", "approve_extension", "refuse_extension", "EXTENSIONS"]
 
@@ -46,12 +47,6 @@ class ExtensionView:
     granted: date | None
     deadline: date | None  # the clue's deadline after this step
 
-
-def _clue(conn, campaign_id: int, number: str):
-    row = conn.execute(select(T).where(T.c.campaign_id == campaign_id, T.c.number == number)).first()
-    if row is None:
-        raise NotFound(f"unknown clue {shown(number)} (see 'rectify clue list')")
-    return row
 
 
 def _waiting(conn, clue_id: int):

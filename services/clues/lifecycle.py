@@ -28,6 +28,7 @@ from .chart import CLUES, ClueInput, overdue_sql
 from .history import clue_history
 from .closing import after_closing
 from .sources import known_refs as _source_refs, source_rows
+from .rows import clue_row as _load
 
 __all__ = ["NewClue", "ClueInput", "add_clues", "RowProblem", "known_refs", "transition", "bulk_transition",
            "BulkResult", "get_clue", "list_clues", "ClueView", "deadline_limit_on", "aspect_keys",
@@ -225,12 +226,6 @@ def _problems(conn, camp, plan, who, item: NewClue, aspect_key, units, refs) -> 
 # what a new item brings as text, each held to its column (statemachine/limits.py)
 _NEW_TEXT = ("summary", "root_cause", "reporter_name", "reporter_phone")
 
-
-def _load(conn, campaign_id: int, number: str):
-    row = conn.execute(select(T).where(T.c.campaign_id == campaign_id, T.c.number == number)).first()
-    if row is None:
-        raise NotFound(f"unknown clue {shown(number)} (see 'rectify clue list')")
-    return row
 
 
 # the owning unit's columns, labelled so they sit beside the clue's in one row

@@ -8,10 +8,9 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 
 from models.tables import Clue
-from statemachine.errors import NotFound
-from statemachine.limits import shown
 
 from services.core.directory import campaign_row
+from .rows import clue_row
 from .callbacks import CallbackView, callbacks_of
 from .sources import SourceView, sources_of
 
@@ -33,9 +32,7 @@ class ItemRecord:
 def item_record(engine: Engine, campaign: str, number: str) -> ItemRecord:
     with engine.connect() as conn:
         camp = campaign_row(conn, campaign)
-        row = conn.execute(select(T).where(T.c.campaign_id == camp.id, T.c.number == number)).first()
-        if row is None:
-            raise NotFound(f"unknown clue {shown(number)} (see 'rectify clue list')")
+        row = clue_row(conn, camp.id, number)
         into = (conn.execute(select(T.c.number).where(T.c.id == row.merged_into_id)).scalar()
                 if row.merged_into_id else None)
         return ItemRecord(number, into, row.callback, row.callback_due_at, sources_of(conn, row.id),

@@ -25,6 +25,7 @@ from services.core.directory import Actor, UnitRef, actor as lookup_actor, campa
 from services.core.persisted import PersistedChart, audit_record, fire_one
 from services.core.uow import Db, unit_of_work
 from .lifecycle import assignment_columns
+from .rows import clue_row as _clue
 
 __all__ = ["RETURNS", "ReturnView", "return_clue", "reassign", "refuse_return", "STEPS", "step"]
 
@@ -59,12 +60,6 @@ def _calendar(calendar: WorkingCalendar | None) -> WorkingCalendar:
         calendar = current().calendar
     return calendar
 
-
-def _clue(conn, campaign_id: int, number: str):
-    row = conn.execute(select(T).where(T.c.campaign_id == campaign_id, T.c.number == number)).first()
-    if row is None:
-        raise NotFound(f"unknown clue {shown(number)} (see 'rectify clue list')")
-    return row
 
 
 def _waiting(conn, clue_id: int):

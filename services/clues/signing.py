@@ -1,21 +1,21 @@
 """签收: a member of the item's unit signs for it (statemachine/charts/signing.py), and the
 SQL form of when an item's signing is a lapse (the reminder its liaison then gets:
-services/notices/reminders.py)."""
+services/clues/reminders.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_
 
 from models.tables import Clue, ClueReturn
 from statemachine.charts.signing import OPEN_VALUES, SIGNING_CHART, UNSIGNED, SigningContext
-from statemachine.errors import NotFound
-from statemachine.limits import shown
 
 from services.core.directory import actor as lookup_actor, campaign_row, unit_by_id
 from services.core.persisted import PersistedChart, fire_one
 from services.core.uow import Db, unit_of_work
+
+from .rows import clue_row
 
 __all__ = ["SIGNINGS", "SignView", "sign", "sign_for_overdue_sql", "SIGN_FOR_OVERDUE"]
 
@@ -45,9 +45,7 @@ def sign(db: Db, campaign: str, number: str, *, actor: str, now: datetime) -> Si
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        row = conn.execute(select(T).where(T.c.campaign_id == camp.id, T.c.number == number)).first()
-        if row is None:
-            raise NotFound(f"unknown clue {shown(number)} (see 'rectify clue list')")
+        row = clue_row(conn, camp.id, number)
         who = lookup_actor(conn, camp.id, actor)
         unit = unit_by_id(conn, row.unit_id)
         late = row.sign_due_at is not None and now > row.sign_due_at

@@ -10,14 +10,15 @@ from sqlalchemy import insert, select, update
 
 from models.tables import Clue, ClueSuspension
 from statemachine.charts.clock import CLOCK_CHART, ClockContext
-from statemachine.errors import NotFound
-from statemachine.limits import COLUMNS, clean_text, shown
+from statemachine.limits import COLUMNS, clean_text
 from statemachine.time.calendar import WorkingCalendar, end_of_day, local_date
 from statemachine.time.deadlines import Pause, moved_deadline, suspended_working_days
 
 from services.core.directory import actor as lookup_actor, campaign_row, unit_by_id
 from services.core.persisted import PersistedChart, fire_one
 from services.core.uow import Db, unit_of_work
+
+from .rows import clue_row
 
 __all__ = ["CLOCKS", "ClockView", "suspend", "resume"]
 
@@ -38,9 +39,7 @@ class ClockView:
 
 def _clue(conn, campaign: str, number: str):
     camp = campaign_row(conn, campaign)
-    row = conn.execute(select(T).where(T.c.campaign_id == camp.id, T.c.number == number)).first()
-    if row is None:
-        raise NotFound(f"unknown clue {shown(number)} (see 'rectify clue list')")
+    row = clue_row(conn, camp.id, number)
     return camp, row
 
 

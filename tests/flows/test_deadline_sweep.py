@@ -75,7 +75,7 @@ def test_the_sweep_flow_records_lapses_once_and_reports_them(flow_env, engine, c
 
     again = deadline_sweep(campaign=campaign, as_of=at("2023-04-08 00:05"))
     assert again.total == 0 and again.run_key != first.run_key
-    assert len(_task_runs(again.run_key)) == 8  # the same eight tasks, whatever the data
+    assert len(_task_runs(again.run_key)) == 9  # the same nine tasks, whatever the data
 
 
 def test_the_sweep_publishes_a_table_artifact_an_operator_can_read(flow_env, engine):

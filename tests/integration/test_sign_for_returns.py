@@ -13,7 +13,7 @@ from services.campaigns.load import campaign_id, load_plan
 from services.campaigns.plans import read_plan
 from services.clues import lifecycle as clues
 from services.clues import returns, signing
-from services.notices.reminders import remind_unsigned
+from services.clues.reminders import remind_unsigned
 from services.ladder import sweep
 from statemachine.errors import GuardRefused, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from statemachine.time.calendar import WorkingCalendar

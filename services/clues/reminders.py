@@ -8,12 +8,12 @@ from sqlalchemy import Engine, select
 
 from models.db import transaction
 from models.tables import Clue, Lapse, Unit
+from services.campaigns.load import plan_of
+from services.core.directory import contact_of
+from services.notices import outbox
 from statemachine.time.calendar import local_time
 
-from services.campaigns.load import plan_of
-from services.clues.signing import SIGN_FOR_OVERDUE
-from services.core.directory import contact_of
-from . import outbox
+from .signing import SIGN_FOR_OVERDUE
 
 __all__ = ["remind_unsigned"]
 
