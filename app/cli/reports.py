@@ -53,7 +53,11 @@ def generate(ctx: typer.Context,
     state = "generated" if g.created else "already generated, its files written (use --force to regenerate)"
     if g.provisional:
         state += f"; provisional (临时): figures as of {out.local(g.as_of)}, made again once the period ends"
-    out.say(f"{g.unit_name} {kind} {g.period}: {state}")
+    from statemachine.reports.titles import KIND_WORDS
+
+    # "原平市 月报 2023-09", "忻州市 总结报告" (a final report's period is its kind)
+    period_shown = "" if g.period == kind else f" {g.period}"
+    out.say(f"{g.unit_name} {KIND_WORDS.get(kind, kind)}{period_shown}: {state}")
     for f, path in sorted(g.files.items()):
         out.say(f"  {f}: {path}")
     if show:

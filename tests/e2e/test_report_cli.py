@@ -36,7 +36,7 @@ def test_duties_and_reports(cli, tmp_path):
     out = tmp_path / "out"
     r = cli.ok("report", "generate", "monthly", "--period", "2023-04", "--out", out, "--as", "sup.city",
                "--now", "2023-04-26 09:00")
-    assert "示例市交通运输局 monthly 2023-04: generated" in r.stdout
+    assert "示例市交通运输局 月报 2023-04: generated" in r.stdout
     md = (out / "smoke-2023" / "city" / "monthly-2023-04.md").read_text(encoding="utf-8")
     assert "## 五、报送情况" in md and "未报送 2 份" in md
     again = cli.ok("report", "generate", "monthly", "--period", "2023-04", "--out", out, "--as", "sup.city",
