@@ -25,7 +25,7 @@ from statemachine.time.calendar import TZ, local_date
 
 from .data import Scripted, Step, UnitPace, person
 
-__all__ = ["WorkOrderScript", "HOTLINES"]
+__all__ = ["HOTLINES", "WorkOrderScript"]
 
 SUPERVISOR = "sup.xinzhou"
 HOTLINES = ("12345", "12328")
@@ -245,8 +245,8 @@ class WorkOrderScript:
                     self.facts.append(f"重办 {number}: struck off (销号) again {day}")
 
     def _officer(self, number: str) -> str:
-        from services.clues.lifecycle import get_clue
         from services.campaigns.units import list_units
+        from services.clues.lifecycle import get_clue
 
         name = get_clue(self.engine, self.code, number).unit
         return f"off.{next(u.code for u in list_units(self.engine, self.code) if u.name == name)}"
