@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from statemachine.plan import Plan
 
-__all__ = ["Scripted", "Step", "UnitPace", "script_campaign"]
+__all__ = ["Scripted", "Step", "UnitPace", "person", "script_campaign"]
 
 # Problem descriptions in the words of the central office's bulletin (seed 003, 附件1)
 SUMMARIES = {
@@ -55,6 +55,7 @@ class Scripted:
     arrives: date
     steps: list[Step]
     number: str | None = None
+    ref: str | None = None  # 工单号 of a hotline work order (12345, 12328)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class UnitPace:
     stall: float = 0.0         # share of substantiated clues left without evidence ("躺平")
 
 
-def _person(rng: random.Random) -> tuple[str, str]:
+def person(rng: random.Random) -> tuple[str, str]:
     name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
     return name, f"1380000{rng.randrange(10000):04d}"
 
@@ -129,11 +130,12 @@ def script_campaign(plan: Plan, *, n: int, rng: random.Random) -> tuple[list[Scr
         else:
             lo, hi = start, end - timedelta(days=12)
             channel = rng.choices(channels, cweights)[0]
-            reporter, phone = _person(rng) if channel in ("12345", "12328", "信访投诉") else (None, None)
+            reporter, phone = person(rng) if channel in ("12345", "12328", "信访投诉") else (None, None)
         arrives = lo + timedelta(days=int(rng.triangular(0, (hi - lo).days, (hi - lo).days * 0.2)))
         aspect = rng.choice(aspects)
         summary = rng.choice(SUMMARIES.get(aspect, SUMMARIES["public_concern"]))
-        owner, _ = _person(rng)
+        owner, _ = person(rng)
         out.append(Scripted(unit, channel, aspect, summary, reporter, phone, arrives,
-                            _fate(rng, arrives, paces[unit], end, owner)))
+                            _fate(rng, arrives, paces[unit], end, owner),
+                            ref=f"{channel}-{arrives:%Y%m%d}-{i + 1:04d}" if channel in ("12345", "12328") else None))
     return out, paces

@@ -108,6 +108,17 @@ def _rounds_summary(engine, code: str, script, as_of: datetime) -> None:
     out.say("look-back: " + ", ".join(f"{k} {v}" for k, v in sorted(done.items())))
 
 
+def _ranking_lines(engine, code: str, start: date, end: date) -> None:
+    """考核排名 over the campaign's whole period (its year holds it) and its last month."""
+    from services.ranking.table import ranking
+
+    for period, what in ((str(start.year), "the campaign's whole period"), (f"{end:%Y-%m}", "its last month")):
+        t = ranking(engine, code, period)
+        out.say(f"考核排名 {t.period.label} ({what}, {t.ranked} units): "
+                f"红榜 {'、'.join(f'{r.name} {r.score}' for r in t.red) or '—'}; "
+                f"黑榜 {'、'.join(f'{r.name} {r.score}' for r in t.black) or '—'}")
+
+
 def run_demo(c: AppContext, *, clues: int, seed: int, out_dir: str | None,
              until: str | None = None) -> None:
     from services.core.runtime import use
@@ -159,6 +170,10 @@ def _replay(ctx: AppContext, folder: Path, url: str, *, started: float, clues: i
     from .reports import ReportScript
 
     reporting = ReportScript(engine, code, plan, paces, random.Random(seed + 2))
+    from .workorders import WorkOrderScript
+
+    work = WorkOrderScript(engine, code, cal, script, paces, [u.code for u in plan.participants()],
+                           random.Random(seed + 3))
     cases_done = Counter()
     delivered = 0
     arrivals = defaultdict(list)
@@ -187,10 +202,11 @@ def _replay(ctx: AppContext, folder: Path, url: str, *, started: float, clues: i
             if todays:
                 numbers = clue_svc.add_clues(engine, code, [clue_svc.NewClue(
                     channel=i.channel, aspect=i.aspect, summary=i.summary, unit=i.unit,
-                    reporter_name=i.reporter, reporter_phone=i.phone, received_at=_at(day, 9))
+                    reporter_name=i.reporter, reporter_phone=i.phone, received_at=_at(day, 9), source_ref=i.ref)
                     for i in todays], actor=SUPERVISOR, now=_at(day, 9), calendar=cal)
                 for item, number in zip(todays, numbers):
                     item.number = number
+            work.day(day)
             for item, step in steps.get(day, []):
                 if item.number is None:
                     continue
@@ -239,6 +255,9 @@ def _replay(ctx: AppContext, folder: Path, url: str, *, started: float, clues: i
     _ladder_table(engine, code)
     _rounds_summary(engine, code, look_back, _at(end, 23))
     out.say(reporting.summary())
+    for line in work.summary():
+        out.say(line)
+    _ranking_lines(engine, code, start, end)
     from services.reports.generate import DEFAULT_FORMATS
 
     from app.flow_runner import run_report

@@ -119,6 +119,7 @@ PROGRESS_LABELS = {
     ClueState.long_term.value: "持续推进",
     ClueState.closed.value: "已销号",
     ClueState.transferred.value: "已移交纪检监察",
+    ClueState.merged.value: "已合并",  # a duplicate 合并 into another item (its row says into which)
 }
 DISMISSED_LABEL = "查无实据（已办结）"
 

@@ -61,6 +61,72 @@ def test_the_demo_replays_the_campaign_reproducibly_through_the_sweep_flow(tmp_p
     assert (f["clues"], f["concluded"], f["ongoing"], f["in_progress"]) == \
         (received, concluded, ongoing, in_progress)
     assert sum(u["lapses"] for u in status["units"]) > 0  # someone missed a deadline by May
+    _work_orders_and_ranking(runs[0].stdout, runs[1].stdout, tmp_path / "d1" / "demo.db", tmp_path)
+
+
+WORK = re.compile(r"^work orders \(工单\): 退单 1, 改派 1, 合并 1, 延期 asked 1 granted 1, 回访 (\d+) \((.+)\), 重办 1$"
+                  r"(?:\n  .+$)+", re.M)
+RANKING = re.compile(r"^考核排名 (2023|2023-05) \((?:the campaign's whole period|its last month), 14 units\): "
+                     r"红榜 (.+); 黑榜 (.+)$", re.M)
+
+
+def _work_orders_and_ranking(first: str, second: str, db, tmp_path) -> None:
+    """Issue 16 in the demo: a 退单 reassigned and worked by the new unit, a 12328 duplicate merged,
+    a 延期 granted shorter than asked, a 不满意 callback followed by 重办 — each as the database
+    holds it — and the ranking lines as `rectify ranking` reads them."""
+    work = WORK.search(first)
+    assert work, first
+    assert work.group(0) == WORK.search(second).group(0)  # the same seed, the same work orders
+    block = work.group(0)
+    cli = Cli(clean_env(f"sqlite:///{db}", tmp_path), tmp_path)
+    # 退单 / 改派: the item is at its new unit, whose officer verified it after the reassignment
+    number, old, new = re.search(r"退单/改派 (\S+): returned by (\S+), reassigned to (\S+)$", block, re.M).groups()
+    assert old != new
+    item = cli.json("clue", "show", number)
+    assert item["unit"] == new
+    steps = [(h["trigger"], h["actor"]) for h in item["history"]]
+    moved = steps.index(("reassign", "sup.xinzhou"))
+    assert steps[moved - 1][0] == "return" and steps[moved - 1][1].startswith("off.")
+    worked = [actor for trigger, actor in steps[moved + 1:] if trigger == "verify"]
+    assert worked and worked[0] != steps[moved - 1][1]  # another unit's officer works it now
+    # 合并: the duplicate ends merged; the kept item holds both work orders and both reporters
+    dup, ref, kept = re.search(r"合并 (\S+) \(12328, 工单号 (\S+)\) into (\S+):", block, re.M).groups()
+    assert cli.json("clue", "show", dup)["state"] == "merged"
+    from models.db import make_engine
+    from services.clues.record import item_record
+
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        sources = item_record(engine, "xinzhou-2023", kept).sources
+        assert [(s.channel, s.merged_from) for s in sources] == [("12345", None), ("12328", dup)]
+        assert sources[1].source_ref == ref and sources[0].source_ref.startswith("12345-")
+        assert sources[0].reporter_name != sources[1].reporter_name
+        # 重办: 不满意 with the unit at fault sends it back; struck off again, called back again
+        redone = re.search(r"重办 (\S+): 不满意 \(unit at fault\), sent back", block, re.M).group(1)
+        assert f"重办 {redone}: struck off (销号) again" in block
+        calls = item_record(engine, "xinzhou-2023", redone).callbacks
+    finally:
+        engine.dispose()
+    assert [(c.result, c.unit_at_fault, c.redo) for c in calls] == \
+        [("dissatisfied", True, True), ("satisfied", False, False)]
+    history = cli.json("clue", "show", redone)
+    assert history["state"] == "closed"
+    assert [h["trigger"] for h in history["history"] if h["entity"] == "clue"] == \
+        ["receive", "verify", "substantiate", "submit_evidence", "approve", "redo", "submit_evidence", "approve"]
+    # 延期: granted shorter than asked, and the item's deadline is the date granted
+    ext, was, asked, granted = re.search(r"延期 (\S+): deadline (\S+), asked (\S+), granted (\S+)$",
+                                         block, re.M).groups()
+    assert was < granted < asked
+    assert cli.json("clue", "show", ext)["deadline_at"].startswith(granted)
+    # 考核排名: the whole period and the last month, 红榜 and 黑榜 with the scores the CLI reads
+    lines = RANKING.findall(first)
+    assert [period for period, _, _ in lines] == ["2023", "2023-05"], first
+    assert RANKING.findall(second) == lines
+    for period, red, black in lines:
+        t = cli.json("ranking", "--period", period)
+        named = {r["unit"]: f"{r['name']} {r['score']}" for r in t["rows"]}
+        assert red == "、".join(named[u] for u in t["red"]) and black == "、".join(named[u] for u in t["black"])
+        assert len(t["red"]) == len(t["black"]) == 3 and not set(t["red"]) & set(t["black"])
 
 
 def test_a_bad_until_is_a_one_line_error(tmp_path):

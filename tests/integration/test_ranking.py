@@ -123,15 +123,21 @@ def _by_hand(engine, campaign, period):
 
 
 def _score(n: Counter) -> Decimal:
-    """The plan's defaults by hand: 按时办结 40, no 延期 10 (the only rates with facts);
-    2 a lapse, 3 an escalation."""
+    """The plan's defaults by hand: 签收及时 10, 按时办结 40, 满意 30, no 重办 10, no 延期 10, each
+    only where its denominator is not zero (the April scenario has no 签收 and no 回访, so
+    only 按时办结 and 延期 apply there); 2 a lapse, 3 an escalation, 1 a refused 退单."""
     parts = []
+    if n["assigned"]:
+        parts.append((10, Fraction(n["signed_on_time"], n["assigned"])))
     if n["closed"]:
         parts.append((40, Fraction(n["closed_on_time"], n["closed"])))
+    if n["callbacks"]:
+        parts.append((30, Fraction(n["satisfied"], n["callbacks"])))
+        parts.append((10, 1 - Fraction(n["redone"], n["callbacks"])))
     if n["in_hand"]:
         parts.append((10, 1 - Fraction(n["extended"], n["in_hand"])))
     base = 100 * sum(w * r for w, r in parts) / sum(w for w, _ in parts) if parts else Fraction(100)
-    p = max(base - 2 * n["lapses"] - 3 * n["escalations"], 0)
+    p = max(base - 2 * n["lapses"] - 3 * n["escalations"] - n["returns_refused"], 0)
     return (Decimal(p.numerator) / Decimal(p.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
@@ -195,3 +201,87 @@ def test_the_monthly_report_carries_the_ranking_with_its_lists(engine, april):
     assert [r["name"] for r in county["rows"]] == ["甲县", "甲县交通运输执法大队"] and not county["red"]
     # a weekly report has none
     assert gather(engine, april, None, "weekly", "2023-04-30", now=at("2023-05-05")).ranking == {}
+
+
+# -- the facts of 签收, 退单 and 回访/重办 ------------------------------------------------------------
+# April 2023 in the small plan asking for 签收 within 1 working day (test_sign_for_returns.py):
+#     county-a  S1 received 04-03 10:00, signed 14:00 (on time); 销号 04-13, 回访 满意
+#               S2 received 04-03 10:00, signed 04-06 (late: a lapse); 销号 04-14,
+#                  回访 不满意 with the unit at fault → 重办 04-18, 销号 again 04-24, 回访 未联系上
+#     county-b  R1 received 04-03 10:00, returned 04-04, the return refused 04-05; signed 04-06 09:00,
+#                  within the day the refusal gave it back
+
+@pytest.fixture
+def work_orders(engine, tmp_path, calendar):
+    from services.campaigns.load import load_plan
+    from services.campaigns.plans import read_plan
+    from services.clues import callbacks, returns, signing
+
+    from .test_sign_for_returns import signing_plan
+
+    path = signing_plan(tmp_path)
+    plan = read_plan(path)
+    load_plan(engine, plan, source=path, now=at("2023-03-15"))
+    campaign = plan.campaign.code
+
+    def received(unit, reporter, phone):
+        return clues.add_clues(engine, campaign, [clues.NewClue(
+            channel="12345", aspect="profit", summary="路政执法只罚款不开票", unit=unit, reporter_name=reporter,
+            reporter_phone=phone)], actor="sup.city", now=at("2023-04-03 10:00"), calendar=calendar)[0]
+
+    def worked(n, *, verify, close):
+        _fire(engine, campaign, calendar, n, "verify", verify)
+        _fire(engine, campaign, calendar, n, "substantiate", verify, measures="退还罚款", deadline=date(2023, 4, 20),
+              owner="赵书涵")
+        _fire(engine, campaign, calendar, n, "submit_evidence", close, evidence="整改报告.pdf")
+        _fire(engine, campaign, calendar, n, "approve", close)
+
+    s1 = received("county-a", "韩秀兰", "13800001111")
+    s2 = received("county-a", "冯建国", "13800002222")
+    r1 = received("county-b", "邓雅琴", "13800003333")
+    signing.sign(engine, campaign, s1, actor="off.a", now=at("2023-04-03 14:00"))
+    returns.return_clue(engine, campaign, r1, reason="不属本县管辖", actor="off.b", now=at("2023-04-04 09:00"),
+                        calendar=calendar)
+    returns.refuse_return(engine, campaign, r1, reason="属该县辖区，退单理由不成立", actor="sup.city",
+                          now=at("2023-04-05 10:00"), calendar=calendar)
+    signing.sign(engine, campaign, s2, actor="off.a", now=at("2023-04-06 10:00"))
+    signing.sign(engine, campaign, r1, actor="off.b", now=at("2023-04-06 09:00"))
+    daily(engine, campaign, calendar, "2023-04-07 00:05")
+    worked(s1, verify="2023-04-07", close="2023-04-13")
+    worked(s2, verify="2023-04-07", close="2023-04-14")
+    callbacks.call_back(engine, campaign, s1, result="满意", actor="sup.city", now=at("2023-04-14"))
+    callbacks.call_back(engine, campaign, s2, result="不满意", note="问题仍然存在", unit_at_fault=True,
+                        actor="sup.city", now=at("2023-04-17"))
+    callbacks.redo(engine, campaign, s2, reason="整改不到位", actor="sup.city", now=at("2023-04-18"),
+                   deadline=date(2023, 4, 28), calendar=calendar)
+    _fire(engine, campaign, calendar, s2, "submit_evidence", "2023-04-21", evidence="重办整改报告.pdf")
+    _fire(engine, campaign, calendar, s2, "approve", "2023-04-24")
+    callbacks.call_back(engine, campaign, s2, result="未联系上", actor="sup.city", now=at("2023-04-25"))
+    return campaign
+
+
+def test_the_work_order_facts_are_recomputed_by_hand_and_scored(engine, work_orders):
+    period = parse_period("2023-04")
+    hand = _by_hand(engine, work_orders, period)
+    facts = {u: tuple(n[k] for k in WORK_ORDER_FACTS) for u, n in hand.items()}
+    # (assigned, signed_on_time, returns_refused, callbacks, satisfied, redone): the scenario's, not zeros
+    assert facts == {"county-a": (2, 1, 0, 2, 1, 1), "county-b": (1, 1, 1, 0, 0, 0), "town-c1": (0, 0, 0, 0, 0, 0)}
+    assert hand["county-a"]["closed"] == 2 and hand["county-a"]["lapses"] >= 1  # S2's late signing at least
+    with engine.connect() as conn:
+        got = {c.unit: c for c in unit_counts(conn, campaign_id(engine, work_orders), period)}
+    keys = ("in_hand", "closed", "closed_on_time", "extended", "lapses", "escalations", *WORK_ORDER_FACTS)
+    assert {u: {k: getattr(c, k) for k in keys} for u, c in got.items()} == \
+        {u: {k: n[k] for k in keys} for u, n in hand.items()}
+    t = ranking(engine, work_orders, "2023-04")
+    scores = {r.unit: r.score for r in t.rows}
+    assert scores == {u: _score(n) for u, n in hand.items()}
+    # the facts weigh: county-a's rates are 签收 1/2, 满意 1/2, no 重办 1/2 beside its 办结 and 延期 ones
+    a = next(r for r in t.rows if r.unit == "county-a")
+    assert {k: a.rates[k] for k in ("sign_on_time", "satisfaction", "no_redo")} == \
+        {"sign_on_time": Fraction(1, 2), "satisfaction": Fraction(1, 2), "no_redo": Fraction(1, 2)}
+    without = Counter({k: v for k, v in hand["county-a"].items() if k not in WORK_ORDER_FACTS})
+    assert scores["county-a"] < _score(without)  # late signing, 不满意 and 重办 cost it points
+    b = hand["county-b"]
+    # county-b signed on time and has no 延期: 100, less 1 for the refused 退单 (and nothing else)
+    assert (b["lapses"], b["escalations"]) == (0, 0)
+    assert scores["county-b"] == _score(b - Counter({"returns_refused": 1})) - 1 == Decimal("99.00")
