@@ -49,6 +49,7 @@ def test_the_benchmarks_floor_makes_exactly_the_sweeps_lapses(engine, calendar):
     called = clues.add_clues(engine, code, [clues.NewClue(channel="12345", aspect="profit", summary="违规罚款",
                                                           unit="county-a", reporter_phone="13800000101")],
                              actor="sup.city", now=at("2023-05-02"), calendar=calendar)[0]
+    sign(engine, code, called, actor="off.a", now=at("2023-05-03"))  # the plan asks for 签收 first
     for step, who, day in (("verify", "off.a", "05-03"), ("substantiate", "off.a", "05-04"),
                            ("submit_evidence", "off.a", "05-05"), ("approve", "sup.city", "05-08")):
         clues.transition(engine, code, called, step, actor=who, now=at(f"2023-{day}"), calendar=calendar,
