@@ -46,7 +46,11 @@ PATHS = {
     "transferred": ["transfer"],
 }
 
-CASES = [(start, trigger) for start in PATHS for trigger in CLUE_CHART.triggers]
+# 合并 and 重办 go through use cases of their own (services/clues/merging.py, callbacks.py) that
+# give the facts their guards need; the generic paths refuse them (tests/integration/test_callbacks.py,
+# test_merging.py), so single and bulk have nothing to agree on there
+OWN_USE_CASES = {"merge", "redo"}
+CASES = [(start, trigger) for start in PATHS for trigger in CLUE_CHART.triggers if trigger not in OWN_USE_CASES]
 
 # every column but identity must come out the same either way
 SAME = [c.name for c in T.c if c.name not in ("id", "number")]
