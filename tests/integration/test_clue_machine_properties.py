@@ -58,7 +58,10 @@ def _input(trigger: str, given) -> "clues.ClueInput":
 # Draws are biased towards what can succeed, so walks reach the deep states
 # (rectified, long_term, closed, reopened) and not only the refusals.
 CLUE = st.integers(0, len(CLUES) - 1)
-TRIGGER = st.one_of(st.sampled_from(CLUE_CHART.triggers), st.integers(0, 99))
+# 合并 and 重办 are fired by use cases of their own that supply their guards' facts (the item kept,
+# the callback at fault); tests/integration/test_merging.py and test_callbacks.py walk them
+GENERIC = [t for t in CLUE_CHART.triggers if t not in ("merge", "redo")]
+TRIGGER = st.one_of(st.sampled_from(GENERIC), st.integers(0, 99))
 ACTOR = st.one_of(st.none(), st.sampled_from(sorted(ACTORS)))
 INPUTS = st.one_of(st.just(frozenset(FIELDS)), st.frozensets(st.sampled_from(FIELDS)))
 GUARD_FIELD = {"has_reason": "reason", "has_measures": "measures", "has_deadline": "deadline",
@@ -161,8 +164,8 @@ class ClueMachine(RuleBasedStateMachine):
         m = self.model[i]
         if isinstance(trigger, int):
             # transfer is final and allowed almost everywhere: leave it to the uniform draw
-            allowed = [t for t in CLUE_CHART.allowed(m.state) if t != "transfer"] \
-                or CLUE_CHART.allowed(m.state) or CLUE_CHART.triggers
+            allowed = [t for t in CLUE_CHART.allowed(m.state) if t != "transfer" and t in GENERIC] \
+                or [t for t in CLUE_CHART.allowed(m.state) if t in GENERIC] or GENERIC
             trigger = allowed[trigger % len(allowed)]
         if actor is None:
             actor = "sup.city" if trigger in SUPERVISOR_TRIGGERS else NATURAL[m.unit]
