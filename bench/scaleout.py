@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from bench.flowruns import task_runs  # noqa: E402
 from bench.pg import database_url  # noqa: E402
 from bench.report import START, plan  # noqa: E402
 from bench.sweep import generate_clues  # noqa: E402
+from bench.processes import start_group, stop_group
 
 BIN = Path(sys.executable).parent
 NIGHT = "2023-06-15T00:05:00+08:00"
@@ -62,23 +62,6 @@ def _env(home: Path, api: str, **extra: str) -> dict:
     env.update(PREFECT_API_URL=api, PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                PREFECT_LOGGING_LEVEL="WARNING", **extra)
     return env
-
-
-def _start(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
-    with open(log, "ab") as out:  # a group of its own: stopping a worker stops its runs
-        return subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
 def _copy(admin_dsn: str, url, base: str, name: str) -> str:
@@ -114,7 +97,7 @@ def _trigger() -> UUID:
 
 def _workers(n: int, tmp: Path, api: str, db: str) -> list[subprocess.Popen]:
     tmp.mkdir(parents=True, exist_ok=True)
-    return [_start([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--type", "process",
+    return [start_group([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--type", "process",
                     "--name", f"bench-{tmp.name}-{i}", "--limit", "1"],
                    _env(tmp / f"w{i}", api, RECTIFY_DB=db, RECTIFY_HOME=str(tmp / f"home{i}"),
                         RECTIFY_FILE_DROP=str(tmp / "drop"), PREFECT_WORKER_QUERY_SECONDS="1",
@@ -191,14 +174,14 @@ def main() -> None:
         api = f"http://127.0.0.1:{port}/api"
         prefect_db = url.set(drivername="postgresql+asyncpg", database=f"prefect_{base}")
         try:
-            procs.append(_start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
+            procs.append(start_group([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
                                  str(port), "--no-ui"],
                                 _env(tmp / "server", api, PREFECT_API_DATABASE_CONNECTION_URL=prefect_db
                                      .render_as_string(hide_password=False)), tmp / "server.log"))
             _measure(args, admin, url, base, api, tmp, procs)
         finally:
             for p in reversed(procs):
-                _stop(p)
+                stop_group(p)
 
 
 def _measure(args, admin: str, url, base: str, api: str, tmp: Path, procs: list) -> None:
@@ -255,7 +238,7 @@ def _measure(args, admin: str, url, base: str, api: str, tmp: Path, procs: list)
             sys.exit(f"bench: one worker's night: {one.state.type} {one.state.message}; rows {_counts(db)}")
         print(f"one worker: {one_s:.2f}s, {tasks_one} task runs", flush=True)
         for w in workers:
-            _stop(w)
+            stop_group(w)
             procs.remove(w)
 
         # two workers, the same night twice at once

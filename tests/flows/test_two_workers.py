@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from models.tables import Document, EscalationCase, GeneratedReport, Lapse, Noti
 from services.campaigns.load import load_plan
 from services.campaigns.plans import read_plan
 
+from bench.processes import start_group, stop_group
+
 from ..conftest import SMALL_PLAN, at, fresh_pg_url, installed
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -46,24 +47,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _start(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
-    """A process in a group of its own, so that stopping it stops what it started (a worker's runs)."""
-    with open(log, "ab") as out:
-        return subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
 def _base_env(tmp_path: Path, name: str, api: str) -> dict:
@@ -178,7 +161,7 @@ def test_two_workers_run_the_nights_once_each_and_say_which_run_did_a_night(pg_t
     procs: list[subprocess.Popen] = []
     try:
         server_log = tmp_path / "server.log"
-        procs.append(_start([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port),
+        procs.append(start_group([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port),
                              "--no-ui"], server_env, server_log))
         _wait_healthy(api, procs[0], server_log)
         with temporary_settings(updates={PREFECT_API_URL: api}):
@@ -193,7 +176,7 @@ def test_two_workers_run_the_nights_once_each_and_say_which_run_did_a_night(pg_t
                 env.update(RECTIFY_DB=app_url, RECTIFY_HOME=str(tmp_path / f"home{n}"),
                            RECTIFY_FILE_DROP=str(tmp_path / "drop"), PREFECT_WORKER_QUERY_SECONDS="1",
                            PREFECT_WORKER_PREFETCH_SECONDS="5")
-                procs.append(_start([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--type", "process",
+                procs.append(start_group([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--type", "process",
                                      "--name", f"worker-{n}", "--limit", "1"], env, tmp_path / f"worker{n}.log"))
 
             def trigger(as_of: str):
@@ -263,5 +246,5 @@ def test_two_workers_run_the_nights_once_each_and_say_which_run_did_a_night(pg_t
         assert len(list((tmp_path / "drop").iterdir())) == len(got["messages"])  # each message once
     finally:
         for p in reversed(procs):
-            _stop(p)
+            stop_group(p, grace=15)
     print(f"two workers: {time.monotonic() - started:.0f}s wall")
