@@ -154,6 +154,19 @@ def check_pool(pool: str) -> str:
     return url
 
 
+def _clear_host_path(deployment_id) -> None:
+    """Prefect's upsert keeps a path and pull steps it is not sent: a deployment of the same
+    name made earlier by `rectify serve` keeps the serving host's path ('.'), which a worker
+    would run in. Cleared, so every worker imports its installed package and nothing else."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import DeploymentUpdate
+
+    with get_client(sync_client=True) as client:
+        d = client.read_deployment(deployment_id)
+        if d.path is not None or d.pull_steps:
+            client.update_deployment(deployment_id, DeploymentUpdate(path=None, pull_steps=None))
+
+
 def deploy_campaigns(*, engine: Engine, pool: str, campaigns: list[str] | None = None,
                      check: bool = False, take_over: bool = False) -> list[DeploymentRow]:
     """Register the deployments of the loaded campaigns into `pool` (updating those of
@@ -184,7 +197,7 @@ def deploy_campaigns(*, engine: Engine, pool: str, campaigns: list[str] | None =
                                        schedules=schedules or None, tags=list(row.tags),
                                        description=row.description, version=version,
                                        work_pool_name=pool, entrypoint_type=EntrypointType.MODULE_PATH)
-        d.apply(work_pool_name=pool)
+        _clear_host_path(d.apply(work_pool_name=pool))
     # after the registration: a deploy that failed half-way must not have taken a campaign
     # from a scheduler that still does its work
     claim_scheduling(engine, codes, method="workers", detail=f"pool '{pool}' at {api}", take_over=take_over,

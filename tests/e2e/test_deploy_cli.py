@@ -98,6 +98,30 @@ def test_deploy_registers_the_loaded_campaigns_deployments_as_module_paths_into_
         assert client.read_deployment_by_name("daily-enforcement/enforce-smoke-2023").id == nightly.id
 
 
+@pytest.mark.prefect
+def test_deploy_over_a_served_deployment_of_the_same_name_leaves_no_path_of_the_serving_host(
+        loaded, prefect_api):
+    """`rectify serve` registered the nightly run with the serving host's path ('.'); a
+    later `rectify deploy` must not leave that path for the workers to run in."""
+    from prefect.client.orchestration import get_client
+
+    from flows.enforce import daily_enforcement
+
+    from prefect.client.schemas.actions import DeploymentUpdate
+
+    served = daily_enforcement.to_deployment(name="enforce-smoke-2023", parameters={"campaign": "smoke-2023"})
+    with get_client(sync_client=True) as client:
+        # as a first serve leaves it (an upsert over an earlier test's deployment keeps that one's path)
+        client.update_deployment(served.apply(), DeploymentUpdate(path="."))
+        assert client.read_deployment_by_name("daily-enforcement/enforce-smoke-2023").path == "."
+    pool = _pool(prefect_api)
+    loaded.ok("deploy", "--pool", pool)
+    with get_client(sync_client=True) as client:
+        d = client.read_deployment_by_name("daily-enforcement/enforce-smoke-2023")
+    assert d.path is None and not d.pull_steps and d.work_pool_name == pool
+    assert d.entrypoint == "flows.enforce.daily_enforcement"
+
+
 def test_deploy_check_says_what_it_would_register_without_a_prefect_server(sqlite_url, tmp_path):
     cli = Cli(clean_env(sqlite_url, tmp_path), tmp_path)
     cli.ok("load", _plan_with_duties(tmp_path), "--now", "2023-03-15")
