@@ -34,12 +34,14 @@ def deployments(c: AppContext, *, cron_override: str | None = None) -> list:
     out = []
     with engine.connect() as conn:
         for camp in list_campaigns(engine):
-            cron = cron_override or campaign_row(conn, camp.code).sweep_cron
+            row = campaign_row(conn, camp.code)
+            cron = cron_override or row.sweep_cron
+            # the campaign's own zone, as `rectify deploy` and the embedded scheduler use it
             out.append(daily_enforcement.to_deployment(
                 name=f"enforce-{camp.code}", parameters={"campaign": camp.code},
-                schedules=[Cron(cron, timezone="Asia/Shanghai")], tags=[*run_tags(camp.code), SCHEDULER_TAG],
+                schedules=[Cron(cron, timezone=row.timezone)], tags=[*run_tags(camp.code), SCHEDULER_TAG],
                 description=f"Nightly enforcement of {camp.title} ({camp.doc_number}): "
-                            f"deadline sweep, escalation pass, delivery of notices; at '{cron}' Asia/Shanghai time"))
+                            f"deadline sweep, escalation pass, delivery of notices; at '{cron}' {row.timezone}"))
     if not out:
         raise InvalidInput("no campaign loaded: nothing to schedule (run 'rectify load PLAN')")
     return out

@@ -13,7 +13,9 @@ from the plan:
   longer participates, so the sweep gives it no stage or report lapses; one with
   open items is refused until they are reassigned (their clocks would keep running);
 - a clue's verification deadline (核查时限) came from the plan's budget and is
-  recomputed; a rectification deadline was set by a person and is kept.
+  recomputed; so is the signing deadline (签收) of an item not yet signed for, from
+  its assignment under the revised `clues.sign_for` (none when the plan no longer
+  asks for signing); a rectification deadline was set by a person and is kept.
 
 Lapses are keyed (services/ladder/sweep.py): one per unit and stage, so a lapse
 raised before the revision stays as history and a moved date never raises a second
@@ -33,12 +35,14 @@ from sqlalchemy import Engine, delete, insert, select, update
 
 from models.tables import Campaign, Clue, ClueSuspension, PlanVersion, Stage, Unit, User
 from statemachine.charts.clue import OPEN_STATES, VERIFY_PENDING
+from statemachine.charts.signing import OPEN_VALUES, UNSIGNED
 from statemachine.charts.unit_stage import COMPLETED, stage_deadline
 from statemachine.errors import ConflictError, PlanError
 from statemachine.limits import DOC_NUMBER, REFERENCE, clean_text
 from statemachine.plan import Plan
 from statemachine.time.calendar import WorkingCalendar, end_of_day, local_date
 from statemachine.time.deadlines import Pause, moved_deadline
+from statemachine.time.spans import sign_for_span, span_end
 
 from services.core.directory import SYSTEM, campaign_row
 from services.core.persisted import audit_record
@@ -82,6 +86,8 @@ class Revision:
     relocated: list[tuple[str, str, str]] = field(default_factory=list)
     # clues whose verification deadline moves: (id, number, old, new)
     clue_deadlines: list[tuple[int, str, datetime, datetime]] = field(default_factory=list)
+    # unsigned items whose signing deadline moves: (id, number, old, new; None: no signing owed)
+    sign_deadlines: list[tuple[int, str, datetime | None, datetime | None]] = field(default_factory=list)
 
     @property
     def changes_nothing(self) -> bool:
@@ -116,6 +122,8 @@ class Revision:
         some("units moved off a removed stage", self.relocated, lambda m: f"{m[0]} {m[1]} → {m[2]}")
         some("items' verification deadlines moving", self.clue_deadlines,
              lambda m: f"{m[1]} {_day(m[2])} → {_day(m[3])}")
+        some("items' signing (签收) deadlines moving", self.sign_deadlines,
+             lambda m: f"{m[1]} {_when(m[2])} → {_when(m[3])}")
         return out
 
 
@@ -123,6 +131,12 @@ def _day(at: datetime | None) -> str:
     from statemachine.time.calendar import local_date
 
     return "长期推进" if at is None else str(local_date(at))
+
+
+def _when(at: datetime | None) -> str:
+    from statemachine.time.calendar import local_time
+
+    return "不再需要签收" if at is None else local_time(at).strftime("%Y-%m-%d %H:%M")
 
 
 def _refuse(source: str, code: str, why: str) -> PlanError:
@@ -225,6 +239,15 @@ def _diff(conn, camp, old: Plan, new: Plan, *, source: str, doc_number: str,
             moved = end_of_day(moved_deadline(calendar, due=budget, pauses=pauses.get(cl.id, ())))
             if moved != cl.verify_due_at:
                 rev.clue_deadlines.append((cl.id, cl.number, cl.verify_due_at, moved))
+    new_span = sign_for_span(new.clues)
+    if sign_for_span(old.clues) != new_span:
+        for cl in conn.execute(select(T.c.id, T.c.number, T.c.received_at, T.c.assigned_at, T.c.sign_due_at)
+                               .where(T.c.campaign_id == camp.id, T.c.signing == UNSIGNED,
+                                      T.c.state.in_(sorted(OPEN_VALUES))).order_by(T.c.number)):
+            # counted from the assignment, as the clock of a new one is (assignment_clock)
+            moved = span_end(calendar, cl.assigned_at or cl.received_at, new_span) if new_span else None
+            if moved != cl.sign_due_at:
+                rev.sign_deadlines.append((cl.id, cl.number, cl.sign_due_at, moved))
     leaving_ids = [rows[c].id for c in rev.units_leaving]
     if leaving_ids:
         still = conn.execute(select(U.c.code, T.c.number).join(U, U.c.id == T.c.unit_id).where(
@@ -379,19 +402,11 @@ def _apply(uow, camp, old: Plan, new: Plan, rev: Revision, *, source: str, now: 
         p = people[name]
         conn.execute(update(US).where(US.c.campaign_id == camp.id, US.c.username == name).values(
             name=p.name, unit_id=ids[p.unit], role=p.role, email=p.email, phone=p.phone))
-    # verification deadlines came from the plan's budget: recomputed; each move audited
-    for cid_, number, was, moved in rev.clue_deadlines:
-        conn.execute(update(T).where(T.c.id == cid_).values(verify_due_at=moved, version=T.c.version + 1))
-    if rev.clue_deadlines:
-        owners = dict(conn.execute(select(T.c.id, T.c.unit_id).where(
-            T.c.id.in_([c[0] for c in rev.clue_deadlines]))).all())
-        states = dict(conn.execute(select(T.c.id, T.c.state).where(
-            T.c.id.in_([c[0] for c in rev.clue_deadlines]))).all())
-        records += [audit_record(at=now, actor=actor, unit_id=owners[i], entity="clue", entity_id=i,
-                                 from_state=states[i], to_state=states[i], trigger="revise",
-                                 detail={"doc_number": rev.doc_number, "number": n,
-                                         "verify_due_at": [was.isoformat(), moved.isoformat()]})
-                    for i, n, was, moved in rev.clue_deadlines]
+    # signing and verification deadlines came from the plan: recomputed; each move audited
+    records += _move_clue_deadlines(conn, rev.sign_deadlines, "sign_due_at", now=now, actor=actor,
+                                    doc_number=rev.doc_number)
+    records += _move_clue_deadlines(conn, rev.clue_deadlines, "verify_due_at", now=now, actor=actor,
+                                    doc_number=rev.doc_number)
     records.insert(0, audit_record(
         at=now, actor=actor, unit_id=root_id, entity="campaign", entity_id=camp.id,
         from_state=f"v{rev.version - 1}", to_state=f"v{rev.version}", trigger="revise",
@@ -400,3 +415,21 @@ def _apply(uow, camp, old: Plan, new: Plan, rev: Revision, *, source: str, now: 
                 **({"notice_templates": {n: plan_digest(t) for n, t in sorted(templates.items())}}
                    if templates else {})}))
     uow.audit(camp.id, records)
+
+
+def _move_clue_deadlines(conn, moves: list, column: str, *, now: datetime, actor: str, doc_number: str) -> list:
+    """Write each item's moved deadline; the audit records saying so."""
+    for cid_, _number, _was, moved in moves:
+        conn.execute(update(T).where(T.c.id == cid_).values({column: moved, "version": T.c.version + 1}))
+    if not moves:
+        return []
+    rows = {r.id: r for r in conn.execute(select(T.c.id, T.c.unit_id, T.c.state).where(
+        T.c.id.in_([m[0] for m in moves])))}
+
+    def iso(at: datetime | None) -> str | None:
+        return at.isoformat() if at else None
+
+    return [audit_record(at=now, actor=actor, unit_id=rows[i].unit_id, entity="clue", entity_id=i,
+                         from_state=rows[i].state, to_state=rows[i].state, trigger="revise",
+                         detail={"doc_number": doc_number, "number": n, column: [iso(was), iso(moved)]})
+            for i, n, was, moved in moves]

@@ -297,3 +297,47 @@ def test_a_recomputed_verification_deadline_keeps_the_days_its_clock_stood(engin
         after = conn.execute(select(Clue.__table__.c.verify_due_at).where(Clue.__table__.c.number == standing)
                              ).scalar_one()
     assert after == end_of_day(CAL.add_working_days(budget, 2))  # 4-10 and 4-11 stood
+
+
+def test_a_revised_sign_for_moves_the_signing_deadline_of_unsigned_items_only(engine, campaign):
+    """签收 deadlines came from the plan's `clues.sign_for`: a revision that changes it
+    recomputes them from each unsigned item's assignment; an item signed for keeps its
+    record, and a plan that no longer asks for signing leaves nothing owed."""
+    from services.clues import lifecycle as clues, signing
+    from statemachine.time.spans import parse_span, span_end
+
+    def sign_for(span):
+        return lambda d: d["clues"].update(sign_for=span)
+
+    def dues() -> dict:
+        with engine.connect() as conn:
+            return dict(conn.execute(select(Clue.__table__.c.number, Clue.__table__.c.sign_due_at)).all())
+
+    # items filed before the plan asked for signing arrive signed: a revision adds nothing to them
+    [before] = clues.add_clues(engine, campaign, [clues.NewClue(channel="12345", aspect="profit", unit="county-a",
+                                                                summary="设卡乱罚款")],
+                               actor="sup.city", now=at("2023-04-03"), calendar=CAL)
+    rev = revise(engine, revised(sign_for("1 working day")), "2023-04-03 12:00", doc="示交发〔2023〕9号")
+    assert rev.sign_deadlines == [] and dues()[before] is None
+    new = [clues.NewClue(channel="12345", aspect="profit", unit=u, summary="违规收费") for u in ("county-a", "county-b")]
+    signed, unsigned = clues.add_clues(engine, campaign, new, actor="sup.city", now=at("2023-04-04 09:00"),
+                                       calendar=CAL)
+    signing.sign(engine, campaign, signed, actor="off.a", now=at("2023-04-04 10:00"))
+    was = dues()
+    assert was[unsigned] == span_end(CAL, at("2023-04-04 09:00"), parse_span("1 working day"))
+
+    check = check_revision(engine, revised(sign_for("4 working hours")), source="plan.yaml", calendar=CAL)
+    assert [(n, old) for _, n, old, _ in check.sign_deadlines] == [(unsigned, was[unsigned])]
+    assert any("签收" in line and unsigned in line for line in check.lines())
+    rev = revise(engine, revised(sign_for("4 working hours")), "2023-04-04 11:00", doc="示交发〔2023〕10号")
+    moved = span_end(CAL, at("2023-04-04 09:00"), parse_span("4 working hours"))
+    assert [(n, new) for _, n, _, new in rev.sign_deadlines] == [(unsigned, moved)]
+    assert dues() == {**was, unsigned: moved}  # the signed one keeps the deadline it met
+    with engine.connect() as conn:
+        [detail] = conn.execute(select(A.c.detail).where(A.c.entity == "clue", A.c.trigger == "revise")).scalars()
+    assert json.loads(detail)["sign_due_at"] == [was[unsigned].isoformat(), moved.isoformat()]
+
+    rev = revise(engine, revised(lambda d: d["clues"].pop("sign_for", None)), "2023-04-04 11:30",
+                 doc="示交发〔2023〕11号")
+    assert [(n, new) for _, n, _, new in rev.sign_deadlines] == [(unsigned, None)]
+    assert dues()[unsigned] is None and dues()[signed] == was[signed]
