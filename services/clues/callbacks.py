@@ -115,13 +115,14 @@ def call_back(db: Db, campaign: str, number: str, *, result: str, actor: str, no
 
 
 def redo(db: Db, campaign: str, number: str, *, reason: str | None, actor: str, now: datetime,
-         deadline: date | None = None, calendar: WorkingCalendar | None = None) -> RedoView:
+         deadline: date | None = None, calendar: WorkingCalendar | None = None,
+         expected_version: int | None = None) -> RedoView:
     """重办: send an item whose callback found the unit at fault back to rectifying, with a new
     deadline (given, or the plan's limit: `clues.rectify_within_working_days` from today)."""
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        row = _clue(conn, camp.id, number)
+        row = _clue(conn, camp.id, number, expected_version=expected_version)
         who = lookup_actor(conn, camp.id, actor)
         limit = deadline_limit_on(conn, camp.id, local_date(now), calendar)
         cb = conn.execute(select(CB.c.id).where(CB.c.clue_id == row.id, CB.c.unit_at_fault.is_(True),

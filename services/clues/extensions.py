@@ -55,7 +55,8 @@ def _waiting(conn, clue_id: int):
 
 
 def request_extension(db: Db, campaign: str, number: str, *, until: date, reason: str | None, actor: str,
-                      now: datetime, calendar: WorkingCalendar | None = None) -> ExtensionView:
+                      now: datetime, calendar: WorkingCalendar | None = None,
+                      expected_version: int | None = None) -> ExtensionView:
     """The unit (or a supervisor above it, on its behalf) asks for the deadline to move to `until`."""
     if reason is None or not reason.strip():
         raise InvalidInput("a reason (--reason) is required")
@@ -63,7 +64,7 @@ def request_extension(db: Db, campaign: str, number: str, *, until: date, reason
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        row = _clue(conn, camp.id, number)
+        row = _clue(conn, camp.id, number, expected_version=expected_version)
         who = lookup_actor(conn, camp.id, actor)
         unit = unit_by_id(conn, row.unit_id)
         require_acts_for(who, unit, "ask for an extension (延期) of clues")
@@ -99,12 +100,13 @@ class _Decision:
 
 
 def _decide(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now: datetime,
-            granted: date | None, reason: str | None, calendar: WorkingCalendar | None) -> ExtensionView:
+            granted: date | None, reason: str | None, calendar: WorkingCalendar | None,
+            expected_version: int | None = None) -> ExtensionView:
     reason = clean_text(reason, COLUMNS["extension_requests.decision"], what="reason")
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        row = _clue(conn, camp.id, number)
+        row = _clue(conn, camp.id, number, expected_version=expected_version)
         req = _waiting(conn, row.id)
         if req is None:
             raise NotFound(f"clue {number}: no extension request waits for a decision")
@@ -137,14 +139,14 @@ def _decide(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now
 
 def approve_extension(db: Db, campaign: str, number: str, *, actor: str, now: datetime,
                       until: date | None = None, note: str | None = None,
-                      calendar: WorkingCalendar | None = None) -> ExtensionView:
+                      calendar: WorkingCalendar | None = None, expected_version: int | None = None) -> ExtensionView:
     """The level above grants the waiting request: to the date asked, or an earlier one (`until`)."""
     return _decide(db, campaign, number, "approve", actor=actor, now=now, granted=until, reason=note,
-                   calendar=calendar)
+                   calendar=calendar, expected_version=expected_version)
 
 
 def refuse_extension(db: Db, campaign: str, number: str, *, actor: str, now: datetime,
-                     reason: str | None) -> ExtensionView:
+                     reason: str | None, expected_version: int | None = None) -> ExtensionView:
     """The level above refuses the waiting request; the deadline stays as it was."""
     return _decide(db, campaign, number, "refuse", actor=actor, now=now, granted=None, reason=reason,
-                   calendar=None)
+                   calendar=None, expected_version=expected_version)

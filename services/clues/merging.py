@@ -25,6 +25,7 @@ from services.core.persisted import audit_record, fire_one
 from services.core.uow import Db, unit_of_work
 from .chart import CLUES, ClueInput
 from .closing import after_closing
+from .rows import clue_row
 from .extensions import EXTENSIONS, _Decision, _waiting
 
 __all__ = ["MergeView", "merge"]
@@ -53,15 +54,13 @@ def _kept(conn, campaign_id: int, number: str):
 
 
 def merge(db: Db, campaign: str, number: str, *, into: str, reason: str | None, actor: str, now: datetime,
-          calendar: WorkingCalendar | None = None) -> MergeView:
+          calendar: WorkingCalendar | None = None, expected_version: int | None = None) -> MergeView:
     """Merge item `number` (the duplicate) into item `into` (kept), in one unit of work."""
     reason = clean_text(reason, COLUMNS["clues.reason"], what="reason")
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        dup = conn.execute(select(T).where(T.c.campaign_id == camp.id, T.c.number == number)).first()
-        if dup is None:
-            raise NotFound(f"unknown clue {shown(number)} (see 'rectify clue list')")
+        dup = clue_row(conn, camp.id, number, expected_version=expected_version)
         keep = _kept(conn, camp.id, into)
         who = lookup_actor(conn, camp.id, actor)
         dup_unit, keep_unit = unit_by_id(conn, dup.unit_id), unit_by_id(conn, keep.unit_id)

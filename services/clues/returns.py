@@ -68,7 +68,7 @@ def _waiting(conn, clue_id: int):
 
 
 def return_clue(db: Db, campaign: str, number: str, *, reason: str | None, actor: str, now: datetime,
-                calendar: WorkingCalendar | None = None) -> ReturnView:
+                calendar: WorkingCalendar | None = None, expected_version: int | None = None) -> ReturnView:
     """A member of the item's unit returns it (退单) as not its own, with a reason."""
     if reason is None or not reason.strip():
         raise InvalidInput("a reason (--reason) is required")
@@ -77,7 +77,7 @@ def return_clue(db: Db, campaign: str, number: str, *, reason: str | None, actor
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        row = _clue(conn, camp.id, number)
+        row = _clue(conn, camp.id, number, expected_version=expected_version)
         who = lookup_actor(conn, camp.id, actor)
         unit = unit_by_id(conn, row.unit_id)
         require(who, Who.member, unit, "return (退单) clues")
@@ -125,13 +125,14 @@ def _target(conn, campaign_id: int, who: Actor, code: str | None, current: UnitR
 
 
 def _decide(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now: datetime,
-            reason: str | None, to: str | None, calendar: WorkingCalendar | None) -> ReturnView:
+            reason: str | None, to: str | None, calendar: WorkingCalendar | None,
+            expected_version: int | None = None) -> ReturnView:
     reason = clean_text(reason, COLUMNS["clue_returns.decision"], what="reason")
     calendar = _calendar(calendar)
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        row = _clue(conn, camp.id, number)
+        row = _clue(conn, camp.id, number, expected_version=expected_version)
         req = _waiting(conn, row.id)
         if req is None:
             raise NotFound(f"clue {number}: no return (退单) waits for a decision")
@@ -176,15 +177,18 @@ def _decide(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now
 
 
 def reassign(db: Db, campaign: str, number: str, *, to: str | None, actor: str, now: datetime,
-             note: str | None = None, calendar: WorkingCalendar | None = None) -> ReturnView:
+             note: str | None = None, calendar: WorkingCalendar | None = None,
+             expected_version: int | None = None) -> ReturnView:
     """改派: the level above moves the returned item to unit `to` (a code or name)."""
-    return _decide(db, campaign, number, "reassign", actor=actor, now=now, reason=note, to=to, calendar=calendar)
+    return _decide(db, campaign, number, "reassign", actor=actor, now=now, reason=note, to=to, calendar=calendar,
+                   expected_version=expected_version)
 
 
 def refuse_return(db: Db, campaign: str, number: str, *, reason: str | None, actor: str, now: datetime,
-                  calendar: WorkingCalendar | None = None) -> ReturnView:
+                  calendar: WorkingCalendar | None = None, expected_version: int | None = None) -> ReturnView:
     """The level above refuses the return: the item stays with its unit, counted against it."""
-    return _decide(db, campaign, number, "refuse", actor=actor, now=now, reason=reason, to=None, calendar=calendar)
+    return _decide(db, campaign, number, "refuse", actor=actor, now=now, reason=reason, to=None, calendar=calendar,
+                   expected_version=expected_version)
 
 
 # the steps of 签收 and 退单 a page or the API offers beside the clue chart's (services/core/actions.py)
@@ -192,16 +196,20 @@ STEPS = ("sign", "return", "reassign", "refuse_return")
 
 
 def step(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now: datetime, reason: str | None = None,
-         to: str | None = None, calendar: WorkingCalendar | None = None):
-    """One of STEPS by its name, as the web posts it."""
+         to: str | None = None, calendar: WorkingCalendar | None = None, expected_version: int | None = None):
+    """One of STEPS by its name, as the web posts it (with the version of the item it showed)."""
     from .signing import sign
 
+    v = expected_version
     if trigger == "sign":
-        return sign(db, campaign, number, actor=actor, now=now)
+        return sign(db, campaign, number, actor=actor, now=now, expected_version=v)
     if trigger == "return":
-        return return_clue(db, campaign, number, reason=reason, actor=actor, now=now, calendar=calendar)
+        return return_clue(db, campaign, number, reason=reason, actor=actor, now=now, calendar=calendar,
+                           expected_version=v)
     if trigger == "reassign":
-        return reassign(db, campaign, number, to=to, actor=actor, now=now, note=reason, calendar=calendar)
+        return reassign(db, campaign, number, to=to, actor=actor, now=now, note=reason, calendar=calendar,
+                        expected_version=v)
     if trigger == "refuse_return":
-        return refuse_return(db, campaign, number, reason=reason, actor=actor, now=now, calendar=calendar)
+        return refuse_return(db, campaign, number, reason=reason, actor=actor, now=now, calendar=calendar,
+                             expected_version=v)
     raise InvalidInput(f"unknown step {shown(trigger)} (one of {', '.join(STEPS)})")

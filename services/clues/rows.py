@@ -13,9 +13,15 @@ __all__ = ["clue_row"]
 T = Clue.__table__
 
 
-def clue_row(conn: Connection, campaign_id: int, number: str) -> Row:
-    """The clue `number` of the campaign; NotFound, in one line naming it, when there is none."""
+def clue_row(conn: Connection, campaign_id: int, number: str, *, expected_version: int | None = None) -> Row:
+    """The clue `number` of the campaign; NotFound, in one line naming it, when there is none;
+    ConflictError when the caller read another version of it (its form, or an If-Match)."""
+    from services.core.persisted import refuse_stale
+
+    from .chart import CLUES
+
     row = conn.execute(select(T).where(T.c.campaign_id == campaign_id, T.c.number == number)).first()
     if row is None:
         raise NotFound(f"unknown clue {shown(number)} (see 'rectify clue list')")
+    refuse_stale(CLUES, row, expected_version, f"clue {number}")
     return row

@@ -40,12 +40,13 @@ class SignView:
     late: bool  # signed after the plan's sign_for ran out
 
 
-def sign(db: Db, campaign: str, number: str, *, actor: str, now: datetime) -> SignView:
+def sign(db: Db, campaign: str, number: str, *, actor: str, now: datetime,
+         expected_version: int | None = None) -> SignView:
     """A member of the item's unit signs for it."""
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        row = clue_row(conn, camp.id, number)
+        row = clue_row(conn, camp.id, number, expected_version=expected_version)
         who = lookup_actor(conn, camp.id, actor)
         unit = unit_by_id(conn, row.unit_id)
         late = row.sign_due_at is not None and now > row.sign_due_at

@@ -37,17 +37,18 @@ class ClockView:
     moved_by: int  # working days the deadlines moved on resuming (0 on suspending)
 
 
-def _clue(conn, campaign: str, number: str):
+def _clue(conn, campaign: str, number: str, expected_version: int | None = None):
     camp = campaign_row(conn, campaign)
-    row = clue_row(conn, camp.id, number)
+    row = clue_row(conn, camp.id, number, expected_version=expected_version)
     return camp, row
 
 
-def suspend(db: Db, campaign: str, number: str, *, reason: str | None, actor: str, now: datetime) -> ClockView:
+def suspend(db: Db, campaign: str, number: str, *, reason: str | None, actor: str, now: datetime,
+            expected_version: int | None = None) -> ClockView:
     reason = clean_text(reason, COLUMNS["clue_suspensions.reason"], what="reason")
     with unit_of_work(db) as uow:
         conn = uow.conn
-        camp, row = _clue(conn, campaign, number)
+        camp, row = _clue(conn, campaign, number, expected_version)
         who = lookup_actor(conn, camp.id, actor)
         fired = fire_one(uow, CLOCKS, row, "suspend", actor=who, now=now, campaign_id=camp.id,
                          ctx=ClockContext(reason=reason, clue_state=row.state), unit=unit_by_id(conn, row.unit_id),
@@ -61,7 +62,7 @@ def suspend(db: Db, campaign: str, number: str, *, reason: str | None, actor: st
 
 
 def resume(db: Db, campaign: str, number: str, *, actor: str, now: datetime, reason: str | None = None,
-           calendar: WorkingCalendar | None = None) -> ClockView:
+           calendar: WorkingCalendar | None = None, expected_version: int | None = None) -> ClockView:
     if calendar is None:
         from services.core.runtime import current
 
@@ -69,7 +70,7 @@ def resume(db: Db, campaign: str, number: str, *, actor: str, now: datetime, rea
     reason = clean_text(reason, COLUMNS["clue_suspensions.reason"], what="reason")
     with unit_of_work(db) as uow:
         conn = uow.conn
-        camp, row = _clue(conn, campaign, number)
+        camp, row = _clue(conn, campaign, number, expected_version)
         who = lookup_actor(conn, camp.id, actor)
         spell = conn.execute(select(CS).where(CS.c.clue_id == row.id, CS.c.ended_at.is_(None))).first()
         values: dict = {}

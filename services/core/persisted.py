@@ -27,7 +27,7 @@ from statemachine.time.calendar import local_time
 from .authority_sql import rows_permitted
 from .uow import UnitOfWork
 
-__all__ = ["PersistedChart", "Fired", "Moved", "fire_one", "fire_set", "audit_record"]
+__all__ = ["PersistedChart", "Fired", "Moved", "fire_one", "fire_set", "refuse_stale", "audit_record"]
 
 # guard → its SQL form for a set: (trigger input, source state, the instant) → WHERE clause
 RowSql = Callable[[Any, Any, datetime], ColumnElement[bool]]
@@ -122,6 +122,18 @@ def _name(actor) -> str:
     return SYSTEM_ACTOR if actor is None else actor.username
 
 
+def refuse_stale(pc: PersistedChart, row, expected_version: int | None, label: str) -> None:
+    """ConflictError, in one line saying what the row is now, when the caller expected
+    another version of it (a form or an If-Match read before someone else's write)."""
+    if expected_version is None or expected_version == row.version:
+        return
+    now_in = f"now version {row.version} " + pc.state_shown.format(_value(getattr(row, pc.state_column)))
+    if pc.stamped:
+        # stored in UTC, shown as every other time is: Asia/Shanghai
+        now_in += f", last changed by {row.updated_by} at {local_time(row.updated_at):%Y-%m-%d %H:%M}"
+    raise ConflictError(f"{label} changed since version {expected_version}: {now_in}; reload and retry")
+
+
 def fire_one(uow: UnitOfWork, pc: PersistedChart, row, trigger: str, *, actor, now: datetime,
              campaign_id: int, ctx: Any = None, data: Any = None, unit=None,
              relation: Relation | None = None, label: str | None = None, what: str | None = None,
@@ -139,13 +151,7 @@ def fire_one(uow: UnitOfWork, pc: PersistedChart, row, trigger: str, *, actor, n
     trigger and before the write: a refusal of the use case's own (a date
     outside the visit window) that only makes sense for an allowed step."""
     label = label or f"{pc.entity} {row.id}"
-    if expected_version is not None and expected_version != row.version:
-        now_in = f"now version {row.version} " + pc.state_shown.format(_value(getattr(row, pc.state_column)))
-        if pc.stamped:
-            # stored in UTC, shown as every other time is: Asia/Shanghai
-            now_in += f", last changed by {row.updated_by} at {local_time(row.updated_at):%Y-%m-%d %H:%M}"
-        raise ConflictError(f"{label} changed since version {expected_version}: {now_in}; "
-                            f"reload and retry")
+    refuse_stale(pc, row, expected_version, label)
     if actor is not None:
         rel = relation or actor.relation_to(unit)
         why = refusal(pc.chart.who(trigger), rel, actor=actor.label,

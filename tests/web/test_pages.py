@@ -231,6 +231,13 @@ def test_a_refused_step_shows_its_reason_and_changes_nothing(site):
     assert missing.status_code == 422 and "a reason" in text_of(missing.text)
     forged = supervisor.post(f"/clues/{n}/actions/approve", data={"csrf_token": "forged"})
     assert forged.status_code == 403
+    # a form of its own use case (挂账, 延期, 合并) read before the change is refused the same way
+    for trigger, fields in (("suspend", {"reason": "等待司法裁判"}), ("request_extension", {"reason": "汛期",
+                                                                                     "until": "2023-12-01"}),
+                            ("merge", {"into": numbers["verify"], "reason": "同一事项"})):
+        stale = supervisor.post(f"/clues/{n}/actions/{trigger}",
+                                data={"csrf_token": csrf_of(page), "version": "1", **fields})
+        assert stale.status_code == 409 and "changed since version 1" in text_of(stale.text), trigger
     assert get_clue(web.engine, web.campaign, n).version == 4  # nothing moved
 
 

@@ -173,18 +173,17 @@ def fire(request: Request, response: Response, number: Number, trigger: Step, bo
          c: Ctx = Depends(ctx)) -> ClueDetail:
     body = body or OneStepIn()
     version, from_header = expected(request, body.version)
-    if trigger in ASSIGNMENT_STEPS:
-        assignment_step(c.engine, c.campaign, number, trigger, actor=c.username, now=c.now, reason=body.reason,
-                        to=body.to, calendar=c.runtime.calendar)
-        return _detail(c, number, response)
     with precondition(from_header):
-        # 合并 and 重办 have use cases of their own: they move the sources, mark the callback
-        if trigger == "merge":
+        # 签收 and 退单, 合并 and 重办 have use cases of their own; each refuses a stale version
+        if trigger in ASSIGNMENT_STEPS:
+            assignment_step(c.engine, c.campaign, number, trigger, actor=c.username, now=c.now,
+                            reason=body.reason, to=body.to, calendar=c.runtime.calendar, expected_version=version)
+        elif trigger == "merge":
             merge(c.engine, c.campaign, number, into=body.into or "", reason=body.reason, actor=c.username,
-                  now=c.now, calendar=c.runtime.calendar)
+                  now=c.now, calendar=c.runtime.calendar, expected_version=version)
         elif trigger == "redo":
             redo(c.engine, c.campaign, number, reason=body.reason, deadline=body.deadline, actor=c.username,
-                 now=c.now, calendar=c.runtime.calendar)
+                 now=c.now, calendar=c.runtime.calendar, expected_version=version)
         else:
             transition(c.engine, c.campaign, number, trigger, actor=c.username, now=c.now, data=body.data(),
                        expected_version=version, calendar=c.runtime.calendar)

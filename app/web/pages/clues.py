@@ -129,32 +129,34 @@ def clue_act(request: Request, number: str, trigger: str, who: Identity = Depend
              into: Optional[str] = Form(None, max_length=40),
              version: Optional[str] = Form(None, max_length=12),
              to: Optional[str] = Form(None, max_length=100)):
+    expected = whole_number(version, "version")  # the version the page showed: a stale form is refused
     if trigger in ASSIGNMENT_STEPS:  # 签收, 退单, 改派 (services/clues/returns.py)
         assignment_step(engine(request), who.campaign, number, trigger, actor=who.actor.username,
-                        now=domain_now(request), reason=text(reason), to=text(to))
+                        now=domain_now(request), reason=text(reason), to=text(to), expected_version=expected)
         return RedirectResponse(f"/clues/{quote(number)}?done={quote(trigger)}", status_code=303)
     if trigger in TIME_TRIGGERS:
-        _time_step(request, who, number, trigger, reason=text(reason), until=day(until, "延期至"))
+        _time_step(request, who, number, trigger, reason=text(reason), until=day(until, "延期至"),
+                   expected=expected)
         return RedirectResponse(f"/clues/{quote(number)}?done={quote(trigger)}", status_code=303)
     # 合并 and 重办 have use cases of their own: they move the sources, mark the callback
     if trigger == "merge":
         merge(engine(request), who.campaign, number, into=text(into) or "", reason=text(reason),
-              actor=who.actor.username, now=domain_now(request))
+              actor=who.actor.username, now=domain_now(request), expected_version=expected)
         return RedirectResponse(f"/clues/{quote(number)}?done=merge", status_code=303)
     if trigger == "redo":
         redo(engine(request), who.campaign, number, reason=text(reason), deadline=day(deadline, "完成时限"),
-             actor=who.actor.username, now=domain_now(request))
+             actor=who.actor.username, now=domain_now(request), expected_version=expected)
         return RedirectResponse(f"/clues/{quote(number)}?done=redo", status_code=303)
     data = ClueInput(reason=text(reason), measures=text(measures), deadline=day(deadline, "完成时限"),
                      owner=text(owner), evidence=text(evidence), stage_result=text(stage_result),
                      long_term_measure=text(long_term_measure), result_form=text(result_form))
     transition(engine(request), who.campaign, number, trigger, actor=who.actor.username, now=domain_now(request),
-               data=data, expected_version=whole_number(version, "version"))
+               data=data, expected_version=expected)
     return RedirectResponse(f"/clues/{quote(number)}?done={quote(trigger)}", status_code=303)
 
 
 def _time_step(request: Request, who: Identity, number: str, trigger: str, *, reason: str | None,
-               until) -> None:
+               until, expected: int | None) -> None:
     """延期 asked for or decided, the clock stopped or started: the CLI's use cases."""
     from services.clues import extensions, suspension
 
@@ -164,13 +166,15 @@ def _time_step(request: Request, who: Identity, number: str, trigger: str, *, re
         if until is None:
             raise InvalidInput("申请延期至 (until) is required")
         extensions.request_extension(eng, who.campaign, number, until=until, reason=reason, actor=me, now=now,
-                                     calendar=cal)
+                                     calendar=cal, expected_version=expected)
     elif trigger == APPROVE_EXTENSION:
         extensions.approve_extension(eng, who.campaign, number, actor=me, now=now, until=until, note=reason,
-                                     calendar=cal)
+                                     calendar=cal, expected_version=expected)
     elif trigger == REFUSE_EXTENSION:
-        extensions.refuse_extension(eng, who.campaign, number, actor=me, now=now, reason=reason)
+        extensions.refuse_extension(eng, who.campaign, number, actor=me, now=now, reason=reason,
+                                    expected_version=expected)
     elif trigger == "suspend":
-        suspension.suspend(eng, who.campaign, number, reason=reason, actor=me, now=now)
+        suspension.suspend(eng, who.campaign, number, reason=reason, actor=me, now=now, expected_version=expected)
     else:
-        suspension.resume(eng, who.campaign, number, actor=me, now=now, reason=reason, calendar=cal)
+        suspension.resume(eng, who.campaign, number, actor=me, now=now, reason=reason, calendar=cal,
+                          expected_version=expected)

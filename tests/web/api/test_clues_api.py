@@ -175,3 +175,27 @@ def test_control_characters_are_refused_before_anything_runs(api):
     r = c.post("/api/v1/clues", json={"unit": "county-a", "channel": "12345", "aspect": "profit",
                                       "summary": "乱罚款\x00"})
     assert r.status_code == 422 and "control characters" in r.json()["detail"]
+
+
+def test_if_match_holds_for_the_steps_with_use_cases_of_their_own(api):
+    """签收, 退单, 改派, 合并 and 重办 are not the clue chart's generic step: a stale If-Match
+    (or body version) refuses them too, before anything is judged or written."""
+    unit, sup = api.client("off.a"), api.client("sup.p1")
+    number, other = api.seeded.clues["read"], api.seeded.clues["substantiate"]
+    etag = unit.get(f"/api/v1/clues/{number}").headers["etag"]
+    assert unit.post(f"/api/v1/clues/{number}/actions/verify", headers={"If-Match": etag}).status_code == 200
+    before = api.head()
+    for who, trigger, body in ((unit, "sign", {}), (unit, "return", {"reason": "不属本单位职责"}),
+                               (sup, "reassign", {"to": "county-b"}), (sup, "refuse_return", {"reason": "属本单位"}),
+                               (sup, "merge", {"into": other, "reason": "同一事项"}),
+                               (sup, "redo", {"reason": "群众不满意"})):
+        stale = who.post(f"/api/v1/clues/{number}/actions/{trigger}", headers={"If-Match": etag}, json=body)
+        assert stale.status_code == 412, (trigger, stale.text)
+        assert f"clue {number} changed since version" in stale.json()["detail"], trigger
+        in_body = who.post(f"/api/v1/clues/{number}/actions/{trigger}", json={**body, "version": 1})
+        assert in_body.status_code == 409 and in_body.json()["error"] == "ConflictError", trigger
+    assert api.head() == before
+    # the current version passes the check: what refuses it then is the step's own rule
+    fresh = unit.get(f"/api/v1/clues/{number}").headers["etag"]
+    r = unit.post(f"/api/v1/clues/{number}/actions/sign", headers={"If-Match": fresh})
+    assert r.status_code != 412
