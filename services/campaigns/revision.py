@@ -88,10 +88,16 @@ class Revision:
     clue_deadlines: list[tuple[int, str, datetime, datetime]] = field(default_factory=list)
     # unsigned items whose signing deadline moves: (id, number, old, new; None: no signing owed)
     sign_deadlines: list[tuple[int, str, datetime | None, datetime | None]] = field(default_factory=list)
+    # what a key is called (stages, units, duties, the plan's parts): lines() shows "名称 (key)"
+    names: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def changes_nothing(self) -> bool:
         return not any(v for k, v in vars(self).items() if isinstance(v, list))
+
+    def named(self, key: str) -> str:
+        name = self.names.get(key)
+        return f"{name} ({key})" if name and name != key else key
 
     def lines(self) -> list[str]:
         if self.changes_nothing:
@@ -103,28 +109,34 @@ class Revision:
                 more = f" … and {len(items) - EXAMPLES} more" if len(items) > EXAMPLES else ""
                 out.append(f"  {label} ({len(items)}): {', '.join(shown(i) for i in items[:EXAMPLES])}{more}")
 
-        some("stages added", self.stages_added)
-        some("stages removed", self.stages_removed)
-        some("stage deadlines moved", self.stages_moved, lambda m: f"{m[0]} {_day(m[1])} → {_day(m[2])}")
-        some("stages changed", self.stages_changed)
-        some("units joining (at the first stage)", self.units_joining)
-        some("units leaving (withdrawn, history kept)", self.units_leaving)
-        some("units changed", self.units_changed)
+        n = self.named
+        some("stages added", self.stages_added, n)
+        some("stages removed", self.stages_removed, n)
+        some("stage deadlines moved", self.stages_moved, lambda m: f"{n(m[0])} {_day(m[1])} → {_day(m[2])}")
+        some("stages changed", self.stages_changed, n)
+        some("units joining (at the first stage)", self.units_joining, n)
+        some("units leaving (withdrawn, history kept)", self.units_leaving, n)
+        some("units changed", self.units_changed, n)
         some("people added", self.people_added)
         some("people changed", self.people_changed)
         some("people left out of the plan (kept as users)", self.people_left_out)
-        some("reporting duties added", self.duties_added)
-        some("reporting duties removed", self.duties_removed)
-        some("reporting duties changed", self.duties_changed)
-        some("rules changed", self.rules_changed)
+        some("reporting duties added", self.duties_added, n)
+        some("reporting duties removed", self.duties_removed, n)
+        some("reporting duties changed", self.duties_changed, n)
+        some("rules changed", self.rules_changed, lambda p: f"{_PARTS[p]} ({p})")
         some("units' stage deadlines moving", self.unit_deadlines,
-             lambda m: f"{m[0]} ({m[1]}) {_day(m[2])} → {_day(m[3])}")
-        some("units moved off a removed stage", self.relocated, lambda m: f"{m[0]} {m[1]} → {m[2]}")
+             lambda m: f"{n(m[0])} {self.names.get(m[1], m[1])} {_day(m[2])} → {_day(m[3])}")
+        some("units moved off a removed stage", self.relocated,
+             lambda m: f"{n(m[0])} {self.names.get(m[1], m[1])} → {self.names.get(m[2], m[2])}")
         some("items' verification deadlines moving", self.clue_deadlines,
              lambda m: f"{m[1]} {_day(m[2])} → {_day(m[3])}")
         some("items' signing (签收) deadlines moving", self.sign_deadlines,
              lambda m: f"{m[1]} {_when(m[2])} → {_when(m[3])}")
         return out
+
+
+# the plan's parts a revision may change, as a Chinese reader knows them
+_PARTS = {"campaign": "专项名称与文号", "aspects": "整治方面", "clues": "问题线索规则", "escalation": "督办升级规则"}
 
 
 def _day(at: datetime | None) -> str:
@@ -173,6 +185,10 @@ def _diff(conn, camp, old: Plan, new: Plan, *, source: str, doc_number: str,
           calendar: WorkingCalendar) -> Revision:
     _check_shape(old, new, source, camp)
     rev = Revision(new.campaign.code, camp.version + 1, doc_number)
+    # new names over old; a stage or unit removed keeps the name it had
+    rev.names = {**{x.key: x.name for x in (*old.stages, *old.reporting)}, **{u.code: u.name for u in old.units},
+                 **{x.key: x.name for x in (*new.stages, *new.reporting)}, **{u.code: u.name for u in new.units},
+                 COMPLETED: "已完成全部阶段", WITHDRAWN: "已退出"}
     old_stages, new_stages = {s.key: s for s in old.stages}, {s.key: s for s in new.stages}
     rev.stages_added = [k for k in new_stages if k not in old_stages]
     rev.stages_removed = [k for k in old_stages if k not in new_stages]

@@ -17,7 +17,7 @@ def test_load_check_shows_a_revision_and_doc_no_applies_it(sqlite_cli: Cli, tmp_
     before = cli.ok("campaigns").stdout
 
     r = cli.ok("load", revised, "--check")
-    assert "deploy 2023-04-07 → 2023-04-20" in r.stdout and "units' stage deadlines moving (3)" in r.stdout, str(r)
+    assert "动员部署 (deploy) 2023-04-07 → 2023-04-20" in r.stdout and "units' stage deadlines moving (3)" in r.stdout, str(r)
     assert cli.ok("campaigns").stdout == before
 
     r = cli.run("load", revised, "--now", "2023-04-01")  # no 文号: refused, nothing changed

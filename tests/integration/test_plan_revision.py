@@ -70,7 +70,8 @@ def test_a_check_shows_what_changes_and_changes_nothing(engine, campaign):
     assert sorted(u for u, *_ in rev.unit_deadlines) == ["county-a", "county-b", "town-c1"]
     assert not rev.stages_added and not rev.units_joining and not rev.relocated
     text = "\n".join(rev.lines())
-    assert "deploy 2023-04-07 → 2023-04-20" in text and "units' stage deadlines moving (3)" in text
+    assert "动员部署 (deploy) 2023-04-07 → 2023-04-20" in text and "units' stage deadlines moving (3)" in text
+    assert "乙县 (county-b) 动员部署 2023-04-07 → 2023-04-20" in text  # names, with the key beside
     assert snapshot(engine) == before
     same = check_revision(engine, revised(lambda d: None), source="same.yaml", calendar=CAL)
     assert same.changes_nothing and "nothing changes" in same.lines()[0]
