@@ -43,6 +43,15 @@ def _date(value: Optional[str], flag: str) -> Optional[date]:
         raise InvalidInput(f"{flag}: '{value}' is not a date (YYYY-MM-DD)") from None
 
 
+def _on_clue(ctx: typer.Context, use_case, number: str, actor: Optional[str], *, calendar: bool = False, **kw):
+    """One use case on one clue in one transaction, as the named user at the acting time;
+    `calendar`: the use case counts working days on this process's calendar."""
+    c: AppContext = ctx.obj
+    with c.work() as uow:
+        return use_case(uow, c.campaign(None), number, actor=c.user(actor), now=c.acting_now(),
+                        **({"calendar": c.calendar} if calendar else {}), **kw)
+
+
 @clue_app.command("add")
 def add(ctx: typer.Context,
         unit: str = typer.Option(..., "--unit", help="责任单位 (unit code or name)."),
@@ -246,11 +255,8 @@ def request_extension(ctx: typer.Context, number: str = CLUE_NUMBER,
     """The unit asks for more time (延期申请) before its deadline; the level above decides."""
     from services.clues.extensions import request_extension as ask
 
-    c: AppContext = ctx.obj
     day = _date(until, "--until")
-    with c.work() as uow:
-        v = ask(uow, c.campaign(None), number, until=day, reason=reason, actor=c.user(actor), now=c.acting_now(),
-                calendar=c.calendar)
+    v = _on_clue(ctx, ask, number, actor, calendar=True, until=day, reason=reason)
     out.say(f"{v.number}: extension to {v.asked} asked for (deadline {v.previous}); waits for the level above")
 
 
@@ -262,11 +268,8 @@ def approve_extension(ctx: typer.Context, number: str = CLUE_NUMBER,
     """The level above grants the waiting extension request (the deadline moves)."""
     from services.clues.extensions import approve_extension as approve
 
-    c: AppContext = ctx.obj
     day = _date(until, "--until")
-    with c.work() as uow:
-        v = approve(uow, c.campaign(None), number, actor=c.user(actor), now=c.acting_now(), until=day, note=note,
-                    calendar=c.calendar)
+    v = _on_clue(ctx, approve, number, actor, calendar=True, until=day, note=note)
     out.say(f"{v.number}: extension granted, deadline {v.previous} → {v.deadline}")
 
 
@@ -276,9 +279,7 @@ def refuse_extension(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Opti
     """The level above refuses the waiting extension request (the deadline stays)."""
     from services.clues.extensions import refuse_extension as refuse
 
-    c: AppContext = ctx.obj
-    with c.work() as uow:
-        v = refuse(uow, c.campaign(None), number, actor=c.user(actor), now=c.acting_now(), reason=reason)
+    v = _on_clue(ctx, refuse, number, actor, reason=reason)
     out.say(f"{v.number}: extension to {v.asked} refused, deadline stays {v.deadline}")
 
 
@@ -288,9 +289,7 @@ def suspend(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Optional[str]
     """挂账: stop a clue's clock (a supervisor above its unit); suspended time does not count."""
     from services.clues.suspension import suspend as stop
 
-    c: AppContext = ctx.obj
-    with c.work() as uow:
-        v = stop(uow, c.campaign(None), number, reason=reason, actor=c.user(actor), now=c.acting_now())
+    v = _on_clue(ctx, stop, number, actor, reason=reason)
     out.say(f"{v.number}: clock suspended")
 
 
@@ -300,10 +299,7 @@ def resume(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Optional[str] 
     """恢复计时: start a suspended clue's clock again; its deadlines move on by the days it stood."""
     from services.clues.suspension import resume as restart
 
-    c: AppContext = ctx.obj
-    with c.work() as uow:
-        v = restart(uow, c.campaign(None), number, actor=c.user(actor), now=c.acting_now(), reason=reason,
-                    calendar=c.calendar)
+    v = _on_clue(ctx, restart, number, actor, calendar=True, reason=reason)
     moved = f", deadline {v.deadline}" if v.deadline else ""
     out.say(f"{v.number}: clock running, moved on {v.moved_by} working day(s){moved}")
 
@@ -314,9 +310,7 @@ def sign(ctx: typer.Context, number: str = CLUE_NUMBER, actor: Optional[str] = A
     """签收: a member of the clue's unit signs for it (before verifying it, or returning it)."""
     from services.clues.signing import sign as sign_for
 
-    c: AppContext = ctx.obj
-    with c.work() as uow:
-        v = sign_for(uow, c.campaign(None), number, actor=c.user(actor), now=c.acting_now())
+    v = _on_clue(ctx, sign_for, number, actor)
     out.say(f"{v.number}: signed for by {v.signed_by} ({v.unit})" + (" · 超时签收 (late)" if v.late else ""))
 
 
@@ -326,10 +320,7 @@ def return_(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Optional[str]
     """退单: a member of the clue's unit returns it as not its own, within the plan's return window."""
     from services.clues.returns import return_clue
 
-    c: AppContext = ctx.obj
-    with c.work() as uow:
-        v = return_clue(uow, c.campaign(None), number, reason=reason, actor=c.user(actor), now=c.acting_now(),
-                        calendar=c.calendar)
+    v = _on_clue(ctx, return_clue, number, actor, calendar=True, reason=reason)
     out.say(f"{v.number}: returned by {v.from_unit}; waits for the level above (reassign or refuse-return)")
 
 
@@ -341,10 +332,7 @@ def reassign(ctx: typer.Context, number: str = CLUE_NUMBER,
     """改派: the level above moves a returned clue to another unit; its clock restarts there."""
     from services.clues.returns import reassign as move
 
-    c: AppContext = ctx.obj
-    with c.work() as uow:
-        v = move(uow, c.campaign(None), number, to=to, actor=c.user(actor), now=c.acting_now(), note=note,
-                 calendar=c.calendar)
+    v = _on_clue(ctx, move, number, actor, calendar=True, to=to, note=note)
     sign = f", sign for it by {out.local(v.sign_due_at)}" if v.sign_due_at else ""
     out.say(f"{v.number}: reassigned from {v.from_unit} to {v.unit}; verify by {out.local(v.verify_due_at)}{sign}")
 
@@ -355,10 +343,7 @@ def refuse_return(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Optiona
     """The level above refuses a return: the clue stays with its unit (its clock never stopped)."""
     from services.clues.returns import refuse_return as refuse
 
-    c: AppContext = ctx.obj
-    with c.work() as uow:
-        v = refuse(uow, c.campaign(None), number, reason=reason, actor=c.user(actor), now=c.acting_now(),
-                   calendar=c.calendar)
+    v = _on_clue(ctx, refuse, number, actor, calendar=True, reason=reason)
     out.say(f"{v.number}: return refused; it stays with {v.unit}")
 # -- 合并, 回访, 重办 ------------------------------------------------------------------------
 @clue_app.command("merge")
@@ -369,10 +354,7 @@ def merge(ctx: typer.Context, number: str = typer.Argument(..., help="The duplic
     """合并: merge a duplicate into the item kept (a supervisor above both items' units)."""
     from services.clues.merging import merge as merge_items
 
-    c: AppContext = ctx.obj
-    with c.work() as uow:
-        v = merge_items(uow, c.campaign(None), number, into=into, reason=reason, actor=c.user(actor),
-                        now=c.acting_now(), calendar=c.calendar)
+    v = _on_clue(ctx, merge_items, number, actor, calendar=True, into=into, reason=reason)
     told = f"; {len(v.told)} reporter(s) told the outcome ({', '.join(v.told)})" if v.told else ""
     out.say(f"{v.number} → {_label(v.state)}, merged into {v.into}: {v.sources_moved} source(s) moved{told}")
 
@@ -388,10 +370,7 @@ def callback(ctx: typer.Context, number: str = CLUE_NUMBER,
     from services.clues.callbacks import call_back
     from statemachine.charts.callback import RESULTS
 
-    c: AppContext = ctx.obj
-    with c.work() as uow:
-        v = call_back(uow, c.campaign(None), number, result=result, note=note, unit_at_fault=unit_at_fault,
-                      actor=c.user(actor), now=c.acting_now())
+    v = _on_clue(ctx, call_back, number, actor, result=result, note=note, unit_at_fault=unit_at_fault)
     late = "" if v.on_time else f" (late: due {out.local(v.due_at)})"
     fault = ", the unit at fault: 重办 may follow" if v.unit_at_fault else ""
     out.say(f"{v.number}: callback recorded, {RESULTS[v.result]}{fault}{late}")
@@ -405,9 +384,6 @@ def redo(ctx: typer.Context, number: str = CLUE_NUMBER, reason: Optional[str] = 
     """重办: send an item back to rectifying after a callback found the unit at fault."""
     from services.clues.callbacks import redo as send_back
 
-    c: AppContext = ctx.obj
     day = _date(deadline, "--deadline")
-    with c.work() as uow:
-        v = send_back(uow, c.campaign(None), number, reason=reason, deadline=day, actor=c.user(actor),
-                      now=c.acting_now(), calendar=c.calendar)
+    v = _on_clue(ctx, send_back, number, actor, calendar=True, reason=reason, deadline=day)
     out.say(f"{v.number} → {_label(v.state)}, deadline {v.deadline}")
