@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 
 from statemachine.errors import InvalidInput, Misconfigured, PrefectUnavailable
 
-__all__ = ["DeploymentRow", "planned_deployments", "deploy_campaigns", "report_crons", "ON_DEMAND",
+__all__ = ["DeploymentRow", "Deployed", "planned_deployments", "deploy_campaigns", "report_crons", "ON_DEMAND",
            "SCHEDULER_TAG", "rectify_version"]
 
 # the tag of every deployment `rectify deploy` makes: its runs check that the workers still
@@ -55,6 +55,14 @@ class DeploymentRow:
     description: str = ""
     parameters: dict = field(default_factory=dict, compare=False)
     tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """What `rectify deploy` registered, and the campaigns' deployments it removed as no
+    longer planned (a duty taken out of the plan: its roll-up deployment goes too)."""
+    rows: list[DeploymentRow]
+    removed: list[str] = field(default_factory=list)
 
 
 def rectify_version() -> str:
@@ -167,8 +175,27 @@ def _clear_host_path(deployment_id) -> None:
             client.update_deployment(deployment_id, DeploymentUpdate(path=None, pull_steps=None))
 
 
+def _remove_unplanned(rows: list[DeploymentRow], codes: list[str]) -> list[str]:
+    """Delete the deployments an earlier `rectify deploy` made for these campaigns that are
+    no longer planned: their schedules would go on firing. Only those tagged as ours and
+    the campaign's, so another database's campaigns on the same server are never touched."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterTags
+
+    planned = {r.name.split("/", 1)[1] for r in rows}
+    removed: list[str] = []
+    with get_client(sync_client=True) as client:
+        for code in codes:
+            tags = DeploymentFilterTags(all_=[f"campaign:{code}", SCHEDULER_TAG])
+            for d in client.read_deployments(deployment_filter=DeploymentFilter(tags=tags)):
+                if d.name not in planned:
+                    client.delete_deployment(d.id)
+                    removed.append(d.name)
+    return sorted(removed)
+
+
 def deploy_campaigns(*, engine: Engine, pool: str, campaigns: list[str] | None = None,
-                     check: bool = False, take_over: bool = False) -> list[DeploymentRow]:
+                     check: bool = False, take_over: bool = False) -> Deployed:
     """Register the deployments of the loaded campaigns into `pool` (updating those of
     the same names) and make the workers their scheduler; or, with `check`, only say
     which: nothing reaches Prefect or the database then. Refused in one line, changing
@@ -183,7 +210,7 @@ def deploy_campaigns(*, engine: Engine, pool: str, campaigns: list[str] | None =
     with engine.connect() as conn:  # before anything is registered
         check_scheduling(conn, codes, method="workers", take_over=take_over)
     if check:
-        return rows
+        return Deployed(rows)
     version = rectify_version()
     api = check_pool(pool)
     from prefect.deployments.runner import EntrypointType, RunnerDeployment
@@ -202,4 +229,4 @@ def deploy_campaigns(*, engine: Engine, pool: str, campaigns: list[str] | None =
     # from a scheduler that still does its work
     claim_scheduling(engine, codes, method="workers", detail=f"pool '{pool}' at {api}", take_over=take_over,
                      now=datetime.now(UTC))
-    return rows
+    return Deployed(rows, _remove_unplanned(rows, codes))

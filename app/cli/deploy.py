@@ -38,10 +38,12 @@ def deploy(ctx: typer.Context,
         replaced = check_scheduling(conn, codes, method="workers", take_over=take_over)
     if not check:
         c.prefect(discover=False)
-    rows = deploy_campaigns(engine=engine, pool=pool, campaigns=named, check=check, take_over=take_over)
+    deployed = deploy_campaigns(engine=engine, pool=pool, campaigns=named, check=check, take_over=take_over)
     out.table(["deployment", "entrypoint", "schedule"],
-              [(r.name, r.entrypoint, "; ".join(r.schedules) or "on demand") for r in rows],
+              [(r.name, r.entrypoint, "; ".join(r.schedules) or "on demand") for r in deployed.rows],
               title=("would register" if check else "registered") + f" into work pool '{pool}'")
+    if deployed.removed:
+        out.say(f"removed, no longer planned: {', '.join(deployed.removed)}")
     for o in replaced:
         out.warn(f"{o.campaign}: {'would take' if check else 'took'} its schedule over from {o.sentence()}: "
                  f"stop that scheduler")

@@ -122,6 +122,36 @@ def test_deploy_over_a_served_deployment_of_the_same_name_leaves_no_path_of_the_
     assert d.entrypoint == "flows.enforce.daily_enforcement"
 
 
+@pytest.mark.prefect
+def test_a_deployment_no_longer_planned_is_removed_and_another_campaigns_is_not(loaded, prefect_api, tmp_path):
+    """The weekly duty taken out of the plan: the next deploy removes its roll-up deployment,
+    whose schedule would go on firing; a deployment of a campaign not in this database stays."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    from flows.reports import scheduled_reports
+
+    pool = _pool(prefect_api)
+    loaded.ok("deploy", "--pool", pool)
+    # another database's campaign on the same server, deployed the same way
+    scheduled_reports.to_deployment(name="reports-other-2023", tags=["rectify", "campaign:other-2023",
+                                                                     "scheduler:workers"]).apply()
+    data = yaml.safe_load(_plan_with_duties(tmp_path).read_text(encoding="utf-8"))
+    data["reporting"] = [d for d in data["reporting"] if d["key"] != "weekly"]
+    revised = tmp_path / "revised.yaml"
+    revised.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    loaded.ok("load", revised, "--doc-no", "示交发〔2023〕9号", "--now", "2023-04-01")
+
+    out = loaded.ok("deploy", "--pool", pool).stdout
+    assert "removed, no longer planned: reports-smoke-2023" in out
+    with get_client(sync_client=True) as client:
+        with pytest.raises(ObjectNotFound):
+            client.read_deployment_by_name("scheduled-reports/reports-smoke-2023")
+        assert client.read_deployment_by_name("daily-enforcement/enforce-smoke-2023").work_pool_name == pool
+        assert client.read_deployment_by_name("scheduled-reports/reports-other-2023")
+    assert "removed" not in loaded.ok("deploy", "--pool", pool).stdout  # nothing left to remove
+
+
 def test_deploy_check_says_what_it_would_register_without_a_prefect_server(sqlite_url, tmp_path):
     cli = Cli(clean_env(sqlite_url, tmp_path), tmp_path)
     cli.ok("load", _plan_with_duties(tmp_path), "--now", "2023-03-15")

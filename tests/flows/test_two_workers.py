@@ -169,7 +169,7 @@ def test_two_workers_run_the_nights_once_each_and_say_which_run_did_a_night(pg_t
             # what an operator runs: `rectify deploy --pool …` (app/deploying.py), the code reached
             # as the installed package (module-path entrypoints, no pull step)
             deployed = deploy_campaigns(engine=make_engine(app_url), pool=POOL, campaigns=["smoke-2023"])
-            assert DEPLOYMENT in {d.name for d in deployed}
+            assert DEPLOYMENT in {d.name for d in deployed.rows}
             for n in (1, 2):
                 env = _base_env(tmp_path, f"worker{n}", api)
                 # what a worker needs (docs/deploy.md (6a)): the application database, a channel
