@@ -101,7 +101,8 @@ def clean_env(db_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def cli(db_url, tmp_path) -> Cli:
-    """The CLI on the test's (already migrated) database, SQLite and PostgreSQL."""
+    """The CLI on the test's (already migrated) database: SQLite, and PostgreSQL too for the
+    scenarios marked `both_backends` (tests/conftest.py says why)."""
     return Cli(clean_env(db_url, tmp_path), tmp_path)
 
 

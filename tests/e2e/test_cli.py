@@ -67,6 +67,7 @@ SWEEP_LINE = re.compile(r"sweep (?P<code>\S+) as of (?P<as_of>[\d-]+ [\d:]+): (?
 
 
 # -- the session ------------------------------------------------------------------
+@pytest.mark.both_backends
 @pytest.mark.prefect
 def test_supervisor_session_end_to_end(blank_db_url, tmp_path, prefect_api):
     cli = Cli(clean_env(blank_db_url, tmp_path), tmp_path)

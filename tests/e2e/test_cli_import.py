@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from .conftest import Cli
 from .test_cli_usage import snapshot
 
@@ -40,6 +42,7 @@ def test_every_bad_cell_is_named_at_once_and_nothing_is_written(cli: Cli, db_url
     assert snapshot(db_url) == before
 
 
+@pytest.mark.both_backends
 def test_importing_the_same_work_orders_again_adds_nothing(cli: Cli, campaign, tmp_path: Path):
     first = _file(tmp_path, "first.csv",
                   "GD-001,12345,profit,设卡乱罚款,county-a,2023-04-01\n"

@@ -4,6 +4,8 @@ must sign) or refuses a return; every refusal is one line and writes nothing, an
 `clue show` lists every step."""
 from __future__ import annotations
 
+import pytest
+
 from .conftest import Cli
 from .test_cli_usage import snapshot
 from ..integration.test_sign_for_returns import signing_plan
@@ -12,6 +14,7 @@ ADD = ("clue", "add", "--unit", "county-a", "--channel", "12345", "--aspect", "p
        "路政执法只罚款不开票", "--as", "sup.city")
 
 
+@pytest.mark.both_backends
 def test_sign_return_reassign_and_refuse_from_the_command_line(cli: Cli, db_url: str, tmp_path):
     cli.ok("load", signing_plan(tmp_path), "--now", "2023-03-15")
     cli.env["RECTIFY_CAMPAIGN"] = "sign-2023"

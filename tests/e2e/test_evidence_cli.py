@@ -1,5 +1,5 @@
 """Evidence files from the command line (`rectify clue attach`, `case attach`, `duty attach`,
-`evidence list / get`), on SQLite and PostgreSQL: the files the domain has units send
+`evidence list / get`): the files the domain has units send
 (可验证成果 of a clue, the answer to a 督办 case, a report under a duty), checked by
 content, refused in one line, and held by `rectify audit verify`."""
 from __future__ import annotations

@@ -68,6 +68,7 @@ def test_a_missed_deadline_gives_one_notice_mailed_once(ladder_cli, tmp_path):
     assert "not sent twice" in cli.fail("outbox", "retry", str(sent[0]["id"]))
 
 
+@pytest.mark.both_backends
 def test_supervisors_and_units_work_a_case_to_its_end(ladder_cli):
     cli, _ = ladder_cli
     cli.ok("enforce", "--now", "2023-04-08 00:05", "--no-delivery", timeout=180)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import openpyxl
+import pytest
 
 from ..integration.test_ledger_xlsx import blank_template, ledger_plan_text
 from .conftest import Cli
@@ -23,6 +24,7 @@ def setup(cli: Cli, tmp_path) -> str:
     return n
 
 
+@pytest.mark.both_backends
 def test_export_then_import_changes_nothing_then_a_filled_row_is_added(cli: Cli, tmp_path):
     n = setup(cli, tmp_path)
     out = tmp_path / "ledger.xlsx"

@@ -1,5 +1,5 @@
 """The outbox from the command line: list, show, retry, deliver; refusals are
-one line. The real `rectify` script, SQLite and PostgreSQL."""
+one line. The real `rectify` script."""
 from __future__ import annotations
 
 import pytest

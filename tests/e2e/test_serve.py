@@ -40,6 +40,7 @@ def _calendar_for_the_real_clock(tmp_path) -> dict[str, str]:
     return {"RECTIFY_CALENDAR_OVERRIDES": str(path)}
 
 
+@pytest.mark.both_backends
 def test_two_embedded_schedulers_fire_each_instant_once(db_url, engine, tmp_path, prefect_api):
     env = clean_env(db_url, tmp_path, PREFECT_API_URL=prefect_api, **_calendar_for_the_real_clock(tmp_path))
     Cli(env, tmp_path).ok("load", SMALL_PLAN, "--now", "2023-03-15")
