@@ -122,8 +122,8 @@ def redo(db: Db, campaign: str, number: str, *, reason: str | None, actor: str, 
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        row = _clue(conn, camp.id, number, expected_version=expected_version)
         who = lookup_actor(conn, camp.id, actor)
+        row = _clue(conn, camp.id, number, expected_version=expected_version, seen_by=who)
         limit = deadline_limit_on(conn, camp.id, local_date(now), calendar)
         cb = conn.execute(select(CB.c.id).where(CB.c.clue_id == row.id, CB.c.unit_at_fault.is_(True),
                                                  CB.c.result == DISSATISFIED, CB.c.redo.is_(False))

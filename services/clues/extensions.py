@@ -64,8 +64,8 @@ def request_extension(db: Db, campaign: str, number: str, *, until: date, reason
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        row = _clue(conn, camp.id, number, expected_version=expected_version)
         who = lookup_actor(conn, camp.id, actor)
+        row = _clue(conn, camp.id, number, expected_version=expected_version, seen_by=who)
         unit = unit_by_id(conn, row.unit_id)
         require_acts_for(who, unit, "ask for an extension (延期) of clues")
         waiting = _waiting(conn, row.id)
@@ -106,11 +106,11 @@ def _decide(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        row = _clue(conn, camp.id, number, expected_version=expected_version)
+        who = lookup_actor(conn, camp.id, actor)
+        row = _clue(conn, camp.id, number, expected_version=expected_version, seen_by=who)
         req = _waiting(conn, row.id)
         if req is None:
             raise NotFound(f"clue {number}: no extension request waits for a decision")
-        who = lookup_actor(conn, camp.id, actor)
         unit = unit_by_id(conn, row.unit_id)
         granted = (granted or req.asked) if trigger == "approve" else None
         ctx = ExtensionContext(reason=reason, asked=req.asked, granted=granted, current=row.deadline)

@@ -60,9 +60,9 @@ def merge(db: Db, campaign: str, number: str, *, into: str, reason: str | None, 
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        dup = clue_row(conn, camp.id, number, expected_version=expected_version)
-        keep = _kept(conn, camp.id, into)
         who = lookup_actor(conn, camp.id, actor)
+        dup = clue_row(conn, camp.id, number, expected_version=expected_version, seen_by=who)
+        keep = _kept(conn, camp.id, into)
         dup_unit, keep_unit = unit_by_id(conn, dup.unit_id), unit_by_id(conn, keep.unit_id)
         if keep.campaign_id == camp.id:  # the kept item's unit answers to the merger too
             why = refusal(Who.supervisor, who.relation_to(keep_unit), actor=who.label, unit_name=keep_unit.name,

@@ -77,8 +77,8 @@ def return_clue(db: Db, campaign: str, number: str, *, reason: str | None, actor
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        row = _clue(conn, camp.id, number, expected_version=expected_version)
         who = lookup_actor(conn, camp.id, actor)
+        row = _clue(conn, camp.id, number, expected_version=expected_version, seen_by=who)
         unit = unit_by_id(conn, row.unit_id)
         require(who, Who.member, unit, "return (退单) clues")
         rules = plan_of(conn, camp.id).clues
@@ -132,11 +132,11 @@ def _decide(db: Db, campaign: str, number: str, trigger: str, *, actor: str, now
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        row = _clue(conn, camp.id, number, expected_version=expected_version)
+        who = lookup_actor(conn, camp.id, actor)
+        row = _clue(conn, camp.id, number, expected_version=expected_version, seen_by=who)
         req = _waiting(conn, row.id)
         if req is None:
             raise NotFound(f"clue {number}: no return (退单) waits for a decision")
-        who = lookup_actor(conn, camp.id, actor)
         unit = unit_by_id(conn, row.unit_id)
         target, problem = _target(conn, camp.id, who, to, unit) if trigger == "reassign" else (None, None)
         ctx = ReturnContext(reason=reason, target=to, target_problem=problem)

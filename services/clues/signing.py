@@ -46,8 +46,8 @@ def sign(db: Db, campaign: str, number: str, *, actor: str, now: datetime,
     with unit_of_work(db) as uow:
         conn = uow.conn
         camp = campaign_row(conn, campaign)
-        row = clue_row(conn, camp.id, number, expected_version=expected_version)
         who = lookup_actor(conn, camp.id, actor)
+        row = clue_row(conn, camp.id, number, expected_version=expected_version, seen_by=who)
         unit = unit_by_id(conn, row.unit_id)
         late = row.sign_due_at is not None and now > row.sign_due_at
         fired = fire_one(uow, SIGNINGS, row, "sign", actor=who, now=now, campaign_id=camp.id,

@@ -37,10 +37,10 @@ class ClockView:
     moved_by: int  # working days the deadlines moved on resuming (0 on suspending)
 
 
-def _clue(conn, campaign: str, number: str, expected_version: int | None = None):
+def _clue(conn, campaign: str, number: str, actor: str, expected_version: int | None = None):
     camp = campaign_row(conn, campaign)
-    row = clue_row(conn, camp.id, number, expected_version=expected_version)
-    return camp, row
+    who = lookup_actor(conn, camp.id, actor)
+    return camp, clue_row(conn, camp.id, number, expected_version=expected_version, seen_by=who), who
 
 
 def suspend(db: Db, campaign: str, number: str, *, reason: str | None, actor: str, now: datetime,
@@ -48,8 +48,7 @@ def suspend(db: Db, campaign: str, number: str, *, reason: str | None, actor: st
     reason = clean_text(reason, COLUMNS["clue_suspensions.reason"], what="reason")
     with unit_of_work(db) as uow:
         conn = uow.conn
-        camp, row = _clue(conn, campaign, number, expected_version)
-        who = lookup_actor(conn, camp.id, actor)
+        camp, row, who = _clue(conn, campaign, number, actor, expected_version)
         fired = fire_one(uow, CLOCKS, row, "suspend", actor=who, now=now, campaign_id=camp.id,
                          ctx=ClockContext(reason=reason, clue_state=row.state), unit=unit_by_id(conn, row.unit_id),
                          label=f"clue {number}", what="suspend (挂账) clues", reason=reason,
@@ -70,8 +69,7 @@ def resume(db: Db, campaign: str, number: str, *, actor: str, now: datetime, rea
     reason = clean_text(reason, COLUMNS["clue_suspensions.reason"], what="reason")
     with unit_of_work(db) as uow:
         conn = uow.conn
-        camp, row = _clue(conn, campaign, number, expected_version)
-        who = lookup_actor(conn, camp.id, actor)
+        camp, row, who = _clue(conn, campaign, number, actor, expected_version)
         spell = conn.execute(select(CS).where(CS.c.clue_id == row.id, CS.c.ended_at.is_(None))).first()
         values: dict = {}
         n = 0

@@ -145,13 +145,12 @@ def fire_one(uow: UnitOfWork, pc: PersistedChart, row, trigger: str, *, actor, n
     `actor` is a services.core.directory.Actor, or None for the nightly job; who
     may fire is judged by the actor's relation to `unit` (a UnitRef), or by
     `relation` when the caller knows it (a team member). Refusals, in this
-    order: a stale `expected_version` (ConflictError), the actor
-    (PermissionDenied), the chart (InvalidTransition, GuardRefused), a
-    concurrent write (ConflictError). `check` runs after the chart allowed the
+    order: the actor (PermissionDenied), a stale `expected_version`
+    (ConflictError: only one who may act learns what the row is now), the
+    chart (InvalidTransition, GuardRefused), a concurrent write (ConflictError). `check` runs after the chart allowed the
     trigger and before the write: a refusal of the use case's own (a date
     outside the visit window) that only makes sense for an allowed step."""
     label = label or f"{pc.entity} {row.id}"
-    refuse_stale(pc, row, expected_version, label)
     if actor is not None:
         rel = relation or actor.relation_to(unit)
         why = refusal(pc.chart.who(trigger), rel, actor=actor.label,
@@ -159,6 +158,8 @@ def fire_one(uow: UnitOfWork, pc: PersistedChart, row, trigger: str, *, actor, n
                       what=what or f"'{trigger}' {pc.plural or pc.entity + 's'}")
         if why:
             raise PermissionDenied(why)
+    # after the actor: a stale write's refusal says what the row is now, only to one who may act on it
+    refuse_stale(pc, row, expected_version, label)
     state = getattr(row, pc.state_column)
     t = pc.chart.fire(Subject(state=state, ctx=ctx, entity=label), trigger)
     if check is not None:

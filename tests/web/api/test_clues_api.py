@@ -199,3 +199,18 @@ def test_if_match_holds_for_the_steps_with_use_cases_of_their_own(api):
     fresh = unit.get(f"/api/v1/clues/{number}").headers["etag"]
     r = unit.post(f"/api/v1/clues/{number}/actions/sign", headers={"If-Match": fresh})
     assert r.status_code != 412
+
+
+def test_a_stale_version_tells_nothing_to_one_who_may_not_act_on_the_clue(api):
+    """The conflict says the clue's state and who last changed it: one outside its tree gets
+    the refusal of their reach instead, stale version or not, on every kind of step."""
+    number = api.seeded.clues["read"]
+    api.client("off.a").post(f"/api/v1/clues/{number}/actions/verify")  # version moves on
+    before = api.head()
+    stranger = api.client("off.b")  # 乙县's liaison: county-a's clue is not theirs
+    for trigger, body in (("dismiss", {"reason": "重复"}), ("sign", {}), ("return", {"reason": "不属本单位"}),
+                          ("redo", {"reason": "x"})):
+        r = stranger.post(f"/api/v1/clues/{number}/actions/{trigger}", json={**body, "version": 1})
+        assert r.status_code in (403, 404), (trigger, r.status_code, r.text)
+        assert "changed since" not in r.text and "off.a" not in r.text, (trigger, r.text)
+    assert api.head() == before
