@@ -78,7 +78,10 @@ def test_serve_in_prefect_mode_deploys_the_sweep_on_the_plans_cron_and_runs_it(
         run = run_deployment(DEPLOYMENT, parameters={"campaign": "smoke-2023",
                                                      "as_of": "2023-05-01T00:05:00+08:00"},
                              timeout=120)
-        assert run.state.is_completed(), run.state
+        if not run.state.is_completed():  # what serve and the run's process said, to see why
+            proc.terminate()
+            said = proc.communicate(timeout=30)[0]
+            raise AssertionError(f"{run.state}\n--- rectify serve said:\n{said[-8000:]}")
         assert run.name == "enforce-smoke-2023-20230501-0005"
         with engine.connect() as conn:
             as_of = conn.execute(select(SweepRun.__table__.c.as_of)).scalar_one()

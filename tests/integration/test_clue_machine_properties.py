@@ -64,6 +64,7 @@ GENERIC = [t for t in CLUE_CHART.triggers if t not in ("merge", "redo")]
 TRIGGER = st.one_of(st.sampled_from(GENERIC), st.integers(0, 99))
 ACTOR = st.one_of(st.none(), st.sampled_from(sorted(ACTORS)))
 INPUTS = st.one_of(st.just(frozenset(FIELDS)), st.frozensets(st.sampled_from(FIELDS)))
+MAX_EXTENSIONS = read_plan(SMALL_PLAN).clues.max_extensions
 GUARD_FIELD = {"has_reason": "reason", "has_measures": "measures", "has_deadline": "deadline",
                "has_owner": "owner", "has_evidence": "evidence", "has_stage_result": "stage_result",
                "has_long_term_measure": "long_term_measure"}
@@ -83,6 +84,7 @@ class Model:
     owner: bool = False       # a responsible person is on the row
     moves: int = 0
     deadline: date | None = None  # the running rectification deadline (walks never pass it)
+    extensions: int = 0           # 延期 granted: the plan allows max_extensions, reopen or not
 
 
 def _may_single(actor: str, unit: str, trigger: str) -> bool:
@@ -106,6 +108,9 @@ def _input_guards_fail(trigger: str, given: set[str], m: Model) -> str | None:
         field = GUARD_FIELD.get(g.name)
         if g.name == "extends_in_time":  # 延期 moves a running deadline to a later day
             if m.deadline is None or EXTENDED <= m.deadline:
+                return g.name
+        elif g.name == "extensions_left":  # counted over the item's life: a reopen keeps the count
+            if m.extensions >= MAX_EXTENSIONS:
                 return g.name
         elif field == "owner":
             if "owner" not in given and not m.owner:
@@ -154,6 +159,7 @@ class ClueMachine(RuleBasedStateMachine):
             m.owner = True
         if trigger in ("substantiate", "reopen", "extend"):
             m.deadline = EXTENDED if trigger == "extend" else VALUES["deadline"]
+        m.extensions += trigger == "extend"
         after = self._states()
         # nothing but the one clue moved, and only along the table
         assert {n for n in after if after[n] != before[n]} <= {m.number}
