@@ -59,6 +59,27 @@ def check_serving(c: AppContext) -> None:
                            "their own: set RECTIFY_DB instead")
 
 
+def _replace_others(names: list[str]) -> None:
+    """Delete a deployment of the same name that another method registered (`rectify deploy`'s
+    worker deployment, from this database before a take-over or from another one on this
+    server): Prefect's upsert would keep its pool and leave no path to run the served code
+    from, so every served run would crash loading the flow. Serve's own, from an earlier
+    start, is kept (and updated), with its runs' history."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    from flows.enforce import daily_enforcement
+
+    with get_client(sync_client=True) as client:
+        for name in names:
+            try:
+                d = client.read_deployment_by_name(f"{daily_enforcement.name}/{name}")
+            except ObjectNotFound:
+                continue
+            if SCHEDULER_TAG not in (d.tags or []):
+                client.delete_deployment(d.id)
+
+
 def serve_deployments(c: AppContext, *, cron_override: str | None = None, take_over: bool = False) -> None:
     check_serving(c)
     import socket
@@ -76,4 +97,5 @@ def serve_deployments(c: AppContext, *, cron_override: str | None = None, take_o
                                 now=datetime.now(timezone.utc))
     for o in replaced:
         out.warn(f"{o.campaign}: took its schedule over from {o.sentence()}: stop that scheduler")
+    _replace_others([d.name for d in served])  # only once the campaigns are serve's
     serve(*served, print_starting_message=True)

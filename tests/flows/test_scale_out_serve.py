@@ -48,6 +48,10 @@ def serve_in_prefect_mode(db_url: str, tmp_path: Path, prefect_api: str, deploym
             try:
                 found = client.read_deployment_by_name(deployment)
             except Exception:  # noqa: BLE001 - not registered yet
+                found = None
+            if found is not None and "scheduler:serve" not in found.tags:
+                found = None  # another method's, which serve replaces
+            if found is None:
                 time.sleep(0.5)
     if found is None:
         proc.terminate()
@@ -63,12 +67,41 @@ def loaded_sqlite(sqlite_url):
     engine.dispose()
 
 
+def _left_by_rectify_deploy(tmp_path) -> None:
+    """The worker deployment of the same name that `rectify deploy` registered from another
+    database on this server (or from this one, before serve took the campaign over)."""
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    from app.deploying import deploy_campaigns
+
+    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        from models.db import upgrade
+
+        upgrade(other)
+        load_plan(other, read_plan(SMALL_PLAN), source=str(SMALL_PLAN), now=at("2023-03-15"))
+        with get_client(sync_client=True) as client:
+            client.create_work_pool(WorkPoolCreate(name="left-by-deploy", type="process"), overwrite=True)
+        deploy_campaigns(engine=other, pool="left-by-deploy", campaigns=["smoke-2023"])
+    finally:
+        other.dispose()
+    with get_client(sync_client=True) as client:
+        left = client.read_deployment_by_name(DEPLOYMENT)
+    assert left.work_pool_name == "left-by-deploy" and left.path is None
+
+
 @pytest.mark.slow
 def test_serve_in_prefect_mode_deploys_the_sweep_on_the_plans_cron_and_runs_it(
         prefect_api, loaded_sqlite, tmp_path):
+    """Over a worker deployment of the same name: Prefect's upsert would have kept its pool
+    and no path, and every served run crashed loading the flow ('/…/None')."""
     from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     url, engine = loaded_sqlite
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api}):
+        _left_by_rectify_deploy(tmp_path)
     proc, deployment = serve_in_prefect_mode(url, tmp_path, prefect_api, DEPLOYMENT)
     try:
         [schedule] = deployment.schedules
